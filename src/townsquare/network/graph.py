@@ -1,0 +1,141 @@
+"""The directed follow graph, stored as sparse arrays.
+
+An edge ``u -> v`` means *u follows v*: v's posts can reach u's feed. The
+graph keeps one sorted array of edge keys (``u * n + v``) as the source of
+truth and derives CSR views (who u follows, who follows v) lazily, so follows
+and unfollows during a run are batched set operations, not Python loops.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+
+class FollowGraph:
+    """A directed follow graph on agents ``0 .. n-1`` without self-loops or duplicates."""
+
+    def __init__(self, n: int, keys: np.ndarray) -> None:
+        self.n = int(n)
+        self._keys = keys.astype(np.int64, copy=False)
+        self._following: sp.csr_array | None = None
+        self._followers: sp.csr_array | None = None
+
+    # -- construction -------------------------------------------------------------
+
+    @classmethod
+    def from_edges(cls, n: int, src: np.ndarray, dst: np.ndarray) -> FollowGraph:
+        """Build from follower -> followee pairs; drops self-loops and duplicates."""
+        src = np.asarray(src, dtype=np.int64)
+        dst = np.asarray(dst, dtype=np.int64)
+        if src.shape != dst.shape:
+            raise ValueError("src and dst must have the same length")
+        if len(src) and (src.min() < 0 or dst.min() < 0 or src.max() >= n or dst.max() >= n):
+            raise ValueError(f"edge endpoints must lie in [0, {n})")
+        keep = src != dst
+        return cls(n, np.unique(src[keep] * n + dst[keep]))
+
+    def copy(self) -> FollowGraph:
+        return FollowGraph(self.n, self._keys.copy())
+
+    # -- views ------------------------------------------------------------------------
+
+    @property
+    def num_edges(self) -> int:
+        return len(self._keys)
+
+    def edges(self) -> tuple[np.ndarray, np.ndarray]:
+        """(follower, followee) arrays, sorted by follower then followee."""
+        return self._keys // self.n, self._keys % self.n
+
+    @property
+    def following(self) -> sp.csr_array:
+        """Row u lists the accounts u follows (n x n, boolean-valued float32 ones)."""
+        if self._following is None:
+            src, dst = self.edges()
+            self._following = _csr(src, dst, self.n)
+        return self._following
+
+    @property
+    def followers(self) -> sp.csr_array:
+        """Row v lists the accounts that follow v."""
+        if self._followers is None:
+            src, dst = self.edges()
+            self._followers = _csr(dst, src, self.n)
+        return self._followers
+
+    def out_degree(self) -> np.ndarray:
+        """How many accounts each agent follows."""
+        return np.bincount(self._keys // self.n, minlength=self.n)
+
+    def in_degree(self) -> np.ndarray:
+        """How many followers each agent has."""
+        return np.bincount(self._keys % self.n, minlength=self.n)
+
+    def has_edges(self, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+        keys = np.asarray(src, np.int64) * self.n + np.asarray(dst, np.int64)
+        pos = np.searchsorted(self._keys, keys)
+        pos = np.minimum(pos, max(len(self._keys) - 1, 0))
+        return (self._keys[pos] == keys) if len(self._keys) else np.zeros(len(keys), bool)
+
+    # -- mutation -----------------------------------------------------------------------
+
+    def follow(self, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+        """Add follows; returns a mask of the pairs that were new (not self, not existing)."""
+        src = np.asarray(src, dtype=np.int64)
+        dst = np.asarray(dst, dtype=np.int64)
+        keys = src * self.n + dst
+        applied = (src != dst) & ~self.has_edges(src, dst)
+        _, first = np.unique(keys, return_index=True)
+        unique_mask = np.zeros(len(keys), bool)
+        unique_mask[first] = True
+        applied &= unique_mask
+        if applied.any():
+            self._keys = np.union1d(self._keys, keys[applied])
+            self._invalidate()
+        return applied
+
+    def unfollow(self, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+        """Remove follows; returns a mask of the pairs that existed."""
+        src = np.asarray(src, dtype=np.int64)
+        dst = np.asarray(dst, dtype=np.int64)
+        keys = src * self.n + dst
+        applied = self.has_edges(src, dst)
+        _, first = np.unique(keys, return_index=True)
+        unique_mask = np.zeros(len(keys), bool)
+        unique_mask[first] = True
+        applied &= unique_mask
+        if applied.any():
+            self._keys = np.setdiff1d(self._keys, keys[applied], assume_unique=True)
+            self._invalidate()
+        return applied
+
+    def _invalidate(self) -> None:
+        self._following = None
+        self._followers = None
+
+    # -- state for checkpoints ----------------------------------------------------------
+
+    def get_state(self) -> dict[str, np.ndarray | int]:
+        return {"n": self.n, "keys": self._keys}
+
+    @classmethod
+    def from_state(cls, state: dict[str, np.ndarray | int]) -> FollowGraph:
+        return cls(int(state["n"]), np.asarray(state["keys"]))
+
+    @property
+    def nbytes(self) -> int:
+        total = self._keys.nbytes
+        for m in (self._following, self._followers):
+            if m is not None:
+                total += m.data.nbytes + m.indices.nbytes + m.indptr.nbytes
+        return total
+
+
+def _csr(rows: np.ndarray, cols: np.ndarray, n: int) -> sp.csr_array:
+    order = np.lexsort((cols, rows))
+    rows, cols = rows[order], cols[order]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    data = np.ones(len(cols), dtype=np.float32)
+    return sp.csr_array((data, cols.astype(np.int32 if n < 2**31 else np.int64), indptr), shape=(n, n))

@@ -1,0 +1,526 @@
+"""The scenario: every knob of a simulation in one validated object.
+
+A scenario is written in TOML (a built-in name or a path) and validated by
+pydantic. Unknown keys and out-of-range values are errors that name the file,
+the field, the line where it can be located, and what is wrong. The text of
+the scenario as run is stored with every run so any run can be repeated.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from townsquare.errors import ScenarioError
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+Stance = Annotated[float, Field(ge=-1.0, le=1.0)]
+PositiveInt = Annotated[int, Field(ge=1)]
+
+
+class _Config(BaseModel):
+    """Base for all scenario sections: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Role(StrEnum):
+    """FUSE's four agent roles."""
+
+    SPREADER = "spreader"
+    COMMENTATOR = "commentator"
+    VERIFIER = "verifier"
+    BYSTANDER = "bystander"
+
+
+class BetaDist(_Config):
+    """A Beta(a, b) distribution for a quantity in [0, 1]."""
+
+    a: Annotated[float, Field(gt=0)] = 2.0
+    b: Annotated[float, Field(gt=0)] = 5.0
+
+    @property
+    def mean(self) -> float:
+        return self.a / (self.a + self.b)
+
+
+class PopulationConfig(_Config):
+    """Who the agents are: sampled from distributions or loaded from a file."""
+
+    size: PositiveInt = 10_000
+    source: Path | None = Field(
+        default=None, description="CSV or Parquet file of personas; overrides sampling"
+    )
+    topics: list[str] = Field(
+        default_factory=lambda: ["politics", "health", "science", "entertainment"], min_length=1
+    )
+    age_groups: dict[str, Probability] = Field(
+        default_factory=lambda: {"18-29": 0.22, "30-49": 0.34, "50-64": 0.26, "65+": 0.18}
+    )
+    leaning_polarization: Probability = Field(
+        default=0.3, description="0 = unimodal centred leaning, 1 = two opposed camps"
+    )
+    leaning_spread: Annotated[float, Field(gt=0, le=2)] = 0.35
+    activity: BetaDist = Field(default_factory=lambda: BetaDist(a=1.5, b=8.0))
+    susceptibility: BetaDist = Field(default_factory=lambda: BetaDist(a=2.0, b=4.0))
+    interest_concentration: Annotated[float, Field(gt=0)] = Field(
+        default=0.6, description="Dirichlet concentration of interests over topics"
+    )
+    roles: dict[Role, Probability] = Field(
+        default_factory=lambda: {
+            Role.SPREADER: 0.1,
+            Role.COMMENTATOR: 0.2,
+            Role.VERIFIER: 0.1,
+            Role.BYSTANDER: 0.6,
+        }
+    )
+
+    @model_validator(mode="after")
+    def _weights_sum_positive(self) -> Self:
+        for name in ("age_groups", "roles"):
+            weights = getattr(self, name)
+            if not weights or sum(weights.values()) <= 0:
+                raise ValueError(f"{name} needs at least one positive weight")
+        return self
+
+
+NetworkKind = Literal[
+    "barabasi_albert",
+    "holme_kim",
+    "watts_strogatz",
+    "stochastic_block",
+    "erdos_renyi",
+    "complete",
+    "edgelist",
+    "graphml",
+]
+
+
+class NetworkConfig(_Config):
+    """The initial follow graph: a generator with its parameters, or a file."""
+
+    kind: NetworkKind = "holme_kim"
+    m: PositiveInt = Field(default=5, description="edges per new node (BA, Holme-Kim)")
+    p: Probability = Field(
+        default=0.3, description="triad probability (Holme-Kim), rewiring (WS), edge prob (ER)"
+    )
+    k: PositiveInt = Field(default=10, description="ring neighbours (Watts-Strogatz)")
+    mean_degree: Annotated[float, Field(gt=0)] | None = Field(
+        default=None, description="Erdős–Rényi mean degree; overrides p when set"
+    )
+    blocks: PositiveInt = Field(default=2, description="blocks by leaning (SBM)")
+    homophily: Probability = Field(
+        default=0.8, description="share of SBM edges inside an agent's own leaning block"
+    )
+    reciprocity: Probability = Field(
+        default=0.5,
+        description="chance an undirected generated tie becomes a mutual follow (else one way)",
+    )
+    path: Path | None = Field(default=None, description="edge list or GraphML file")
+    directed: bool = Field(default=True, description="edge list rows are follower -> followee")
+
+    @model_validator(mode="after")
+    def _file_kinds_need_path(self) -> Self:
+        if self.kind in ("edgelist", "graphml") and self.path is None:
+            raise ValueError(f"network kind '{self.kind}' needs a 'path'")
+        return self
+
+
+Recommender = Literal["chronological", "popularity", "engagement", "interest", "random"]
+
+
+class FeedConfig(_Config):
+    """How each active agent's feed is built."""
+
+    length: PositiveInt = 20
+    window: PositiveInt = Field(default=6, description="steps a post stays eligible for feeds")
+    mix: dict[Recommender, Annotated[float, Field(ge=0)]] = Field(
+        default_factory=lambda: {"chronological": 1.0},
+        description="weights of recommenders blended into one ranking score",
+    )
+    out_of_network: Annotated[int, Field(ge=0)] = Field(
+        default=0, description="extra candidates per feed from outside the followed accounts"
+    )
+
+    @model_validator(mode="after")
+    def _mix_nonzero(self) -> Self:
+        if sum(self.mix.values()) <= 0:
+            raise ValueError("feed.mix needs at least one positive weight")
+        return self
+
+
+ModerationStrategy = Literal["none", "fact_check", "community_notes", "hybrid"]
+
+
+class ModerationConfig(_Config):
+    """Content moderation (MOSAIC's strategies)."""
+
+    strategy: ModerationStrategy = "none"
+    fact_check_delay: Annotated[int, Field(ge=0)] = Field(
+        default=2, description="steps before a checked false item is labelled"
+    )
+    fact_check_coverage: Probability = Field(
+        default=0.7, description="share of false news items third-party checkers label"
+    )
+    note_threshold: PositiveInt = Field(
+        default=5, description="flags on a root post before a community note is attached"
+    )
+    label_effect: Probability = Field(
+        default=0.6, description="relative drop in resharing of a labelled post"
+    )
+    remove_labelled: bool = False
+
+
+ActionName = Literal["post", "repost", "quote", "comment", "like", "flag", "follow", "unfollow"]
+
+
+class PlatformConfig(_Config):
+    feed: FeedConfig = Field(default_factory=FeedConfig)
+    moderation: ModerationConfig = Field(default_factory=ModerationConfig)
+    actions: list[ActionName] = Field(
+        default_factory=lambda: [
+            "post", "repost", "quote", "comment", "like", "flag", "follow", "unfollow"
+        ]
+    )
+
+
+class SocialBehavior(_Config):
+    """The rich heuristic agent: engagement, beliefs, attitudes, emotions, follows."""
+
+    model: Literal["social"] = "social"
+    post_rate: Probability = Field(default=0.05, description="chance an active agent posts")
+    engage_rate: Probability = Field(
+        default=0.08, description="base chance of engaging with one feed item"
+    )
+    interest_weight: Annotated[float, Field(ge=0)] = 1.0
+    stance_weight: Annotated[float, Field(ge=0)] = 1.5
+    social_proof_weight: Annotated[float, Field(ge=0)] = 0.5
+    emotion_weight: Annotated[float, Field(ge=0)] = 0.5
+    novelty_weight: Annotated[float, Field(ge=0)] = Field(
+        default=0.5, description="extra appeal of false items (their novelty)"
+    )
+    confidence: Annotated[float, Field(ge=0, le=2)] = Field(
+        default=0.4, description="bounded-confidence threshold for attitude change"
+    )
+    convergence: Probability = Field(default=0.1, description="attitude step toward a post")
+    belief_gain: Probability = Field(default=0.25, description="belief gained per exposure")
+    verify_skill: Probability = Field(
+        default=0.8, description="chance a verifier recognises a false item"
+    )
+    emotion_contagion: Probability = 0.15
+    emotion_decay: Probability = 0.05
+    follow_rate: Probability = Field(default=0.01, description="chance to follow someone new")
+    unfollow_rate: Probability = Field(
+        default=0.01, description="chance to unfollow the author of a disagreeable post"
+    )
+    popularity_weight: Annotated[float, Field(ge=0)] = Field(
+        default=1.0, description="weight of followers count when choosing whom to follow"
+    )
+
+
+class IndependentCascade(_Config):
+    """Kempe et al. (2003): each newly active agent gets one chance per follower."""
+
+    model: Literal["independent_cascade"]
+    p: Probability = 0.1
+    seeds: PositiveInt = 10
+
+
+class LinearThreshold(_Config):
+    """Granovetter (1978): adopt when the active share of followees passes a threshold."""
+
+    model: Literal["linear_threshold"]
+    threshold_low: Probability = 0.0
+    threshold_high: Probability = 1.0
+    seeds: PositiveInt = 10
+
+
+class SIRRumour(_Config):
+    """Maki–Thompson rumour: ignorants, spreaders and stiflers."""
+
+    model: Literal["sir"]
+    beta: Probability = Field(default=0.2, description="chance a spreader's contact is told")
+    gamma: Probability = Field(default=0.1, description="chance a spreader stops each step")
+    seeds: PositiveInt = 10
+
+
+class Voter(_Config):
+    """Voter model: active agents copy the opinion of a random followee."""
+
+    model: Literal["voter"]
+    initial_share: Probability = 0.5
+
+
+class Deffuant(_Config):
+    """Deffuant bounded confidence on continuous attitudes."""
+
+    model: Literal["deffuant"]
+    epsilon: Annotated[float, Field(ge=0, le=2)] = 0.3
+    mu: Annotated[float, Field(ge=0, le=0.5)] = 0.3
+
+
+BehaviorConfig = Annotated[
+    SocialBehavior | IndependentCascade | LinearThreshold | SIRRumour | Voter | Deffuant,
+    Field(discriminator="model"),
+]
+
+
+class NewsItem(_Config):
+    """A seeded story: who posts it first, when, and whether it is true."""
+
+    id: str = Field(min_length=1)
+    topic: str
+    stance: Stance = 0.0
+    veracity: Literal["true", "false", "unverified"] = "unverified"
+    text: str = ""
+    step: Annotated[int, Field(ge=0)] = 0
+    seeders: PositiveInt = Field(default=5, description="agents who post it at its step")
+    seeder_role: Role | None = Field(default=None, description="draw seeders from this role")
+
+
+class SnapshotConfig(_Config):
+    """Per-step state snapshots (attitude, emotion, belief) kept in the store."""
+
+    every: PositiveInt = 1
+    max_agents: Annotated[int, Field(ge=0)] = Field(
+        default=5_000, description="agents sampled into snapshots (fixed sample across steps)"
+    )
+
+
+class Scenario(_Config):
+    """A complete, runnable simulation description."""
+
+    name: str = "custom"
+    description: str = ""
+    seed: Annotated[int, Field(ge=0)] = 0
+    steps: PositiveInt = 30
+    output_dir: Path = Path("runs")
+    population: PopulationConfig = Field(default_factory=PopulationConfig)
+    network: NetworkConfig = Field(default_factory=NetworkConfig)
+    platform: PlatformConfig = Field(default_factory=PlatformConfig)
+    behavior: BehaviorConfig = Field(default_factory=SocialBehavior)
+    news: list[NewsItem] = Field(default_factory=list)
+    snapshots: SnapshotConfig = Field(default_factory=SnapshotConfig)
+
+    @model_validator(mode="after")
+    def _news_topics_known(self) -> Self:
+        topics = set(self.population.topics)
+        ids: set[str] = set()
+        for i, item in enumerate(self.news):
+            if item.topic not in topics:
+                raise ValueError(
+                    f"news[{i}].topic '{item.topic}' is not one of population.topics "
+                    f"{sorted(topics)}"
+                )
+            if item.id in ids:
+                raise ValueError(f"news[{i}].id '{item.id}' is used twice")
+            ids.add(item.id)
+            if item.step >= self.steps:
+                raise ValueError(f"news[{i}].step {item.step} is not before steps={self.steps}")
+        return self
+
+    # -- loading -----------------------------------------------------------------
+
+    @classmethod
+    def load(cls, name_or_path: str | Path) -> Scenario:
+        """Load a built-in scenario by name, or a TOML file by path."""
+        text, source = read_scenario_text(name_or_path)
+        return cls.from_toml(text, source=source)
+
+    @classmethod
+    def from_toml(cls, text: str, source: str = "<string>") -> Scenario:
+        """Parse and validate TOML text; errors name ``source`` and the line."""
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ScenarioError(source, [f"not valid TOML: {exc}"]) from None
+        return cls.from_dict(data, source=source, text=text)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str = "<dict>", text: str = "") -> Scenario:
+        try:
+            scenario = cls.model_validate(data)
+        except ValidationError as exc:
+            raise ScenarioError(source, _describe_errors(exc, text)) from None
+        return scenario._resolve_paths(Path(source).parent if Path(source).exists() else None)
+
+    def _resolve_paths(self, base: Path | None) -> Scenario:
+        """Make data-file paths relative to the scenario file, as a user would expect."""
+        if base is None:
+            return self
+        if self.population.source is not None and not self.population.source.is_absolute():
+            self.population.source = base / self.population.source
+        if self.network.path is not None and not self.network.path.is_absolute():
+            self.network.path = base / self.network.path
+        return self
+
+    def to_toml(self) -> str:
+        """The scenario as TOML text (what is stored with a run)."""
+        return dumps_toml(self.model_dump(mode="json", exclude_none=True))
+
+    def with_overrides(self, assignments: dict[str, Any]) -> Scenario:
+        """A copy with dotted-path fields replaced (``{"population.size": 1000}``)."""
+        data = self.model_dump(mode="json", exclude_none=True)
+        for dotted, value in assignments.items():
+            node = data
+            *parents, leaf = dotted.split(".")
+            for key in parents:
+                if not isinstance(node.get(key), dict):
+                    node[key] = {}
+                node = node[key]
+            node[leaf] = value
+        return Scenario.from_dict(data, source=f"{self.name} (overrides {sorted(assignments)})")
+
+
+# -- built-ins and sources ---------------------------------------------------------
+
+
+def builtin_names() -> list[str]:
+    """Names of the scenarios shipped with townsquare."""
+    folder = resources.files("townsquare.scenarios")
+    return sorted(p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def builtin_descriptions() -> dict[str, str]:
+    """One line per built-in scenario, from its ``description`` field."""
+    out = {}
+    for name in builtin_names():
+        data = tomllib.loads(read_scenario_text(name)[0])
+        out[name] = str(data.get("description", "")).strip().splitlines()[0:1]
+        out[name] = out[name][0] if out[name] else ""
+    return out
+
+
+def read_scenario_text(name_or_path: str | Path) -> tuple[str, str]:
+    """Return (toml text, source label) for a built-in name or a file path."""
+    path = Path(name_or_path)
+    if path.suffix == ".toml" or path.exists() or path.parent != Path("."):
+        if not path.is_file():
+            raise ScenarioError(path, ["file not found"])
+        try:
+            return path.read_text(encoding="utf-8"), str(path)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ScenarioError(path, [f"cannot be read: {exc}"]) from None
+    resource = resources.files("townsquare.scenarios") / f"{name_or_path}.toml"
+    if not resource.is_file():
+        known = ", ".join(builtin_names())
+        raise ScenarioError(
+            str(name_or_path), [f"no built-in scenario or file of that name (built-ins: {known})"]
+        )
+    return resource.read_text(encoding="utf-8"), f"built-in scenario '{name_or_path}'"
+
+
+def _describe_errors(exc: ValidationError, text: str) -> list[str]:
+    problems = []
+    for err in exc.errors():
+        loc = [str(p) for p in err["loc"] if not str(p).startswith(("function-", "tagged-union"))]
+        # pydantic puts the discriminator value in the path of union members; drop it
+        loc = [p for p in loc if p not in _BEHAVIOR_MODELS]
+        field = ".".join(loc) or "(top level)"
+        line = _locate(text, loc)
+        where = f"line {line}, " if line else ""
+        message = err["msg"]
+        if err["type"] == "extra_forbidden":
+            message = "unknown key"
+        elif "input" in err and err["type"] not in ("missing",):
+            message = f"{message} (got {err['input']!r})"
+        problems.append(f"{where}field '{field}': {message}")
+    return problems
+
+
+_BEHAVIOR_MODELS = {
+    "social", "independent_cascade", "linear_threshold", "sir", "voter", "deffuant"
+}
+
+
+def _locate(text: str, loc: list[str]) -> int | None:
+    """Best-effort line number of a dotted field in TOML text."""
+    if not text or not loc:
+        return None
+    lines = text.splitlines()
+    keys = [k for k in loc if not k.isdigit()]
+    if not keys:
+        return None
+    leaf = keys[-1]
+    section = ".".join(keys[:-1])
+    in_section = section == ""
+    key_pattern = re.compile(rf"^\s*[\"']?{re.escape(leaf)}[\"']?\s*=")
+    header = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?")
+    for number, line in enumerate(lines, start=1):
+        match = header.match(line)
+        if match:
+            name = match.group(1)
+            in_section = name == section or (section == "" and False)
+            if name == ".".join(keys):
+                return number
+            continue
+        if in_section and key_pattern.match(line):
+            return number
+        dotted = re.compile(rf"^\s*{re.escape('.'.join(keys))}\s*=")
+        if dotted.match(line):
+            return number
+    for number, line in enumerate(lines, start=1):  # fall back: first mention of the key
+        if key_pattern.match(line):
+            return number
+    return None
+
+
+# -- TOML writing (tomllib only reads) -----------------------------------------------
+
+
+def dumps_toml(data: dict[str, Any]) -> str:
+    """Serialise nested dicts/lists of scalars to TOML (enough for scenarios)."""
+    out: list[str] = []
+    _emit_table(data, [], out)
+    return "\n".join(out).strip() + "\n"
+
+
+def _emit_table(table: dict[str, Any], prefix: list[str], out: list[str]) -> None:
+    scalars = {k: v for k, v in table.items() if not _is_table(v) and not _is_table_array(v)}
+    if prefix and (scalars or not table):
+        out.append(f"\n[{'.'.join(_key(k) for k in prefix)}]")
+    for key, value in scalars.items():
+        out.append(f"{_key(key)} = {_value(value)}")
+    for key, value in table.items():
+        if _is_table(value):
+            _emit_table(value, [*prefix, key], out)
+    for key, value in table.items():
+        if _is_table_array(value):
+            for item in value:
+                out.append(f"\n[[{'.'.join(_key(k) for k in [*prefix, key])}]]")
+                for k, v in item.items():
+                    out.append(f"{_key(k)} = {_value(v)}")
+
+
+def _is_table(value: Any) -> bool:
+    return isinstance(value, dict)
+
+
+def _is_table_array(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+def _key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _value(key)
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+        escaped = escaped.replace("\t", "\\t").replace("\r", "\\r")
+        return f'"{escaped}"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items()) + " }"
+    raise TypeError(f"cannot write {type(value).__name__} to TOML")
