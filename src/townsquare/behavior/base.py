@@ -1,0 +1,86 @@
+"""The Behavior contract: decide actions for a batch of active agents at once.
+
+Behaviours only decide. They read an :class:`Observation` (the active agents,
+their feeds, the posts those feeds show, the agents' persona and state) and
+return a :class:`Decision`: the actions taken plus the agents' updated
+attitudes and emotions. The environment applies them; the store records them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from townsquare.platform.actions import ActionBatch
+
+if TYPE_CHECKING:
+    from townsquare.network.graph import FollowGraph
+    from townsquare.platform.content import ContentStore
+    from townsquare.population import AgentState, Population
+
+
+@dataclass
+class Feed:
+    """Feeds of a batch of agents as one CSR structure.
+
+    The feed of ``agents[i]`` is ``posts[indptr[i]:indptr[i+1]]`` in ranked
+    order; ``social_proof`` counts the followed accounts that shared each post.
+    """
+
+    agents: np.ndarray
+    indptr: np.ndarray
+    posts: np.ndarray
+    social_proof: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.agents)
+
+    @property
+    def owner(self) -> np.ndarray:
+        """For each feed entry, the index (into ``agents``) of the agent who sees it."""
+        return np.repeat(np.arange(len(self.agents)), np.diff(self.indptr))
+
+    def of(self, i: int) -> np.ndarray:
+        return self.posts[self.indptr[i] : self.indptr[i + 1]]
+
+
+@dataclass
+class Observation:
+    """Everything a behaviour may read to decide one step for a batch of agents."""
+
+    step: int
+    feed: Feed
+    content: ContentStore
+    population: Population
+    state: AgentState
+    graph: FollowGraph
+
+
+@dataclass
+class Decision:
+    """Actions plus state updates for the agents of one batch.
+
+    ``attitude`` rows (agents x topics) and ``valence``/``arousal`` are the new
+    values for the agents in ``updated``; rows not listed keep their state.
+    ``fallbacks`` counts agents whose decision came from a fallback behaviour.
+    """
+
+    actions: ActionBatch
+    updated: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    attitude: np.ndarray | None = None
+    valence: np.ndarray | None = None
+    arousal: np.ndarray | None = None
+    belief: np.ndarray | None = None
+    fallbacks: int = 0
+
+    @classmethod
+    def only(cls, actions: ActionBatch) -> Decision:
+        return cls(actions=actions)
+
+
+class Behavior(Protocol):
+    """Anything that decides a batch of agents' actions from their observation."""
+
+    def decide(self, obs: Observation, rng: np.random.Generator) -> Decision: ...

@@ -1,0 +1,160 @@
+"""Posts as growable columns: originals, reposts, quotes and comments.
+
+Every post knows its author, parent, root (the original it descends from),
+topic, stance, veracity, the news item it carries (if any), its text and the
+step it was made, plus running engagement counters and moderation labels.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+
+from townsquare.platform.actions import Action
+
+
+class Veracity(IntEnum):
+    UNVERIFIED = 0
+    TRUE = 1
+    FALSE = 2
+
+
+class Label(IntEnum):
+    """Moderation state shown next to a post."""
+
+    NONE = 0
+    FACT_CHECK = 1  # third-party fact-check label
+    COMMUNITY_NOTE = 2  # note written from users' flags
+    REMOVED = 3
+
+
+_COLUMNS: dict[str, tuple[type, int | float]] = {
+    "author": (np.int64, -1),
+    "kind": (np.int8, 0),
+    "parent": (np.int64, -1),
+    "root": (np.int64, -1),
+    "topic": (np.int16, -1),
+    "stance": (np.float32, 0.0),
+    "veracity": (np.int8, 0),
+    "news": (np.int32, -1),
+    "step": (np.int32, 0),
+    "likes": (np.int32, 0),
+    "shares": (np.int32, 0),
+    "comments": (np.int32, 0),
+    "flags": (np.int32, 0),
+    "exposures": (np.int32, 0),
+    "label": (np.int8, 0),
+}
+
+
+class ContentStore:
+    """All posts of a run as numpy columns that grow by doubling."""
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self.n = 0
+        self._cols = {
+            name: np.full(capacity, fill, dtype=dtype) for name, (dtype, fill) in _COLUMNS.items()
+        }
+        self.text: list[str | None] = []
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        cols = self.__dict__.get("_cols")
+        if cols is not None and name in cols:
+            return cols[name][: self.n]
+        raise AttributeError(name)
+
+    def column(self, name: str) -> np.ndarray:
+        """A live view of one column (writes go to the store)."""
+        return self._cols[name][: self.n]
+
+    def add(
+        self,
+        author: np.ndarray,
+        kind: np.ndarray,
+        parent: np.ndarray,
+        topic: np.ndarray,
+        stance: np.ndarray,
+        step: int,
+        text: list[str | None] | None = None,
+        news: np.ndarray | None = None,
+        veracity: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Append posts; roots, news and veracity are inherited from parents. Returns ids."""
+        k = len(author)
+        self._reserve(self.n + k)
+        ids = np.arange(self.n, self.n + k, dtype=np.int64)
+        parent = np.asarray(parent, dtype=np.int64)
+        has_parent = parent >= 0
+        cols = self._cols
+        cols["author"][ids] = author
+        cols["kind"][ids] = kind
+        cols["parent"][ids] = parent
+        cols["step"][ids] = step
+        root = ids.copy()
+        root[has_parent] = cols["root"][parent[has_parent]]
+        cols["root"][ids] = root
+        inherited_topic = np.asarray(topic, dtype=np.int16).copy()
+        inherited_topic[has_parent] = cols["topic"][parent[has_parent]]
+        cols["topic"][ids] = inherited_topic
+        cols["stance"][ids] = stance
+        news_col = np.full(k, -1, np.int32) if news is None else np.asarray(news, np.int32).copy()
+        news_col[has_parent] = cols["news"][parent[has_parent]]
+        cols["news"][ids] = news_col
+        ver = np.zeros(k, np.int8) if veracity is None else np.asarray(veracity, np.int8).copy()
+        ver[has_parent] = cols["veracity"][parent[has_parent]]
+        cols["veracity"][ids] = ver
+        self.text.extend(text if text is not None else [None] * k)
+        self.n += k
+        return ids
+
+    def recent(self, since_step: int) -> np.ndarray:
+        """Ids of posts made at or after ``since_step`` (posts are in step order)."""
+        first = int(np.searchsorted(self.step, since_step, side="left"))
+        return np.arange(first, self.n, dtype=np.int64)
+
+    def count(self, column: str, posts: np.ndarray) -> None:
+        """Add one to ``column`` for each occurrence of a post id (repeats count)."""
+        if len(posts):
+            np.add.at(self._cols[column], posts, 1)
+
+    def text_of(self, post: int) -> str:
+        """The text a reader sees: own text, else the nearest ancestor's."""
+        while post >= 0:
+            if self.text[post]:
+                return self.text[post] or ""
+            post = int(self._cols["parent"][post])
+        return ""
+
+    def _reserve(self, size: int) -> None:
+        capacity = len(self._cols["author"])
+        if size <= capacity:
+            return
+        new_capacity = max(size, 2 * capacity)
+        for name, (dtype, fill) in _COLUMNS.items():
+            grown = np.full(new_capacity, fill, dtype=dtype)
+            grown[: self.n] = self._cols[name][: self.n]
+            self._cols[name] = grown
+
+    def get_state(self) -> dict[str, object]:
+        return {"n": self.n, "text": list(self.text)} | {
+            name: col[: self.n].copy() for name, col in self._cols.items()
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, object]) -> ContentStore:
+        n = int(state["n"])  # type: ignore[arg-type]
+        store = cls(capacity=max(1024, n))
+        for name in _COLUMNS:
+            store._cols[name][:n] = state[name]
+        store.n = n
+        store.text = list(state["text"])  # type: ignore[arg-type]
+        return store
+
+
+def is_share(kind: np.ndarray) -> np.ndarray:
+    """Whether posts of these kinds pass another post on (repost or quote)."""
+    return (kind == Action.REPOST) | (kind == Action.QUOTE)
