@@ -240,13 +240,34 @@ class LinearThreshold(_Config):
     threshold_high: Probability = 1.0
     seeds: PositiveInt = 10
 
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.threshold_low > self.threshold_high:
+            raise ValueError("threshold_low must not exceed threshold_high")
+        return self
+
 
 class SIRRumour(_Config):
-    """Maki–Thompson rumour: ignorants, spreaders and stiflers."""
+    """Rumour with ignorants, spreaders and stiflers: Maki–Thompson or an SIR epidemic."""
 
     model: Literal["sir"]
-    beta: Probability = Field(default=0.2, description="chance a spreader's contact is told")
-    gamma: Probability = Field(default=0.1, description="chance a spreader stops each step")
+    mechanism: Literal["maki_thompson", "epidemic"] = Field(
+        default="maki_thompson",
+        description="maki_thompson: each spreader calls one follower per step; "
+        "epidemic: each spreader tells every follower with chance beta per step",
+    )
+    beta: Probability = Field(
+        default=1.0,
+        description="chance a contact is told (maki_thompson: per call; epidemic: per follower "
+        "per step)",
+    )
+    gamma: Probability = Field(
+        default=0.0, description="chance a spreader stops on its own each step (forgets/recovers)"
+    )
+    stifle: Probability = Field(
+        default=1.0,
+        description="maki_thompson: chance a spreader who calls someone who knows stops",
+    )
     seeds: PositiveInt = 10
 
 
@@ -255,14 +276,24 @@ class Voter(_Config):
 
     model: Literal["voter"]
     initial_share: Probability = 0.5
+    activity: Probability = Field(
+        default=1.0, description="chance an agent updates each step (1: all, synchronously)"
+    )
 
 
 class Deffuant(_Config):
-    """Deffuant bounded confidence on continuous attitudes."""
+    """Deffuant bounded confidence on continuous attitudes in [-1, 1]."""
 
     model: Literal["deffuant"]
-    epsilon: Annotated[float, Field(ge=0, le=2)] = 0.3
-    mu: Annotated[float, Field(ge=0, le=0.5)] = 0.3
+    epsilon: Annotated[float, Field(ge=0, le=2)] = Field(
+        default=0.3, description="confidence bound: pairs closer than this interact"
+    )
+    mu: Annotated[float, Field(ge=0, le=0.5)] = Field(
+        default=0.3, description="share of the gap each partner moves"
+    )
+    activity: Probability = Field(
+        default=1.0, description="chance an agent seeks an interaction each step"
+    )
 
 
 BehaviorConfig = Annotated[

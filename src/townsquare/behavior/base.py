@@ -45,6 +45,16 @@ class Feed:
     def of(self, i: int) -> np.ndarray:
         return self.posts[self.indptr[i] : self.indptr[i + 1]]
 
+    def subset(self, rows: np.ndarray) -> Feed:
+        """The feeds of ``agents[rows]`` only, in the given order."""
+        rows = np.asarray(rows, dtype=np.int64)
+        starts, stops = self.indptr[rows], self.indptr[rows + 1]
+        lengths = stops - starts
+        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=indptr[1:])
+        take = np.repeat(starts - indptr[:-1], lengths) + np.arange(indptr[-1])
+        return Feed(self.agents[rows], indptr, self.posts[take], self.social_proof[take])
+
 
 @dataclass
 class Observation:
@@ -56,6 +66,13 @@ class Observation:
     population: Population
     state: AgentState
     graph: FollowGraph
+
+    def subset(self, rows: np.ndarray) -> Observation:
+        """The same observation restricted to ``feed.agents[rows]``."""
+        return Observation(
+            self.step, self.feed.subset(rows), self.content, self.population, self.state,
+            self.graph,
+        )
 
 
 @dataclass

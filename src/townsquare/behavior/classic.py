@@ -1,0 +1,722 @@
+"""The classic diffusion and opinion models, vectorized over a follow graph.
+
+Independent cascade, linear threshold, Maki–Thompson rumour, SIR epidemic,
+voter and Deffuant bounded confidence, each a small class with the same shape
+(:class:`ClassicModel`) so the engine can drive any of them one step at a
+time, and so townsquare's results can be checked against theory and NDlib.
+
+Influence flows against the follow edges: in ``u -> v`` (u follows v), v
+influences u. An agent's influencers are its *followees* (``graph.following``);
+the agents it reaches are its *followers* (``graph.followers``). Every step is
+synchronous: all agents read the state at the start of the step, with the
+conflict rule of each model documented on its class. Every step costs
+O(agents + edges touched), in numpy; the only Python loop is over steps.
+
+A :class:`WellMixed` population (everyone follows everyone else, no stored
+edges) stands in for a complete graph too large to materialise, which is
+where the mean-field results (rumour and epidemic final sizes) hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any, Protocol
+
+import numpy as np
+import scipy.sparse as sp
+
+from townsquare import scenario as cfg
+from townsquare.errors import UserError
+from townsquare.network.graph import FollowGraph
+
+Seeds = int | Sequence[int] | np.ndarray
+
+
+class Status(IntEnum):
+    """Status codes in :attr:`ClassicState.status` (the voter model stores its 0/1 opinion)."""
+
+    INACTIVE = 0  # cascade models: not (yet) adopted
+    ACTIVE = 1  # cascade models: adopted
+    IGNORANT = 0  # rumour / epidemic: never heard (susceptible)
+    SPREADER = 1  # rumour / epidemic: spreading (infected)
+    STIFLER = 2  # rumour / epidemic: stopped spreading (recovered)
+
+
+@dataclass
+class ClassicState:
+    """Per-agent state of a classic model; models update it in place.
+
+    ``status`` int8 codes (:class:`Status`; voter: the opinion 0/1; Deffuant: zeros).
+    ``parent`` int64, the agent behind this one's latest adoption, copy or
+    interaction (-1: seeds, and agents never influenced).
+    ``step_changed`` int32, step of the latest change (0: seeded; -1: never).
+    ``frontier`` int64, agents activated or told in the latest step (the
+    seeds at first; cascade models act from these). ``opinion`` float64 in [-1, 1] (Deffuant) and
+    ``threshold`` float64 (linear threshold) are None for other models.
+    """
+
+    status: np.ndarray
+    parent: np.ndarray
+    step_changed: np.ndarray
+    frontier: np.ndarray
+    opinion: np.ndarray | None = None
+    threshold: np.ndarray | None = None
+
+    @classmethod
+    def blank(cls, n: int) -> ClassicState:
+        return cls(
+            status=np.zeros(n, np.int8),
+            parent=np.full(n, -1, np.int64),
+            step_changed=np.full(n, -1, np.int32),
+            frontier=np.empty(0, np.int64),
+        )
+
+    @classmethod
+    def stack(cls, states: Sequence[ClassicState], n: int) -> ClassicState:
+        """One state for disjoint copies: agent i of copy c becomes ``c * n + i``."""
+        parents = [np.where(s.parent >= 0, s.parent + c * n, -1) for c, s in enumerate(states)]
+
+        def joined(name: str) -> np.ndarray | None:
+            parts = [getattr(s, name) for s in states]
+            return None if parts[0] is None else np.concatenate(parts)
+
+        return cls(
+            status=np.concatenate([s.status for s in states]),
+            parent=np.concatenate(parents),
+            step_changed=np.concatenate([s.step_changed for s in states]),
+            frontier=np.concatenate([s.frontier + c * n for c, s in enumerate(states)]),
+            opinion=joined("opinion"),
+            threshold=joined("threshold"),
+        )
+
+
+@dataclass(frozen=True)
+class Transition:
+    """What one step changed: agents (each at most once), old -> new status, and why.
+
+    ``parent`` is the agent that caused an adoption, a copy (voter) or an
+    interaction (Deffuant: the partner); -1 for spontaneous changes
+    (forgetting, recovery, stifling).
+    """
+
+    agents: np.ndarray
+    old: np.ndarray
+    new: np.ndarray
+    parent: np.ndarray
+    old_opinion: np.ndarray | None = None
+    new_opinion: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.agents)
+
+    def became(self, code: int) -> np.ndarray:
+        """Mask of the changes that entered status ``code`` (e.g. adoptions, new spreaders)."""
+        return (self.new == code) & (self.old != code)
+
+
+class WellMixed:
+    """A complete follow graph on ``n`` agents without stored edges: everyone follows everyone."""
+
+    def __init__(self, n: int) -> None:
+        self.n = int(n)
+
+
+Network = FollowGraph | WellMixed
+
+
+class ClassicModel(Protocol):
+    """A classic model the engine can drive one synchronous step at a time."""
+
+    def initial(self, graph: Network, rng: np.random.Generator) -> ClassicState: ...
+
+    def step(
+        self, graph: Network, state: ClassicState, t: int, rng: np.random.Generator
+    ) -> Transition:
+        """Advance ``state`` in place by one step numbered ``t``; return what changed."""
+        ...
+
+    def settled(self, graph: Network, state: ClassicState) -> bool:
+        """True when no further step can change the state (an absorbing state)."""
+        ...
+
+
+# -- contact structures: the few graph queries the models need --------------------------
+
+
+class _Exposure(Protocol):
+    counts: np.ndarray  # per agent: how many of the sources it follows
+
+    def pick(self, targets: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """For sorted ``targets`` (each with count > 0), a uniform followee among the sources."""
+        ...
+
+
+@dataclass
+class _EdgeExposure:
+    src: np.ndarray
+    dst: np.ndarray
+    counts: np.ndarray
+
+    def pick(self, targets: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        wanted = np.zeros(len(self.counts), bool)
+        wanted[targets] = True
+        keep = wanted[self.dst]
+        src, dst = self.src[keep], self.dst[keep]
+        order = np.lexsort((rng.random(len(dst)), dst))  # random order within each target
+        dst = dst[order]
+        first = np.ones(len(dst), bool)
+        first[1:] = dst[1:] != dst[:-1]
+        return src[order][first]
+
+
+@dataclass
+class _MixedExposure:
+    sources: np.ndarray  # sorted
+    counts: np.ndarray
+
+    def pick(self, targets: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return _uniform_other(self.sources, targets, rng)
+
+
+class _Contacts(Protocol):
+    n: int
+
+    def exposure(self, sources: np.ndarray) -> _Exposure: ...
+    def random_follower(self, agents: np.ndarray, rng: np.random.Generator) -> np.ndarray: ...
+    def random_followee(self, agents: np.ndarray, rng: np.random.Generator) -> np.ndarray: ...
+    def followee_count(self, agents: np.ndarray) -> np.ndarray: ...
+    def follower_count(self, agents: np.ndarray) -> np.ndarray: ...
+    def followee_hits(self, agents: np.ndarray, mask: np.ndarray) -> np.ndarray: ...
+    def any_pair_within(self, values: np.ndarray, lo: float, hi: float) -> bool: ...
+
+
+class _SparseContacts:
+    """Queries on a :class:`FollowGraph` through its CSR views."""
+
+    def __init__(self, graph: FollowGraph) -> None:
+        self.n = graph.n
+        self._graph = graph
+
+    def exposure(self, sources: np.ndarray) -> _Exposure:
+        owner, dst = _gather(self._graph.followers, sources)
+        return _EdgeExposure(sources[owner], dst, np.bincount(dst, minlength=self.n))
+
+    def random_follower(self, agents: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return _random_entry(self._graph.followers, agents, rng)
+
+    def random_followee(self, agents: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return _random_entry(self._graph.following, agents, rng)
+
+    def followee_count(self, agents: np.ndarray) -> np.ndarray:
+        indptr = self._graph.following.indptr
+        return indptr[agents + 1] - indptr[agents]
+
+    def follower_count(self, agents: np.ndarray) -> np.ndarray:
+        indptr = self._graph.followers.indptr
+        return indptr[agents + 1] - indptr[agents]
+
+    def followee_hits(self, agents: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        owner, dst = _gather(self._graph.following, agents)
+        return np.bincount(owner, weights=mask[dst], minlength=len(agents))
+
+    def any_pair_within(self, values: np.ndarray, lo: float, hi: float) -> bool:
+        following = self._graph.following
+        rows = np.repeat(np.arange(self.n), np.diff(following.indptr))
+        gap = np.abs(values[rows].astype(np.float64) - values[following.indices])
+        return bool(np.any((gap >= lo) & (gap < hi)))
+
+
+class _MixedContacts:
+    """The same queries on a well-mixed population, in O(agents) without edges."""
+
+    def __init__(self, graph: WellMixed) -> None:
+        self.n = graph.n
+
+    def exposure(self, sources: np.ndarray) -> _Exposure:
+        counts = np.full(self.n, len(sources), np.int64)
+        counts[sources] -= 1
+        return _MixedExposure(np.sort(sources), counts)
+
+    def random_follower(self, agents: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        if self.n < 2:
+            return np.full(len(agents), -1, np.int64)
+        other = rng.integers(0, self.n - 1, size=len(agents))
+        return other + (other >= agents)
+
+    random_followee = random_follower
+
+    def followee_count(self, agents: np.ndarray) -> np.ndarray:
+        return np.full(len(agents), self.n - 1, np.int64)
+
+    follower_count = followee_count
+
+    def followee_hits(self, agents: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        return np.count_nonzero(mask) - mask[agents].astype(np.int64)
+
+    def any_pair_within(self, values: np.ndarray, lo: float, hi: float) -> bool:
+        x = np.sort(values.astype(np.float64))
+        furthest = np.searchsorted(x, x + hi, side="left") - 1  # largest j with x_j - x_i < hi
+        return bool(len(x) and np.any(x[furthest] - x >= lo))
+
+
+def _contacts(graph: Network) -> _Contacts:
+    return _MixedContacts(graph) if isinstance(graph, WellMixed) else _SparseContacts(graph)
+
+
+def _gather(csr: sp.csr_array, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All entries of the given CSR rows: (index into ``rows``, column) pairs."""
+    start = csr.indptr[rows]
+    lens = csr.indptr[rows + 1] - start
+    owner = np.repeat(np.arange(len(rows)), lens)
+    pos = np.arange(len(owner)) - np.repeat(np.cumsum(lens) - lens, lens) + start[owner]
+    return owner, csr.indices[pos].astype(np.int64)
+
+
+def _random_entry(csr: sp.csr_array, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One uniformly random column of each row (-1 for empty rows)."""
+    start = csr.indptr[rows]
+    lens = csr.indptr[rows + 1] - start
+    offset = rng.integers(0, np.maximum(lens, 1))
+    out = np.full(len(rows), -1, np.int64)
+    has = lens > 0
+    out[has] = csr.indices[start[has] + offset[has]]
+    return out
+
+
+def _uniform_other(pool: np.ndarray, agents: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """For each agent, a uniform member of the sorted ``pool`` other than itself."""
+    pos = np.searchsorted(pool, agents)
+    inside = (pos < len(pool)) & (pool[np.minimum(pos, len(pool) - 1)] == agents)
+    j = rng.integers(0, len(pool) - inside)
+    return pool[j + (inside & (j >= pos))]
+
+
+# -- shared steps -------------------------------------------------------------------
+
+
+def _seed_agents(seeds: Seeds, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``seeds`` random agents, or the given agent ids."""
+    if isinstance(seeds, int | np.integer):
+        if not 0 <= seeds <= n:
+            raise UserError(f"behavior.seeds = {seeds} must lie between 0 and the {n} agents")
+        return np.sort(rng.choice(n, size=int(seeds), replace=False)).astype(np.int64)
+    agents = np.unique(np.asarray(seeds, dtype=np.int64))
+    if len(agents) and (agents[0] < 0 or agents[-1] >= n):
+        raise UserError(f"seed agents must be ids in [0, {n}), got {agents[0]}..{agents[-1]}")
+    return agents
+
+
+def _actors(activity: float | np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Agents acting this step: each with probability ``activity`` (all when it is 1)."""
+    if np.isscalar(activity) and activity >= 1:
+        return np.arange(n)
+    return np.flatnonzero(rng.random(n) < activity)
+
+
+def _transmit(
+    contacts: _Contacts,
+    sources: np.ndarray,
+    susceptible: np.ndarray,
+    p: float,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each source tells each susceptible follower with prob p; returns (told, parent).
+
+    An agent with k source followees is told with prob 1 - (1-p)^k. Its parent
+    is uniform among those k: given that at least one attempt succeeded, the
+    first success in a random order is equally likely to be any of them.
+    """
+    exposure = contacts.exposure(sources)
+    candidates = np.flatnonzero((exposure.counts > 0) & susceptible)
+    chance = 1.0 - np.power(1.0 - p, exposure.counts[candidates])
+    told = candidates[rng.random(len(candidates)) < chance]
+    return told, exposure.pick(told, rng)
+
+
+def _commit(
+    state: ClassicState,
+    t: int,
+    agents: np.ndarray,
+    new: np.ndarray | int,
+    parent: np.ndarray | int,
+    opinion: np.ndarray | None = None,
+) -> Transition:
+    """Write one step's changes into ``state`` and describe them."""
+    agents = np.asarray(agents, np.int64)
+    new = np.broadcast_to(np.asarray(new, np.int8), agents.shape).copy()
+    parent = np.broadcast_to(np.asarray(parent, np.int64), agents.shape).copy()
+    old = state.status[agents]
+    state.status[agents] = new
+    state.step_changed[agents] = t
+    caused = parent >= 0
+    state.parent[agents[caused]] = parent[caused]
+    old_opinion = None
+    if opinion is not None and state.opinion is not None:
+        old_opinion = state.opinion[agents]
+        state.opinion[agents] = opinion
+    return Transition(agents, old, new, parent, old_opinion, opinion)
+
+
+def _seeded_state(n: int, seeds: Seeds, rng: np.random.Generator) -> ClassicState:
+    state = ClassicState.blank(n)
+    chosen = _seed_agents(seeds, n, rng)
+    state.status[chosen] = Status.ACTIVE
+    state.step_changed[chosen] = 0
+    state.frontier = chosen
+    return state
+
+
+# -- the models ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IndependentCascadeModel:
+    """Independent cascade (Kempe, Kleinberg & Tardos 2003).
+
+    Each agent activated in the latest step gets exactly one chance to
+    activate each inactive follower, with probability ``p``. An agent with k
+    newly active followees activates with probability ``1 - (1-p)^k``; its
+    parent is uniform among those k. ``seeds`` is a count of random seeds or
+    a list of agent ids.
+    """
+
+    p: float = 0.1
+    seeds: Seeds = 10
+
+    def initial(self, graph: Network, rng: np.random.Generator) -> ClassicState:
+        return _seeded_state(graph.n, self.seeds, rng)
+
+    def step(
+        self, graph: Network, state: ClassicState, t: int, rng: np.random.Generator
+    ) -> Transition:
+        inactive = state.status == Status.INACTIVE
+        new, parent = _transmit(_contacts(graph), state.frontier, inactive, self.p, rng)
+        state.frontier = new
+        return _commit(state, t, new, Status.ACTIVE, parent)
+
+    def settled(self, graph: Network, state: ClassicState) -> bool:
+        return len(state.frontier) == 0
+
+
+@dataclass(frozen=True)
+class LinearThresholdModel:
+    """Linear threshold (Granovetter 1978; Kempe, Kleinberg & Tardos 2003).
+
+    Thresholds are uniform in ``[threshold_low, threshold_high]``. An inactive
+    agent activates when the share of the accounts it follows that are active
+    reaches its threshold and at least one of them is active, so threshold 0
+    means "any one followee" and agents no seed can reach stay inactive. Its
+    parent is uniform among the followees activated in the latest step (one
+    of them tipped it). Only followers of newly activated agents are checked
+    each step, which is exact while the graph does not change.
+    """
+
+    threshold_low: float = 0.0
+    threshold_high: float = 1.0
+    seeds: Seeds = 10
+
+    def __post_init__(self) -> None:
+        if self.threshold_low > self.threshold_high:
+            raise UserError(
+                f"behavior.threshold_low = {self.threshold_low} is above "
+                f"threshold_high = {self.threshold_high}"
+            )
+
+    def initial(self, graph: Network, rng: np.random.Generator) -> ClassicState:
+        width = self.threshold_high - self.threshold_low
+        threshold = self.threshold_low + width * rng.random(graph.n)
+        state = _seeded_state(graph.n, self.seeds, rng)
+        state.threshold = threshold
+        return state
+
+    def step(
+        self, graph: Network, state: ClassicState, t: int, rng: np.random.Generator
+    ) -> Transition:
+        contacts = _contacts(graph)
+        exposure = contacts.exposure(state.frontier)
+        inactive = state.status == Status.INACTIVE
+        candidates = np.flatnonzero((exposure.counts > 0) & inactive)
+        hits = contacts.followee_hits(candidates, state.status == Status.ACTIVE)
+        share = hits / contacts.followee_count(candidates)
+        new = candidates[share >= state.threshold[candidates]]
+        state.frontier = new
+        return _commit(state, t, new, Status.ACTIVE, exposure.pick(new, rng))
+
+    def settled(self, graph: Network, state: ClassicState) -> bool:
+        return len(state.frontier) == 0
+
+
+@dataclass(frozen=True)
+class MakiThompsonModel:
+    """Maki–Thompson rumour (Maki & Thompson 1973): ignorants, spreaders, stiflers.
+
+    Each step every spreader contacts one uniformly random follower. An
+    ignorant contact is told with prob ``beta`` and becomes a spreader; if the
+    contact already knows the rumour, the calling spreader becomes a stifler
+    with prob ``stifle``. Afterwards each spreader not stifled forgets (becomes
+    a stifler) with prob ``gamma``.
+
+    Synchronous convention: the step's contacts are resolved as if made one at
+    a time in a uniformly random order. When several spreaders tell the same
+    ignorant, the first informs it (and is its parent); the later callers find
+    someone who knows and may be stifled. Agents told during a step spread
+    from the next step. Since each contact's outcome depends only on the
+    current statuses, not on who calls, this keeps the continuous-time final
+    size: on a large well-mixed population (beta = stifle = 1, gamma = 0) a
+    share x = exp(-2 (1 - x)) ≈ 0.203 never hears the rumour. Steps are
+    rounds in which every spreader calls once.
+    """
+
+    beta: float = 1.0
+    gamma: float = 0.0
+    stifle: float = 1.0
+    seeds: Seeds = 10
+
+    def initial(self, graph: Network, rng: np.random.Generator) -> ClassicState:
+        return _seeded_state(graph.n, self.seeds, rng)
+
+    def step(
+        self, graph: Network, state: ClassicState, t: int, rng: np.random.Generator
+    ) -> Transition:
+        callers = rng.permutation(np.flatnonzero(state.status == Status.SPREADER))
+        callee = _contacts(graph).random_follower(callers, rng)
+        m = len(callers)
+        reached = callee >= 0
+        ignorant = reached & (state.status[np.maximum(callee, 0)] == Status.IGNORANT)
+        told = np.flatnonzero(ignorant & (rng.random(m) < self.beta))
+        informed, first = np.unique(callee[told], return_index=True)
+        informer = told[first]  # the first telling call to each informed agent
+        told_at = np.full(m, m)  # position of the call that told this call's callee
+        if len(informed):
+            asked = np.flatnonzero(ignorant)
+            slot = np.minimum(np.searchsorted(informed, callee[asked]), len(informed) - 1)
+            hit = informed[slot] == callee[asked]
+            told_at[asked[hit]] = informer[slot[hit]]
+        late = np.arange(m) > told_at  # the callee was told earlier in this step
+        knows = (reached & ~ignorant) | late
+        stops = knows & (rng.random(m) < self.stifle)
+        stops |= rng.random(m) < self.gamma
+        stopped = callers[stops]
+        agents = np.concatenate([informed, stopped])
+        new = np.concatenate(
+            [np.full(len(informed), Status.SPREADER), np.full(len(stopped), Status.STIFLER)]
+        )
+        parent = np.concatenate([callers[informer], np.full(len(stopped), -1)])
+        state.frontier = informed
+        return _commit(state, t, agents, new, parent)
+
+    def settled(self, graph: Network, state: ClassicState) -> bool:
+        spreaders = np.flatnonzero(state.status == Status.SPREADER)
+        if not len(spreaders) or self.gamma > 0:
+            return not len(spreaders)
+        return not np.any(_contacts(graph).follower_count(spreaders))
+
+
+@dataclass(frozen=True)
+class SIREpidemicModel:
+    """SIR epidemic-style rumour (Reed–Frost chain binomial on a complete graph).
+
+    Each step (1) every spreader tells each ignorant follower independently
+    with prob ``beta`` (an ignorant with k spreading followees is told with
+    prob ``1 - (1-beta)^k``, parent uniform among the k), then (2) each
+    spreader of the start of the step stops (recovers) with prob ``gamma``.
+    A spreader thus spreads for T ~ Geometric(gamma) >= 1 steps and tells a
+    given follower with prob ``beta / (beta + gamma - beta gamma)``, so on a
+    complete graph of N agents R0 = (N-1) beta / (beta + gamma - beta gamma).
+    The large-N final share z (seeds included, z0 seeded) solves
+    ``1 - z = (1 - z0) exp(-R z)`` with R = -N ln(1 - beta) / gamma; for
+    beta = beta0 / N both R and R0 tend to beta0 / gamma.
+    With gamma = 1 this is the independent cascade.
+    """
+
+    beta: float = 0.2
+    gamma: float = 0.1
+    seeds: Seeds = 10
+
+    def initial(self, graph: Network, rng: np.random.Generator) -> ClassicState:
+        return _seeded_state(graph.n, self.seeds, rng)
+
+    def step(
+        self, graph: Network, state: ClassicState, t: int, rng: np.random.Generator
+    ) -> Transition:
+        spreaders = np.flatnonzero(state.status == Status.SPREADER)
+        ignorant = state.status == Status.IGNORANT
+        told, parent = _transmit(_contacts(graph), spreaders, ignorant, self.beta, rng)
+        stopped = spreaders[rng.random(len(spreaders)) < self.gamma]
+        state.frontier = told
+        agents = np.concatenate([told, stopped])
+        new = np.concatenate(
+            [np.full(len(told), Status.SPREADER), np.full(len(stopped), Status.STIFLER)]
+        )
+        return _commit(state, t, agents, new, np.concatenate([parent, np.full(len(stopped), -1)]))
+
+    def settled(self, graph: Network, state: ClassicState) -> bool:
+        return not np.any(state.status == Status.SPREADER)
+
+
+@dataclass(frozen=True)
+class VoterModel:
+    """Voter model (Clifford & Sudbury 1973; Holley & Liggett 1975).
+
+    Binary opinions in ``status``; ``initial_share`` of the agents (rounded)
+    start at 1, or ``opinions`` gives them. Each step every acting agent
+    (each with prob ``activity``; all by default) copies the opinion of a
+    uniformly random followee, all reading the start-of-step opinions; agents
+    who follow nobody keep theirs. On a regular mutual-follow graph the share
+    of 1s is a martingale. With activity 1 the update is fully synchronous and
+    can oscillate forever on a bipartite graph; activity < 1 removes that.
+    """
+
+    initial_share: float = 0.5
+    activity: float | np.ndarray = 1.0
+    opinions: np.ndarray | None = None
+
+    def initial(self, graph: Network, rng: np.random.Generator) -> ClassicState:
+        state = ClassicState.blank(graph.n)
+        if self.opinions is not None:
+            state.status[:] = np.asarray(self.opinions, np.int8)
+        else:
+            ones = rng.choice(graph.n, size=round(self.initial_share * graph.n), replace=False)
+            state.status[ones] = 1
+        return state
+
+    def step(
+        self, graph: Network, state: ClassicState, t: int, rng: np.random.Generator
+    ) -> Transition:
+        agents = _actors(self.activity, graph.n, rng)
+        source = _contacts(graph).random_followee(agents, rng)
+        valid = source >= 0
+        copied = state.status[np.maximum(source, 0)]
+        changed = valid & (copied != state.status[agents])
+        return _commit(state, t, agents[changed], copied[changed], source[changed])
+
+    def settled(self, graph: Network, state: ClassicState) -> bool:
+        return not _contacts(graph).any_pair_within(state.status, 0.5, np.inf)
+
+
+@dataclass(frozen=True)
+class DeffuantModel:
+    """Deffuant bounded confidence (Deffuant, Neau, Amblard & Weisbuch 2000).
+
+    Opinions are continuous in [-1, 1] (uniform at start unless ``opinions``
+    is given). Each step every acting agent proposes an interaction with a
+    uniformly random followee. The proposals are shuffled and a proposal is
+    kept when it holds the first appearance of both its agents, so the kept
+    pairs form a random matching (each agent in at most one pair per step;
+    about a third of the agents interact per step on a sparse graph). In a
+    kept pair, if ``|x_i - x_j| < epsilon`` both move ``mu`` of the way toward
+    each other, which conserves the opinion sum exactly (up to rounding).
+    The model is settled when no follow pair lies within ``epsilon`` yet more
+    than ``tolerance`` apart.
+    """
+
+    epsilon: float = 0.3
+    mu: float = 0.3
+    activity: float | np.ndarray = 1.0
+    opinions: np.ndarray | None = None
+    tolerance: float = 1e-6
+
+    def initial(self, graph: Network, rng: np.random.Generator) -> ClassicState:
+        state = ClassicState.blank(graph.n)
+        if self.opinions is not None:
+            state.opinion = np.asarray(self.opinions, np.float64).copy()
+        else:
+            state.opinion = rng.uniform(-1.0, 1.0, graph.n)
+        return state
+
+    def step(
+        self, graph: Network, state: ClassicState, t: int, rng: np.random.Generator
+    ) -> Transition:
+        agents = _actors(self.activity, graph.n, rng)
+        partner = _contacts(graph).random_followee(agents, rng)
+        order = rng.permutation(np.flatnonzero(partner >= 0))
+        i, j = agents[order], partner[order]
+        _, first = np.unique(np.column_stack([i, j]).ravel(), return_index=True)
+        leads = np.zeros(2 * len(i), bool)
+        leads[first] = True
+        keep = leads[0::2] & leads[1::2]
+        i, j = i[keep], j[keep]
+        x = state.opinion
+        gap = x[j] - x[i]
+        near = (np.abs(gap) < self.epsilon) & (gap != 0) & (self.mu > 0)
+        i, j, move = i[near], j[near], self.mu * gap[near]
+        agents = np.concatenate([i, j])
+        opinion = np.concatenate([x[i] + move, x[j] - move])
+        return _commit(state, t, agents, 0, np.concatenate([j, i]), opinion)
+
+    def settled(self, graph: Network, state: ClassicState) -> bool:
+        if self.mu == 0 or self.tolerance >= self.epsilon:
+            return True
+        return not _contacts(graph).any_pair_within(state.opinion, self.tolerance, self.epsilon)
+
+
+# -- running --------------------------------------------------------------------
+
+
+def run(model: ClassicModel, graph: Network, steps: int, rng: np.random.Generator) -> ClassicState:
+    """Run from the initial state for up to ``steps`` steps, stopping once settled."""
+    return _advance(model, graph, model.initial(graph, rng), steps, rng)
+
+
+def run_replicates(
+    model: ClassicModel, graph: FollowGraph, copies: int, steps: int, rng: np.random.Generator
+) -> ClassicState:
+    """Run ``copies`` independent replicates at once on disjoint copies of the graph.
+
+    Agent i of replicate c is ``c * graph.n + i`` in the returned state, so
+    ``state.status.reshape(copies, graph.n)`` has one row per replicate.
+    """
+    states = [model.initial(graph, rng) for _ in range(copies)]
+    union = disjoint_copies(graph, copies)
+    return _advance(model, union, ClassicState.stack(states, graph.n), steps, rng)
+
+
+def disjoint_copies(graph: FollowGraph, copies: int) -> FollowGraph:
+    """The disjoint union of ``copies`` copies of ``graph`` (copy c shifted by ``c * n``)."""
+    n, total = graph.n, graph.n * copies
+    src, dst = graph.edges()
+    shift = (np.arange(copies, dtype=np.int64) * n)[:, None]
+    keys = (src[None, :] + shift) * total + (dst[None, :] + shift)
+    return FollowGraph(total, keys.ravel())  # already sorted: copies in order
+
+
+def _advance(
+    model: ClassicModel,
+    graph: Network,
+    state: ClassicState,
+    steps: int,
+    rng: np.random.Generator,
+) -> ClassicState:
+    for t in range(1, steps + 1):
+        if model.settled(graph, state):
+            break
+        model.step(graph, state, t, rng)
+    return state
+
+
+# -- from the scenario --------------------------------------------------------------
+
+
+_RUMOURS: dict[str, Callable[[cfg.SIRRumour], ClassicModel]] = {
+    "maki_thompson": lambda c: MakiThompsonModel(c.beta, c.gamma, c.stifle, c.seeds),
+    "epidemic": lambda c: SIREpidemicModel(c.beta, c.gamma, c.seeds),
+}
+
+_FROM_CONFIG: dict[type, Callable[[Any], ClassicModel]] = {
+    cfg.IndependentCascade: lambda c: IndependentCascadeModel(c.p, c.seeds),
+    cfg.LinearThreshold: lambda c: LinearThresholdModel(c.threshold_low, c.threshold_high, c.seeds),
+    cfg.SIRRumour: lambda c: _RUMOURS[c.mechanism](c),
+    cfg.Voter: lambda c: VoterModel(c.initial_share, c.activity),
+    cfg.Deffuant: lambda c: DeffuantModel(c.epsilon, c.mu, c.activity),
+}
+
+
+def from_config(config: Any) -> ClassicModel:
+    """The classic model for a scenario ``behavior`` section."""
+    try:
+        factory = _FROM_CONFIG[type(config)]
+    except KeyError:
+        raise TypeError(f"{type(config).__name__} does not configure a classic model") from None
+    return factory(config)

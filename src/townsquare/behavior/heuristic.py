@@ -1,0 +1,252 @@
+"""The social heuristic agent: vectorized engagement, belief, attitude, emotion, follows.
+
+For every (active agent, feed post) pair at once:
+
+* **Engagement** happens with probability
+  ``engage_rate * exp(w_i (interest - 1) + w_s (2 alignment - 1) + w_p log(1 + proof)
+  + w_e (arousal - 0.3) + w_n [false]) * susceptibility factor``, reduced by a
+  moderation label. ``interest`` is the agent's interest in the post's topic
+  relative to uniform, ``alignment`` is ``1 - |attitude - stance| / 2``.
+* The **kind** of engagement follows the agent's role (FUSE): spreaders
+  repost, commentators comment and quote, verifiers flag false items they
+  recognise, bystanders mostly like.
+* **Belief** in a news item grows with exposure (more for susceptible agents,
+  less when labelled); verifiers and labels push belief in false items down.
+* **Attitude** follows bounded confidence (Deffuant): posts within
+  ``confidence`` of an agent's attitude pull it by ``convergence``.
+* **Emotion**: valence and arousal move toward those of the authors seen
+  (contagion) and decay toward calm; disagreement raises arousal.
+* **Follows**: an agent may follow the author of an aligned post it engaged
+  with (homophily) or a popular account (sampled in proportion to followers);
+  it may unfollow a followed author of a strongly disagreeable post.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from townsquare.behavior.base import Decision, Observation
+from townsquare.platform.actions import Action, ActionBatch
+from townsquare.platform.content import Label, Veracity
+from townsquare.population import ROLES
+from townsquare.scenario import Role, SocialBehavior
+
+# Rows: roles in ROLES order; columns: share of engagements that are
+# like, repost, quote, comment (flags are decided separately).
+ROLE_MIX: dict[Role, tuple[float, float, float, float]] = {
+    Role.SPREADER: (0.25, 0.55, 0.10, 0.10),
+    Role.COMMENTATOR: (0.25, 0.10, 0.25, 0.40),
+    Role.VERIFIER: (0.50, 0.15, 0.10, 0.25),
+    Role.BYSTANDER: (0.80, 0.12, 0.03, 0.05),
+}
+ENGAGEMENT_KINDS = np.array([Action.LIKE, Action.REPOST, Action.QUOTE, Action.COMMENT], np.int8)
+ROLE_POST_FACTOR = {Role.SPREADER: 2.0, Role.COMMENTATOR: 1.5, Role.VERIFIER: 1.0,
+                    Role.BYSTANDER: 0.3}
+ROLE_ENGAGE_FACTOR = {Role.SPREADER: 1.6, Role.COMMENTATOR: 1.3, Role.VERIFIER: 1.0,
+                      Role.BYSTANDER: 0.6}
+
+
+class SocialHeuristic:
+    """Vectorized rule-based agents (see module docstring)."""
+
+    def __init__(
+        self,
+        params: SocialBehavior,
+        enabled: set[Action] | None = None,
+        label_effect: float = 0.6,
+    ) -> None:
+        self.params = params
+        self.label_effect = label_effect
+        self.enabled = enabled if enabled is not None else set(Action)
+        self._role_cdf = np.cumsum(np.array([ROLE_MIX[r] for r in ROLES]), axis=1)
+        self._role_post = np.array([ROLE_POST_FACTOR[r] for r in ROLES])
+        self._role_engage = np.array([ROLE_ENGAGE_FACTOR[r] for r in ROLES])
+
+    def decide(self, obs: Observation, rng: np.random.Generator) -> Decision:
+        p = self.params
+        feed, content, pop, state = obs.feed, obs.content, obs.population, obs.state
+        agents = feed.agents
+        owner = feed.owner
+        who = agents[owner]
+        post = feed.posts
+        topic = content.topic[post].astype(np.int64)
+        has_topic = topic >= 0
+        topic_idx = np.where(has_topic, topic, 0)
+        stance = content.stance[post]
+        false_item = content.veracity[post] == Veracity.FALSE
+        label = np.maximum(content.label[post], content.label[content.root[post]])
+        labelled = label != Label.NONE
+
+        n_topics = len(pop.topics)
+        interest = pop.interests[who, topic_idx] * n_topics
+        attitude = state.attitude[who, topic_idx]
+        alignment = 1.0 - np.abs(attitude - stance) / 2.0
+        role = pop.role[who]
+        suscept = pop.susceptibility[who]
+
+        logit = (
+            p.interest_weight * (interest - 1.0)
+            + p.stance_weight * (2.0 * alignment - 1.0)
+            + p.social_proof_weight * np.log1p(feed.social_proof)
+            + p.emotion_weight * (state.arousal[who] - 0.3)
+            + p.novelty_weight * false_item
+        )
+        prob = p.engage_rate * np.exp(logit) * self._role_engage[role] * (0.5 + suscept)
+        prob = np.where(labelled, prob * (1.0 - self.label_effect), prob)
+        engaged = rng.random(len(post)) < np.clip(prob, 0.0, 0.95)
+
+        verifier = role == ROLES.index(Role.VERIFIER)
+        recognises = false_item & (
+            (verifier & (rng.random(len(post)) < p.verify_skill))
+            | (labelled & (rng.random(len(post)) < 1.0 - suscept))
+        )
+        flags = recognises & (engaged | verifier)
+        engaged &= ~flags
+
+        kind = self._engagement_kind(role[engaged], rng)
+        batches = [
+            ActionBatch.build(who[engaged], kind, post=post[engaged], topic=topic[engaged],
+                              stance=stance[engaged]),
+            ActionBatch.build(who[flags], Action.FLAG, post=post[flags], topic=topic[flags]),
+            self._original_posts(obs, rng),
+            self._follows(obs, who, post, engaged, alignment, rng),
+        ]
+        actions = self._only_enabled(ActionBatch.concat(batches))
+        attitude_new = self._attitudes(obs, owner, topic_idx, has_topic, stance)
+        valence, arousal = self._emotions(obs, owner, alignment)
+        belief = self._beliefs(obs, owner, post, alignment, labelled, recognises)
+        return Decision(actions, updated=agents, attitude=attitude_new, valence=valence,
+                        arousal=arousal, belief=belief)
+
+    # -- pieces ----------------------------------------------------------------------
+
+    def _engagement_kind(self, role: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        u = rng.random(len(role))
+        column = (u[:, None] > self._role_cdf[role]).sum(axis=1)
+        return ENGAGEMENT_KINDS[np.minimum(column, len(ENGAGEMENT_KINDS) - 1)]
+
+    def _original_posts(self, obs: Observation, rng: np.random.Generator) -> ActionBatch:
+        agents, pop = obs.feed.agents, obs.population
+        rate = self.params.post_rate * self._role_post[pop.role[agents]]
+        posting = agents[rng.random(len(agents)) < rate]
+        if len(posting) == 0:
+            return ActionBatch.empty()
+        cdf = np.cumsum(pop.interests[posting], axis=1)
+        u = rng.random(len(posting)) * cdf[:, -1]
+        topic = np.minimum((u[:, None] > cdf).sum(axis=1), cdf.shape[1] - 1)
+        stance = np.clip(
+            obs.state.attitude[posting, topic] + rng.normal(0, 0.1, len(posting)), -1, 1
+        )
+        return ActionBatch.build(posting, Action.POST, topic=topic, stance=stance)
+
+    def _follows(
+        self,
+        obs: Observation,
+        who: np.ndarray,
+        post: np.ndarray,
+        engaged: np.ndarray,
+        alignment: np.ndarray,
+        rng: np.random.Generator,
+    ) -> ActionBatch:
+        p, graph, content = self.params, obs.graph, obs.content
+        author = content.author[post]
+        # homophily: follow the author of an aligned post you engaged with
+        take = engaged & (alignment > 0.7) & (rng.random(len(post)) < p.follow_rate * 10)
+        follow_src, follow_dst = who[take], author[take]
+        # popularity: pick accounts in proportion to their followers (a random edge's head)
+        agents = obs.feed.agents
+        n_pop = rng.binomial(len(agents), min(1.0, p.follow_rate * p.popularity_weight))
+        if n_pop and graph.num_edges:
+            src = rng.choice(agents, size=n_pop, replace=False)
+            _, heads = graph.edges()
+            dst = heads[rng.integers(0, graph.num_edges, size=n_pop)]
+            follow_src = np.concatenate([follow_src, src])
+            follow_dst = np.concatenate([follow_dst, dst])
+        keep = follow_src != follow_dst
+        follows = ActionBatch.build(follow_src[keep], Action.FOLLOW, target=follow_dst[keep])
+        # unfollow: a strongly disagreeable post from someone you follow
+        clash = (alignment < 0.3) & (rng.random(len(post)) < p.unfollow_rate * 5)
+        clash &= graph.has_edges(who, author) if clash.any() else clash
+        unfollows = ActionBatch.build(who[clash], Action.UNFOLLOW, target=author[clash])
+        return ActionBatch.concat([follows, unfollows])
+
+    def _only_enabled(self, actions: ActionBatch) -> ActionBatch:
+        if len(self.enabled) == len(Action):
+            return actions
+        allowed = np.array(sorted(int(a) for a in self.enabled), np.int8)
+        return actions.select(np.isin(actions.action, allowed))
+
+    def _attitudes(
+        self,
+        obs: Observation,
+        owner: np.ndarray,
+        topic: np.ndarray,
+        has_topic: np.ndarray,
+        stance: np.ndarray,
+    ) -> np.ndarray:
+        p, agents = self.params, obs.feed.agents
+        current = obs.state.attitude[agents].astype(np.float64)
+        n_topics = current.shape[1]
+        gap = stance - current[owner, topic]
+        close = has_topic & (np.abs(gap) < p.confidence)
+        cell = owner[close] * n_topics + topic[close]
+        pull = np.bincount(cell, weights=gap[close], minlength=current.size)
+        count = np.bincount(cell, minlength=current.size)
+        mean_pull = np.divide(pull, count, out=np.zeros(current.size), where=count > 0)
+        updated = current + p.convergence * mean_pull.reshape(current.shape)
+        return np.clip(updated, -1, 1).astype(np.float32)
+
+    def _emotions(
+        self, obs: Observation, owner: np.ndarray, alignment: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        p, agents, state = self.params, obs.feed.agents, obs.state
+        author = obs.content.author[obs.feed.posts]
+        n = len(agents)
+        seen = np.bincount(owner, minlength=n)
+        mean_val = _group_mean(owner, state.valence[author], n)
+        mean_aro = _group_mean(owner, state.arousal[author], n)
+        clash = _group_mean(owner, (alignment < 0.4).astype(np.float64), n)
+        has = seen > 0
+        valence = state.valence[agents].astype(np.float64)
+        arousal = state.arousal[agents].astype(np.float64)
+        valence[has] += p.emotion_contagion * (mean_val[has] - valence[has])
+        arousal[has] += p.emotion_contagion * (mean_aro[has] - arousal[has]) + 0.1 * clash[has]
+        valence -= 0.05 * clash
+        valence += p.emotion_decay * (0.1 - valence)
+        arousal += p.emotion_decay * (0.2 - arousal)
+        return np.clip(valence, -1, 1).astype(np.float32), np.clip(arousal, 0, 1).astype(
+            np.float32
+        )
+
+    def _beliefs(
+        self,
+        obs: Observation,
+        owner: np.ndarray,
+        post: np.ndarray,
+        alignment: np.ndarray,
+        labelled: np.ndarray,
+        recognises: np.ndarray,
+    ) -> np.ndarray:
+        p, agents = self.params, obs.feed.agents
+        belief = obs.state.belief[agents].astype(np.float64)
+        if belief.shape[1] == 0:
+            return belief.astype(np.float32)
+        news = obs.content.news[post].astype(np.int64)
+        carries = news >= 0
+        suscept = obs.population.susceptibility[agents[owner]]
+        gain = p.belief_gain * suscept * alignment * np.where(labelled, 0.3, 1.0)
+        doubt = recognises | labelled
+        cell = owner[carries] * belief.shape[1] + news[carries]
+        up = np.bincount(cell, weights=(gain * ~doubt)[carries], minlength=belief.size)
+        down = np.bincount(cell, weights=(0.5 * doubt)[carries], minlength=belief.size)
+        up = np.minimum(up.reshape(belief.shape), 1.0)
+        down = np.minimum(down.reshape(belief.shape), 1.0)
+        belief = belief + up * (1.0 - belief)
+        belief = belief * (1.0 - down)
+        return np.clip(belief, 0, 1).astype(np.float32)
+
+
+def _group_mean(group: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    total = np.bincount(group, weights=values, minlength=n).astype(np.float64)
+    count = np.bincount(group, minlength=n)
+    return np.divide(total, count, out=np.zeros(n), where=count > 0)

@@ -1,0 +1,328 @@
+"""The network seam: one OpenAI-compatible endpoint behind a tiny interface.
+
+A :class:`ChatModel` has two coroutines, ``complete`` (chat completions) and
+``embed`` (embeddings). :class:`ChatClient` implements them over HTTP with
+httpx; retry, rate limits, caching and accounting are wrappers of the same
+interface (see ``wrappers.py``), so each is small and testable on its own.
+
+The API key is read from the named environment variable when a request is
+sent. It is never stored on an object, logged, or put into an exception.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import httpx
+import numpy as np
+
+from townsquare.behavior.llm.config import ModelEndpoint
+from townsquare.behavior.llm.faults import EndpointUnreachableError, Fault, LLMFault, redact
+from townsquare.behavior.llm.records import CallRecord
+
+
+@dataclass(frozen=True, slots=True)
+class CallTag:
+    """Who a call is for; recorded in accounting, never part of the cache key."""
+
+    step: int = -1
+    agent: int = -1
+    purpose: str = "decide"
+
+
+@dataclass(slots=True)
+class ChatRequest:
+    """One chat-completions request, as sent (minus transport details)."""
+
+    model: str
+    messages: list[dict[str, str]]
+    temperature: float = 0.7
+    max_tokens: int = 400
+    seed: int | None = None
+    response_format: dict[str, Any] | None = None
+    tools: list[dict[str, Any]] | None = None
+    tool_choice: dict[str, Any] | None = None
+    tag: CallTag = field(default_factory=CallTag)
+    _key: str | None = field(default=None, repr=False, compare=False)
+
+    def payload(self) -> dict[str, Any]:
+        """The JSON body (``None`` fields left out)."""
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": self.messages,
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+        }
+        for name in ("seed", "response_format", "tools", "tool_choice"):
+            value = getattr(self, name)
+            if value is not None:
+                body[name] = value
+        return body
+
+    def key(self) -> str:
+        """sha256 of the canonical JSON of the payload: the response-cache key."""
+        if self._key is None:
+            canonical = json.dumps(
+                self.payload(), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+            )
+            self._key = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        return self._key
+
+
+@dataclass(slots=True)
+class ChatResult:
+    """What came back from one request: the answer text and its accounting."""
+
+    content: str
+    finish_reason: str | None = None
+    refusal: str | None = None
+    tool_arguments: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_ms: float = 0.0
+    cache_hit: bool = False
+    attempts: int = 1
+    record: CallRecord | None = field(default=None, repr=False)
+
+    @property
+    def text(self) -> str:
+        """The answer to parse: tool-call arguments if the model called the tool."""
+        return self.tool_arguments if self.tool_arguments else self.content
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "content": self.content,
+                "finish_reason": self.finish_reason,
+                "refusal": self.refusal,
+                "tool_arguments": self.tool_arguments,
+                "prompt_tokens": self.prompt_tokens,
+                "completion_tokens": self.completion_tokens,
+            },
+            ensure_ascii=False,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> ChatResult:
+        return cls(**json.loads(text))
+
+
+class ChatModel(Protocol):
+    """The interface every client and wrapper implements."""
+
+    async def complete(self, request: ChatRequest) -> ChatResult: ...
+
+    async def embed(self, texts: list[str]) -> np.ndarray: ...
+
+    async def aclose(self) -> None: ...
+
+
+class ChatClient:
+    """HTTP implementation of :class:`ChatModel` for one endpoint (httpx, async).
+
+    ``transport`` lets tests plug in ``httpx.MockTransport``. The underlying
+    ``httpx.AsyncClient`` is created on first use inside the running loop.
+    """
+
+    def __init__(
+        self, endpoint: ModelEndpoint, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        self.endpoint = endpoint
+        self._transport = transport
+        self._http: httpx.AsyncClient | None = None
+
+    def __repr__(self) -> str:
+        ep = self.endpoint
+        return f"ChatClient(name={ep.name!r}, base_url={ep.base_url!r}, model={ep.model!r})"
+
+    # -- the seam -----------------------------------------------------------------------
+
+    async def complete(self, request: ChatRequest) -> ChatResult:
+        start = time.perf_counter()
+        body = await self._post("chat/completions", request.payload())
+        try:
+            choice = body["choices"][0]
+            message = choice.get("message") or {}
+            usage = body.get("usage") or {}
+            tool_calls = message.get("tool_calls") or []
+            arguments = None
+            if tool_calls:
+                arguments = tool_calls[0]["function"]["arguments"]
+                if not isinstance(arguments, str):  # some servers send an object
+                    arguments = json.dumps(arguments)
+            return ChatResult(
+                content=message.get("content") or "",
+                finish_reason=choice.get("finish_reason"),
+                refusal=message.get("refusal"),
+                tool_arguments=arguments,
+                prompt_tokens=int(usage.get("prompt_tokens") or 0),
+                completion_tokens=int(usage.get("completion_tokens") or 0),
+                latency_ms=(time.perf_counter() - start) * 1000.0,
+            )
+        except (KeyError, IndexError, TypeError, AttributeError, ValueError):
+            raise LLMFault(Fault.MALFORMED_JSON, "response is not a chat completion") from None
+
+    async def embed(self, texts: list[str]) -> np.ndarray:
+        """Embeddings of ``texts`` from ``/embeddings``, one row per text."""
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        model = self.endpoint.embedding_model or self.endpoint.model
+        body = await self._post("embeddings", {"model": model, "input": texts})
+        try:
+            data = sorted(body["data"], key=lambda d: d.get("index", 0))
+            vectors = np.asarray([d["embedding"] for d in data], dtype=np.float32)
+        except (KeyError, TypeError, ValueError):
+            raise LLMFault(Fault.MALFORMED_JSON, "response is not an embedding list") from None
+        if vectors.ndim != 2 or len(vectors) != len(texts):
+            raise LLMFault(Fault.MALFORMED_JSON, "embedding count does not match the input")
+        return vectors
+
+    async def list_models(self) -> list[str]:
+        body = await self._request("GET", "models", None)
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, list):
+            return []
+        return [str(m.get("id")) for m in data if isinstance(m, dict) and "id" in m]
+
+    async def check_reachable(self) -> None:
+        """Fail early, with a clear :class:`EndpointUnreachableError`, if the endpoint is unusable."""
+        ep = self.endpoint
+        where = f"LLM endpoint '{ep.name}' at {ep.base_url}"
+        try:
+            models = await self.list_models()
+        except LLMFault as fault:
+            if fault.kind in (Fault.CONNECTION, Fault.TIMEOUT):
+                raise EndpointUnreachableError(
+                    f"cannot reach the {where} ({fault.kind.value}). Is the server running? "
+                    "Set llm.models[].base_url or TOWNSQUARE_LLM_BASE_URL to its address."
+                ) from None
+            if fault.status in (401, 403):
+                raise EndpointUnreachableError(
+                    f"the {where} rejected the request (HTTP {fault.status}); check the API key "
+                    f"in environment variable {ep.api_key_env!r}"
+                ) from None
+            return  # some servers lack /models; requests may still work
+        if models and ep.model not in models:
+            raise EndpointUnreachableError(
+                f"the {where} does not serve model '{ep.model}'; it lists {sorted(models)[:20]}. "
+                "Set llm.models[].model or TOWNSQUARE_LLM_MODEL."
+            )
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    # -- HTTP ---------------------------------------------------------------------------
+
+    def _client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            ep = self.endpoint
+            limits = httpx.Limits(
+                max_connections=ep.concurrency, max_keepalive_connections=ep.concurrency
+            )
+            self._http = httpx.AsyncClient(
+                base_url=ep.base_url + "/",
+                timeout=httpx.Timeout(ep.timeout_s),
+                limits=limits,
+                transport=self._transport,
+            )
+        return self._http
+
+    def _secret(self) -> str | None:
+        name = self.endpoint.api_key_env
+        return os.environ.get(name) or None if name else None
+
+    async def _post(self, path: str, payload: dict[str, Any]) -> Any:
+        return await self._request("POST", path, payload)
+
+    async def _request(self, method: str, path: str, payload: dict[str, Any] | None) -> Any:
+        secret = self._secret()
+        headers = {"Authorization": f"Bearer {secret}"} if secret else {}
+        try:
+            response = await self._client().request(method, path, json=payload, headers=headers)
+        except httpx.TimeoutException:
+            raise LLMFault(Fault.TIMEOUT, f"no answer within {self.endpoint.timeout_s} s") from None
+        except httpx.TransportError as exc:
+            raise LLMFault(Fault.CONNECTION, type(exc).__name__) from None
+        status = response.status_code
+        if status >= 400:
+            excerpt = redact(response.text[:200], secret)
+            if status == 429:
+                kind = Fault.HTTP_429
+            elif status >= 500:
+                kind = Fault.HTTP_5XX
+            else:
+                kind = Fault.HTTP_4XX
+            retry_after = parse_retry_after(response.headers.get("retry-after"))
+            raise LLMFault(
+                kind, f"HTTP {status} {excerpt}", retry_after=retry_after, status=status
+            )
+        try:
+            return response.json()
+        except ValueError:
+            raise LLMFault(Fault.MALFORMED_JSON, f"HTTP {status} body is not JSON") from None
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def structured_request(
+    endpoint: ModelEndpoint,
+    messages: list[dict[str, str]],
+    name: str,
+    schema: dict[str, Any],
+    seed: int | None,
+    tag: CallTag,
+) -> ChatRequest:
+    """A request whose answer should follow ``schema``, enforced as the endpoint prefers.
+
+    ``json_schema`` sends ``response_format={"type": "json_schema", ...}`` (vLLM,
+    llama.cpp, Ollama, OpenAI); ``tool`` forces a call of one function whose
+    parameters are the schema; ``json_object`` asks for any JSON object; ``none``
+    relies on the prompt alone. The parser accepts all of them.
+    """
+    request = ChatRequest(
+        model=endpoint.model,
+        messages=messages,
+        temperature=endpoint.temperature,
+        max_tokens=endpoint.max_tokens,
+        seed=seed,
+        tag=tag,
+    )
+    mode = endpoint.structured_output
+    if mode == "json_schema":
+        request.response_format = {
+            "type": "json_schema",
+            "json_schema": {"name": name, "schema": schema, "strict": False},
+        }
+    elif mode == "json_object":
+        request.response_format = {"type": "json_object"}
+    elif mode == "tool":
+        request.tools = [
+            {"type": "function", "function": {"name": name, "parameters": schema,
+                                              "description": "Report your answer."}}
+        ]
+        request.tool_choice = {"type": "function", "function": {"name": name}}
+    return request

@@ -1,0 +1,247 @@
+"""Settings of the LLM layer: endpoints, who is LLM-driven, memory, caching.
+
+Everything is a pydantic model with ``extra="forbid"`` so a typo is an error
+that names the field. The API key never appears here: ``api_key_env`` names
+the environment variable that holds it, read only when a request is sent.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from townsquare.behavior.llm.faults import LLMConfigError
+
+if TYPE_CHECKING:
+    from townsquare.population import Population
+
+# Role names as plain strings: importing townsquare.scenario here would make a
+# cycle once the scenario embeds LLMConfig.
+RoleName = Literal["spreader", "commentator", "verifier", "bystander"]
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+
+ENV_BASE_URL = "TOWNSQUARE_LLM_BASE_URL"
+ENV_MODEL = "TOWNSQUARE_LLM_MODEL"
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_NOT_A_NAME = "<redacted: not an environment variable name>"
+
+
+class _Config(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class ModelEndpoint(_Config):
+    """One OpenAI-compatible chat-completions endpoint and how to talk to it."""
+
+    name: str = Field(default="default", min_length=1, description="name used by model_for_role")
+    base_url: str = Field(
+        default="http://127.0.0.1:8000/v1",
+        description="API root including /v1 (vLLM :8000/v1, Ollama :11434/v1, llama.cpp :8080/v1)",
+    )
+    model: str = Field(default="default", min_length=1, description="model name sent in requests")
+    api_key_env: str | None = Field(
+        default="OPENAI_API_KEY",
+        description="NAME of the environment variable holding the API key (never the key)",
+    )
+    temperature: Annotated[float, Field(ge=0.0, le=2.0)] = 0.7
+    max_tokens: Annotated[int, Field(ge=16)] = 400
+    timeout_s: Annotated[float, Field(gt=0)] = 60.0
+    concurrency: Annotated[int, Field(ge=1)] = 16
+    requests_per_minute: Annotated[float, Field(gt=0)] | None = Field(
+        default=None, description="client-side rate limit (token bucket); none if unset"
+    )
+    max_retries: Annotated[int, Field(ge=0)] = 3
+    backoff_base_s: Annotated[float, Field(ge=0)] = 0.5
+    max_backoff_s: Annotated[float, Field(ge=0)] = 30.0
+    cost_per_1k_prompt: Annotated[float, Field(ge=0)] = 0.0
+    cost_per_1k_completion: Annotated[float, Field(ge=0)] = 0.0
+    embeddings: Literal["endpoint", "hashing"] = Field(
+        default="hashing", description="memory relevance from /v1/embeddings or a local hasher"
+    )
+    embedding_model: str | None = Field(
+        default=None, description="model for /v1/embeddings (default: the chat model)"
+    )
+    structured_output: Literal["json_schema", "json_object", "tool", "none"] = Field(
+        default="json_schema",
+        description="how the answer schema is enforced: response_format, a forced tool call, "
+        "or only described in the prompt",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _redact_secret_looking_key_env(cls, data: Any) -> Any:
+        # Replace the value before validation so an error can never echo a pasted key.
+        if isinstance(data, Mapping):
+            value = data.get("api_key_env")
+            if isinstance(value, str) and not _ENV_NAME.match(value):
+                return {**data, "api_key_env": _NOT_A_NAME}
+        return data
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _is_env_name(cls, value: str | None) -> str | None:
+        if value is not None and not _ENV_NAME.match(value):
+            raise ValueError(
+                "must be the NAME of an environment variable (like OPENAI_API_KEY), "
+                "not the key itself"
+            )
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _is_http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+
+class AssignConfig(_Config):
+    """Which agents an LLM drives: the union of a random share, roles and listed ids."""
+
+    fraction: Probability = Field(default=0.0, description="share of all agents, drawn at random")
+    roles: list[RoleName] = Field(default_factory=list, description="every agent with these roles")
+    agents: list[Annotated[int, Field(ge=0)]] = Field(
+        default_factory=list, description="these agent ids"
+    )
+
+
+class MemoryConfig(_Config):
+    """Memory stream and reflection (Park et al. 2023; FPS short/long-term memory)."""
+
+    memory_size: Annotated[int, Field(ge=4)] = Field(
+        default=64, description="memories kept per agent; the least valuable are forgotten"
+    )
+    retrieve_k: Annotated[int, Field(ge=0)] = Field(default=5, description="memories per prompt")
+    short_term: Annotated[int, Field(ge=0)] = Field(
+        default=3, description="most recent memories always shown (short-term memory)"
+    )
+    reflect_every: Annotated[int, Field(ge=0)] = Field(
+        default=5, description="steps between reflections; 0 disables reflection"
+    )
+    reflect_window: Annotated[int, Field(ge=1)] = Field(
+        default=20, description="recent memories an agent reflects on"
+    )
+    recency_decay: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        default=0.95, description="recency factor per step since last access"
+    )
+    w_recency: Annotated[float, Field(ge=0)] = 1.0
+    w_importance: Annotated[float, Field(ge=0)] = 1.0
+    w_relevance: Annotated[float, Field(ge=0)] = 1.0
+    promote_importance: Annotated[float, Field(ge=1, le=10)] = Field(
+        default=8.0, description="importance at which a memory becomes long-term"
+    )
+    observe_k: Annotated[int, Field(ge=0)] = Field(
+        default=3, description="top feed posts written to memory as observations each step"
+    )
+    embedding_dim: Annotated[int, Field(ge=8)] = Field(
+        default=256, description="dimension of hashing embeddings"
+    )
+
+
+class LLMConfig(_Config):
+    """All settings of the LLM layer."""
+
+    models: list[ModelEndpoint] = Field(default_factory=lambda: [ModelEndpoint()], min_length=1)
+    assign: AssignConfig = Field(default_factory=AssignConfig)
+    model_for_role: dict[RoleName, str] = Field(
+        default_factory=dict, description="role -> model name (e.g. a cheaper one for bystanders)"
+    )
+    memory: MemoryConfig = Field(default_factory=MemoryConfig)
+    max_actions: Annotated[int, Field(ge=1)] = Field(
+        default=3, description="actions kept per agent and step; extra ones are dropped"
+    )
+    repair: bool = Field(default=True, description="re-ask once when an answer cannot be used")
+    cache: bool = True
+    cache_path: Path | None = Field(
+        default=None, description="SQLite response cache (default: the user cache directory)"
+    )
+
+    @model_validator(mode="after")
+    def _model_names_known(self) -> Self:
+        names = [m.name for m in self.models]
+        if len(set(names)) != len(names):
+            raise ValueError(f"models have duplicate names: {names}")
+        for role, name in self.model_for_role.items():
+            if name not in names:
+                raise ValueError(f"model_for_role.{role} = '{name}' is not one of {names}")
+        return self
+
+    def endpoint(self, name: str | None = None) -> ModelEndpoint:
+        """The endpoint called ``name`` (the first one if ``None``)."""
+        if name is None:
+            return self.models[0]
+        return next(m for m in self.models if m.name == name)
+
+    def resolved_cache_path(self) -> Path:
+        if self.cache_path is not None:
+            return self.cache_path
+        root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        return root / "townsquare" / "llm-cache.sqlite"
+
+
+def apply_env_overrides(config: LLMConfig, environ: Mapping[str, str] | None = None) -> LLMConfig:
+    """A copy with the first model's base URL / model taken from the environment, if set.
+
+    ``TOWNSQUARE_LLM_BASE_URL`` and ``TOWNSQUARE_LLM_MODEL`` let one scenario
+    run against a different server without editing it. Record the *resolved*
+    config with a run so it can be repeated.
+    """
+    environ = os.environ if environ is None else environ
+    updates = {
+        field: environ[var]
+        for field, var in (("base_url", ENV_BASE_URL), ("model", ENV_MODEL))
+        if environ.get(var)
+    }
+    if not updates:
+        return config
+    first = ModelEndpoint.model_validate(config.models[0].model_dump() | updates)
+    return config.model_copy(update={"models": [first, *config.models[1:]]})
+
+
+def select_llm_agents(
+    config: LLMConfig, population: Population, rng: np.random.Generator
+) -> np.ndarray:
+    """Boolean mask of the agents an LLM drives (random share ∪ roles ∪ listed ids).
+
+    The random share picks exactly ``round(fraction * n)`` agents without
+    replacement from ``rng``, so the same seed selects the same agents.
+    """
+    from townsquare.population import ROLES  # local: population imports the scenario
+
+    n = population.n
+    mask = np.zeros(n, dtype=bool)
+    assign = config.assign
+    k = round(assign.fraction * n)
+    if k:
+        mask[rng.choice(n, size=k, replace=False)] = True
+    if assign.roles:
+        codes = [i for i, r in enumerate(ROLES) if r.value in assign.roles]
+        mask |= np.isin(population.role, codes)
+    if assign.agents:
+        ids = np.asarray(assign.agents, dtype=np.int64)
+        bad = ids[ids >= n]
+        if len(bad):
+            raise LLMConfigError(
+                f"llm.assign.agents: agent id {int(bad[0])} is out of range; "
+                f"the population has {n} agents (ids 0..{n - 1})"
+            )
+        mask[ids] = True
+    return mask
+
+
+def model_for_agents(config: LLMConfig, population: Population, agents: np.ndarray) -> np.ndarray:
+    """Index into ``config.models`` of the model that drives each agent (by role)."""
+    from townsquare.population import ROLES
+
+    names = [m.name for m in config.models]
+    by_code = np.zeros(len(ROLES), dtype=np.int64)
+    for code, role in enumerate(ROLES):
+        name = config.model_for_role.get(role.value)  # type: ignore[call-overload]
+        by_code[code] = names.index(name) if name is not None else 0
+    return by_code[population.role[np.asarray(agents, dtype=np.int64)]]

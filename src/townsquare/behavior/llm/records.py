@@ -1,0 +1,69 @@
+"""Rows the LLM layer hands to the run database, and the tables that hold them.
+
+``LLM_TABLES`` maps table name to its DDL; the store registers them. Rows
+are returned column-wise (``dict[str, list]``) in the order of the DDL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+LLM_TABLES: dict[str, str] = {
+    "memories": """
+        CREATE TABLE IF NOT EXISTS memories (
+            agent INTEGER NOT NULL,
+            step INTEGER NOT NULL,
+            kind TEXT NOT NULL,            -- observation | action | reflection | long_term
+            importance REAL NOT NULL,      -- 1..10
+            text TEXT NOT NULL
+        )""",
+    "llm_calls": """
+        CREATE TABLE IF NOT EXISTS llm_calls (
+            step INTEGER NOT NULL,
+            agent INTEGER NOT NULL,        -- -1 when not tied to one agent
+            model TEXT NOT NULL,
+            purpose TEXT NOT NULL,         -- decide | repair | reflect | interview
+            prompt_tokens INTEGER NOT NULL,
+            completion_tokens INTEGER NOT NULL,
+            latency_ms REAL NOT NULL,
+            cache_hit INTEGER NOT NULL,
+            attempts INTEGER NOT NULL,     -- HTTP attempts including retries (0 on a cache hit)
+            fault TEXT,                    -- NULL on success, else a Fault kind
+            fallback INTEGER NOT NULL,     -- 1 if the agent's decision fell back after this call
+            cost REAL NOT NULL,
+            request_hash TEXT NOT NULL
+        )""",
+}
+
+MEMORY_COLUMNS = ("agent", "step", "kind", "importance", "text")
+
+
+@dataclass(slots=True)
+class CallRecord:
+    """Accounting of one logical model call (retries folded in)."""
+
+    step: int
+    agent: int
+    model: str
+    purpose: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_ms: float = 0.0
+    cache_hit: bool = False
+    attempts: int = 0
+    fault: str | None = None
+    fallback: bool = False
+    cost: float = 0.0
+    request_hash: str = ""
+
+
+CALL_COLUMNS = tuple(f.name for f in fields(CallRecord))
+
+
+def call_columns(records: list[CallRecord]) -> dict[str, list]:
+    """Column-wise rows for the ``llm_calls`` table."""
+    out: dict[str, list] = {name: [] for name in CALL_COLUMNS}
+    for record in records:
+        for name, value in asdict(record).items():
+            out[name].append(int(value) if isinstance(value, bool) else value)
+    return out

@@ -1,0 +1,113 @@
+"""Find the JSON object in a model's answer, repairing the usual slips.
+
+Models wrap JSON in code fences, add prose around it, leave trailing commas,
+use Python literals or curly quotes. :func:`extract_object` undoes those and
+returns a ``dict`` or the :class:`Fault` that describes why it cannot. It only
+ever *reads* text into data (``json.loads``; ``ast.literal_eval`` of literals),
+so nothing in an answer can make it do anything else. It never raises.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+
+from townsquare.behavior.llm.faults import Fault
+
+MAX_ANSWER_CHARS = 50_000
+_MAX_CANDIDATES = 8
+_FENCE = re.compile(r"```[a-zA-Z0-9_-]*\s*\n?(.*?)```", re.DOTALL)
+_TRAILING_COMMA = re.compile(r",(\s*[}\]])")
+_REFUSAL = re.compile(
+    r"\b(i'?m sorry|i am sorry|i can(?:no|')t|i cannot|i am unable|i'm unable|i won'?t|"
+    r"as an ai|i must decline|not able to (?:help|comply|assist))\b",
+    re.IGNORECASE,
+)
+_JSON_START = re.compile(r"[{\[]\s*[\"'{\[]")
+_CURLY = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'"})
+
+
+def extract_object(text: object, truncated: bool = False) -> dict | Fault:
+    """The first JSON object in ``text`` (a list becomes ``{"actions": list}``)."""
+    if not isinstance(text, str) or not text.strip():
+        return Fault.EMPTY
+    text = text[:MAX_ANSWER_CHARS].translate(_CURLY)
+    fences = _FENCE.findall(text)
+    sources = [*fences, text] if fences else [text]
+    saw_unclosed = False
+    for source in sources:
+        for start, end in _candidates(source):
+            if end is None:
+                saw_unclosed = saw_unclosed or bool(_JSON_START.match(source, start))
+                continue
+            value = _loads(source[start:end])
+            if isinstance(value, dict):
+                return value
+            if isinstance(value, list):
+                return {"actions": value}
+    if truncated or saw_unclosed:
+        return Fault.TRUNCATED
+    if _REFUSAL.search(text):
+        return Fault.REFUSAL
+    return Fault.MALFORMED_JSON
+
+
+def _candidates(text: str) -> list[tuple[int, int | None]]:
+    """(start, end) spans of balanced ``{...}`` / ``[...]`` blocks; end None if unclosed."""
+    spans: list[tuple[int, int | None]] = []
+    pos = 0
+    while len(spans) < _MAX_CANDIDATES:
+        starts = [i for i in (text.find("{", pos), text.find("[", pos)) if i >= 0]
+        if not starts:
+            break
+        start = min(starts)
+        end = _balanced_end(text, start)
+        spans.append((start, end))
+        if end is None:
+            break
+        pos = start + 1 if text[start] == "[" else end
+    return spans
+
+
+def _balanced_end(text: str, start: int) -> int | None:
+    """Index just past the bracket closing ``text[start]``, string-aware; None if unclosed."""
+    depth = 0
+    quote: str | None = None
+    escaped = False
+    for i in range(start, len(text)):
+        ch = text[i]
+        if quote is not None:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == quote:
+                quote = None
+        elif ch in "\"'":
+            # an apostrophe inside a bare word is not a string delimiter
+            if ch == "'" and i > 0 and text[i - 1].isalnum():
+                continue
+            quote = ch
+        elif ch in "{[":
+            depth += 1
+        elif ch in "}]":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+    return None
+
+
+def _loads(candidate: str) -> object:
+    for attempt in (candidate, _TRAILING_COMMA.sub(r"\1", candidate)):
+        try:
+            return json.loads(attempt)
+        except (ValueError, RecursionError):
+            pass
+    try:  # Python-style literals: single quotes, True/False/None
+        pythonic = re.sub(r"\btrue\b", "True", _TRAILING_COMMA.sub(r"\1", candidate))
+        pythonic = re.sub(r"\bfalse\b", "False", pythonic)
+        pythonic = re.sub(r"\bnull\b", "None", pythonic)
+        return ast.literal_eval(pythonic)
+    except (ValueError, SyntaxError, TypeError, RecursionError, MemoryError):
+        return None

@@ -1,0 +1,456 @@
+"""The answer an LLM agent gives each step, and its tolerant parser.
+
+An answer is a JSON object::
+
+    {"actions": [{"type": "comment", "post": 12, "text": "...", "reason": "..."}],
+     "attitude": {"health": -0.4}, "emotion": {"valence": -0.2, "arousal": 0.6},
+     "belief": {"vaccine-rumour": 0.3}}
+
+:func:`parse_answer` turns whatever came back into a :class:`ParsedAnswer` or
+a :class:`ParseFailure` naming the fault. It repairs what it can (fences,
+prose, trailing commas, case, synonyms, out-of-range numbers), drops single
+bad actions (e.g. a post id not in the agent's feed) rather than the whole
+answer, and never raises. Answer text is only ever read as data.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from townsquare.behavior.llm.faults import Fault
+from townsquare.behavior.llm.repair import extract_object
+from townsquare.platform.actions import Action
+
+TEXT_LIMIT = 1000
+REASON_LIMIT = 300
+
+
+class ActionType(StrEnum):
+    """Action names as the model writes them."""
+
+    LIKE = "like"
+    REPOST = "repost"
+    QUOTE = "quote"
+    COMMENT = "comment"
+    POST = "post"
+    FLAG = "flag"
+    FOLLOW = "follow"
+    UNFOLLOW = "unfollow"
+    IDLE = "idle"
+
+    @property
+    def action(self) -> Action:
+        return Action[self.name]
+
+    @property
+    def needs_post(self) -> bool:
+        return self in (ActionType.LIKE, ActionType.REPOST, ActionType.QUOTE,
+                        ActionType.COMMENT, ActionType.FLAG)
+
+    @property
+    def needs_text(self) -> bool:
+        return self in (ActionType.POST, ActionType.QUOTE, ActionType.COMMENT)
+
+
+_SYNONYMS = {
+    "share": "repost", "reshare": "repost", "retweet": "repost", "boost": "repost",
+    "reply": "comment", "respond": "comment", "quotetweet": "quote", "quotepost": "quote",
+    "report": "flag", "favorite": "like", "favourite": "like", "heart": "like", "upvote": "like",
+    "tweet": "post", "write": "post", "publish": "post", "createpost": "post",
+    "subscribe": "follow", "unsubscribe": "unfollow", "none": "idle", "nothing": "idle",
+    "skip": "idle", "noaction": "idle", "wait": "idle", "ignore": "idle", "scroll": "idle",
+}
+
+
+class ActionChoice(BaseModel):
+    """One chosen action; ``post`` is a feed post id, ``target`` an agent id."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: ActionType
+    post: int | None = None
+    target: int | None = None
+    text: str | None = None
+    reason: str | None = None
+    topic: str | None = None
+
+
+class Emotion(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    valence: Annotated[float, Field(ge=-1.0, le=1.0)] | None = None
+    arousal: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+
+
+class ParsedAnswer(BaseModel):
+    """A usable answer. ``dropped`` counts actions that were invalid and left out."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    actions: list[ActionChoice] = Field(default_factory=list)
+    attitude: dict[str, Annotated[float, Field(ge=-1.0, le=1.0)]] = Field(default_factory=dict)
+    emotion: Emotion | None = None
+    belief: dict[str, Annotated[float, Field(ge=0.0, le=1.0)]] = Field(default_factory=dict)
+    dropped: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ParseFailure:
+    """Why an answer could not be used."""
+
+    fault: Fault
+    message: str
+
+
+class Insight(BaseModel):
+    """One reflection: a higher-level statement and how important it is (1-10)."""
+
+    text: str
+    importance: Annotated[float, Field(ge=1.0, le=10.0)] = 7.0
+
+
+# -- JSON schemas sent with requests -------------------------------------------------------
+
+
+def answer_schema(topics: list[str], max_actions: int = 3) -> dict[str, Any]:
+    """JSON schema of the step answer (for ``response_format`` or a tool)."""
+    number = {"type": "number"}
+    return {
+        "type": "object",
+        "properties": {
+            "actions": {
+                "type": "array",
+                "maxItems": max_actions,
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "type": {"type": "string", "enum": [t.value for t in ActionType]},
+                        "post": {"type": "integer"},
+                        "target": {"type": "integer"},
+                        "text": {"type": "string"},
+                        "reason": {"type": "string"},
+                        "topic": {"type": "string", "enum": list(topics)},
+                    },
+                    "required": ["type", "reason"],
+                },
+            },
+            "attitude": {
+                "type": "object",
+                "properties": {t: {**number, "minimum": -1, "maximum": 1} for t in topics},
+            },
+            "emotion": {
+                "type": "object",
+                "properties": {
+                    "valence": {**number, "minimum": -1, "maximum": 1},
+                    "arousal": {**number, "minimum": 0, "maximum": 1},
+                },
+                "required": ["valence", "arousal"],
+            },
+            "belief": {
+                "type": "object",
+                "additionalProperties": {**number, "minimum": 0, "maximum": 1},
+            },
+        },
+        "required": ["actions", "attitude", "emotion"],
+    }
+
+
+INSIGHTS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "insights": {
+            "type": "array",
+            "maxItems": 5,
+            "items": {
+                "type": "object",
+                "properties": {
+                    "text": {"type": "string"},
+                    "importance": {"type": "integer", "minimum": 1, "maximum": 10},
+                },
+                "required": ["text", "importance"],
+            },
+        }
+    },
+    "required": ["insights"],
+}
+
+
+# -- parsing ------------------------------------------------------------------------------
+
+
+def parse_answer(
+    text: object,
+    feed_post_ids: Collection[int],
+    topics: list[str],
+    *,
+    main_topic: str | None = None,
+    news_ids: Iterable[str] = (),
+    n_agents: int | None = None,
+    max_actions: int | None = None,
+    truncated: bool = False,
+) -> ParsedAnswer | ParseFailure:
+    """Parse and repair one step answer; never raises on model output.
+
+    Actions that reference posts outside ``feed_post_ids`` or agents outside
+    ``[0, n_agents)``, lack required text, or repeat another are dropped and
+    counted. A bare number for ``attitude`` sets ``main_topic`` (default: the
+    first topic). ``truncated`` says the server stopped at its token limit.
+    """
+    try:
+        data = extract_object(text, truncated=truncated)
+        if isinstance(data, Fault):
+            return ParseFailure(data, _FAULT_MESSAGES[data])
+        return _answer_from(data, set(feed_post_ids), topics, main_topic, news_ids,
+                            n_agents, max_actions)
+    except Exception as exc:  # a parser bug must not stop a run; report it as a fault
+        return ParseFailure(Fault.MALFORMED_JSON, f"unusable answer ({type(exc).__name__})")
+
+
+def parse_insights(text: object, limit: int = 5) -> list[Insight] | ParseFailure:
+    """Parse a reflection answer: ``{"insights": [{"text", "importance"}]}`` or a list."""
+    data = extract_object(text)
+    if isinstance(data, Fault):
+        return ParseFailure(data, _FAULT_MESSAGES[data])
+    items = _first(data, ("insights", "reflections", "actions"))
+    if isinstance(items, str | Mapping):
+        items = [items]
+    if not isinstance(items, list):
+        return ParseFailure(Fault.MALFORMED_JSON, "no 'insights' list in the answer")
+    out: list[Insight] = []
+    for item in items:
+        if isinstance(item, str):
+            body, importance = _as_text(item, TEXT_LIMIT), 7.0
+        elif isinstance(item, Mapping):
+            body = _as_text(_first(item, ("text", "insight", "statement")), TEXT_LIMIT)
+            importance = _as_float(item.get("importance"))
+            importance = 7.0 if importance is None else min(10.0, max(1.0, importance))
+        else:
+            continue
+        if body:
+            out.append(Insight(text=body, importance=importance))
+        if len(out) >= limit:
+            break
+    if not out:
+        return ParseFailure(Fault.MALFORMED_JSON, "the 'insights' list has no usable text")
+    return out
+
+
+_FAULT_MESSAGES = {
+    Fault.EMPTY: "the answer was empty",
+    Fault.TRUNCATED: "the answer was cut off before the JSON object was complete",
+    Fault.REFUSAL: "the answer was a refusal, not a decision",
+    Fault.MALFORMED_JSON: "the answer contains no valid JSON object",
+}
+
+_ANSWER_KEYS = ("actions", "action", "decisions", "attitude", "attitudes", "emotion",
+                "emotions", "belief", "beliefs", "type")
+
+
+def _answer_from(
+    data: dict,
+    feed: set[int],
+    topics: list[str],
+    main_topic: str | None,
+    news_ids: Iterable[str],
+    n_agents: int | None,
+    max_actions: int | None,
+) -> ParsedAnswer | ParseFailure:
+    keys = {str(k).strip().lower(): v for k, v in data.items()}
+    if not any(k in keys for k in _ANSWER_KEYS):
+        return ParseFailure(Fault.MALFORMED_JSON, "the JSON object has none of the answer fields")
+    raw = _first(keys, ("actions", "action", "decisions"))
+    if raw is None and "type" in keys:
+        raw = [keys]  # the object itself is one action
+    if isinstance(raw, Mapping | str):
+        raw = [raw]
+    actions, dropped = _actions(raw if isinstance(raw, list) else [], feed, n_agents,
+                                {t.lower(): t for t in topics})
+    if max_actions is not None and len(actions) > max_actions:
+        dropped += len(actions) - max_actions
+        actions = actions[:max_actions]
+    topic_names = {t.lower(): t for t in topics}
+    attitude = _attitude(_first(keys, ("attitude", "attitudes")), topic_names,
+                         main_topic or (topics[0] if topics else None))
+    return ParsedAnswer(
+        actions=actions,
+        attitude=attitude,
+        emotion=_emotion(_first(keys, ("emotion", "emotions"))),
+        belief=_belief(_first(keys, ("belief", "beliefs")), {n.lower(): n for n in news_ids}),
+        dropped=dropped,
+    )
+
+
+def _actions(
+    items: list, feed: set[int], n_agents: int | None, topics: dict[str, str]
+) -> tuple[list[ActionChoice], int]:
+    kept: list[ActionChoice] = []
+    idle: list[ActionChoice] = []
+    seen: set[tuple] = set()
+    dropped = 0
+    for item in items:
+        choice = _action(item, feed, n_agents, topics)
+        if choice is None:
+            dropped += 1
+            continue
+        key = (choice.type, choice.post, choice.target, choice.text)
+        if key in seen:
+            dropped += 1
+            continue
+        seen.add(key)
+        (idle if choice.type == ActionType.IDLE else kept).append(choice)
+    return (kept if kept else idle[:1]), dropped
+
+
+def _action(
+    item: object, feed: set[int], n_agents: int | None, topics: dict[str, str]
+) -> ActionChoice | None:
+    if isinstance(item, str):
+        item = {"type": item}
+    if not isinstance(item, Mapping):
+        return None
+    fields = {str(k).strip().lower(): v for k, v in item.items()}
+    kind = _action_type(_first(fields, ("type", "action", "kind", "name")))
+    if kind is None:
+        return None
+    post = _as_int(_first(fields, ("post", "post_id", "postid", "id")))
+    target = _as_int(_first(fields, ("target", "target_id", "agent", "user", "author")))
+    text = _as_text(_first(fields, ("text", "content", "message", "comment")), TEXT_LIMIT)
+    reason = _as_text(_first(fields, ("reason", "why", "rationale")), REASON_LIMIT)
+    topic_raw = _as_text(fields.get("topic"), 100)
+    topic = topics.get(topic_raw.lower()) if topic_raw else None
+    if post is not None and post not in feed:
+        if kind.needs_post:
+            return None
+        post = None
+    if kind.needs_post and post is None:
+        return None
+    if kind.needs_text and not text:
+        return None
+    if kind in (ActionType.FOLLOW, ActionType.UNFOLLOW):
+        if target is not None and (target < 0 or (n_agents is not None and target >= n_agents)):
+            target = None
+        if target is None and post is None:
+            return None
+    else:
+        target = None
+    if not kind.needs_text:
+        text = None
+    if kind != ActionType.POST:
+        topic = None
+    if kind == ActionType.POST:
+        post = None
+    return ActionChoice(type=kind, post=post, target=target, text=text, reason=reason,
+                        topic=topic)
+
+
+def _action_type(value: object) -> ActionType | None:
+    if not isinstance(value, str):
+        return None
+    name = re.sub(r"[^a-z]", "", value.lower())
+    name = _SYNONYMS.get(name, name)
+    try:
+        return ActionType(name)
+    except ValueError:
+        return None
+
+
+def _attitude(value: object, topics: dict[str, str], main_topic: str | None) -> dict[str, float]:
+    if isinstance(value, Mapping):
+        out = {}
+        for key, raw in value.items():
+            topic = topics.get(str(key).strip().lower())
+            number = _as_float(raw)
+            if topic is not None and number is not None:
+                out[topic] = _clip(number, -1.0, 1.0)
+        return out
+    number = _as_float(value)
+    if number is not None and main_topic is not None:
+        return {main_topic: _clip(number, -1.0, 1.0)}
+    return {}
+
+
+def _emotion(value: object) -> Emotion | None:
+    if isinstance(value, list | tuple) and len(value) == 2:
+        value = {"valence": value[0], "arousal": value[1]}
+    if not isinstance(value, Mapping):
+        return None
+    fields = {str(k).strip().lower(): v for k, v in value.items()}
+    valence = _as_float(fields.get("valence"))
+    arousal = _as_float(fields.get("arousal"))
+    if valence is None and arousal is None:
+        return None
+    return Emotion(
+        valence=None if valence is None else _clip(valence, -1.0, 1.0),
+        arousal=None if arousal is None else _clip(arousal, 0.0, 1.0),
+    )
+
+
+def _belief(value: object, news: dict[str, str]) -> dict[str, float]:
+    if not isinstance(value, Mapping):
+        return {}
+    out = {}
+    for key, raw in value.items():
+        name = news.get(str(key).strip().lower())
+        number = _as_float(raw)
+        if name is not None and number is not None:
+            out[name] = _clip(number, 0.0, 1.0)
+    return out
+
+
+# -- coercion helpers ---------------------------------------------------------------------
+
+
+def _first(fields: Mapping, names: tuple[str, ...]) -> Any:
+    for name in names:
+        if name in fields and fields[name] is not None:
+            return fields[name]
+    return None
+
+
+def _as_int(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and len(value) <= 32:
+        match = re.search(r"-?\d{1,18}", value)
+        return int(match.group()) if match else None
+    return None
+
+
+def _as_float(value: object) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        try:
+            number = float(value)
+        except OverflowError:
+            return None
+    elif isinstance(value, str) and len(value) <= 32:
+        try:
+            number = float(value.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _as_text(value: object, limit: int) -> str | None:
+    if not isinstance(value, str):
+        return None
+    text = value.replace("\x00", "").strip()[:limit]
+    return text or None
+
+
+def _clip(value: float, low: float, high: float) -> float:
+    return min(high, max(low, value))

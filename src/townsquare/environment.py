@@ -1,0 +1,67 @@
+"""The Environment contract the engine drives: observe -> (decide) -> apply -> measure.
+
+The social platform is the first environment; markets, a commons or elections
+are others on the same engine, behaviours and store. An environment whose
+agents follow fixed rules (the classic diffusion models) returns ``None`` from
+``observe``: there is nothing to decide, and ``apply`` advances its dynamics.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from townsquare.behavior.base import Decision, Observation
+
+Columns = dict[str, Any]
+
+
+@dataclass
+class StepRecord:
+    """What one step produced, as table name -> columns, ready for the store."""
+
+    tables: dict[str, Columns] = field(default_factory=dict)
+
+    def add(self, table: str, columns: Columns) -> None:
+        """Append rows to a table of this step (numpy columns, or lists for text)."""
+        current = self.tables.get(table)
+        if current is None:
+            self.tables[table] = dict(columns)
+            return
+        for key, values in columns.items():
+            if isinstance(values, np.ndarray):
+                current[key] = np.concatenate([np.asarray(current[key]), values])
+            else:
+                current[key] = list(current[key]) + list(values)
+
+    def rows(self, table: str) -> int:
+        columns = self.tables.get(table)
+        return len(next(iter(columns.values()))) if columns else 0
+
+
+class Environment(Protocol):
+    """A world agents act in, advanced one step at a time by the engine."""
+
+    n_agents: int
+
+    def observe(self, step: int) -> Observation | None:
+        """Start a step: who is active and what they see (None: nothing to decide)."""
+        ...
+
+    def apply(self, step: int, decision: Decision | None) -> StepRecord:
+        """Apply the decided actions and the environment's own rules; report what happened."""
+        ...
+
+    def measure(self, step: int) -> dict[str, float]:
+        """Cheap per-step aggregate measures recorded as metrics."""
+        ...
+
+    def summary(self) -> dict[str, float]:
+        """Headline numbers for the end-of-run table."""
+        ...
+
+    def get_state(self) -> dict[str, Any]: ...
+
+    def set_state(self, state: dict[str, Any]) -> None: ...

@@ -1,0 +1,203 @@
+"""Feeds: which recent posts each active agent sees, ranked by a recommender mix.
+
+Candidates come from the accounts an agent follows (one sparse product of the
+follow matrix with a "who shared what" matrix), optionally plus popular posts
+from outside the network. One candidate is kept per (agent, root story) with
+the number of followed accounts that shared it (social proof). Candidates are
+scored by a weighted mix of recommenders and the top ``length`` are kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from townsquare.behavior.base import Feed
+from townsquare.network.graph import FollowGraph
+from townsquare.platform.content import ContentStore, Label, is_share
+from townsquare.platform.actions import Action
+from townsquare.population import Population
+from townsquare.scenario import FeedConfig
+
+
+@dataclass
+class Candidates:
+    """Unranked (agent row, post) pairs with per-pair social proof."""
+
+    row: np.ndarray
+    post: np.ndarray
+    social_proof: np.ndarray
+
+
+Scorer = Callable[["FeedContext", Candidates], np.ndarray]
+
+
+@dataclass
+class FeedContext:
+    step: int
+    agents: np.ndarray
+    content: ContentStore
+    population: Population
+    window: int
+    rng: np.random.Generator
+
+
+def _chronological(ctx: FeedContext, c: Candidates) -> np.ndarray:
+    age = ctx.step - ctx.content.step[c.post]
+    return 1.0 - age / (ctx.window + 1.0)
+
+
+def _popularity(ctx: FeedContext, c: Candidates) -> np.ndarray:
+    content = ctx.content
+    roots = content.root[c.post]
+    engagement = content.likes[roots] + content.shares[roots] + content.comments[roots]
+    score = np.log1p(engagement.astype(np.float64))
+    return score / max(float(score.max(initial=0.0)), 1.0)
+
+
+def _engagement(ctx: FeedContext, c: Candidates) -> np.ndarray:
+    """Personalised: what your network shares most, weighted by your interest."""
+    interest = _interest(ctx, c)
+    proof = np.log1p(c.social_proof.astype(np.float64))
+    return 0.5 * interest + 0.5 * proof / max(float(proof.max(initial=0.0)), 1.0)
+
+
+def _interest(ctx: FeedContext, c: Candidates) -> np.ndarray:
+    topics = ctx.content.topic[c.post].astype(np.int64)
+    valid = topics >= 0
+    out = np.zeros(len(c.post))
+    agents = ctx.agents[c.row[valid]]
+    out[valid] = ctx.population.interests[agents, topics[valid]]
+    return out / max(float(out.max(initial=0.0)), 1e-9)
+
+
+def _random(ctx: FeedContext, c: Candidates) -> np.ndarray:
+    return ctx.rng.random(len(c.post))
+
+
+RECOMMENDERS: dict[str, Scorer] = {
+    "chronological": _chronological,
+    "popularity": _popularity,
+    "engagement": _engagement,
+    "interest": _interest,
+    "random": _random,
+}
+
+
+def shown_posts(content: ContentStore, since_step: int) -> np.ndarray:
+    """Recent posts that can appear in feeds: originals, reposts and quotes not removed."""
+    recent = content.recent(since_step)
+    kind = content.kind[recent]
+    visible = (kind == Action.POST) | is_share(kind)
+    visible &= effective_label(content, recent) != Label.REMOVED
+    return recent[visible]
+
+
+def effective_label(content: ContentStore, posts: np.ndarray) -> np.ndarray:
+    """A post shows its own label or its root's, whichever is stronger."""
+    return np.maximum(content.label[posts], content.label[content.root[posts]])
+
+
+def network_candidates(
+    graph: FollowGraph, agents: np.ndarray, content: ContentStore, posts: np.ndarray
+) -> Candidates:
+    """Posts by accounts each agent follows, one per (agent, root), with social proof."""
+    if len(agents) == 0 or len(posts) == 0:
+        empty = np.empty(0, np.int64)
+        return Candidates(empty, empty, empty)
+    authors = content.author[posts]
+    shared = sp.csr_array(
+        (np.ones(len(posts), np.float32), (authors, np.arange(len(posts)))),
+        shape=(graph.n, len(posts)),
+    )
+    seen = (graph.following[agents] @ shared).tocoo()
+    row = seen.row.astype(np.int64)
+    post = posts[seen.col]
+    return _one_per_root(row, post, content)
+
+
+def _one_per_root(row: np.ndarray, post: np.ndarray, content: ContentStore) -> Candidates:
+    """Collapse shares of one story per agent to its newest post, counting the sharers."""
+    root = content.root[post]
+    order = np.lexsort((-post, root, row))
+    row, post, root = row[order], post[order], root[order]
+    first = np.ones(len(row), bool)
+    first[1:] = (row[1:] != row[:-1]) | (root[1:] != root[:-1])
+    starts = np.flatnonzero(first)
+    counts = np.diff(np.append(starts, len(row)))
+    return Candidates(row[starts], post[starts], counts)
+
+
+def popular_candidates(
+    agents: np.ndarray, content: ContentStore, posts: np.ndarray, k: int, rng: np.random.Generator
+) -> Candidates:
+    """Up to ``k`` out-of-network posts per agent, drawn in proportion to engagement."""
+    if k == 0 or len(posts) == 0 or len(agents) == 0:
+        empty = np.empty(0, np.int64)
+        return Candidates(empty, empty, empty)
+    roots = content.root[posts]
+    weight = 1.0 + content.likes[roots] + content.shares[roots] + content.comments[roots]
+    picks = rng.choice(len(posts), size=(len(agents), k), p=weight / weight.sum())
+    row = np.repeat(np.arange(len(agents), dtype=np.int64), k)
+    return Candidates(row, posts[picks.ravel()], np.zeros(len(row), np.int64))
+
+
+def build_feeds(
+    config: FeedConfig,
+    graph: FollowGraph,
+    agents: np.ndarray,
+    content: ContentStore,
+    population: Population,
+    step: int,
+    rng: np.random.Generator,
+) -> Feed:
+    """Ranked feeds for ``agents`` at ``step`` (see module docstring)."""
+    posts = shown_posts(content, step - config.window)
+    inside = network_candidates(graph, agents, content, posts)
+    outside = popular_candidates(agents, content, posts, config.out_of_network, rng)
+    cand = _merge(inside, outside, content)
+    own = content.author[cand.post] == agents[cand.row]
+    cand = Candidates(cand.row[~own], cand.post[~own], cand.social_proof[~own])
+    ctx = FeedContext(step, agents, content, population, config.window, rng)
+    total = sum(config.mix.values())
+    score = np.zeros(len(cand.post))
+    for name, weight in config.mix.items():
+        if weight > 0:
+            score += (weight / total) * RECOMMENDERS[name](ctx, cand)
+    return _top_k(agents, cand, score, config.length)
+
+
+def _merge(a: Candidates, b: Candidates, content: ContentStore) -> Candidates:
+    if len(b.row) == 0:
+        return a
+    row = np.concatenate([a.row, b.row])
+    post = np.concatenate([a.post, b.post])
+    proof = np.concatenate([a.social_proof, b.social_proof])
+    root = content.root[post]
+    order = np.lexsort((-proof, root, row))
+    row, post, root, proof = row[order], post[order], root[order], proof[order]
+    first = np.ones(len(row), bool)
+    first[1:] = (row[1:] != row[:-1]) | (root[1:] != root[:-1])
+    return Candidates(row[first], post[first], proof[first])
+
+
+def _top_k(agents: np.ndarray, cand: Candidates, score: np.ndarray, length: int) -> Feed:
+    order = np.lexsort((-score, cand.row))
+    row = cand.row[order]
+    counts = np.bincount(row, minlength=len(agents))
+    starts = np.zeros(len(agents) + 1, dtype=np.int64)
+    np.cumsum(counts, out=starts[1:])
+    rank = np.arange(len(row)) - starts[row]
+    keep = rank < length
+    kept_counts = np.minimum(counts, length)
+    indptr = np.zeros(len(agents) + 1, dtype=np.int64)
+    np.cumsum(kept_counts, out=indptr[1:])
+    return Feed(
+        agents=agents,
+        indptr=indptr,
+        posts=cand.post[order][keep],
+        social_proof=cand.social_proof[order][keep],
+    )

@@ -1,0 +1,133 @@
+"""Content moderation strategies from MOSAIC: fact-check labels, community notes, both.
+
+* Third-party fact checking: a share ``fact_check_coverage`` of the false news
+  items is checked; ``fact_check_delay`` steps after an item first appears,
+  every post carrying it is labelled.
+* Community notes: when the flags on one story (all posts with the same root)
+  reach ``note_threshold``, a note is attached to that story.
+* Hybrid: both. Labels lower resharing and belief (``label_effect``);
+  ``remove_labelled`` hides labelled stories from feeds instead.
+
+Each label is an event with a cost (one fact check, one note) for cost vs effect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from townsquare.platform.content import ContentStore, Label, Veracity
+from townsquare.scenario import ModerationConfig
+
+STRATEGY_PARTS: dict[str, tuple[bool, bool]] = {
+    "none": (False, False),
+    "fact_check": (True, False),
+    "community_notes": (False, True),
+    "hybrid": (True, True),
+}
+
+
+@dataclass
+class LabelRecord:
+    """Labels applied in one step: (post, label, source) columns."""
+
+    post: list[int] = field(default_factory=list)
+    label: list[int] = field(default_factory=list)
+    source: list[str] = field(default_factory=list)
+
+    def add(self, posts: np.ndarray, label: Label, source: str) -> None:
+        self.post.extend(int(p) for p in posts)
+        self.label.extend([int(label)] * len(posts))
+        self.source.extend([source] * len(posts))
+
+    def columns(self, step: int) -> dict[str, list]:
+        return {
+            "step": [step] * len(self.post),
+            "post": self.post,
+            "label": self.label,
+            "source": self.source,
+        }
+
+
+class Moderator:
+    """Applies the scenario's moderation strategy after each step's actions."""
+
+    def __init__(
+        self,
+        config: ModerationConfig,
+        news_veracity: np.ndarray,
+        news_step: np.ndarray,
+        rng: np.random.Generator,
+    ) -> None:
+        self.config = config
+        self.fact_checks, self.notes = STRATEGY_PARTS[config.strategy]
+        false = news_veracity == Veracity.FALSE
+        self.checked_news = false & (rng.random(len(news_veracity)) < config.fact_check_coverage)
+        self.news_step = news_step
+        self.labelled_news = np.zeros(len(news_veracity), bool)
+        self.cost = {"fact_checks": 0, "community_notes": 0}
+
+    @property
+    def label(self) -> Label:
+        return Label.REMOVED if self.config.remove_labelled else Label.FACT_CHECK
+
+    def moderate(self, content: ContentStore, step: int) -> LabelRecord:
+        record = LabelRecord()
+        if self.fact_checks:
+            self._fact_check(content, step, record)
+        if self.notes:
+            self._community_notes(content, record)
+        return record
+
+    def _fact_check(self, content: ContentStore, step: int, record: LabelRecord) -> None:
+        due = self.checked_news & ~self.labelled_news
+        due &= step >= self.news_step + self.config.fact_check_delay
+        if not due.any():
+            return
+        self.labelled_news |= due
+        self.cost["fact_checks"] += int(due.sum())
+        news = content.news
+        posts = np.flatnonzero((news >= 0) & due[np.maximum(news, 0)])
+        roots = np.unique(content.root[posts])
+        self._apply(content, roots, self.label, "fact_check", record)
+
+    def _community_notes(self, content: ContentStore, record: LabelRecord) -> None:
+        if len(content) == 0:
+            return
+        flags_by_root = np.bincount(content.root, weights=content.flags, minlength=len(content))
+        roots = np.flatnonzero(flags_by_root >= self.config.note_threshold)
+        roots = roots[content.label[roots] == Label.NONE]
+        if len(roots) == 0:
+            return
+        self.cost["community_notes"] += len(roots)
+        label = Label.REMOVED if self.config.remove_labelled else Label.COMMUNITY_NOTE
+        self._apply(content, roots, label, "community_note", record)
+
+    @staticmethod
+    def _apply(
+        content: ContentStore, roots: np.ndarray, label: Label, source: str, record: LabelRecord
+    ) -> None:
+        fresh = roots[content.label[roots] < label]
+        content.column("label")[fresh] = label
+        record.add(fresh, label, source)
+
+    def labelled_new_posts(self, content: ContentStore, posts: np.ndarray) -> None:
+        """New shares of an already fact-checked item carry the label at once."""
+        if not self.labelled_news.any() or len(posts) == 0:
+            return
+        news = content.news[posts]
+        hit = (news >= 0) & self.labelled_news[np.maximum(news, 0)]
+        content.column("label")[posts[hit]] = np.maximum(content.label[posts[hit]], self.label)
+
+    def get_state(self) -> dict[str, object]:
+        return {
+            "checked_news": self.checked_news,
+            "labelled_news": self.labelled_news,
+            "cost": dict(self.cost),
+        }
+
+    def set_state(self, state: dict[str, object]) -> None:
+        self.checked_news = np.asarray(state["checked_news"])
+        self.labelled_news = np.asarray(state["labelled_news"])
+        self.cost = dict(state["cost"])  # type: ignore[arg-type]

@@ -1,0 +1,307 @@
+"""The social platform as an Environment: activation, seeded news, feeds, actions, moderation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from townsquare.behavior.base import Decision, Observation
+from townsquare.environment import StepRecord
+from townsquare.measure.network_stats import friendship_paradox
+from townsquare.measure.opinion import attitude_summary
+from townsquare.network.graph import FollowGraph
+from townsquare.platform.actions import Action, ActionBatch
+from townsquare.platform.content import ContentStore, Veracity, is_share
+from townsquare.platform.feeds import build_feeds
+from townsquare.platform.moderation import Moderator
+from townsquare.population import ROLES, AgentState, Population
+from townsquare.rng import RandomStreams
+from townsquare.scenario import Scenario
+
+VERACITY_CODES = {"unverified": Veracity.UNVERIFIED, "true": Veracity.TRUE, "false": Veracity.FALSE}
+
+
+class SocialPlatform:
+    """Posts, feeds and follows of one simulated platform (see DESIGN.md data flow)."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        population: Population,
+        graph: FollowGraph,
+        streams: RandomStreams,
+    ) -> None:
+        self.scenario = scenario
+        self.population = population
+        self.graph = graph
+        self.streams = streams
+        self.n_agents = population.n
+        self.content = ContentStore()
+        news = scenario.news
+        self.news_veracity = np.array([VERACITY_CODES[i.veracity] for i in news], np.int8)
+        self.news_step = np.array([i.step for i in news], np.int64)
+        self.state = AgentState.initial(population, len(news), streams["state"])
+        self.moderator = Moderator(
+            scenario.platform.moderation, self.news_veracity, self.news_step, streams["moderation"]
+        )
+        self.topic_index = {t: i for i, t in enumerate(population.topics)}
+        self._shared = np.empty(0, np.int64)  # sorted keys agent * n + root already shared
+        self._exposed = np.zeros((len(news), population.n), bool)
+        self._sharers = np.zeros((len(news), population.n), bool)
+        self._feed_lengths = np.empty(0, np.int64)
+        self._pending = StepRecord()
+        sample_size = min(population.n, scenario.snapshots.max_agents)
+        self.snapshot_agents = np.sort(
+            streams["snapshots"].choice(population.n, size=sample_size, replace=False)
+        )
+
+    # -- observe -----------------------------------------------------------------------
+
+    def observe(self, step: int) -> Observation:
+        self._pending = StepRecord()
+        self._seed_news(step)
+        rng = self.streams["activation"]
+        active = np.flatnonzero(
+            (rng.random(self.n_agents) < self.population.activity) & ~self.state.suspended
+        )
+        feed = build_feeds(
+            self.scenario.platform.feed, self.graph, active, self.content, self.population,
+            step, self.streams["feeds"],
+        )
+        self._record_exposures(step, feed.posts, feed.agents[feed.owner])
+        self._feed_lengths = np.diff(feed.indptr)
+        return Observation(step, feed, self.content, self.population, self.state, self.graph)
+
+    def _seed_news(self, step: int) -> None:
+        due = [(k, item) for k, item in enumerate(self.scenario.news) if item.step == step]
+        rng = self.streams["seeding"]
+        for k, item in due:
+            pool = np.arange(self.n_agents)
+            if item.seeder_role is not None:
+                pool = np.flatnonzero(self.population.role == ROLES.index(item.seeder_role))
+                pool = pool if len(pool) else np.arange(self.n_agents)
+            seeders = rng.choice(pool, size=min(item.seeders, len(pool)), replace=False)
+            batch = ActionBatch.build(
+                seeders, Action.POST, topic=self.topic_index[item.topic], stance=item.stance,
+                text=[item.text] * len(seeders), news=k,
+            )
+            self._apply_actions(step, batch, veracity=int(self.news_veracity[k]))
+
+    def _record_exposures(self, step: int, posts: np.ndarray, viewers: np.ndarray) -> None:
+        if len(posts) == 0:
+            return
+        self.content.count("exposures", posts)
+        unique, counts = np.unique(posts, return_counts=True)
+        self._pending.add("exposures", {"step": np.full(len(unique), step), "post": unique,
+                                        "count": counts})
+        news = self.content.news[posts]
+        carries = news >= 0
+        self._exposed[news[carries], viewers[carries]] = True
+
+    # -- apply -------------------------------------------------------------------------
+
+    def apply(self, step: int, decision: Decision | None) -> StepRecord:
+        record = self._pending
+        if decision is not None:
+            self._update_state(decision)
+            self._apply_actions(step, decision.actions)
+        labels = self.moderator.moderate(self.content, step)
+        if labels.post:
+            record.add("labels", labels.columns(step))
+        if step % self.scenario.snapshots.every == 0:
+            self._snapshot(step, record)
+        return record
+
+    def _apply_actions(
+        self, step: int, actions: ActionBatch, veracity: int | None = None
+    ) -> None:
+        actions = self._drop_repeat_shares(self._drop_suspended(actions))
+        kind = actions.action
+        creates = np.isin(kind, [Action.POST, Action.REPOST, Action.QUOTE, Action.COMMENT])
+        event_post = actions.post.copy()
+        if creates.any():
+            made = actions.select(creates)
+            ver = None if veracity is None else np.full(len(made), veracity, np.int8)
+            ids = self.content.add(
+                made.agent, made.action, made.post, made.topic, made.stance, step,
+                text=made.text, news=made.news, veracity=ver,
+            )
+            self.moderator.labelled_new_posts(self.content, ids)
+            originals = made.action == Action.POST
+            event_post[np.flatnonzero(creates)[originals]] = ids[originals]
+            self._record_posts(ids, step)
+            self._count_engagement(made, ids)
+        self._count_simple(actions)
+        self._apply_follows(actions)
+        self._pending.add("events", {
+            "step": np.full(len(actions), step), "agent": actions.agent,
+            "action": actions.action.astype(np.int64), "post": event_post,
+            "target": actions.target,
+            "reason": actions.reason if actions.reason is not None else [None] * len(actions),
+        })
+
+    def _drop_suspended(self, actions: ActionBatch) -> ActionBatch:
+        if not self.state.suspended.any():
+            return actions
+        return actions.select(~self.state.suspended[actions.agent])
+
+    def _drop_repeat_shares(self, actions: ActionBatch) -> ActionBatch:
+        """An agent reposts or quotes one story at most once."""
+        share = is_share(actions.action)
+        if not share.any():
+            return actions
+        n = np.int64(self.n_agents)
+        keys = actions.agent[share] * n + self.content.root[actions.post[share]]
+        repeat = np.isin(keys, self._shared)
+        _, first = np.unique(keys, return_index=True)
+        dup = np.ones(len(keys), bool)
+        dup[first] = False
+        drop = np.zeros(len(actions), bool)
+        drop[np.flatnonzero(share)] = repeat | dup
+        self._shared = np.union1d(self._shared, keys[~(repeat | dup)])
+        return actions.select(~drop) if drop.any() else actions
+
+    def _record_posts(self, ids: np.ndarray, step: int) -> None:
+        c = self.content
+        self._pending.add("posts", {
+            "post_id": ids, "step": np.full(len(ids), step), "author": c.author[ids],
+            "kind": c.kind[ids].astype(np.int64), "parent": c.parent[ids], "root": c.root[ids],
+            "topic": c.topic[ids].astype(np.int64), "stance": c.stance[ids].astype(np.float64),
+            "veracity": c.veracity[ids].astype(np.int64), "news": c.news[ids].astype(np.int64),
+            "text": [c.text[i] for i in ids],
+        })
+        news = c.news[ids]
+        sharing = (news >= 0) & is_share(c.kind[ids]) | ((news >= 0) & (c.kind[ids] == Action.POST))
+        self._sharers[news[sharing], c.author[ids][sharing]] = True
+
+    def _count_engagement(self, made: ActionBatch, ids: np.ndarray) -> None:
+        parents = made.post
+        has_parent = parents >= 0
+        for kind, column in ((Action.REPOST, "shares"), (Action.QUOTE, "shares"),
+                             (Action.COMMENT, "comments")):
+            hit = has_parent & (made.action == kind)
+            self._count_on_post_and_root(column, parents[hit])
+
+    def _count_simple(self, actions: ActionBatch) -> None:
+        for kind, column in ((Action.LIKE, "likes"), (Action.FLAG, "flags")):
+            hit = (actions.action == kind) & (actions.post >= 0)
+            self._count_on_post_and_root(column, actions.post[hit])
+
+    def _count_on_post_and_root(self, column: str, posts: np.ndarray) -> None:
+        self.content.count(column, posts)
+        roots = self.content.root[posts]
+        self.content.count(column, roots[roots != posts])
+
+    def _apply_follows(self, actions: ActionBatch) -> None:
+        follow = actions.action == Action.FOLLOW
+        if follow.any():
+            self.graph.follow(actions.agent[follow], actions.target[follow])
+        unfollow = actions.action == Action.UNFOLLOW
+        if unfollow.any():
+            self.graph.unfollow(actions.agent[unfollow], actions.target[unfollow])
+
+    def _update_state(self, decision: Decision) -> None:
+        who, s = decision.updated, self.state
+        if len(who) == 0:
+            return
+        for name in ("attitude", "valence", "arousal", "belief"):
+            values = getattr(decision, name)
+            if values is not None:
+                getattr(s, name)[who] = values
+
+    def _snapshot(self, step: int, record: StepRecord) -> None:
+        agents, s = self.snapshot_agents, self.state
+        m = len(agents)
+        record.add("state", {"step": np.full(m, step), "agent": agents,
+                             "valence": s.valence[agents].astype(np.float64),
+                             "arousal": s.arousal[agents].astype(np.float64)})
+        t = s.attitude.shape[1]
+        record.add("attitudes", {
+            "step": np.full(m * t, step), "agent": np.repeat(agents, t),
+            "topic": np.tile(np.arange(t), m),
+            "value": s.attitude[agents].astype(np.float64).ravel(),
+        })
+        k = s.belief.shape[1]
+        if k:
+            record.add("beliefs", {
+                "step": np.full(m * k, step), "agent": np.repeat(agents, k),
+                "news": np.tile(np.arange(k), m),
+                "value": s.belief[agents].astype(np.float64).ravel(),
+            })
+
+    # -- measure -----------------------------------------------------------------------
+
+    def measure(self, step: int) -> dict[str, float]:
+        s, record = self.state, self._pending
+        events = record.tables.get("events", {})
+        actions = np.asarray(events.get("action", []), dtype=np.int64)
+        counts = np.bincount(actions, minlength=len(Action))
+        mean_att = s.attitude.mean(axis=1)
+        out: dict[str, float] = {
+            "active": float(len(self._feed_lengths)),
+            "feed_length_mean": float(self._feed_lengths.mean()) if len(self._feed_lengths)
+            else 0.0,
+            "exposures": float(np.sum(record.tables.get("exposures", {}).get("count", []))),
+            "posts_total": float(len(self.content)),
+            "follow_edges": float(self.graph.num_edges),
+            "attitude_mean": float(mean_att.mean()),
+            "attitude_var": float(mean_att.var()),
+            "valence_mean": float(s.valence.mean()),
+            "arousal_mean": float(s.arousal.mean()),
+            "moderation_fact_checks": float(self.moderator.cost["fact_checks"]),
+            "moderation_notes": float(self.moderator.cost["community_notes"]),
+        }
+        for action in Action:
+            if action != Action.IDLE:
+                out[f"n_{action.label}"] = float(counts[action])
+        for k, item in enumerate(self.scenario.news):
+            out[f"belief_{item.id}"] = float(s.belief[:, k].mean())
+            out[f"believers_{item.id}"] = float((s.belief[:, k] > 0.5).mean())
+            out[f"reach_{item.id}"] = float(self._exposed[k].sum())
+            out[f"sharers_{item.id}"] = float(self._sharers[k].sum())
+        for code, name in ((Veracity.FALSE, "false"), (Veracity.TRUE, "true")):
+            items = self.news_veracity == code
+            out[f"reach_{name}"] = float(self._exposed[items].any(axis=0).sum()) if items.any() \
+                else 0.0
+            out[f"sharers_{name}"] = float(self._sharers[items].any(axis=0).sum()) if items.any() \
+                else 0.0
+        return out
+
+    def summary(self) -> dict[str, float]:
+        """Final-state measures: polarization, emotion, the friendship paradox."""
+        attitudes = attitude_summary(self.state.attitude.mean(axis=1))
+        src, dst = self.graph.edges()
+        paradox = friendship_paradox(src, dst, self.n_agents, directed=True)
+        return {
+            "attitude_variance": attitudes["variance"],
+            "bimodality": attitudes["bimodality_coefficient"],
+            "polarization_esteban_ray": attitudes["esteban_ray"],
+            "valence_mean": float(self.state.valence.mean()),
+            "arousal_mean": float(self.state.arousal.mean()),
+            "follow_edges": float(self.graph.num_edges),
+            "friendship_paradox_share": float(paradox["fraction_paradox"]),
+            "moderation_cost": float(sum(self.moderator.cost.values())),
+        }
+
+    # -- checkpoints ---------------------------------------------------------------------
+
+    def get_state(self) -> dict[str, Any]:
+        return {
+            "content": self.content.get_state(),
+            "graph": self.graph.get_state(),
+            "agents": self.state.get_state(),
+            "moderator": self.moderator.get_state(),
+            "shared": self._shared,
+            "exposed": self._exposed,
+            "sharers": self._sharers,
+        }
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.content = ContentStore.from_state(state["content"])
+        self.graph = FollowGraph.from_state(state["graph"])
+        self.state = AgentState.from_state(state["agents"])
+        self.moderator.set_state(state["moderator"])
+        self._shared = state["shared"]
+        self._exposed = state["exposed"]
+        self._sharers = state["sharers"]

@@ -1,0 +1,85 @@
+"""A finished (or running) simulation, read back from its run database as DataFrames."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from townsquare.platform.actions import Action
+from townsquare.scenario import Scenario
+from townsquare.store import RunReader, resolve_run
+
+ACTION_LABELS = [a.label for a in Action]
+
+
+class Run:
+    """Read access to one run: ``Run.open("latest").events()``."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.reader = RunReader(path)
+        self.path = Path(path) if Path(path).is_dir() else Path(path).parent
+
+    @classmethod
+    def open(cls, ref: str | Path, runs_dir: str | Path = "runs") -> Run:
+        """Open a run by folder, database path, id under ``runs_dir``, or ``latest``."""
+        return cls(resolve_run(ref, Path(runs_dir)))
+
+    @property
+    def id(self) -> str:
+        return self.path.name
+
+    def meta(self) -> dict[str, Any]:
+        return self.reader.meta()
+
+    def summary(self) -> dict[str, Any]:
+        """Headline measures computed at the end of the run."""
+        summary = self.meta().get("summary") or {}
+        return dict(summary) if isinstance(summary, dict) else {}
+
+    def scenario(self) -> Scenario:
+        """The scenario exactly as it was run."""
+        return Scenario.from_toml(str(self.meta()["scenario_toml"]), source=f"run {self.id}")
+
+    def events(self) -> pd.DataFrame:
+        """One row per action: step, agent, action (name), post, target, reason."""
+        frame = self.reader.events()
+        frame["action"] = pd.Categorical.from_codes(frame["action"].astype(int), ACTION_LABELS)
+        return frame
+
+    def posts(self) -> pd.DataFrame:
+        frame = self.reader.posts()
+        frame["kind"] = pd.Categorical.from_codes(frame["kind"].astype(int), ACTION_LABELS)
+        return frame
+
+    def agents(self) -> pd.DataFrame:
+        return self.reader.agents()
+
+    def edges(self) -> pd.DataFrame:
+        return self.reader.edges()
+
+    def metrics(self) -> pd.DataFrame:
+        """One row per step, one column per recorded metric."""
+        return self.reader.metrics(wide=True)
+
+    def attitudes(self) -> pd.DataFrame:
+        return self.reader.attitudes()
+
+    def beliefs(self) -> pd.DataFrame:
+        return self.reader.beliefs()
+
+    def emotions(self) -> pd.DataFrame:
+        return self.reader.state()
+
+    def labels(self) -> pd.DataFrame:
+        return self.reader.labels()
+
+    def cascades(self) -> pd.DataFrame:
+        """One row per cascade (root post): size, depth, breadth, structural virality."""
+        from townsquare.measure.cascades import cascade_table
+
+        return cascade_table(self.reader.posts())
+
+    def __repr__(self) -> str:
+        return f"Run({str(self.path)!r})"

@@ -1,0 +1,236 @@
+"""The run database's layout: tables, columns, indexes, markers and meta encoding.
+
+Every table is declared once in :data:`TABLES`; the writer, the readers and the
+Parquet export all derive their SQL and their column types from it, so adding
+a table is one entry here (bump :data:`SCHEMA_VERSION` when a change would
+confuse an older reader). A run database is marked with ``PRAGMA
+application_id = APPLICATION_ID`` and ``PRAGMA user_version = SCHEMA_VERSION``,
+which is how a reader tells a townsquare run from any other SQLite file.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+
+SCHEMA_VERSION = 1
+"""Version of the layout below, stored as ``PRAGMA user_version``."""
+
+SUPPORTED_VERSIONS = range(1, SCHEMA_VERSION + 1)
+"""Schema versions this code can read."""
+
+APPLICATION_ID = 0x54575351
+"""``PRAGMA application_id`` of a townsquare run: ASCII ``TWSQ``."""
+
+RUN_FILE = "run.sqlite"
+"""Name of the database inside a run folder."""
+
+STATUSES = ("running", "completed", "failed", "interrupted")
+"""Values of the ``status`` meta key."""
+
+SQL_TYPES = ("INTEGER", "REAL", "TEXT")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: name, SQL type, and whether it must be given."""
+
+    name: str
+    type: str
+    required: bool = False
+    primary_key: bool = False
+    default: str | None = None  # SQL literal
+
+    def ddl(self) -> str:
+        parts = [quote(self.name), self.type]
+        if self.primary_key:
+            parts.append("PRIMARY KEY")
+        elif self.required:
+            parts.append("NOT NULL")
+        if self.default is not None:
+            parts.append(f"DEFAULT {self.default}")
+        return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table. ``per_step`` tables have a ``step`` column that ``write_step`` fills."""
+
+    name: str
+    columns: tuple[Column, ...]
+    per_step: bool = False
+    indexes: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.required or c.primary_key)
+
+    def ddl(self) -> str:
+        body = ", ".join(c.ddl() for c in self.columns)
+        return f"CREATE TABLE IF NOT EXISTS {quote(self.name)} ({body})"
+
+    def index_ddl(self) -> list[str]:
+        """Indexes, created once the bulk of the rows is in (at close)."""
+        return [
+            f"CREATE INDEX IF NOT EXISTS {quote(f'{self.name}_' + '_'.join(cols))} "
+            f"ON {quote(self.name)} ({', '.join(quote(c) for c in cols)})"
+            for cols in self.indexes
+        ]
+
+
+def _int(name: str, **kw: bool) -> Column:
+    return Column(name, "INTEGER", **kw)
+
+
+def _real(name: str, **kw: bool) -> Column:
+    return Column(name, "REAL", **kw)
+
+
+def _text(name: str, **kw: bool) -> Column:
+    return Column(name, "TEXT", **kw)
+
+
+_STEP = _int("step", required=True)
+
+TABLES: tuple[Table, ...] = (
+    Table("meta", (_text("key", primary_key=True), _text("value"))),
+    # One row per committed step, written in the step's own transaction.
+    Table("steps", (_int("step", primary_key=True), _real("written_at"))),
+    # Persona columns; write_agents adds one column per extra frame column
+    # (interest_<topic> ...).
+    Table(
+        "agents",
+        (
+            _int("agent", primary_key=True),
+            _text("age_group"),
+            _real("leaning"),
+            _real("activity"),
+            _real("susceptibility"),
+            _text("role"),
+            Column("behavior", "TEXT", default="'heuristic'"),
+        ),
+    ),
+    Table("edges", (_int("src", required=True), _int("dst", required=True))),
+    Table(
+        "posts",
+        (
+            _int("post_id", primary_key=True),
+            _STEP,
+            _int("author", required=True),
+            _int("kind"),
+            _int("parent"),
+            _int("root"),
+            _int("topic"),
+            _real("stance"),
+            _int("veracity"),
+            _int("news"),
+            _text("text"),
+        ),
+        per_step=True,
+        indexes=(("root",), ("step",)),
+    ),
+    Table(
+        "events",
+        (
+            _STEP,
+            _int("agent", required=True),
+            _int("action", required=True),
+            _int("post"),
+            _int("target"),
+            _text("reason"),
+        ),
+        per_step=True,
+        indexes=(("step",),),
+    ),
+    Table(
+        "exposures",
+        (_STEP, _int("post", required=True), _int("count", required=True)),
+        per_step=True,
+        indexes=(("post",),),
+    ),
+    Table(
+        "state",
+        (_STEP, _int("agent", required=True), _real("valence"), _real("arousal")),
+        per_step=True,
+        indexes=(("step",),),
+    ),
+    Table(
+        "attitudes",
+        (_STEP, _int("agent", required=True), _int("topic", required=True), _real("value")),
+        per_step=True,
+        indexes=(("step",),),
+    ),
+    Table(
+        "beliefs",
+        (_STEP, _int("agent", required=True), _int("news", required=True), _real("value")),
+        per_step=True,
+        indexes=(("step",),),
+    ),
+    Table(
+        "metrics",
+        (_STEP, _text("name", required=True), _real("value")),
+        per_step=True,
+        indexes=(("step",),),
+    ),
+    Table(
+        "labels",
+        (_STEP, _int("post", required=True), _int("label", required=True), _text("source")),
+        per_step=True,
+        indexes=(("post",),),
+    ),
+)
+
+SCHEMA: dict[str, Table] = {t.name: t for t in TABLES}
+
+
+def quote(identifier: str) -> str:
+    """Quote an SQL identifier (column names come from user topic names)."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def sql_type(dtype_kind: str) -> str:
+    """SQL type for a numpy dtype kind (``'i'``, ``'f'``, ...)."""
+    if dtype_kind in "iub":
+        return "INTEGER"
+    if dtype_kind == "f":
+        return "REAL"
+    return "TEXT"
+
+
+def encode_meta(value: object) -> str:
+    """Meta value as text: plain strings stay readable, anything else is JSON.
+
+    A string that would itself parse as JSON (``"1"``, ``"null"``) is stored
+    JSON-quoted, so :func:`decode_meta` always returns what was written.
+    """
+    if isinstance(value, str):
+        try:
+            json.loads(value)
+        except ValueError:
+            return value
+    try:
+        return json.dumps(value, default=_json_default)
+    except TypeError as exc:
+        raise ValueError(f"meta value {value!r} is not JSON-serializable") from exc
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, np.generic | np.ndarray):
+        return value.tolist()
+    raise TypeError(type(value).__name__)
+
+
+def decode_meta(text: str | None) -> object:
+    """Inverse of :func:`encode_meta`."""
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text

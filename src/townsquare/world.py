@@ -1,0 +1,52 @@
+"""Assemble a world from a scenario: population, network, environment, behaviour.
+
+This is the one place that maps scenario choices to implementations, so the
+engine stays free of environment- and behaviour-specific code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from townsquare.behavior.base import Behavior
+from townsquare.behavior.heuristic import SocialHeuristic
+from townsquare.environment import Environment
+from townsquare.network.build import build_network
+from townsquare.platform.actions import Action
+from townsquare.platform.social import SocialPlatform
+from townsquare.population import build_population
+from townsquare.rng import RandomStreams
+from townsquare.scenario import Scenario, SocialBehavior
+
+
+@dataclass
+class World:
+    """Everything a run advances: the environment and the behaviour deciding in it."""
+
+    environment: Environment
+    behavior: Behavior | None
+    population_frame: pd.DataFrame
+    edges: tuple[np.ndarray, np.ndarray]
+
+
+def make_world(scenario: Scenario, streams: RandomStreams) -> World:
+    """Build (and validate) everything a run needs, before anything is written."""
+    population = build_population(scenario.population, streams["population"])
+    graph = build_network(scenario.network, population.leaning, streams["network"])
+    initial_edges = graph.edges()
+    behavior_config = scenario.behavior
+    if isinstance(behavior_config, SocialBehavior):
+        environment: Environment = SocialPlatform(scenario, population, graph, streams)
+        enabled = {Action[name.upper()] for name in scenario.platform.actions} | {Action.IDLE}
+        behavior: Behavior | None = SocialHeuristic(
+            behavior_config, enabled, scenario.platform.moderation.label_effect
+        )
+    else:
+        from townsquare.contagion import ContagionEnvironment
+
+        environment = ContagionEnvironment(scenario, population, graph, streams)
+        behavior = None
+    return World(environment, behavior, population.to_frame(), initial_edges)

@@ -1,0 +1,377 @@
+"""The classic models against exact enumeration, mean-field theory and invariants."""
+
+from __future__ import annotations
+
+import itertools
+
+import networkx as nx
+import numpy as np
+import pytest
+from scipy.optimize import brentq
+
+from townsquare import scenario as cfg
+from townsquare.behavior.classic import (
+    ClassicState,
+    DeffuantModel,
+    IndependentCascadeModel,
+    LinearThresholdModel,
+    MakiThompsonModel,
+    SIREpidemicModel,
+    Status,
+    VoterModel,
+    WellMixed,
+    disjoint_copies,
+    from_config,
+    run,
+    run_replicates,
+)
+from townsquare.errors import UserError
+from townsquare.network.graph import FollowGraph
+
+# Follow edges (follower, followee); influence flows followee -> follower.
+PATH = (4, [(1, 0), (2, 1), (3, 2)])
+STAR = (7, [(k, 0) for k in range(1, 7)])
+DIGRAPH = (5, [(1, 0), (2, 0), (2, 1), (3, 1), (3, 2), (4, 3), (4, 2), (0, 4), (1, 4), (3, 0)])
+DIAMOND = (4, [(1, 0), (2, 0), (3, 1), (3, 2)])
+
+
+def graph_of(spec: tuple[int, list[tuple[int, int]]]) -> FollowGraph:
+    n, edges = spec
+    src, dst = np.array(edges).T
+    return FollowGraph.from_edges(n, src, dst)
+
+
+def reach(n: int, live: list[tuple[int, int]], seeds: list[int]) -> int:
+    """Agents reached from the seeds along live edges (followee -> follower)."""
+    g = nx.DiGraph()
+    g.add_nodes_from(range(n))
+    g.add_edges_from((v, u) for u, v in live)
+    return len(set(seeds).union(*(nx.descendants(g, s) for s in seeds)))
+
+
+def ic_expected_size(spec: tuple[int, list], p: float, seeds: list[int]) -> float:
+    """Exact E[cascade size] over all 2^|E| live-edge subgraphs (Kempe et al. 2003)."""
+    n, edges = spec
+    total = 0.0
+    for alive in itertools.product([False, True], repeat=len(edges)):
+        live = [e for e, a in zip(edges, alive, strict=True) if a]
+        total += p ** len(live) * (1 - p) ** (len(edges) - len(live)) * reach(n, live, seeds)
+    return total
+
+
+def lt_expected_size(spec: tuple[int, list], seeds: list[int]) -> float:
+    """Exact E[size] for U[0,1] thresholds: each agent keeps one uniform followee edge."""
+    n, edges = spec
+    followees = [[v for u, v in edges if u == a] for a in range(n)]
+    choices = [[(a, v) for v in f] or [None] for a, f in enumerate(followees)]
+    total = 0.0
+    for pick in itertools.product(*choices):
+        prob = np.prod([1 / len(f) for f in followees if f])
+        total += prob * reach(n, [e for e in pick if e is not None], seeds)
+    return total
+
+
+def sizes(state, copies: int, n: int) -> np.ndarray:
+    return (state.status.reshape(copies, n) != Status.INACTIVE).sum(axis=1)
+
+
+def assert_within_se(values: np.ndarray, expected: float, k: float = 4.0) -> None:
+    se = values.std(ddof=1) / np.sqrt(len(values))
+    assert abs(values.mean() - expected) < k * max(se, 1e-12), (values.mean(), expected, se)
+
+
+# -- independent cascade --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spec", "p", "seeds"),
+    [(PATH, 0.6, [0]), (STAR, 0.3, [0]), (DIGRAPH, 0.4, [0]), (DIGRAPH, 0.25, [0, 3])],
+)
+def test_ic_mean_size_matches_live_edge_enumeration(spec, p, seeds) -> None:
+    graph, copies = graph_of(spec), 4000
+    state = run_replicates(
+        IndependentCascadeModel(p=p, seeds=seeds), graph, copies, 50, np.random.default_rng(7)
+    )
+    assert_within_se(sizes(state, copies, graph.n), ic_expected_size(spec, p, seeds))
+
+
+def test_ic_path_parents_and_steps_are_the_chain() -> None:
+    state = run(
+        IndependentCascadeModel(p=1.0, seeds=[0]), graph_of(PATH), 10, np.random.default_rng(0)
+    )
+    np.testing.assert_array_equal(state.status, [1, 1, 1, 1])
+    np.testing.assert_array_equal(state.parent, [-1, 0, 1, 2])
+    np.testing.assert_array_equal(state.step_changed, [0, 1, 2, 3])
+
+
+def test_ic_parent_is_uniform_among_newly_active_followees() -> None:
+    copies = 4000
+    state = run_replicates(
+        IndependentCascadeModel(p=1.0, seeds=[0]),
+        graph_of(DIAMOND),
+        copies,
+        10,
+        np.random.default_rng(3),
+    )
+    parent_of_3 = state.parent.reshape(copies, 4)[:, 3] % 4
+    assert set(np.unique(parent_of_3)) == {1, 2}
+    assert_within_se((parent_of_3 == 1).astype(float), 0.5)
+
+
+def test_ic_every_activation_comes_from_an_active_followee() -> None:
+    rng = np.random.default_rng(11)
+    n = 3000
+    graph = FollowGraph.from_edges(n, rng.integers(0, n, 20000), rng.integers(0, n, 20000))
+    state = run(IndependentCascadeModel(p=0.2, seeds=20), graph, 100, rng)
+    child = np.flatnonzero(state.parent >= 0)
+    parent = state.parent[child]
+    assert len(child) > 100
+    assert graph.has_edges(child, parent).all()
+    np.testing.assert_array_equal(state.step_changed[child], state.step_changed[parent] + 1)
+    assert np.count_nonzero((state.status == 1) & (state.parent < 0)) == 20
+
+
+def test_epidemic_with_gamma_one_is_the_independent_cascade() -> None:
+    graph, copies, p = graph_of(DIGRAPH), 4000, 0.4
+    state = run_replicates(
+        SIREpidemicModel(beta=p, gamma=1.0, seeds=[0]),
+        graph,
+        copies,
+        50,
+        np.random.default_rng(5),
+    )
+    assert_within_se(sizes(state, copies, graph.n), ic_expected_size(DIGRAPH, p, [0]))
+
+
+# -- linear threshold -----------------------------------------------------------------
+
+
+def test_lt_threshold_zero_activates_everyone_reachable() -> None:
+    rng = np.random.default_rng(2)
+    n = 200
+    graph = FollowGraph.from_edges(n, rng.integers(0, n, 260), rng.integers(0, n, 260))
+    state = run(LinearThresholdModel(0.0, 0.0, seeds=[0, 1]), graph, 500, rng)
+    g = nx.DiGraph(list(zip(*graph.edges(), strict=True)))
+    g.add_nodes_from(range(n))
+    expected = {0, 1} | nx.ancestors(g, 0) | nx.ancestors(g, 1)  # who follows a chain to a seed
+    assert set(np.flatnonzero(state.status == 1)) == expected
+    assert 2 < len(expected) < n
+
+
+def test_lt_threshold_one_on_a_chain() -> None:
+    # 1 -> 0, 2 -> 1, 3 -> 2 form a chain; 4 follows 0 and 5 (never active): half < 1
+    graph = graph_of((6, [(1, 0), (2, 1), (3, 2), (4, 0), (4, 5)]))
+    state = run(LinearThresholdModel(1.0, 1.0, seeds=[0]), graph, 20, np.random.default_rng(0))
+    np.testing.assert_array_equal(state.status, [1, 1, 1, 1, 0, 0])
+    np.testing.assert_array_equal(state.step_changed, [0, 1, 2, 3, -1, -1])
+    np.testing.assert_array_equal(state.parent, [-1, 0, 1, 2, -1, -1])
+
+
+def test_lt_final_sets_shrink_as_thresholds_rise() -> None:
+    n = 2000
+    rng = np.random.default_rng(4)
+    graph = FollowGraph.from_edges(n, rng.integers(0, n, 16000), rng.integers(0, n, 16000))
+    finals = []
+    for low in (0.0, 0.1, 0.2, 0.3, 0.5):
+        model = LinearThresholdModel(low, low + 0.2, seeds=40)
+        finals.append(run(model, graph, 200, np.random.default_rng(9)).status == 1)
+    for looser, stricter in itertools.pairwise(finals):
+        assert not np.any(stricter & ~looser)  # nested: same seeds, pointwise higher thresholds
+    assert finals[0].sum() > finals[-1].sum()
+
+
+@pytest.mark.parametrize("spec", [DIGRAPH, DIAMOND])
+def test_lt_mean_size_matches_live_edge_enumeration(spec) -> None:
+    graph, copies = graph_of(spec), 4000
+    state = run_replicates(
+        LinearThresholdModel(seeds=[0]), graph, copies, 50, np.random.default_rng(8)
+    )
+    assert_within_se(sizes(state, copies, graph.n), lt_expected_size(spec, [0]))
+
+
+# -- rumours ---------------------------------------------------------------------------
+
+
+def test_maki_thompson_leaves_a_fifth_ignorant_in_a_well_mixed_population() -> None:
+    theory = brentq(lambda x: x - np.exp(-2 * (1 - x)), 0.01, 0.9)  # 0.2032
+    rng = np.random.default_rng(12)
+    ignorant = [
+        np.mean(run(MakiThompsonModel(seeds=1), WellMixed(20_000), 2000, rng).status == 0)
+        for _ in range(4)
+    ]
+    assert abs(np.mean(ignorant) - theory) < 0.006
+
+
+@pytest.mark.parametrize("r0", [1.5, 3.0])
+def test_epidemic_final_size_solves_the_final_size_equation(r0: float) -> None:
+    # 100 seeds out of 20,000: early extinction has probability < 1.5**-100.
+    n, gamma, seeds = 20_000, 0.5, 100
+    beta = r0 * gamma / n
+    rng = np.random.default_rng(int(r0 * 10))
+    final = [
+        np.mean(run(SIREpidemicModel(beta, gamma, seeds), WellMixed(n), 10_000, rng).status > 0)
+        for _ in range(4)
+    ]
+    r, z0 = -n * np.log1p(-beta) / gamma, seeds / n
+    theory = brentq(lambda z: 1 - z - (1 - z0) * np.exp(-r * z), 1e-3, 1.0)
+    assert abs(np.mean(final) - theory) < 0.015
+    assert abs(r - r0) < 1e-3
+
+
+def test_epidemic_offspring_matches_the_discrete_time_r0() -> None:
+    # A star: only the hub spreads; its followers are told with beta / (beta + gamma - beta gamma).
+    k, beta, gamma, copies = 20, 0.3, 0.4, 3000
+    graph = graph_of((k + 1, [(i, 0) for i in range(1, k + 1)]))
+    state = run_replicates(
+        SIREpidemicModel(beta, gamma, seeds=[0]), graph, copies, 500, np.random.default_rng(1)
+    )
+    told = sizes(state, copies, k + 1) - 1
+    assert_within_se(told.astype(float), k * beta / (beta + gamma - beta * gamma))
+
+
+def test_maki_thompson_first_caller_informs_and_later_callers_are_stifled() -> None:
+    # 2 follows 0 and 1, both spreaders whose only follower is 2: both call 2 in step 1.
+    graph, copies = graph_of((3, [(2, 0), (2, 1)])), 2000
+    model = MakiThompsonModel(seeds=[0, 1])
+    states = [model.initial(graph, np.random.default_rng(0)) for _ in range(copies)]
+    union = disjoint_copies(graph, copies)
+    state = ClassicState.stack(states, graph.n)
+    transition = model.step(union, state, 1, np.random.default_rng(6))
+    status = state.status.reshape(copies, 3)
+    parent = state.parent.reshape(copies, 3)[:, 2] % 3
+    assert (status[:, 2] == Status.SPREADER).all()
+    assert (np.sort(status[:, :2], axis=1) == [Status.SPREADER, Status.STIFLER]).all()
+    np.testing.assert_array_equal(status[np.arange(copies), parent], Status.SPREADER)
+    assert_within_se((parent == 0).astype(float), 0.5)
+    assert transition.became(Status.SPREADER).sum() == copies
+    assert (transition.parent[transition.became(Status.STIFLER)] == -1).all()
+
+
+def test_maki_thompson_callers_reach_followers_on_a_graph() -> None:
+    rng = np.random.default_rng(21)
+    n = 2000
+    graph = FollowGraph.from_edges(n, rng.integers(0, n, 12000), rng.integers(0, n, 12000))
+    state = run(MakiThompsonModel(seeds=5), graph, 500, rng)
+    child = np.flatnonzero(state.parent >= 0)
+    assert len(child) > 50
+    assert graph.has_edges(child, state.parent[child]).all()
+    stuck = state.status == Status.SPREADER  # settled: spreaders left have no one to call
+    assert (graph.in_degree()[stuck] == 0).all()
+    assert not np.any((state.status == Status.STIFLER) & (graph.in_degree() == 0))
+
+
+# -- voter -----------------------------------------------------------------------------
+
+
+def mutual_regular(degree: int, n: int, seed: int) -> FollowGraph:
+    u, v = np.array(nx.random_regular_graph(degree, n, seed=seed).edges()).T
+    return FollowGraph.from_edges(n, np.concatenate([u, v]), np.concatenate([v, u]))
+
+
+def test_voter_share_is_a_martingale_on_a_regular_graph() -> None:
+    n, copies = 60, 2000
+    graph = mutual_regular(4, n, seed=1)
+    state = run_replicates(VoterModel(0.3), graph, copies, 8, np.random.default_rng(2))
+    share = state.status.reshape(copies, n).mean(axis=1)
+    assert share.std() > 0.02  # it did move
+    assert_within_se(share, 0.3)
+
+
+def test_voter_consensus_is_absorbing_and_reached_with_the_initial_share() -> None:
+    n, copies = 10, 2000
+    complete = graph_of((n, [(i, j) for i in range(n) for j in range(n) if i != j]))
+    state = run_replicates(VoterModel(0.3), complete, copies, 2000, np.random.default_rng(3))
+    share = state.status.reshape(copies, n).mean(axis=1)
+    assert np.isin(share, [0.0, 1.0]).all()
+    assert_within_se(share, 0.3)
+    model = VoterModel(opinions=np.ones(n, np.int8))
+    fixed = model.initial(complete, np.random.default_rng(0))
+    assert model.settled(complete, fixed)
+    assert len(model.step(complete, fixed, 1, np.random.default_rng(0))) == 0
+
+
+def test_voter_agents_copy_a_followee() -> None:
+    graph = mutual_regular(3, 40, seed=5)
+    model = VoterModel(0.5)
+    state = model.initial(graph, np.random.default_rng(0))
+    transition = model.step(graph, state, 1, np.random.default_rng(1))
+    assert len(transition) > 0
+    assert graph.has_edges(transition.agents, transition.parent).all()
+    np.testing.assert_array_equal(transition.new, 1 - transition.old)
+
+
+# -- Deffuant ---------------------------------------------------------------------------
+
+
+def test_deffuant_wide_confidence_converges_to_the_initial_mean() -> None:
+    rng = np.random.default_rng(13)
+    model = DeffuantModel(epsilon=2.0, mu=0.5)
+    start = model.initial(WellMixed(1000), rng)
+    mean = start.opinion.mean()
+    state = run(DeffuantModel(2.0, 0.5, opinions=start.opinion), WellMixed(1000), 3000, rng)
+    assert state.opinion.std() < 1e-5
+    assert abs(state.opinion.mean() - mean) < 1e-12
+
+
+def test_deffuant_narrow_confidence_leaves_several_clusters() -> None:
+    rng = np.random.default_rng(14)
+    state = run(DeffuantModel(epsilon=0.2, mu=0.5), WellMixed(1000), 800, rng)
+    x = np.sort(state.opinion)
+    groups = np.split(x, np.flatnonzero(np.diff(x) > 0.01) + 1)
+    big = [g for g in groups if len(g) >= 10]
+    assert 3 <= len(big) <= 7  # about 2 / (2 epsilon) = 5 on [-1, 1]
+    assert all(np.ptp(g) < 1e-3 for g in big)
+    assert min(np.diff([g.mean() for g in big])) >= 0.2
+
+
+def test_deffuant_pairs_are_a_matching_and_conserve_the_sum() -> None:
+    rng = np.random.default_rng(15)
+    n = 3000
+    graph = FollowGraph.from_edges(n, rng.integers(0, n, 30000), rng.integers(0, n, 30000))
+    model = DeffuantModel(epsilon=0.5, mu=0.3)
+    state = model.initial(graph, rng)
+    total = state.opinion.sum()
+    for t in range(1, 20):
+        transition = model.step(graph, state, t, rng)
+        assert len(np.unique(transition.agents)) == len(transition.agents)
+        assert np.all(np.abs(transition.old_opinion - state.opinion[transition.parent]) < 0.5)
+    assert abs(state.opinion.sum() - total) < 1e-9
+
+
+# -- configuration -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("section", "kind"),
+    [
+        ({"model": "independent_cascade", "p": 0.2}, IndependentCascadeModel),
+        ({"model": "linear_threshold", "threshold_low": 0.1}, LinearThresholdModel),
+        ({"model": "sir"}, MakiThompsonModel),
+        ({"model": "sir", "mechanism": "epidemic", "beta": 0.1}, SIREpidemicModel),
+        ({"model": "voter", "initial_share": 0.2}, VoterModel),
+        ({"model": "deffuant", "epsilon": 0.5}, DeffuantModel),
+    ],
+)
+def test_from_config_builds_each_model(section: dict, kind: type) -> None:
+    scenario = cfg.Scenario.from_dict({"behavior": section})
+    model = from_config(scenario.behavior)
+    assert isinstance(model, kind)
+    for key, value in section.items():
+        if key not in ("model", "mechanism"):
+            assert getattr(model, key) == value
+
+
+def test_from_config_rejects_the_social_behaviour() -> None:
+    with pytest.raises(TypeError, match="SocialBehavior"):
+        from_config(cfg.SocialBehavior())
+
+
+def test_bad_seeds_and_thresholds_are_user_errors() -> None:
+    with pytest.raises(UserError, match=r"behavior\.seeds = 20"):
+        IndependentCascadeModel(seeds=20).initial(WellMixed(10), np.random.default_rng(0))
+    with pytest.raises(UserError, match=r"\[0, 10\)"):
+        IndependentCascadeModel(seeds=[3, 10]).initial(WellMixed(10), np.random.default_rng(0))
+    with pytest.raises(cfg.ScenarioError, match="threshold_low"):
+        cfg.Scenario.from_dict(
+            {"behavior": {"model": "linear_threshold", "threshold_low": 0.8, "threshold_high": 0.2}}
+        )

@@ -1,0 +1,96 @@
+"""The social heuristic: its rules move engagement, attitudes and beliefs the documented way."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from townsquare.behavior.base import Feed, Observation
+from townsquare.behavior.heuristic import SocialHeuristic
+from townsquare.network.graph import FollowGraph
+from townsquare.platform.actions import Action
+from townsquare.platform.content import ContentStore, Label, Veracity
+from townsquare.population import ROLES, AgentState, sample_population
+from townsquare.scenario import PopulationConfig, Role, SocialBehavior
+
+N = 4000
+
+
+def world(role: Role = Role.BYSTANDER, stance: float = 0.5, veracity=Veracity.TRUE,
+          attitude: float = 0.5, news: int = 0):
+    pop = sample_population(PopulationConfig(size=N + 1, topics=["t"]), np.random.default_rng(0))
+    pop.role[:] = ROLES.index(role)
+    pop.susceptibility[:] = 0.5
+    state = AgentState.initial(pop, 1, np.random.default_rng(1))
+    state.attitude[:] = attitude
+    content = ContentStore()
+    content.add(np.array([N]), np.array([Action.POST]), np.array([-1]), np.array([0]),
+                np.array([stance]), step=0, news=np.array([news]),
+                veracity=np.array([veracity]))
+    agents = np.arange(N)
+    feed = Feed(agents, np.arange(N + 1), np.zeros(N, np.int64), np.ones(N, np.int64))
+    graph = FollowGraph.from_edges(N + 1, agents, np.full(N, N))
+    return Observation(1, feed, content, pop, state, graph)
+
+
+def engaged_share(obs: Observation, params: SocialBehavior | None = None) -> float:
+    decision = SocialHeuristic(params or SocialBehavior()).decide(obs, np.random.default_rng(5))
+    acts = decision.actions
+    hits = np.isin(acts.action, [Action.LIKE, Action.REPOST, Action.QUOTE, Action.COMMENT])
+    return hits.sum() / N
+
+
+def test_aligned_posts_are_engaged_more_than_opposed_ones() -> None:
+    aligned = engaged_share(world(stance=0.5, attitude=0.5))
+    opposed = engaged_share(world(stance=-0.9, attitude=0.9))
+    assert aligned > 2 * opposed
+
+
+def test_labels_reduce_engagement() -> None:
+    plain = world()
+    labelled = world()
+    labelled.content.column("label")[0] = Label.FACT_CHECK
+    assert engaged_share(labelled) < 0.6 * engaged_share(plain)
+
+
+def test_verifiers_flag_false_items_and_doubt_them() -> None:
+    obs = world(role=Role.VERIFIER, veracity=Veracity.FALSE)
+    obs.state.belief[:] = 0.5
+    decision = SocialHeuristic(SocialBehavior(verify_skill=0.8)).decide(
+        obs, np.random.default_rng(2))
+    flags = (decision.actions.action == Action.FLAG).sum() / N
+    assert flags == pytest.approx(0.8, abs=0.03)
+    assert decision.belief[:, 0].mean() < 0.5
+
+
+def test_exposure_raises_belief_in_unlabelled_news() -> None:
+    decision = SocialHeuristic(SocialBehavior()).decide(world(), np.random.default_rng(3))
+    assert decision.belief[:, 0].mean() > 0.02
+    assert decision.belief.max() <= 1
+
+
+def test_bounded_confidence_moves_only_close_attitudes() -> None:
+    params = SocialBehavior(confidence=0.3, convergence=0.5)
+    close = SocialHeuristic(params).decide(world(stance=0.5, attitude=0.3),
+                                           np.random.default_rng(4))
+    assert np.allclose(close.attitude[:, 0], 0.3 + 0.5 * 0.2, atol=1e-5)
+    far = SocialHeuristic(params).decide(world(stance=0.9, attitude=0.3),
+                                         np.random.default_rng(4))
+    assert np.allclose(far.attitude[:, 0], 0.3)
+
+
+def test_spreaders_repost_and_bystanders_like() -> None:
+    def kinds(role: Role) -> np.ndarray:
+        d = SocialHeuristic(SocialBehavior(engage_rate=0.3)).decide(
+            world(role=role), np.random.default_rng(6))
+        return d.actions.action
+
+    spread, watch = kinds(Role.SPREADER), kinds(Role.BYSTANDER)
+    assert (spread == Action.REPOST).sum() > (spread == Action.LIKE).sum()
+    assert (watch == Action.LIKE).sum() > 3 * (watch == Action.REPOST).sum()
+
+
+def test_disabled_actions_never_appear() -> None:
+    behavior = SocialHeuristic(SocialBehavior(engage_rate=0.5), enabled={Action.LIKE})
+    decision = behavior.decide(world(), np.random.default_rng(7))
+    assert set(np.unique(decision.actions.action)) <= {int(Action.LIKE)}
