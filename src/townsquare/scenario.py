@@ -42,8 +42,8 @@ class Role(StrEnum):
 class BetaDist(_Config):
     """A Beta(a, b) distribution for a quantity in [0, 1]."""
 
-    a: Annotated[float, Field(gt=0)] = 2.0
-    b: Annotated[float, Field(gt=0)] = 5.0
+    a: Annotated[float, Field(gt=0)] = Field(default=2.0, description="first shape parameter")
+    b: Annotated[float, Field(gt=0)] = Field(default=5.0, description="second shape parameter")
 
     @property
     def mean(self) -> float:
@@ -53,22 +53,33 @@ class BetaDist(_Config):
 class PopulationConfig(_Config):
     """Who the agents are: sampled from distributions or loaded from a file."""
 
-    size: PositiveInt = 10_000
+    size: PositiveInt = Field(default=10_000, description="number of agents")
     source: Path | None = Field(
         default=None, description="CSV or Parquet file of personas; overrides sampling"
     )
     topics: list[str] = Field(
-        default_factory=lambda: ["politics", "health", "science", "entertainment"], min_length=1
+        default_factory=lambda: ["politics", "health", "science", "entertainment"],
+        min_length=1,
+        description="topics agents hold attitudes and interests about",
     )
     age_groups: dict[str, Probability] = Field(
-        default_factory=lambda: {"18-29": 0.22, "30-49": 0.34, "50-64": 0.26, "65+": 0.18}
+        default_factory=lambda: {"18-29": 0.22, "30-49": 0.34, "50-64": 0.26, "65+": 0.18},
+        description="age group -> weight (normalised)",
     )
     leaning_polarization: Probability = Field(
         default=0.3, description="0 = unimodal centred leaning, 1 = two opposed camps"
     )
-    leaning_spread: Annotated[float, Field(gt=0, le=2)] = 0.35
-    activity: BetaDist = Field(default_factory=lambda: BetaDist(a=1.5, b=8.0))
-    susceptibility: BetaDist = Field(default_factory=lambda: BetaDist(a=2.0, b=4.0))
+    leaning_spread: Annotated[float, Field(gt=0, le=2)] = Field(
+        default=0.35, description="standard deviation of leaning around each camp"
+    )
+    activity: BetaDist = Field(
+        default_factory=lambda: BetaDist(a=1.5, b=8.0),
+        description="chance an agent is active in a step, Beta-distributed",
+    )
+    susceptibility: BetaDist = Field(
+        default_factory=lambda: BetaDist(a=2.0, b=4.0),
+        description="1 - skepticism: how easily shared items are believed",
+    )
     interest_concentration: Annotated[float, Field(gt=0)] = Field(
         default=0.6, description="Dirichlet concentration of interests over topics"
     )
@@ -78,7 +89,8 @@ class PopulationConfig(_Config):
             Role.COMMENTATOR: 0.2,
             Role.VERIFIER: 0.1,
             Role.BYSTANDER: 0.6,
-        }
+        },
+        description="FUSE role -> weight (normalised)",
     )
 
     @model_validator(mode="after")
@@ -105,7 +117,7 @@ NetworkKind = Literal[
 class NetworkConfig(_Config):
     """The initial follow graph: a generator with its parameters, or a file."""
 
-    kind: NetworkKind = "holme_kim"
+    kind: NetworkKind = Field(default="holme_kim", description="generator, or a file format")
     m: PositiveInt = Field(default=5, description="edges per new node (BA, Holme-Kim)")
     p: Probability = Field(
         default=0.3, description="triad probability (Holme-Kim), rewiring (WS), edge prob (ER)"
@@ -138,7 +150,7 @@ Recommender = Literal["chronological", "popularity", "engagement", "interest", "
 class FeedConfig(_Config):
     """How each active agent's feed is built."""
 
-    length: PositiveInt = 20
+    length: PositiveInt = Field(default=20, description="posts shown per active agent and step")
     window: PositiveInt = Field(default=6, description="steps a post stays eligible for feeds")
     mix: dict[Recommender, Annotated[float, Field(ge=0)]] = Field(
         default_factory=lambda: {"chronological": 1.0},
@@ -161,7 +173,7 @@ ModerationStrategy = Literal["none", "fact_check", "community_notes", "hybrid"]
 class ModerationConfig(_Config):
     """Content moderation (MOSAIC's strategies)."""
 
-    strategy: ModerationStrategy = "none"
+    strategy: ModerationStrategy = Field(default="none", description="MOSAIC strategy")
     fact_check_delay: Annotated[int, Field(ge=0)] = Field(
         default=2, description="steps before a checked false item is labelled"
     )
@@ -174,34 +186,49 @@ class ModerationConfig(_Config):
     label_effect: Probability = Field(
         default=0.6, description="relative drop in resharing of a labelled post"
     )
-    remove_labelled: bool = False
+    remove_labelled: bool = Field(
+        default=False, description="hide labelled stories from feeds instead of labelling"
+    )
 
 
 ActionName = Literal["post", "repost", "quote", "comment", "like", "flag", "follow", "unfollow"]
 
 
 class PlatformConfig(_Config):
-    feed: FeedConfig = Field(default_factory=FeedConfig)
-    moderation: ModerationConfig = Field(default_factory=ModerationConfig)
+    """The platform: feeds, moderation and which actions exist."""
+
+    feed: FeedConfig = Field(default_factory=FeedConfig, description="feed construction")
+    moderation: ModerationConfig = Field(
+        default_factory=ModerationConfig, description="moderation strategy"
+    )
     actions: list[ActionName] = Field(
         default_factory=lambda: [
             "post", "repost", "quote", "comment", "like", "flag", "follow", "unfollow"
-        ]
+        ],
+        description="actions agents may take (others are never taken)",
     )
 
 
 class SocialBehavior(_Config):
     """The rich heuristic agent: engagement, beliefs, attitudes, emotions, follows."""
 
-    model: Literal["social"] = "social"
-    post_rate: Probability = Field(default=0.05, description="chance an active agent posts")
+    model: Literal["social"] = Field(default="social", description="selects this behaviour")
+    post_rate: Probability = Field(default=0.2, description="chance an active agent posts")
     engage_rate: Probability = Field(
         default=0.08, description="base chance of engaging with one feed item"
     )
-    interest_weight: Annotated[float, Field(ge=0)] = 1.0
-    stance_weight: Annotated[float, Field(ge=0)] = 1.5
-    social_proof_weight: Annotated[float, Field(ge=0)] = 0.5
-    emotion_weight: Annotated[float, Field(ge=0)] = 0.5
+    interest_weight: Annotated[float, Field(ge=0)] = Field(
+        default=1.0, description="engagement weight of interest in the post's topic"
+    )
+    stance_weight: Annotated[float, Field(ge=0)] = Field(
+        default=1.5, description="engagement weight of agreement with the post's stance"
+    )
+    social_proof_weight: Annotated[float, Field(ge=0)] = Field(
+        default=0.5, description="engagement weight of log(1 + followed accounts sharing it)"
+    )
+    emotion_weight: Annotated[float, Field(ge=0)] = Field(
+        default=0.5, description="engagement weight of the agent's arousal"
+    )
     novelty_weight: Annotated[float, Field(ge=0)] = Field(
         default=0.5, description="extra appeal of false items (their novelty)"
     )
@@ -213,8 +240,10 @@ class SocialBehavior(_Config):
     verify_skill: Probability = Field(
         default=0.8, description="chance a verifier recognises a false item"
     )
-    emotion_contagion: Probability = 0.15
-    emotion_decay: Probability = 0.05
+    emotion_contagion: Probability = Field(
+        default=0.15, description="pull of valence/arousal toward the authors seen"
+    )
+    emotion_decay: Probability = Field(default=0.05, description="relaxation toward calm")
     follow_rate: Probability = Field(default=0.01, description="chance to follow someone new")
     unfollow_rate: Probability = Field(
         default=0.01, description="chance to unfollow the author of a disagreeable post"
@@ -227,18 +256,18 @@ class SocialBehavior(_Config):
 class IndependentCascade(_Config):
     """Kempe et al. (2003): each newly active agent gets one chance per follower."""
 
-    model: Literal["independent_cascade"]
-    p: Probability = 0.1
-    seeds: PositiveInt = 10
+    model: Literal["independent_cascade"] = Field(description="selects this model")
+    p: Probability = Field(default=0.1, description="chance each attempt on a follower succeeds")
+    seeds: PositiveInt = Field(default=10, description="agents active/informed at the start")
 
 
 class LinearThreshold(_Config):
     """Granovetter (1978): adopt when the active share of followees passes a threshold."""
 
-    model: Literal["linear_threshold"]
-    threshold_low: Probability = 0.0
-    threshold_high: Probability = 1.0
-    seeds: PositiveInt = 10
+    model: Literal["linear_threshold"] = Field(description="selects this model")
+    threshold_low: Probability = Field(default=0.0, description="thresholds are uniform from")
+    threshold_high: Probability = Field(default=1.0, description="thresholds are uniform to")
+    seeds: PositiveInt = Field(default=10, description="agents active/informed at the start")
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
@@ -250,7 +279,7 @@ class LinearThreshold(_Config):
 class SIRRumour(_Config):
     """Rumour with ignorants, spreaders and stiflers: Maki–Thompson or an SIR epidemic."""
 
-    model: Literal["sir"]
+    model: Literal["sir"] = Field(description="selects this model")
     mechanism: Literal["maki_thompson", "epidemic"] = Field(
         default="maki_thompson",
         description="maki_thompson: each spreader calls one follower per step; "
@@ -268,14 +297,14 @@ class SIRRumour(_Config):
         default=1.0,
         description="maki_thompson: chance a spreader who calls someone who knows stops",
     )
-    seeds: PositiveInt = 10
+    seeds: PositiveInt = Field(default=10, description="agents active/informed at the start")
 
 
 class Voter(_Config):
     """Voter model: active agents copy the opinion of a random followee."""
 
-    model: Literal["voter"]
-    initial_share: Probability = 0.5
+    model: Literal["voter"] = Field(description="selects this model")
+    initial_share: Probability = Field(default=0.5, description="share starting with opinion 1")
     activity: Probability = Field(
         default=1.0, description="chance an agent updates each step (1: all, synchronously)"
     )
@@ -284,7 +313,7 @@ class Voter(_Config):
 class Deffuant(_Config):
     """Deffuant bounded confidence on continuous attitudes in [-1, 1]."""
 
-    model: Literal["deffuant"]
+    model: Literal["deffuant"] = Field(description="selects this model")
     epsilon: Annotated[float, Field(ge=0, le=2)] = Field(
         default=0.3, description="confidence bound: pairs closer than this interact"
     )
@@ -305,12 +334,14 @@ BehaviorConfig = Annotated[
 class NewsItem(_Config):
     """A seeded story: who posts it first, when, and whether it is true."""
 
-    id: str = Field(min_length=1)
-    topic: str
-    stance: Stance = 0.0
-    veracity: Literal["true", "false", "unverified"] = "unverified"
-    text: str = ""
-    step: Annotated[int, Field(ge=0)] = 0
+    id: str = Field(min_length=1, description="short name used in metrics (reach_<id>)")
+    topic: str = Field(description="one of population.topics")
+    stance: Stance = Field(default=0.0, description="position on the topic, -1 to 1")
+    veracity: Literal["true", "false", "unverified"] = Field(
+        default="unverified", description="ground truth, used by fact checkers and measures"
+    )
+    text: str = Field(default="", description="the story as first posted")
+    step: Annotated[int, Field(ge=0)] = Field(default=0, description="step it is first posted")
     seeders: PositiveInt = Field(default=5, description="agents who post it at its step")
     seeder_role: Role | None = Field(default=None, description="draw seeders from this role")
 
@@ -318,7 +349,7 @@ class NewsItem(_Config):
 class SnapshotConfig(_Config):
     """Per-step state snapshots (attitude, emotion, belief) kept in the store."""
 
-    every: PositiveInt = 1
+    every: PositiveInt = Field(default=1, description="steps between snapshots")
     max_agents: Annotated[int, Field(ge=0)] = Field(
         default=5_000, description="agents sampled into snapshots (fixed sample across steps)"
     )
@@ -327,17 +358,21 @@ class SnapshotConfig(_Config):
 class Scenario(_Config):
     """A complete, runnable simulation description."""
 
-    name: str = "custom"
-    description: str = ""
-    seed: Annotated[int, Field(ge=0)] = 0
-    steps: PositiveInt = 30
-    output_dir: Path = Path("runs")
-    population: PopulationConfig = Field(default_factory=PopulationConfig)
-    network: NetworkConfig = Field(default_factory=NetworkConfig)
-    platform: PlatformConfig = Field(default_factory=PlatformConfig)
-    behavior: BehaviorConfig = Field(default_factory=SocialBehavior)
-    news: list[NewsItem] = Field(default_factory=list)
-    snapshots: SnapshotConfig = Field(default_factory=SnapshotConfig)
+    name: str = Field(default="custom", description="scenario name, part of run ids")
+    description: str = Field(default="", description="what the scenario studies")
+    seed: Annotated[int, Field(ge=0)] = Field(default=0, description="the run's one seed")
+    steps: PositiveInt = Field(default=30, description="time steps to simulate")
+    output_dir: Path = Field(default=Path("runs"), description="folder for run folders")
+    population: PopulationConfig = Field(default_factory=PopulationConfig, description="agents")
+    network: NetworkConfig = Field(default_factory=NetworkConfig, description="follow graph")
+    platform: PlatformConfig = Field(default_factory=PlatformConfig, description="platform")
+    behavior: BehaviorConfig = Field(
+        default_factory=SocialBehavior, description="how agents decide (selected by model)"
+    )
+    news: list[NewsItem] = Field(default_factory=list, description="seeded stories")
+    snapshots: SnapshotConfig = Field(
+        default_factory=SnapshotConfig, description="per-step state snapshots"
+    )
 
     @model_validator(mode="after")
     def _news_topics_known(self) -> Self:
@@ -415,7 +450,8 @@ class Scenario(_Config):
 def builtin_names() -> list[str]:
     """Names of the scenarios shipped with townsquare."""
     folder = resources.files("townsquare.scenarios")
-    return sorted(p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml"))
+    names = (p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml"))
+    return sorted(names)
 
 
 def builtin_descriptions() -> dict[str, str]:

@@ -338,6 +338,32 @@ def test_deffuant_pairs_are_a_matching_and_conserve_the_sum() -> None:
     assert abs(state.opinion.sum() - total) < 1e-9
 
 
+# -- well-mixed populations -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("model", "measure"),
+    [
+        (IndependentCascadeModel(p=0.05, seeds=1), lambda status: np.mean(status > 0)),
+        (LinearThresholdModel(0.0, 0.3, seeds=2), lambda status: np.mean(status > 0)),
+        (MakiThompsonModel(seeds=1), lambda status: np.mean(status == 0)),
+        (SIREpidemicModel(0.04, 0.5, seeds=1), lambda status: np.mean(status > 0)),
+        (VoterModel(0.4), np.mean),
+    ],
+    ids=["ic", "lt", "maki_thompson", "epidemic", "voter"],
+)
+def test_well_mixed_matches_an_explicit_complete_graph(model, measure) -> None:
+    n, runs = 30, 400
+    complete = graph_of((n, [(i, j) for i in range(n) for j in range(n) if i != j]))
+    rng = np.random.default_rng(31)
+    mixed = np.array([measure(run(model, WellMixed(n), 500, rng).status) for _ in range(runs)])
+    state = run_replicates(model, complete, runs, 500, rng)
+    explicit = np.array([measure(row) for row in state.status.reshape(runs, n)])
+    se = np.sqrt((mixed.var() + explicit.var()) / runs)
+    assert abs(mixed.mean() - explicit.mean()) < 4 * se + 1e-9
+    assert mixed.std() > 0
+
+
 # -- configuration -------------------------------------------------------------------------
 
 

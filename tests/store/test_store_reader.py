@@ -151,7 +151,7 @@ def test_list_runs_and_resolve_run(tmp_path: Path) -> None:
     assert "a-new, b-old" in str(info.value)  # newest first
     assert "'latest'" in str(info.value)
     make_run(runs / "b-other", "2026-01-02")
-    with pytest.raises(RunNotFoundError, match="ambiguous in .*: b-old, b-other"):
+    with pytest.raises(RunNotFoundError, match=r"ambiguous in .*: b-old, b-other"):
         resolve_run("b", runs)
     with pytest.raises(RunNotFoundError, match=r"has no run\.sqlite"):
         resolve_run(runs / "notes", runs)

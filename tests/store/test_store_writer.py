@@ -17,6 +17,7 @@ from townsquare.platform.actions import Action
 from townsquare.population import sample_population
 from townsquare.scenario import PopulationConfig
 from townsquare.store import SCHEMA_VERSION, TABLES, RunReader, RunWriter
+from townsquare.store import rows as store_rows
 from townsquare.store import sqlite as store_sqlite
 from townsquare.store.schema import APPLICATION_ID, SCHEMA
 
@@ -198,7 +199,7 @@ def test_thread_error_surfaces_on_close(run_dir: Path, monkeypatch: pytest.Monke
     real_insert = store_sqlite.insert_rows
     calls = []
 
-    def failing_insert(conn: sqlite3.Connection, rows: store_sqlite.Rows, **kw: int) -> None:
+    def failing_insert(conn: sqlite3.Connection, rows: store_rows.Rows, **kw: int) -> None:
         calls.append(rows.table)
         if len(calls) == 3:
             raise RuntimeError("disk on fire")
@@ -232,7 +233,7 @@ def test_reader_sees_committed_steps_only_while_writing(
     inside, release = threading.Event(), threading.Event()
     real_insert = store_sqlite.insert_rows
 
-    def slow_insert(conn: sqlite3.Connection, rows: store_sqlite.Rows, **kw: int) -> None:
+    def slow_insert(conn: sqlite3.Connection, rows: store_rows.Rows, **kw: int) -> None:
         real_insert(conn, rows, **kw)
         if rows.table == "posts":
             inside.set()
@@ -323,10 +324,10 @@ def test_insert_rows_keeps_every_row_in_order(
         "post": rng.integers(-1, 100, n).tolist(),
         "reason": [None if i % 3 else f"r{i}" for i in range(n)],
     }
-    rows = store_sqlite.prepare_rows(SCHEMA["events"], data)
+    rows = store_rows.prepare_rows(SCHEMA["events"], data)
     conn = sqlite3.connect(":memory:")
     conn.execute(SCHEMA["events"].ddl())
-    store_sqlite.insert_rows(conn, rows, per_statement=per_statement, chunk_rows=chunk_rows)
+    store_rows.insert_rows(conn, rows, per_statement=per_statement, chunk_rows=chunk_rows)
     got = conn.execute("SELECT step, agent, action, post, reason FROM events ORDER BY rowid")
     want = list(
         zip(

@@ -25,6 +25,7 @@ _MIN_CHUNK = 256  # nodes per chunk while the graph is small
 _CHUNK_SHARE = 8  # later chunks hold 1/_CHUNK_SHARE as many nodes as the graph
 _TRIAD_TRIES = 10  # triad draws before a Holme–Kim step falls back to attachment
 _MAX_ROUNDS = 10_000
+_NEVER = np.iinfo(np.int64).max
 
 
 # -- preferential attachment -------------------------------------------------------
@@ -124,10 +125,12 @@ class _Growth:
     ) -> None:
         self.src, self.tgt, self.m, self.p, self.rng = src, tgt, m, p, rng
         self.span = 2 * len(src)  # key = value * span + slot sorts slots by value, then age
-        if p > 0:  # index of resolved slots by value, only needed for triad steps
+        if p > 0:  # resolved slots grouped by value (oldest first), for triad steps
             self.count = np.zeros(n, np.int64)
+            self.start = np.zeros(n + 1, np.int64)
             self.by_value = np.zeros(0, np.int64)
             self._index(np.arange(2 * m))
+            self.first_change = np.full(n, _NEVER)
 
     def value(self, slots: np.ndarray) -> np.ndarray:
         edges = slots >> 1
@@ -140,81 +143,135 @@ class _Growth:
         """Add resolved slots, all newer than the indexed ones, to the index by value."""
         keys = self._keys(slots)
         values = keys // self.span
-        self.start = np.concatenate([[0], np.cumsum(self.count)])
         self.by_value = np.insert(self.by_value, self.start[values + 1], keys % self.span)
         self.count += np.bincount(values, minlength=len(self.count))
-        self.start = np.concatenate([[0], np.cumsum(self.count)])
+        np.cumsum(self.count, out=self.start[1:])
 
     def resolve_chunk(self, start: int, stop: int) -> None:
-        """Fix the targets of nodes ``start .. stop-1``, given all older nodes."""
-        m, rng = self.m, self.rng
+        """Fix the targets of nodes ``start .. stop-1``, given all older nodes.
+
+        Fixed-point iteration: a node's ties may copy slots of other nodes of
+        the chunk, so each round recomputes the nodes whose inputs changed in
+        the previous one, until nothing changes.
+        """
+        m = self.m
         rows = stop - start
-        first = m * (start - m)
-        last = m * (stop - m)
-        limit = (2 * m * (np.arange(start, stop, dtype=np.int64) - m))[:, None]  # slots before t
-        draw = rng.random((rows, m))
-        attach = np.ones((rows, m), bool)
-        attach[:, 1:] = rng.random((rows, m - 1)) >= self.p
-        tries = np.zeros((rows, m), np.int64)
-        cols = np.arange(m)
+        first, last = m * (start - m), m * (stop - m)
+        base = 2 * first  # the chunk's first slot
+        tgt = self.tgt[first:last].reshape(rows, m)  # a view: writes land in self.tgt
+        limit = np.repeat(2 * m * (np.arange(start, stop, dtype=np.int64) - m), m).reshape(rows, m)
+        draw = self.rng.random((rows, m))
+        drawn = np.ones((rows, m), bool)  # preferential (True) or triad step, as drawn
+        drawn[:, 1:] = self.rng.random((rows, m - 1)) >= self.p
+        attach = drawn.copy()  # as taken: a triad step without a free neighbour attaches
+        via = np.zeros((rows, m), np.int64)  # the slot whose value each tie copies
+        keys = self._keys(np.arange(base, 2 * last)) if self.p > 0 else None
+        active = np.arange(rows)
         for _ in range(_MAX_ROUNDS):
-            current = self.tgt[first:last].reshape(rows, m)
-            new = self.value(np.floor(draw * limit).astype(np.int64))
-            triad = ~attach
-            if triad.any():
-                anchor = np.maximum.accumulate(np.where(attach, cols, -1), axis=1)
-                anchors = np.take_along_axis(new, anchor, axis=1)
-                chunk_keys = self._keys(np.arange(2 * first, 2 * last))
-                new[triad] = self._triad_targets(
-                    anchors[triad], draw[triad], np.broadcast_to(limit, draw.shape)[triad],
-                    chunk_keys,
-                )
-            clash = _repeats_in_rows(new)
-            if not clash.any() and np.array_equal(new, current):
+            new, attach[active], via[active] = self._node_targets(
+                draw[active], drawn[active], limit[active, 0], keys
+            )
+            changed = new != tgt[active]
+            if not changed.any():
                 break
-            self.tgt[first:last] = new.ravel()
-            draw[clash] = rng.random(int(clash.sum()))
-            tries[clash & triad] += 1
-            attach |= tries >= _TRIAD_TRIES
+            row, col = np.nonzero(changed)
+            row = active[row]
+            slots = base + 2 * (row * m + col) + 1
+            before, after = tgt[row, col], new[changed]
+            tgt[row, col] = after
+            if keys is not None:
+                keys = _replace_sorted(keys, before * self.span + slots, after * self.span + slots)
+            # next round: nodes that copy a changed slot or sample a changed node's ties
+            moved = np.zeros(2 * (last - first) + 1, bool)
+            moved[slots - base] = True
+            stale = moved[np.where(via >= base, via - base, -1)]
+            if keys is not None:  # triads whose anchor gained or lost a tie before them
+                anchor = np.maximum.accumulate(np.where(attach, np.arange(m), -1), axis=1)
+                triad = ~attach
+                anchors = np.take_along_axis(tgt, anchor, axis=1)[triad]
+                earliest = self._earliest(np.r_[before, after], np.r_[slots, slots], anchors)
+                stale[triad] |= earliest < limit[triad]
+            active = np.flatnonzero(stale.any(axis=1))
         else:  # pragma: no cover - would need an astronomically unlucky seed
             raise RuntimeError("preferential attachment did not converge")
         if self.p > 0:
-            self._index(np.arange(2 * first, 2 * last))
+            self._index(np.arange(base, 2 * last))
 
-    def _triad_targets(
-        self, anchor: np.ndarray, draw: np.ndarray, limit: np.ndarray, chunk_keys: np.ndarray
-    ) -> np.ndarray:
-        """A uniformly random neighbour of each ``anchor`` among the slots before ``limit``.
+    def _earliest(self, nodes: np.ndarray, slots: np.ndarray, query: np.ndarray) -> np.ndarray:
+        """For each ``query`` node, the first of ``slots`` listed with it (or ``_NEVER``)."""
+        order = np.argsort(slots)[::-1]  # the earliest slot is written last and stays
+        self.first_change[nodes[order]] = slots[order]
+        out = self.first_change[query]
+        self.first_change[nodes] = _NEVER
+        return out
 
-        The ties of ``w`` are the slots holding ``w``; the other slot of the same
-        edge is a neighbour. Older slots come from the resolved index, the current
-        chunk's from its own (provisional) keys.
+    def _node_targets(
+        self, draw: np.ndarray, drawn: np.ndarray, limit: np.ndarray, keys: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The ``m`` distinct targets of some nodes, tie by tie as the model adds them.
+
+        Returns the targets, whether each tie was preferential, and the slot it
+        copies. A tie repeating an earlier one is redrawn; a triad step gives up
+        after ``_TRIAD_TRIES`` draws and attaches preferentially instead. A
+        node's own slots lie after its ``limit``, so nothing it reads moves
+        while its ties are drawn. ``draw`` is updated in place with redraws.
         """
-        old = self.by_value
-        old_lo = self.start[anchor]
-        old_count = self.count[anchor]
-        base = anchor * self.span
-        new_lo = np.searchsorted(chunk_keys, base)
-        new_count = np.searchsorted(chunk_keys, base + limit) - new_lo
+        rows, m = draw.shape
+        new = np.zeros((rows, m), np.int64)
+        via = np.zeros((rows, m), np.int64)
+        attach = drawn.copy()
+        anchor = np.zeros(rows, np.int64)  # the latest preferential target
+        for col in range(m):
+            tries = np.zeros(rows, np.int64)
+            todo = np.arange(rows)
+            for _ in range(_MAX_ROUNDS):
+                if not len(todo):
+                    break
+                step = attach[todo, col]
+                got = np.floor(draw[todo, col] * limit[todo]).astype(np.int64)
+                if not step.all():
+                    triad = todo[~step]
+                    tie = self._tie_of(anchor[triad], draw[triad, col], limit[triad], keys)
+                    got[~step] = tie ^ 1
+                value = self.value(got)
+                new[todo, col], via[todo, col] = value, got
+                clash = (new[todo, :col] == value[:, None]).any(axis=1)
+                todo = todo[clash]
+                draw[todo, col] = self.rng.random(len(todo))
+                tries[todo] += ~attach[todo, col]
+                attach[todo, col] |= tries[todo] >= _TRIAD_TRIES
+            else:  # pragma: no cover
+                raise RuntimeError("preferential attachment found no distinct target")
+            anchor = np.where(attach[:, col], new[:, col], anchor)
+        return new, attach, via
+
+    def _tie_of(
+        self, node: np.ndarray, draw: np.ndarray, limit: np.ndarray, keys: np.ndarray
+    ) -> np.ndarray:
+        """A uniformly random slot holding ``node`` among the slots before ``limit``.
+
+        The other slot of the same edge is then a uniformly random neighbour.
+        Resolved slots come from the index by value, the current chunk's from
+        its own (provisional) sorted keys.
+        """
+        old_lo, old_count = self.start[node], self.count[node]
+        key = node * self.span
+        new_lo = np.searchsorted(keys, key)
+        new_count = np.searchsorted(keys, key + limit) - new_lo
         pick = np.floor(draw * (old_count + new_count)).astype(np.int64)
-        in_old = pick < old_count
-        slot = np.where(
-            in_old,
+        old = self.by_value
+        return np.where(
+            pick < old_count,
             old[np.minimum(old_lo + pick, len(old) - 1)],
-            chunk_keys[np.clip(new_lo + pick - old_count, 0, len(chunk_keys) - 1)] % self.span,
+            keys[np.clip(new_lo + pick - old_count, 0, len(keys) - 1)] % self.span,
         )
-        return self.value(slot ^ 1)
 
 
-def _repeats_in_rows(values: np.ndarray) -> np.ndarray:
-    """Mask of entries equal to an earlier entry of the same row."""
-    order = np.argsort(values, axis=1, kind="stable")
-    ranked = np.take_along_axis(values, order, axis=1)
-    repeat = np.zeros(values.shape, bool)
-    repeat[:, 1:] = ranked[:, 1:] == ranked[:, :-1]
-    out = np.zeros(values.shape, bool)
-    np.put_along_axis(out, order, repeat, axis=1)
-    return out
+def _replace_sorted(keys: np.ndarray, old: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """Sorted ``keys`` with the (present, distinct) ``old`` keys swapped for ``new``."""
+    keys = np.delete(keys, np.searchsorted(keys, old))
+    new = np.sort(new)
+    return np.insert(keys, np.searchsorted(keys, new), new)
 
 
 # -- small world -----------------------------------------------------------------------
@@ -376,7 +433,8 @@ def stochastic_block(
         for b in range(a + 1, len(labels)):
             nodes_b = members[bounds[b] : bounds[b + 1]]
             size_b = len(nodes_b)
-            p_out = min(1.0, (1 - homophily) * mean_degree * (1 / (n - size_a) + 1 / (n - size_b)) / 2)
+            outside = (1 / (n - size_a) + 1 / (n - size_b)) / 2
+            p_out = min(1.0, (1 - homophily) * mean_degree * outside)
             index = _sample_indices(size_a * size_b, p_out, rng)
             us.append(nodes_a[index // size_b])
             vs.append(nodes_b[index % size_b])
@@ -400,7 +458,7 @@ def _sample_indices(total: int, p: float, rng: np.random.Generator) -> np.ndarra
 
 
 def _triangle_pairs(index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Map ``k`` in ``0 .. n(n-1)/2 - 1`` to the pair ``(i, j)``, ``i > j``, with ``k = i(i-1)/2 + j``."""
+    """Map pair index ``k`` to ``(i, j)``, ``i > j``, where ``k = i(i-1)/2 + j``."""
     i = np.floor((1 + np.sqrt(1 + 8 * index.astype(np.float64))) / 2).astype(np.int64)
     i -= i * (i - 1) // 2 > index  # correct float rounding either way
     i += (i + 1) * i // 2 <= index

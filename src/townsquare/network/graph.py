@@ -52,8 +52,8 @@ class FollowGraph:
     def following(self) -> sp.csr_array:
         """Row u lists the accounts u follows (n x n, boolean-valued float32 ones)."""
         if self._following is None:
-            src, dst = self.edges()
-            self._following = _csr(src, dst, self.n)
+            src, dst = self.edges()  # already sorted by (src, dst): no sort needed
+            self._following = _csr_sorted(src, dst, self.n)
         return self._following
 
     @property
@@ -85,13 +85,9 @@ class FollowGraph:
         src = np.asarray(src, dtype=np.int64)
         dst = np.asarray(dst, dtype=np.int64)
         keys = src * self.n + dst
-        applied = (src != dst) & ~self.has_edges(src, dst)
-        _, first = np.unique(keys, return_index=True)
-        unique_mask = np.zeros(len(keys), bool)
-        unique_mask[first] = True
-        applied &= unique_mask
+        applied = (src != dst) & ~self.has_edges(src, dst) & first_occurrence(keys)
         if applied.any():
-            self._keys = np.union1d(self._keys, keys[applied])
+            self._keys = insert_sorted(self._keys, keys[applied])
             self._invalidate()
         return applied
 
@@ -100,13 +96,9 @@ class FollowGraph:
         src = np.asarray(src, dtype=np.int64)
         dst = np.asarray(dst, dtype=np.int64)
         keys = src * self.n + dst
-        applied = self.has_edges(src, dst)
-        _, first = np.unique(keys, return_index=True)
-        unique_mask = np.zeros(len(keys), bool)
-        unique_mask[first] = True
-        applied &= unique_mask
+        applied = self.has_edges(src, dst) & first_occurrence(keys)
         if applied.any():
-            self._keys = np.setdiff1d(self._keys, keys[applied], assume_unique=True)
+            self._keys = np.delete(self._keys, np.searchsorted(self._keys, keys[applied]))
             self._invalidate()
         return applied
 
@@ -132,10 +124,31 @@ class FollowGraph:
         return total
 
 
+def insert_sorted(sorted_keys: np.ndarray, new_keys: np.ndarray) -> np.ndarray:
+    """Merge distinct keys absent from ``sorted_keys`` into it, keeping it sorted (O(n))."""
+    new_keys = np.sort(new_keys)
+    return np.insert(sorted_keys, np.searchsorted(sorted_keys, new_keys), new_keys)
+
+
+def first_occurrence(keys: np.ndarray) -> np.ndarray:
+    """Mask of the first occurrence of each value in ``keys``."""
+    order = np.argsort(keys, kind="stable")
+    ranked = keys[order]
+    first = np.ones(len(keys), bool)
+    first[1:] = ranked[1:] != ranked[:-1]
+    mask = np.zeros(len(keys), bool)
+    mask[order[first]] = True
+    return mask
+
+
 def _csr(rows: np.ndarray, cols: np.ndarray, n: int) -> sp.csr_array:
     order = np.lexsort((cols, rows))
-    rows, cols = rows[order], cols[order]
+    return _csr_sorted(rows[order], cols[order], n)
+
+
+def _csr_sorted(rows: np.ndarray, cols: np.ndarray, n: int) -> sp.csr_array:
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
     data = np.ones(len(cols), dtype=np.float32)
-    return sp.csr_array((data, cols.astype(np.int32 if n < 2**31 else np.int64), indptr), shape=(n, n))
+    index_type = np.int32 if n < 2**31 else np.int64
+    return sp.csr_array((data, cols.astype(index_type), indptr), shape=(n, n))

@@ -10,7 +10,7 @@ from townsquare.behavior.base import Decision, Observation
 from townsquare.environment import StepRecord
 from townsquare.measure.network_stats import friendship_paradox
 from townsquare.measure.opinion import attitude_summary
-from townsquare.network.graph import FollowGraph
+from townsquare.network.graph import FollowGraph, first_occurrence, insert_sorted
 from townsquare.platform.actions import Action, ActionBatch
 from townsquare.platform.content import ContentStore, Veracity, is_share
 from townsquare.platform.feeds import build_feeds
@@ -153,13 +153,12 @@ class SocialPlatform:
             return actions
         n = np.int64(self.n_agents)
         keys = actions.agent[share] * n + self.content.root[actions.post[share]]
-        repeat = np.isin(keys, self._shared)
-        _, first = np.unique(keys, return_index=True)
-        dup = np.ones(len(keys), bool)
-        dup[first] = False
+        pos = np.minimum(np.searchsorted(self._shared, keys), max(len(self._shared) - 1, 0))
+        repeat = self._shared[pos] == keys if len(self._shared) else np.zeros(len(keys), bool)
+        dup = ~first_occurrence(keys)
         drop = np.zeros(len(actions), bool)
         drop[np.flatnonzero(share)] = repeat | dup
-        self._shared = np.union1d(self._shared, keys[~(repeat | dup)])
+        self._shared = insert_sorted(self._shared, keys[~(repeat | dup)])
         return actions.select(~drop) if drop.any() else actions
 
     def _record_posts(self, ids: np.ndarray, step: int) -> None:

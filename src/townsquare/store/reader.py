@@ -144,13 +144,15 @@ class RunReader:
 
     def meta(self) -> dict[str, object]:
         """Run metadata; JSON values (topics, news, summary, numbers) decoded."""
-        rows = self._conn.execute("SELECT key, value FROM meta").fetchall()
-        return {key: decode_meta(value) for key, value in rows}
+        rows = self.query("SELECT key, value FROM meta")
+        return {
+            key: decode_meta(value) for key, value in zip(rows["key"], rows["value"], strict=True)
+        }
 
     def last_step(self) -> int | None:
         """The last step committed so far (None before the first)."""
-        row = self._conn.execute("SELECT value FROM meta WHERE key = 'last_step'").fetchone()
-        value = decode_meta(row[0]) if row is not None else None
+        rows = self.query("SELECT value FROM meta WHERE key = 'last_step'")
+        value = decode_meta(rows["value"].iloc[0]) if len(rows) else None
         return value if isinstance(value, int) else None
 
     def agents(self) -> pd.DataFrame:

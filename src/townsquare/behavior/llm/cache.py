@@ -75,7 +75,9 @@ class ResponseCache:
         ]
         self._db.execute("BEGIN")
         try:
-            self._db.executemany("INSERT OR IGNORE INTO embeddings (key, vector) VALUES (?, ?)", rows)
+            self._db.executemany(
+                "INSERT OR IGNORE INTO embeddings (key, vector) VALUES (?, ?)", rows
+            )
         finally:
             self._db.execute("COMMIT")
 

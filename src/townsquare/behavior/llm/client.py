@@ -192,7 +192,7 @@ class ChatClient:
         return [str(m.get("id")) for m in data if isinstance(m, dict) and "id" in m]
 
     async def check_reachable(self) -> None:
-        """Fail early, with a clear :class:`EndpointUnreachableError`, if the endpoint is unusable."""
+        """Fail early with a clear :class:`EndpointUnreachableError` if unusable."""
         ep = self.endpoint
         where = f"LLM endpoint '{ep.name}' at {ep.base_url}"
         try:

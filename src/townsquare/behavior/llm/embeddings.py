@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from functools import lru_cache
 
 import numpy as np
 
@@ -19,32 +20,43 @@ _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 class HashingEmbedder:
     """Deterministic (process- and platform-independent) text vectors."""
 
-    def __init__(self, dim: int = 256, ngrams: tuple[int, int] = (1, 2)) -> None:
+    def __init__(
+        self, dim: int = 256, ngrams: tuple[int, int] = (1, 2), cache_size: int = 50_000
+    ) -> None:
         self.dim = int(dim)
         self.ngrams = ngrams
+        # the same texts recur (one post seen by many agents): cache their features
+        self._features = lru_cache(maxsize=cache_size)(self._hash_features)
 
     def __repr__(self) -> str:
         return f"HashingEmbedder(dim={self.dim}, ngrams={self.ngrams})"
 
     def transform(self, texts: list[str]) -> np.ndarray:
         """One L2-normalised row per text; an empty text gives a zero row."""
-        rows: list[int] = []
-        hashes: list[int] = []
-        low, high = self.ngrams
-        for i, text in enumerate(texts):
-            words = _WORD.findall(text.lower())
-            for n in range(low, high + 1):
-                for j in range(len(words) - n + 1):
-                    hashes.append(zlib.crc32(" ".join(words[j : j + n]).encode("utf-8")))
-                    rows.append(i)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        if hashes:
-            h = np.asarray(hashes, dtype=np.uint32)
-            sign = np.where(h & 0x80000000, -1.0, 1.0).astype(np.float32)
-            np.add.at(out, (np.asarray(rows), (h & 0x7FFFFFFF) % self.dim), sign)
+        if not texts:
+            return out
+        features = [self._features(text) for text in texts]
+        lengths = [len(f) for f in features]
+        hashes = np.concatenate(features)
+        if len(hashes):
+            rows = np.repeat(np.arange(len(texts)), lengths)
+            sign = np.where(hashes & 0x80000000, -1.0, 1.0).astype(np.float32)
+            np.add.at(out, (rows, (hashes & 0x7FFFFFFF) % self.dim), sign)
             norms = np.linalg.norm(out, axis=1, keepdims=True)
             np.divide(out, norms, out=out, where=norms > 0)
         return out
+
+    def _hash_features(self, text: str) -> np.ndarray:
+        """CRC-32 of every word n-gram of ``text`` (lower-cased)."""
+        words = _WORD.findall(text.lower())
+        low, high = self.ngrams
+        grams = [
+            " ".join(words[j : j + n])
+            for n in range(low, high + 1)
+            for j in range(len(words) - n + 1)
+        ]
+        return np.fromiter((zlib.crc32(g.encode("utf-8")) for g in grams), np.uint32, len(grams))
 
     async def embed(self, texts: list[str]) -> np.ndarray:
         """Same as :meth:`transform`; a coroutine so it fits where an endpoint would."""

@@ -153,11 +153,14 @@ class MemoryStore:
         step: int,
         k: int | None = None,
         short_term: int | None = None,
+        touch: bool = True,
     ) -> list[list[str]]:
         """Per agent: the ``k`` best-scoring memories, then the ``short_term`` latest.
 
-        Retrieved memories are marked as accessed at ``step`` (which refreshes
-        their recency). Each text is rendered as ``[step s, kind] text``.
+        With ``touch``, retrieved memories are marked as accessed at ``step``
+        (which refreshes their recency, as in Park et al.); interviews pass
+        ``touch=False`` so they do not change the run. Each text is rendered
+        as ``[step s, kind] text``.
         """
         cfg = self.config
         k = cfg.retrieve_k if k is None else k
@@ -167,13 +170,19 @@ class MemoryStore:
         present = np.flatnonzero(rows >= 0)
         for lo in range(0, len(present), _CHUNK):
             batch = present[lo : lo + _CHUNK]
-            chosen = self._select(rows[batch], queries[batch], step, k, short_term)
+            chosen = self._select(rows[batch], queries[batch], step, k, short_term, touch)
             for b, ids in zip(batch.tolist(), chosen, strict=True):
                 out[b] = [self.render(i) for i in ids]
         return out
 
     def _select(
-        self, rows: np.ndarray, queries: np.ndarray, step: int, k: int, short_term: int
+        self,
+        rows: np.ndarray,
+        queries: np.ndarray,
+        step: int,
+        k: int,
+        short_term: int,
+        touch: bool,
     ) -> list[list[int]]:
         cfg, cols = self.config, self._cols
         slots = self._slots[rows]
@@ -195,7 +204,8 @@ class MemoryStore:
         top = np.argsort(-score, axis=1, kind="stable")[:, :k]
         top_ok = np.isfinite(score[b, top])
         picked = p[b, top]
-        cols["last_access"][picked[top_ok]] = step
+        if touch:
+            cols["last_access"][picked[top_ok]] = step
         recent = p[b, latest]
         return [
             [*picked[i][top_ok[i]].tolist(), *recent[i][latest_ok[i]][::-1].tolist()]

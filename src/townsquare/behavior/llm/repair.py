@@ -32,6 +32,14 @@ def extract_object(text: object, truncated: bool = False) -> dict | Fault:
     """The first JSON object in ``text`` (a list becomes ``{"actions": list}``)."""
     if not isinstance(text, str) or not text.strip():
         return Fault.EMPTY
+    stripped = text.strip()
+    if stripped.startswith("{") and len(stripped) <= MAX_ANSWER_CHARS:  # fast path: clean JSON
+        try:
+            value = json.loads(stripped)
+        except (ValueError, RecursionError):
+            value = None
+        if isinstance(value, dict):
+            return value
     text = text[:MAX_ANSWER_CHARS].translate(_CURLY)
     fences = _FENCE.findall(text)
     sources = [*fences, text] if fences else [text]

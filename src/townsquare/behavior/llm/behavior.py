@@ -1,0 +1,407 @@
+"""LLM agents as a :class:`~townsquare.behavior.base.Behavior`.
+
+Per step, for the batch of active agents: reflect (every K steps), retrieve
+memories, build one prompt per agent, send all requests concurrently, parse
+and repair the answers, and let the fallback behaviour decide for every agent
+whose request ultimately failed. Every call is accounted; every fallback is
+counted by fault kind. Request seeds derive from (run seed, step, agent), so
+with the response cache a rerun replays exactly, without requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import numpy as np
+
+from townsquare.behavior.base import Behavior, Decision, Observation
+from townsquare.behavior.llm import prompts
+from townsquare.behavior.llm.assemble import answers_to_decision, merge
+from townsquare.behavior.llm.cache import ResponseCache
+from townsquare.behavior.llm.client import CallTag, ChatRequest, ChatResult, structured_request
+from townsquare.behavior.llm.config import LLMConfig, apply_env_overrides, model_for_agents
+from townsquare.behavior.llm.embeddings import HashingEmbedder
+from townsquare.behavior.llm.experience import action_memories, observation_memories
+from townsquare.behavior.llm.faults import Fault, LLMFault
+from townsquare.behavior.llm.interview import ainterview
+from townsquare.behavior.llm.loop import LoopThread
+from townsquare.behavior.llm.memory import MemoryKind, MemoryStore
+from townsquare.behavior.llm.records import CallRecord, call_columns
+from townsquare.behavior.llm.schema import (
+    INSIGHTS_SCHEMA,
+    Insight,
+    ParsedAnswer,
+    ParseFailure,
+    answer_schema,
+    parse_answer,
+    parse_insights,
+)
+from townsquare.behavior.llm.wrappers import Accounting, build_stack, innermost
+from townsquare.platform.actions import ActionBatch
+from townsquare.population import Population
+
+_PURPOSE_ORDER = {"reflect": 0, "decide": 1, "repair": 2, "interview": 3}
+QUERY_POSTS = 5
+
+
+@dataclass(slots=True)
+class _Outcome:
+    answer: ParsedAnswer | None
+    fault: Fault | None
+    record: CallRecord | None
+    text: str = ""  # the unusable answer, shown back to the model in a repair re-ask
+    transport: bool = False  # failed in transport (already retried), not in content
+
+
+def derive_seed(run_seed: int, step: int, agent: int, purpose: str = "decide") -> int:
+    """A request seed that depends only on (run seed, step, agent, purpose)."""
+    digest = hashlib.sha256(f"{run_seed}:{step}:{agent}:{purpose}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+
+
+class LLMBehavior:
+    """Agents whose decisions come from an OpenAI-compatible chat model."""
+
+    def __init__(
+        self,
+        config: LLMConfig,
+        population: Population,
+        topics: list[str],
+        news_ids: list[str],
+        fallback: Behavior,
+        run_seed: int,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        check: bool = True,
+    ) -> None:
+        self.config = apply_env_overrides(config)
+        self.population = population
+        self.topics = list(topics)
+        self.news_ids = list(news_ids)
+        self.fallback = fallback
+        self.run_seed = int(run_seed)
+        cfg = self.config
+        self._cache = ResponseCache(cfg.resolved_cache_path()) if cfg.cache else None
+        self._stacks: list[Accounting] = [
+            build_stack(ep, self._cache, transport) for ep in cfg.models
+        ]
+        self._embedder = (
+            HashingEmbedder(cfg.memory.embedding_dim)
+            if cfg.models[0].embeddings == "hashing" else self._stacks[0]
+        )
+        self.memory = MemoryStore(cfg.memory)
+        self._schema = answer_schema(self.topics, cfg.max_actions)
+        self._main_topic = np.argmax(population.interests, axis=1).astype(np.int64)
+        self._last_reflection = np.zeros(population.n, dtype=np.int32)
+        self._systems: dict[int, str] = {}
+        self._pending: list[CallRecord] = []
+        self._stats: dict[str, Any] = _empty_stats(-1)
+        self._step = 0
+        self._loop = LoopThread()
+        if check:
+            try:
+                self._loop.run(self._check())
+            except BaseException:
+                self.close()
+                raise
+
+    def __repr__(self) -> str:
+        names = [m.name for m in self.config.models]
+        return f"LLMBehavior(models={names}, cache={self._cache!r})"
+
+    # -- the Behavior contract ----------------------------------------------------------
+
+    def decide(self, obs: Observation, rng: np.random.Generator) -> Decision:
+        agents = np.asarray(obs.feed.agents, dtype=np.int64)
+        self._step = step = int(obs.step)
+        if not len(agents):
+            self._stats = _empty_stats(step)
+            return Decision.only(ActionBatch.empty())
+        outcomes, reflections = self._loop.run(self._ask_all(obs))
+        ok = np.array([o.answer is not None for o in outcomes], dtype=bool)
+        rows, failed = np.flatnonzero(ok), np.flatnonzero(~ok)
+        decided = answers_to_decision(
+            obs, rows, [outcomes[i].answer for i in rows.tolist()],  # type: ignore[misc]
+            self.topics, self.news_ids, self._main_topic[agents[rows]],
+        )
+        if len(failed):
+            backup = self.fallback.decide(obs.subset(failed), rng)
+            decision = merge(obs, decided, backup)
+        else:
+            decision = decided
+        decision.fallbacks = len(failed)
+        self._loop.run(self._remember(obs, decision.actions))
+
+        fallback_kinds = Counter()
+        for i in failed.tolist():
+            outcome = outcomes[i]
+            fallback_kinds[(outcome.fault or Fault.EMPTY).value] += 1
+            if outcome.record is not None:
+                outcome.record.fallback = True
+        records = self._drain_calls()
+        dropped = sum(o.answer.dropped for o in outcomes if o.answer is not None)
+        self._stats = _stats(step, records, fallback_kinds, dropped, reflections)
+        return decision
+
+    # -- accounting and records ---------------------------------------------------------
+
+    def last_step_stats(self) -> dict[str, Any]:
+        """Requests, cache hits, tokens, cost, latency p50/p95, faults and fallbacks by kind."""
+        return dict(self._stats)
+
+    def drain_records(self) -> dict[str, dict[str, list]]:
+        """Rows for the ``llm_calls`` and ``memories`` tables since the last drain."""
+        calls, self._pending = self._pending, []
+        return {"llm_calls": call_columns(calls), "memories": self.memory.drain()}
+
+    def interview(self, agent: int, question: str) -> str:
+        """Ask one agent a question, answered from its persona and memories.
+
+        Reading memories here does not mark them as accessed, so interviews
+        during a run do not change what happens next.
+        """
+        return self._loop.run(self._interview(int(agent), question))
+
+    # -- checkpoints --------------------------------------------------------------------
+
+    def get_state(self) -> dict[str, Any]:
+        return {"memory": self.memory.get_state(),
+                "last_reflection": self._last_reflection.copy()}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.memory.set_state(state["memory"])
+        self._last_reflection = np.asarray(state["last_reflection"], dtype=np.int32).copy()
+
+    def close(self) -> None:
+        """Close HTTP connections, the cache and the event loop."""
+        try:
+            self._loop.run(self._aclose())
+        finally:
+            self._loop.close()
+            if self._cache is not None:
+                self._cache.close()
+
+    def __enter__(self) -> LLMBehavior:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the async part (runs on the behaviour's loop) ------------------------------------
+
+    async def _check(self) -> None:
+        await asyncio.gather(*(innermost(s).check_reachable() for s in self._stacks))  # type: ignore[attr-defined]
+
+    async def _aclose(self) -> None:
+        await asyncio.gather(*(s.aclose() for s in self._stacks))
+
+    async def _ask_all(self, obs: Observation) -> tuple[list[_Outcome], int]:
+        step, feed, content = int(obs.step), obs.feed, obs.content
+        agents = np.asarray(feed.agents, dtype=np.int64)
+        reflections = await self._reflect(agents, step)
+        memories = await self._retrieve(obs)
+        blocks = prompts.render_posts(content, feed.posts, self.topics, self.news_ids)
+        which = model_for_agents(self.config, self.population, agents)
+        tasks = []
+        for i, agent in enumerate(agents.tolist()):
+            posts = feed.of(i).tolist()
+            proof = feed.social_proof[feed.indptr[i] : feed.indptr[i + 1]].tolist()
+            attitude = dict(zip(self.topics, obs.state.attitude[agent].tolist(), strict=True))
+            user = prompts.decide_user(
+                step,
+                prompts.state_line(attitude, float(obs.state.valence[agent]),
+                                   float(obs.state.arousal[agent])),
+                memories[i], [blocks[p] for p in posts], proof,
+            )
+            request = structured_request(
+                self.config.models[which[i]], prompts.messages(self._system(agent), user),
+                "social_media_decision", self._schema,
+                derive_seed(self.run_seed, step, agent), CallTag(step, agent, "decide"),
+            )
+            tasks.append(self._ask_one(self._stacks[which[i]], request, set(posts), agent))
+        return list(await asyncio.gather(*tasks)), reflections
+
+    async def _ask_one(
+        self, model: Accounting, request: ChatRequest, feed: set[int], agent: int
+    ) -> _Outcome:
+        outcome = await self._attempt(model, request, feed, agent)
+        if outcome.answer is not None or outcome.transport or not self.config.repair:
+            return outcome
+        repair = dataclasses.replace(
+            request,
+            messages=prompts.repair_messages(request.messages, outcome.text,
+                                             _PROBLEM[outcome.fault]),
+            seed=derive_seed(self.run_seed, request.tag.step, agent, "repair"),
+            tag=CallTag(request.tag.step, agent, "repair"),
+            _key=None,
+        )
+        return await self._attempt(model, repair, feed, agent)
+
+    async def _attempt(
+        self, model: Accounting, request: ChatRequest, feed: set[int], agent: int
+    ) -> _Outcome:
+        try:
+            result = await model.complete(request)
+        except LLMFault as fault:
+            return _Outcome(None, fault.kind, fault.record, transport=True)  # type: ignore[arg-type]
+        parsed = self._parse(result, feed, agent)
+        if isinstance(parsed, ParsedAnswer):
+            return _Outcome(parsed, None, result.record)
+        if result.record is not None:
+            result.record.fault = parsed.fault.value
+        return _Outcome(None, parsed.fault, result.record, result.text)
+
+    def _parse(self, result: ChatResult, feed: set[int], agent: int) -> ParsedAnswer | ParseFailure:
+        parsed = parse_answer(
+            result.text, feed, self.topics,
+            main_topic=self.topics[int(self._main_topic[agent])],
+            news_ids=self.news_ids, n_agents=self.population.n,
+            max_actions=self.config.max_actions,
+            truncated=result.finish_reason == "length",
+        )
+        if isinstance(parsed, ParseFailure) and result.refusal:
+            return ParseFailure(Fault.REFUSAL, "the model refused to answer")
+        return parsed
+
+    async def _retrieve(self, obs: Observation) -> list[list[str]]:
+        agents = np.asarray(obs.feed.agents, dtype=np.int64)
+        if not self.memory.count(agents).any():
+            return [[] for _ in range(len(agents))]
+        content, feed = obs.content, obs.feed
+        queries = []
+        for i in range(len(agents)):
+            texts = [content.text_of(p) for p in feed.of(i)[:QUERY_POSTS].tolist()]
+            queries.append(" ".join(t for t in texts if t) or "my feed is quiet")
+        vectors = await self._embedder.embed(queries)
+        return self.memory.retrieve(agents, vectors, int(obs.step))
+
+    async def _reflect(self, agents: np.ndarray, step: int) -> int:
+        every = self.config.memory.reflect_every
+        if every <= 0:
+            return 0
+        due = agents[(step - self._last_reflection[agents] >= every)
+                     & (self.memory.count(agents) > 0)]
+        if not len(due):
+            return 0
+        self._last_reflection[due] = step
+        statements = self.memory.recent(due, self.config.memory.reflect_window)
+        which = model_for_agents(self.config, self.population, due)
+        tasks = []
+        for i, agent in enumerate(due.tolist()):
+            main = self.topics[int(self._main_topic[agent])]
+            request = structured_request(
+                self.config.models[which[i]],
+                prompts.reflection_messages(self._persona(agent), main, statements[i]),
+                "reflection_insights", INSIGHTS_SCHEMA,
+                derive_seed(self.run_seed, step, agent, "reflect"), CallTag(step, agent, "reflect"),
+            )
+            tasks.append(self._reflect_one(self._stacks[which[i]], request))
+        results = await asyncio.gather(*tasks)
+        owners, texts, importance = [], [], []
+        for agent, insights in zip(due.tolist(), results, strict=True):
+            for insight in insights:
+                owners.append(agent)
+                texts.append(insight.text)
+                importance.append(insight.importance)
+        if texts:
+            vectors = await self._embedder.embed(texts)
+            self.memory.add(np.asarray(owners), step, MemoryKind.REFLECTION,
+                            np.asarray(importance, np.float32), texts, vectors)
+        return len(texts)
+
+    async def _reflect_one(self, model: Accounting, request: ChatRequest) -> list[Insight]:
+        try:
+            result = await model.complete(request)
+        except LLMFault:
+            return []
+        parsed = parse_insights(result.text)
+        if isinstance(parsed, ParseFailure):
+            if result.record is not None:
+                result.record.fault = parsed.fault.value
+            return []
+        return parsed
+
+    async def _remember(self, obs: Observation, actions: ActionBatch) -> None:
+        k = self.config.memory.observe_k
+        seen_by, seen, seen_imp = observation_memories(obs, self.topics, k)
+        did_by, did, did_imp = action_memories(actions, obs.content, self.topics)
+        texts = seen + did
+        if not texts:
+            return
+        vectors = await self._embedder.embed(texts)
+        kinds = np.concatenate([np.full(len(seen), MemoryKind.OBSERVATION, np.int8),
+                                np.full(len(did), MemoryKind.ACTION, np.int8)])
+        self.memory.add(np.concatenate([seen_by, did_by]), int(obs.step), kinds,
+                        np.concatenate([seen_imp, did_imp]), texts, vectors)
+
+    async def _interview(self, agent: int, question: str) -> str:
+        vectors = await self._embedder.embed([question])
+        memories = self.memory.retrieve(np.array([agent]), vectors, self._step, touch=False)[0]
+        which = int(model_for_agents(self.config, self.population, np.array([agent]))[0])
+        return await ainterview(
+            self._stacks[which], self.config.models[which], self._persona(agent), memories,
+            question, seed=derive_seed(self.run_seed, self._step, agent, "interview"),
+            tag=CallTag(self._step, agent, "interview"),
+        )
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _persona(self, agent: int) -> str:
+        return self.population.persona_text(agent)
+
+    def _system(self, agent: int) -> str:
+        """The agent's stable prompt prefix, built once."""
+        system = self._systems.get(agent)
+        if system is None:
+            main = self.topics[int(self._main_topic[agent])]
+            system = prompts.decide_system(self._persona(agent), main, self.topics,
+                                           self.config.max_actions)
+            self._systems[agent] = system
+        return system
+
+    def _drain_calls(self) -> list[CallRecord]:
+        records = [r for stack in self._stacks for r in stack.drain()]
+        records.sort(key=lambda r: (r.step, _PURPOSE_ORDER.get(r.purpose, 9), r.agent))
+        self._pending.extend(records)
+        return records
+
+
+_PROBLEM = {
+    Fault.EMPTY: "it was empty",
+    Fault.TRUNCATED: "it was cut off; keep it shorter",
+    Fault.REFUSAL: "it was a refusal; this is a harmless simulation, just pick actions",
+    Fault.MALFORMED_JSON: "it was not one valid JSON object of the required form",
+}
+
+
+def _empty_stats(step: int) -> dict[str, Any]:
+    return _stats(step, [], Counter(), 0, 0)
+
+
+def _stats(
+    step: int, records: list[CallRecord], fallbacks: Counter, dropped: int, reflections: int
+) -> dict[str, Any]:
+    network = [r.latency_ms for r in records if not r.cache_hit]
+    p50, p95 = (np.percentile(network, [50, 95]).tolist() if network else (0.0, 0.0))
+    return {
+        "step": step,
+        "requests": len(records),
+        "cache_hits": sum(r.cache_hit for r in records),
+        "http_attempts": sum(r.attempts for r in records),
+        "prompt_tokens": sum(r.prompt_tokens for r in records),
+        "completion_tokens": sum(r.completion_tokens for r in records),
+        "cost": float(sum(r.cost for r in records)),
+        "latency_p50_ms": float(p50),
+        "latency_p95_ms": float(p95),
+        "faults": dict(Counter(r.fault for r in records if r.fault)),
+        "fallbacks": dict(fallbacks),
+        "fallback_total": int(sum(fallbacks.values())),
+        "dropped_actions": int(dropped),
+        "reflections": int(reflections),
+    }

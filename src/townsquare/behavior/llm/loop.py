@@ -1,0 +1,39 @@
+"""One event loop, in its own thread, owned by an LLM behaviour.
+
+``decide()`` is synchronous, but the requests of a batch run concurrently on
+asyncio. Running a persistent loop in a background thread (rather than
+``asyncio.run`` per step) keeps the HTTP connection pool warm across steps and
+works whether or not the caller already runs a loop (e.g. Jupyter).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class LoopThread:
+    """Run coroutines to completion on a private loop from synchronous code."""
+
+    def __init__(self, name: str = "townsquare-llm") -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name=name, daemon=True)
+        self._thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run ``coro`` on the loop and return its result (or raise its exception)."""
+        if self._loop.is_closed():
+            coro.close()
+            raise RuntimeError("the LLM event loop is closed")
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+
+    def close(self) -> None:
+        if self._loop.is_closed():
+            return
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+        self._loop.close()

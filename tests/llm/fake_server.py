@@ -1,0 +1,369 @@
+"""A fake OpenAI-compatible model server for tests and benchmarks.
+
+Runs uvicorn + starlette in a background thread on 127.0.0.1 (a free port).
+Answers are deterministic given the request (a hash of messages and seed)
+and plausible: a decision picks a post from the ``<post id=...>`` blocks in
+the prompt and likes, reposts or comments on it, with attitudes and emotion
+derived from the hash; a reflection request gets three insights; a request
+without a schema (an interview) gets a sentence of text.
+
+Faults are scripted: fail the next N chat requests, or a deterministic
+fraction of them (by request hash), with one of :data:`FAULT_KINDS`. The
+server counts requests per endpoint so a test can assert that a cached
+rerun sent none. Latency is a fixed ``asyncio.sleep``, so thousands of
+concurrent requests cost no threads.
+
+Usage::
+
+    with FakeLLMServer(latency_s=0.1) as server:
+        server.fail_next(2, "http_429", retry_after=1)
+        ...  # point ModelEndpoint(base_url=server.base_url, model=server.model) at it
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import random
+import re
+import socket
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from townsquare.behavior.llm.embeddings import HashingEmbedder
+
+FAULT_KINDS = (
+    "http_500",  # 500 Internal Server Error
+    "http_503",  # 503 with Retry-After
+    "http_429",  # 429 Too Many Requests with Retry-After
+    "drop",  # headers sent, then the connection is dropped mid-body
+    "hang",  # no answer until the client gives up (or hang_s passes)
+    "bad_body",  # HTTP 200 whose body is not JSON
+    "garbage",  # a chat completion whose content is prose, not JSON
+    "truncated",  # content cut in the middle of the JSON, finish_reason "length"
+    "refusal",  # a refusal message (content and the ``refusal`` field)
+    "empty",  # empty content
+)
+_POST = re.compile(r'<post id="(\d+)" author="(\d+)"')
+_TOPICS = re.compile(r"^Topics: (.+)\.$", re.MULTILINE)
+_NEWS = re.compile(r'news="([^"]+)"')
+
+
+@dataclass
+class _Rule:
+    kind: str
+    remaining: int | None
+    fraction: float | None
+    retry_after: float | None
+
+
+class FakeLLMServer:
+    """Context manager running the fake server; see the module docstring."""
+
+    def __init__(
+        self,
+        latency_s: float = 0.0,
+        models: tuple[str, ...] = ("fake-model", "cheap-model"),
+        hang_s: float = 30.0,
+        embedding_dim: int = 64,
+        record_payloads: bool = False,
+    ) -> None:
+        self.latency_s = latency_s
+        self.models = models
+        self.model = models[0]
+        self.hang_s = hang_s
+        self.record_payloads = record_payloads
+        self.payloads: list[dict] = []  # chat request bodies, when record_payloads is set
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.counts: Counter[str] = Counter()
+        self.arrivals: list[float] = []  # time.monotonic() of each chat request
+        self.auth_headers = 0  # chat requests that carried an Authorization header
+        self._rules: list[_Rule] = []
+        self._lock = threading.Lock()
+        self._embedder = HashingEmbedder(embedding_dim)
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self.port = 0
+
+    # -- control (called from the test thread) ----------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    @property
+    def requests(self) -> int:
+        """Chat-completion requests received so far."""
+        return self.counts["chat"]
+
+    def fail_next(self, n: int, kind: str, retry_after: float | None = None) -> None:
+        """The next ``n`` chat requests fail with ``kind``."""
+        self._add(_Rule(_check(kind), n, None, retry_after))
+
+    def fail_fraction(self, fraction: float, kind: str, retry_after: float | None = None) -> None:
+        """A fraction of chat requests (chosen by request hash, so repeatably) fail."""
+        self._add(_Rule(_check(kind), None, fraction, retry_after))
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._rules.clear()
+
+    def reset(self) -> None:
+        """Clear faults, counters, arrivals and recorded payloads; zero latency."""
+        with self._lock:
+            self._rules.clear()
+            self.counts.clear()
+            self.arrivals.clear()
+            self.auth_headers = 0
+            self.latency_s = 0.0
+            self.payloads.clear()
+            self.record_payloads = False
+            self.max_in_flight = 0
+
+    def _add(self, rule: _Rule) -> None:
+        with self._lock:
+            self._rules.append(rule)
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> FakeLLMServer:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(
+            self.app(), log_level="critical", access_log=False, lifespan="off", backlog=4096,
+            timeout_graceful_shutdown=1, timeout_keep_alive=30,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, name="fake-llm", daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("the fake LLM server did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._server = self._thread = None
+
+    def __enter__(self) -> FakeLLMServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- the app ---------------------------------------------------------------------------------
+
+    def app(self) -> Starlette:
+        return Starlette(routes=[
+            Route("/v1/models", self._models, methods=["GET"]),
+            Route("/v1/chat/completions", self._chat, methods=["POST"]),
+            Route("/v1/embeddings", self._embeddings, methods=["POST"]),
+        ])
+
+    async def _models(self, request: Request) -> Response:
+        self.counts["models"] += 1
+        return JSONResponse({"object": "list",
+                             "data": [{"id": m, "object": "model"} for m in self.models]})
+
+    async def _embeddings(self, request: Request) -> Response:
+        self.counts["embeddings"] += 1
+        payload = await request.json()
+        texts = payload.get("input", [])
+        texts = [texts] if isinstance(texts, str) else texts
+        vectors = self._embedder.transform(list(texts))
+        return JSONResponse({
+            "object": "list", "model": payload.get("model"),
+            "data": [{"object": "embedding", "index": i, "embedding": v.tolist()}
+                     for i, v in enumerate(vectors)],
+            "usage": {"prompt_tokens": sum(len(t) // 4 for t in texts), "total_tokens": 0},
+        })
+
+    async def _chat(self, request: Request) -> Response:
+        self.counts["chat"] += 1
+        self.arrivals.append(time.monotonic())
+        if "authorization" in request.headers:
+            self.auth_headers += 1
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            return await self._answer_chat(request)
+        finally:
+            self.in_flight -= 1
+
+    async def _answer_chat(self, request: Request) -> Response:
+        payload = json.loads(await request.body())
+        if self.record_payloads:
+            self.payloads.append(payload)
+        digest = hashlib.sha256(
+            json.dumps([payload.get("messages"), payload.get("seed")], sort_keys=True).encode()
+        ).digest()
+        rule = self._pick_fault(digest)
+        if rule is not None:
+            self.counts[f"fault:{rule.kind}"] += 1
+            transport = await self._transport_fault(rule, request)
+            if transport is not None:
+                return transport
+        if self.latency_s:
+            await asyncio.sleep(self.latency_s)
+        content, finish, refusal = _answer(payload, digest), "stop", None
+        if rule is not None:
+            content, finish, refusal = _content_fault(rule.kind, content)
+        return JSONResponse(_completion(payload, content, finish, refusal))
+
+    def _pick_fault(self, digest: bytes) -> _Rule | None:
+        u = int.from_bytes(digest[8:16], "big") / 2**64
+        with self._lock:
+            for rule in self._rules:
+                if rule.remaining is not None and rule.remaining > 0:
+                    rule.remaining -= 1
+                    return rule
+                if rule.fraction is not None and u < rule.fraction:
+                    return rule
+        return None
+
+    async def _transport_fault(self, rule: _Rule, request: Request) -> Response | None:
+        headers = {}
+        if rule.retry_after is not None:
+            headers["Retry-After"] = f"{rule.retry_after:g}"
+        kind = rule.kind
+        if kind == "http_500":
+            return JSONResponse({"error": {"message": "internal error"}}, 500)
+        if kind == "http_503":
+            return JSONResponse({"error": {"message": "overloaded"}}, 503, headers=headers)
+        if kind == "http_429":
+            return JSONResponse({"error": {"message": "rate limited"}}, 429, headers=headers)
+        if kind == "bad_body":
+            return Response("<html>not json{", 200, media_type="application/json")
+        if kind == "drop":
+            return _DroppedResponse()
+        if kind == "hang":
+            deadline = time.monotonic() + self.hang_s
+            while time.monotonic() < deadline and not await request.is_disconnected():
+                await asyncio.sleep(0.02)
+            return JSONResponse({"error": {"message": "too late"}}, 504)
+        return None
+
+
+class _DroppedResponse(Response):
+    """Send headers and part of the body, then abort: the client sees a broken connection."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", b"1000")]})
+        await send({"type": "http.response.body", "body": b'{"choi', "more_body": True})
+        raise ConnectionAbortedError("fake server dropped the connection")
+
+
+def _check(kind: str) -> str:
+    if kind not in FAULT_KINDS:
+        raise ValueError(f"unknown fault kind {kind!r}; expected one of {FAULT_KINDS}")
+    return kind
+
+
+def _schema_name(payload: dict) -> str | None:
+    fmt = payload.get("response_format") or {}
+    if fmt.get("type") == "json_schema":
+        return (fmt.get("json_schema") or {}).get("name")
+    tools = payload.get("tools") or []
+    if tools:
+        return tools[0]["function"]["name"]
+    return "social_media_decision" if fmt.get("type") == "json_object" else None
+
+
+def _answer(payload: dict, digest: bytes) -> str:
+    rng = random.Random(digest)
+    messages = payload.get("messages") or []
+    system = next((m["content"] for m in messages if m.get("role") == "system"), "")
+    user = messages[-1]["content"] if messages else ""
+    name = _schema_name(payload)
+    if name is None:
+        return f"Honestly, I keep thinking about what I saw ({rng.randint(1, 99)} posts today)."
+    if name == "reflection_insights":
+        themes = ["people in my feed disagree a lot", "news spreads fast here",
+                  "I trust friends more than strangers", "I care about my main topic",
+                  "moderation labels make me think twice"]
+        rng.shuffle(themes)
+        return json.dumps({"insights": [{"text": f"I notice that {t}.",
+                                         "importance": rng.randint(4, 9)} for t in themes[:3]]})
+    posts = _POST.findall(user)
+    match = _TOPICS.search(system)
+    topics = [t.strip() for t in match.group(1).split(",")] if match else []
+    actions = []
+    if posts:
+        post, author = rng.choice(posts)
+        kind = rng.choice(["like", "like", "repost", "comment", "quote", "flag", "follow"])
+        action: dict[str, Any] = {"type": kind, "post": int(post),
+                                  "reason": f"post {post} caught my eye"}
+        if kind in ("comment", "quote"):
+            action["text"] = f"My two cents on post {post}: {rng.choice(['agreed', 'no way'])}."
+        if kind == "follow":
+            action = {"type": "follow", "target": int(author),
+                      "reason": f"agent {author} posts interesting things"}
+        actions.append(action)
+    if rng.random() < 0.2 and topics:
+        actions.append({"type": "post", "text": f"Thinking about {rng.choice(topics)} today.",
+                        "reason": "felt like sharing"})
+    if not actions:
+        actions.append({"type": "idle", "reason": "nothing caught my eye"})
+    answer: dict[str, Any] = {
+        "actions": actions,
+        "attitude": {t: round(rng.uniform(-1, 1), 3) for t in topics},
+        "emotion": {"valence": round(rng.uniform(-1, 1), 3),
+                    "arousal": round(rng.uniform(0, 1), 3)},
+    }
+    news = sorted(set(_NEWS.findall(user)))
+    if news:
+        answer["belief"] = {n: round(rng.uniform(0, 1), 3) for n in news}
+    return json.dumps(answer)
+
+
+def _content_fault(kind: str, content: str) -> tuple[str, str, str | None]:
+    if kind == "garbage":
+        return "Sure! I would probably like that post, it resonates with me }{ :)", "stop", None
+    if kind == "truncated":
+        return content[: max(2, len(content) // 2)], "length", None
+    if kind == "refusal":
+        text = "I'm sorry, but I can't help with that request."
+        return text, "stop", text
+    if kind == "empty":
+        return "", "stop", None
+    return content, "stop", None
+
+
+def _completion(payload: dict, content: str, finish: str, refusal: str | None) -> dict:
+    prompt_chars = sum(len(m.get("content") or "") for m in payload.get("messages") or [])
+    message: dict[str, Any] = {"role": "assistant", "content": content}
+    if refusal:
+        message["refusal"] = refusal
+    if payload.get("tools") and finish == "stop" and not refusal and content.startswith("{"):
+        name = payload["tools"][0]["function"]["name"]
+        message = {"role": "assistant", "content": None, "tool_calls": [{
+            "id": "call_0", "type": "function",
+            "function": {"name": name, "arguments": content}}]}
+    return {
+        "id": "chatcmpl-fake", "object": "chat.completion", "model": payload.get("model"),
+        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+        "usage": {"prompt_tokens": prompt_chars // 4, "completion_tokens": len(content) // 4,
+                  "total_tokens": prompt_chars // 4 + len(content) // 4},
+    }

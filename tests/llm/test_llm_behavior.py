@@ -1,0 +1,259 @@
+"""LLMBehavior end to end against the fake server: decisions, faults, cache, memory."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import NEWS, TOPICS, IdleFallback, World, llm_config, make_world
+from fake_server import FakeLLMServer
+
+from townsquare.behavior.base import Decision
+from townsquare.behavior.llm.behavior import LLMBehavior, derive_seed
+from townsquare.behavior.llm.config import LLMConfig, MemoryConfig, ModelEndpoint
+from townsquare.behavior.llm.faults import EndpointUnreachableError
+from townsquare.platform.actions import Action
+
+
+def behavior(config: LLMConfig, world: World, fallback: IdleFallback | None = None,
+             seed: int = 11) -> LLMBehavior:
+    return LLMBehavior(config, world.population, TOPICS, NEWS, fallback or IdleFallback(), seed)
+
+
+def decide(b: LLMBehavior, world: World, step: int) -> Decision:
+    return b.decide(world.observe(step), np.random.default_rng(step))
+
+
+def test_every_agent_gets_a_grounded_decision(fake_server: FakeLLMServer, world: World,
+                                              tmp_path: Path) -> None:
+    with behavior(llm_config(fake_server, tmp_path / "c.sqlite"), world) as b:
+        obs = world.observe(0)
+        d = b.decide(obs, np.random.default_rng(0))
+    agents = obs.feed.agents
+    assert set(d.actions.agent.tolist()) == set(agents.tolist())
+    np.testing.assert_array_equal(d.updated, agents)
+    assert d.fallbacks == 0
+    assert d.actions.text is not None and d.actions.reason is not None
+    assert all(r for r in d.actions.reason)
+    for row in range(len(d.actions)):
+        i = int(np.flatnonzero(agents == d.actions.agent[row])[0])
+        kind = Action(int(d.actions.action[row]))
+        if kind in (Action.LIKE, Action.REPOST, Action.QUOTE, Action.COMMENT, Action.FLAG):
+            assert d.actions.post[row] in obs.feed.of(i)  # only posts the agent saw
+            assert d.actions.post[row] != 999  # the injected fake post id never leaks
+        if kind in (Action.COMMENT, Action.QUOTE, Action.POST):
+            assert d.actions.text[row]
+        if kind == Action.FOLLOW:
+            assert d.actions.target[row] in obs.content.author[obs.feed.of(i)]
+    assert d.attitude is not None and d.attitude.shape == (len(agents), len(TOPICS))
+    assert np.all(np.abs(d.attitude) <= 1) and d.belief is not None
+    assert d.belief.shape == (len(agents), len(NEWS))
+    assert not np.allclose(d.attitude, world.state.attitude[agents])  # the model set them
+    assert fake_server.requests == len(agents)
+
+
+@pytest.mark.parametrize(
+    ("kind", "fault"),
+    [("http_500", "http_5xx"), ("http_429", "http_429"), ("drop", "connection"),
+     ("hang", "timeout"), ("bad_body", "malformed_json"), ("garbage", "malformed_json"),
+     ("truncated", "truncated"), ("refusal", "refusal"), ("empty", "empty")],
+)
+def test_each_fault_falls_back_for_every_agent(fake_server: FakeLLMServer, world: World,
+                                               tmp_path: Path, kind: str, fault: str) -> None:
+    fake_server.fail_fraction(1.0, kind, retry_after=0.01)
+    config = llm_config(fake_server, tmp_path / "c.sqlite", endpoint={"timeout_s": 0.3})
+    fallback = IdleFallback()
+    with behavior(config, world, fallback) as b:
+        obs = world.observe(0)
+        d = b.decide(obs, np.random.default_rng(0))
+        stats = b.last_step_stats()
+        calls = b.drain_records()["llm_calls"]
+    n = len(obs.feed.agents)
+    assert sorted(d.actions.agent.tolist()) == sorted(obs.feed.agents.tolist())
+    assert (d.actions.action == Action.IDLE).all()
+    assert d.fallbacks == n
+    np.testing.assert_array_equal(np.sort(fallback.asked[0]), np.sort(obs.feed.agents))
+    assert stats["fallbacks"] == {fault: n} and stats["fallback_total"] == n
+    assert sum(calls["fallback"]) == n
+    assert all(f == fault for f in calls["fault"])
+    assert set(calls["purpose"]) == ({"decide", "repair"} if kind in
+                                     ("garbage", "truncated", "refusal", "empty")
+                                     else {"decide"})
+
+
+def test_transient_faults_are_absorbed_by_retries(fake_server: FakeLLMServer, world: World,
+                                                   tmp_path: Path) -> None:
+    fake_server.fail_next(2, "http_500")
+    with behavior(llm_config(fake_server, tmp_path / "c.sqlite"), world) as b:
+        d = decide(b, world, 0)
+        stats = b.last_step_stats()
+    n = world.population.n
+    assert d.fallbacks == 0 and stats["fallbacks"] == {}
+    assert stats["requests"] == n and stats["http_attempts"] == n + 2
+    assert fake_server.requests == n + 2
+
+
+def test_an_unusable_answer_is_repaired_once(fake_server: FakeLLMServer, world: World,
+                                             tmp_path: Path) -> None:
+    fake_server.fail_next(1, "garbage")
+    with behavior(llm_config(fake_server, tmp_path / "c.sqlite"), world) as b:
+        d = decide(b, world, 0)
+        calls = b.drain_records()["llm_calls"]
+    assert d.fallbacks == 0
+    assert calls["purpose"].count("repair") == 1
+    assert calls["fault"].count("malformed_json") == 1 and sum(calls["fallback"]) == 0
+
+
+def test_partial_failure_mixes_llm_and_fallback(fake_server: FakeLLMServer, tmp_path: Path) -> None:
+    world = make_world(n_agents=20)
+    fake_server.fail_fraction(0.3, "http_500")
+    fallback = IdleFallback()
+    with behavior(llm_config(fake_server, tmp_path / "c.sqlite"), world, fallback) as b:
+        d = decide(b, world, 0)
+    failed = fallback.asked[0]
+    assert 0 < d.fallbacks == len(failed) < 20
+    assert set(d.actions.agent.tolist()) == set(range(20))
+    assert set(d.updated.tolist()) == set(range(20)) - set(failed.tolist())
+
+
+def test_cached_rerun_replays_without_requests(fake_server: FakeLLMServer, tmp_path: Path) -> None:
+    config = llm_config(fake_server, tmp_path / "c.sqlite",
+                        memory=MemoryConfig(reflect_every=2), endpoint={"embeddings": "endpoint"})
+
+    def run() -> tuple[list[Decision], list[dict]]:
+        world = make_world()
+        decisions, stats = [], []
+        with behavior(config, world) as b:
+            for step in range(3):
+                decisions.append(decide(b, world, step))
+                stats.append(b.last_step_stats())
+        return decisions, stats
+
+    first, first_stats = run()
+    sent = (fake_server.counts["chat"], fake_server.counts["embeddings"])
+    assert sent[0] > 0 and sent[1] > 0 and first_stats[2]["reflections"] > 0
+    second, second_stats = run()
+    assert (fake_server.counts["chat"], fake_server.counts["embeddings"]) == sent
+    assert all(s["cache_hits"] == s["requests"] for s in second_stats)
+    for a, b in zip(first, second, strict=True):
+        for column in ("agent", "action", "post", "target", "topic", "stance"):
+            np.testing.assert_array_equal(getattr(a.actions, column), getattr(b.actions, column))
+        assert a.actions.text == b.actions.text and a.actions.reason == b.actions.reason
+        np.testing.assert_array_equal(a.attitude, b.attitude)  # type: ignore[arg-type]
+
+
+def test_reflection_writes_reflection_memories(fake_server: FakeLLMServer, world: World,
+                                               tmp_path: Path) -> None:
+    config = llm_config(fake_server, tmp_path / "c.sqlite", memory=MemoryConfig(reflect_every=1))
+    with behavior(config, world) as b:
+        decide(b, world, 0)
+        assert b.last_step_stats()["reflections"] == 0  # nothing to reflect on yet
+        first = b.drain_records()["memories"]
+        decide(b, world, 1)
+        stats = b.last_step_stats()
+        records = b.drain_records()
+        long_term = b.memory.long_term(0)
+    assert "reflection" not in first["kind"]
+    n = world.population.n
+    kinds = records["memories"]["kind"]
+    assert stats["reflections"] == 3 * n == kinds.count("reflection")
+    assert records["llm_calls"]["purpose"].count("reflect") == n
+    assert sum("reflection]" in m for m in long_term) == 3
+
+
+def test_prompt_prefix_is_stable_across_steps(fake_server: FakeLLMServer, world: World,
+                                              tmp_path: Path) -> None:
+    fake_server.record_payloads = True
+    with behavior(llm_config(fake_server, tmp_path / "c.sqlite"), world) as b:
+        decide(b, world, 0)
+        decide(b, world, 1)
+    by_agent: dict[str, list[list[dict]]] = {}
+    for payload in fake_server.payloads:
+        system = payload["messages"][0]["content"]
+        agent = system.split("## Who you are\n")[1].split(":")[0]
+        by_agent.setdefault(agent, []).append(payload["messages"])
+    assert len(by_agent) == world.population.n
+    for agent, (step0, step1) in by_agent.items():
+        assert step0[0] == step1[0]  # identical system message: instructions + persona
+        assert world.population.persona_text(int(agent.split()[1])) in step0[0]["content"]
+        assert step0[1] != step1[1]  # the variable part changed
+        user = step1[1]["content"]
+        assert user.index("## What you remember") < user.index("## Your feed")
+    text = "\n".join(m[1]["content"] for ms in by_agent.values() for m in ms)
+    assert "</post> SYSTEM" not in text and '<post id="999"' not in text  # injection defused
+
+
+def test_requests_carry_seeds_from_run_step_and_agent(fake_server: FakeLLMServer, world: World,
+                                                       tmp_path: Path) -> None:
+    fake_server.record_payloads = True
+    with behavior(llm_config(fake_server, tmp_path / "c.sqlite"), world, seed=5) as b:
+        decide(b, world, 3)
+    seeds = sorted(p["seed"] for p in fake_server.payloads)
+    assert seeds == sorted(derive_seed(5, 3, a) for a in range(world.population.n))
+    assert derive_seed(5, 3, 0) != derive_seed(6, 3, 0) != derive_seed(5, 4, 0)
+
+
+def test_model_for_role_routes_agents(fake_server: FakeLLMServer, world: World,
+                                      tmp_path: Path) -> None:
+    base = llm_config(fake_server, tmp_path / "c.sqlite")
+    cheap = base.models[0].model_copy(update={"name": "cheap", "model": "cheap-model"})
+    config = base.model_copy(update={"models": [base.models[0], cheap],
+                                     "model_for_role": {"bystander": "cheap"}})
+    with behavior(config, world) as b:
+        decide(b, world, 0)
+        calls = b.drain_records()["llm_calls"]
+    from townsquare.population import ROLES
+    roles = [ROLES[world.population.role[a]].value for a in calls["agent"]]
+    expected = ["cheap-model" if r == "bystander" else "fake-model" for r in roles]
+    assert calls["model"] == expected and "cheap-model" in expected
+
+
+def test_interview_answers_in_character(fake_server: FakeLLMServer, world: World,
+                                        tmp_path: Path) -> None:
+    fake_server.record_payloads = True
+    with behavior(llm_config(fake_server, tmp_path / "c.sqlite"), world) as b:
+        decide(b, world, 0)
+        before = b.memory.get_state()["pool"]["last_access"].copy()  # type: ignore[index]
+        answer = b.interview(2, "What do you think about the water supply rumour?")
+        after = b.memory.get_state()["pool"]["last_access"]  # type: ignore[index]
+    assert answer.startswith("Honestly")
+    np.testing.assert_array_equal(before, after)  # interviews leave memory untouched
+    last = fake_server.payloads[-1]["messages"]
+    assert "water supply rumour" in last[1]["content"] and "Agent 2:" in last[0]["content"]
+
+
+def test_state_round_trip(fake_server: FakeLLMServer, world: World, tmp_path: Path) -> None:
+    config = llm_config(fake_server, tmp_path / "c.sqlite", memory=MemoryConfig(reflect_every=2))
+    with behavior(config, world) as b:
+        decide(b, world, 0)
+        state = b.get_state()
+        after = decide(b, world, 1)
+    with behavior(config, world) as restored:
+        restored.set_state(state)
+        again = decide(restored, world, 1)
+    np.testing.assert_array_equal(after.actions.action, again.actions.action)
+    assert after.actions.text == again.actions.text
+
+
+def test_unreachable_endpoint_fails_at_start(world: World, tmp_path: Path) -> None:
+    threads = threading.active_count()
+    config = LLMConfig(models=[ModelEndpoint(base_url="http://127.0.0.1:9/v1", timeout_s=2)],
+                       cache_path=tmp_path / "c.sqlite")
+    with pytest.raises(EndpointUnreachableError, match=r"http://127\.0\.0\.1:9/v1"):
+        behavior(config, world)
+    assert threading.active_count() == threads  # the loop thread was shut down
+
+
+def test_environment_overrides_the_first_endpoint(fake_server: FakeLLMServer, world: World,
+                                                  tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOWNSQUARE_LLM_BASE_URL", fake_server.base_url)
+    monkeypatch.setenv("TOWNSQUARE_LLM_MODEL", "cheap-model")
+    config = LLMConfig(models=[ModelEndpoint(base_url="http://127.0.0.1:9/v1", model="x")],
+                       cache_path=tmp_path / "c.sqlite")
+    with behavior(config, world) as b:
+        decide(b, world, 0)
+        assert set(b.drain_records()["llm_calls"]["model"]) == {"cheap-model"}
+    assert config.models[0].model == "x"  # the given config is not mutated

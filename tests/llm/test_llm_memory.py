@@ -1,0 +1,129 @@
+"""Memory streams: retrieval ranking, forgetting, short/long-term memory, export, state."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from townsquare.behavior.llm.config import MemoryConfig
+from townsquare.behavior.llm.memory import MemoryKind, MemoryStore
+
+E1, E2, E3 = np.eye(3, dtype=np.float32)
+
+
+def constructed(**weights: float) -> MemoryStore:
+    """Agent 7 remembers four things; see the test for the scores.
+
+    A: old, unimportant, relevant.  B: recent, unimportant, irrelevant.
+    C: old, important, irrelevant.  D: fairly recent, fairly important, fairly relevant.
+    """
+    config = MemoryConfig(recency_decay=0.5, short_term=0, promote_importance=10, **weights)
+    store = MemoryStore(config)
+    d = (0.6 * E1 + 0.8 * E2).astype(np.float32)
+    for text, step, importance, emb in [("A", 0, 2.0, E1), ("B", 9, 2.0, E2),
+                                        ("C", 0, 9.0, E3), ("D", 8, 6.0, d)]:
+        store.add(np.array([7]), step, MemoryKind.OBSERVATION, importance, [text], emb[None])
+    return store
+
+
+def letters(memories: list[str]) -> list[str]:
+    return [m.split("] ")[1] for m in memories]
+
+
+@pytest.mark.parametrize(
+    ("weights", "expected"),
+    [
+        ({}, ["D"]),  # best on no single criterion, best on their normalised sum
+        ({"w_recency": 0, "w_importance": 0}, ["A", "D"]),
+        ({"w_importance": 0, "w_relevance": 0}, ["B", "D"]),
+        ({"w_recency": 0, "w_relevance": 0}, ["C", "D"]),
+    ],
+    ids=["all", "relevance", "recency", "importance"],
+)
+def test_retrieval_ranks_by_weighted_normalised_scores(weights: dict, expected: list[str]) -> None:
+    store = constructed(**weights)
+    got = store.retrieve(np.array([7]), E1[None], step=10, k=len(expected))
+    assert letters(got[0]) == expected
+
+
+def test_scores_match_park_formula() -> None:
+    """Recompute the scores by hand: min-max normalised recency + importance + relevance."""
+    recency = 0.5 ** np.array([10, 1, 10, 2])
+    importance = np.array([2, 2, 9, 6.0])
+    relevance = np.array([1, 0, 0, 0.6])
+
+    def norm(x: np.ndarray) -> np.ndarray:
+        return (x - x.min()) / (x.max() - x.min())
+
+    score = norm(recency) + norm(importance) + norm(relevance)
+    expected = [("ABCD")[i] for i in np.argsort(-score, kind="stable")]
+    store = constructed()
+    assert letters(store.retrieve(np.array([7]), E1[None], step=10, k=4)[0]) == expected
+
+
+def test_retrieval_refreshes_recency_unless_told_not_to() -> None:
+    store = constructed(w_importance=0, w_relevance=0)
+    store.retrieve(np.array([7]), E1[None], step=10, k=1, touch=False)
+    assert letters(store.retrieve(np.array([7]), E1[None], step=10, k=1)[0]) == ["B"]
+    store = constructed(w_recency=0, w_importance=0)
+    store.retrieve(np.array([7]), E3[None], step=10, k=1)  # touches C
+    store.config = MemoryConfig(recency_decay=0.5, short_term=0, w_importance=0, w_relevance=0)
+    assert letters(store.retrieve(np.array([7]), E1[None], step=10, k=1)[0]) == ["C"]
+
+
+def test_short_term_memory_is_the_latest_items_after_the_retrieved_ones() -> None:
+    store = constructed(w_recency=0, w_importance=0)
+    got = store.retrieve(np.array([7]), E1[None], step=10, k=1, short_term=2)
+    assert letters(got[0]) == ["A", "C", "D"]  # retrieved A, then the two written last
+
+
+def test_agents_without_memories_get_nothing() -> None:
+    store = constructed()
+    got = store.retrieve(np.array([3, 7, 1000]), np.stack([E1, E1, E1]), step=10, k=2)
+    assert got[0] == [] and got[2] == [] and len(got[1]) == 2
+
+
+def test_full_agents_forget_the_least_valuable_short_term_memory() -> None:
+    store = MemoryStore(MemoryConfig(memory_size=4, recency_decay=1.0, promote_importance=8))
+    emb = np.tile(E1, (4, 1))
+    store.add(np.array([0, 0, 0, 0]), 0,
+              np.array([MemoryKind.REFLECTION, MemoryKind.OBSERVATION, MemoryKind.ACTION,
+                        MemoryKind.OBSERVATION], np.int8),
+              np.array([1.0, 2.0, 5.0, 9.0]), ["insight", "dull", "did", "big"], emb)
+    store.add(np.array([0]), 1, MemoryKind.OBSERVATION, 3.0, ["new"], E1[None])
+    held = letters(store.recent(np.array([0]), 10)[0])
+    assert held == ["insight", "did", "big", "new"]  # "dull" forgotten; the reflection kept
+    assert letters(store.long_term(0)) == ["insight", "big"]  # reflections + promoted
+
+
+def test_many_new_memories_at_once_keep_the_latest() -> None:
+    store = MemoryStore(MemoryConfig(memory_size=4))
+    agents = np.array([1, 2, 1, 1, 2, 1, 1, 1])
+    texts = [f"m{i}" for i in range(len(agents))]
+    store.add(agents, 0, MemoryKind.OBSERVATION, 3.0, texts, np.tile(E1, (len(agents), 1)))
+    np.testing.assert_array_equal(store.count(np.array([1, 2, 3])), [4, 2, 0])
+    assert letters(store.recent(np.array([1]), 10)[0]) == ["m3", "m5", "m6", "m7"]
+    assert letters(store.recent(np.array([2]), 10)[0]) == ["m1", "m4"]
+
+
+def test_rows_since_and_drain_export_memories() -> None:
+    store = constructed()
+    rows = store.rows_since(8)
+    assert rows["text"] == ["B", "D"] and rows["step"] == [9, 8] and rows["agent"] == [7, 7]
+    assert rows["kind"] == ["observation", "observation"]
+    drained = store.drain()
+    assert drained["text"] == ["A", "B", "C", "D"]
+    assert drained["importance"] == [2.0, 2.0, 9.0, 6.0]
+    assert store.drain()["text"] == []
+
+
+def test_state_round_trip_gives_the_same_retrieval() -> None:
+    store = constructed()
+    state = store.get_state()
+    copy = MemoryStore(store.config)
+    copy.set_state(state)
+    query = np.array([[0.3, 0.3, 0.9]], np.float32)
+    assert copy.retrieve(np.array([7]), query, 12, k=4) == store.retrieve(
+        np.array([7]), query, 12, k=4)
+    copy.add(np.array([7]), 13, MemoryKind.ACTION, 4.0, ["E"], E2[None])
+    assert letters(copy.recent(np.array([7]), 1)[0]) == ["E"]
