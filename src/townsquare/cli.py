@@ -101,7 +101,7 @@ def run(
 
 @contextmanager
 def _progress(total: int, quiet: bool) -> Iterator[Callable[[], None]]:
-    if quiet or not sys.stderr.isatty() and not sys.stdout.isatty():
+    if quiet or (not sys.stderr.isatty() and not sys.stdout.isatty()):
         yield lambda: None
         return
     columns = (TextColumn("[progress.description]{task.description}"), BarColumn(),
@@ -204,6 +204,36 @@ def export(
     paths = export_parquet(resolve_run(run_ref, runs), out)
     for path in paths:
         console.print(f"wrote [cyan]{path}[/]")
+
+
+@app.command()
+@user_errors
+def survey(
+    run_ref: Annotated[str, typer.Argument(metavar="RUN", help="Run folder, id or 'latest'.")]
+    = "latest",
+    runs: RunsDir = Path("runs"),
+) -> None:
+    """Summarize a run's survey answers: mean per wave with 95% CI, and the shift."""
+    from townsquare.measure.surveys import shifts, summarize
+    from townsquare.run import Run
+
+    answers = Run.open(run_ref, runs).survey_answers()
+    if answers.empty:
+        raise UserError(f"run {run_ref} has no survey answers (add [[surveys]] to the scenario)")
+    print_frame(summarize(answers), "answers by wave (mean, 95% CI)")
+    moved = shifts(answers)
+    if len(moved):
+        print_frame(moved, "shift from first to last wave")
+
+
+def print_frame(frame: Any, title: str) -> None:
+    """A DataFrame as a rich table."""
+    table = Table(title=title, show_header=True, header_style="bold")
+    for column in frame.columns:
+        table.add_column(str(column), justify="right")
+    for row in frame.itertuples(index=False):
+        table.add_row(*(_fmt(v) for v in row))
+    console.print(table)
 
 
 def main() -> None:  # pragma: no cover - console script entry

@@ -66,7 +66,10 @@ class Population:
         order = np.argsort(-self.interests[agent])[:2]
         interests = " and ".join(self.topics[j] for j in order)
         act = self.activity[agent]
-        habit = "posts often" if act > 0.3 else "checks in now and then" if act > 0.08 else "rarely logs on"
+        habit = (
+            "posts often" if act > 0.3 else "checks in now and then" if act > 0.08
+            else "rarely logs on"
+        )
         skeptic = (
             "tends to believe what friends share"
             if self.susceptibility[agent] > 0.5
@@ -88,6 +91,7 @@ class AgentState:
     arousal: np.ndarray  # float32 in [0, 1]
     belief: np.ndarray  # float32 (n, news items) in [0, 1]
     suspended: np.ndarray  # bool: account suspended by moderation
+    inoculation: np.ndarray  # float32 in [0, 1]: prebunking's protection against false items
 
     @classmethod
     def initial(cls, population: Population, n_news: int, rng: np.random.Generator) -> AgentState:
@@ -101,6 +105,7 @@ class AgentState:
             arousal=np.clip(rng.beta(2, 6, n), 0, 1).astype(np.float32),
             belief=np.zeros((n, n_news), dtype=np.float32),
             suspended=np.zeros(n, dtype=bool),
+            inoculation=np.zeros(n, dtype=np.float32),
         )
 
     def get_state(self) -> dict[str, np.ndarray]:

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from townsquare import scenario as s
+from townsquare import schedules as sch
 
 SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("top level", s.Scenario),
@@ -31,6 +32,13 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ('[behavior] model = "deffuant"', s.Deffuant),
     ("[[news]] (one table per item)", s.NewsItem),
     ("[snapshots]", s.SnapshotConfig),
+    *((f'[[interventions]] kind = "{cls.model_fields["kind"].annotation.__args__[0]}"', cls)
+      for cls in sch.INTERVENTION_KINDS),
+    ("[interventions.when] (every intervention)", sch.Schedule),
+    ("[interventions.target] (agents)", sch.AgentTarget),
+    ("[interventions.content] (stories)", sch.ContentTarget),
+    ("[[surveys]]", sch.Survey),
+    ("[[surveys.questions]]", sch.Question),
 ]
 
 

@@ -75,6 +75,14 @@ class Run:
     def labels(self) -> pd.DataFrame:
         return self.reader.labels()
 
+    def survey_answers(self) -> pd.DataFrame:
+        """One row per answer: step, survey, question, agent, value, answer."""
+        return self.reader.query("SELECT * FROM surveys ORDER BY step, survey, question, agent")
+
+    def interventions(self) -> pd.DataFrame:
+        """One row per firing of a scheduled intervention, with units and cost."""
+        return self.reader.query("SELECT * FROM interventions ORDER BY step")
+
     def cascades(self) -> pd.DataFrame:
         """One row per cascade (root post): size, depth, breadth, structural virality."""
         from townsquare.measure.cascades import cascade_table

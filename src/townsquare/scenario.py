@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import tomllib
-from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
@@ -18,25 +17,16 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from townsquare.errors import ScenarioError
+from townsquare.scenario_types import PositiveInt, Probability, Recommender, Role, Stance
+from townsquare.schedules import INTERVENTION_KINDS, Intervention, Survey
 
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-Stance = Annotated[float, Field(ge=-1.0, le=1.0)]
-PositiveInt = Annotated[int, Field(ge=1)]
+__all__ = ["Probability", "Recommender", "Role", "Scenario", "Stance"]
 
 
 class _Config(BaseModel):
     """Base for all scenario sections: unknown keys are errors."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
-
-class Role(StrEnum):
-    """FUSE's four agent roles."""
-
-    SPREADER = "spreader"
-    COMMENTATOR = "commentator"
-    VERIFIER = "verifier"
-    BYSTANDER = "bystander"
 
 
 class BetaDist(_Config):
@@ -142,9 +132,6 @@ class NetworkConfig(_Config):
         if self.kind in ("edgelist", "graphml") and self.path is None:
             raise ValueError(f"network kind '{self.kind}' needs a 'path'")
         return self
-
-
-Recommender = Literal["chronological", "popularity", "engagement", "interest", "random"]
 
 
 class FeedConfig(_Config):
@@ -373,6 +360,12 @@ class Scenario(_Config):
     snapshots: SnapshotConfig = Field(
         default_factory=SnapshotConfig, description="per-step state snapshots"
     )
+    interventions: list[Intervention] = Field(
+        default_factory=list, description="scheduled interventions ([[interventions]] tables)"
+    )
+    surveys: list[Survey] = Field(
+        default_factory=list, description="scheduled questionnaires ([[surveys]] tables)"
+    )
 
     @model_validator(mode="after")
     def _news_topics_known(self) -> Self:
@@ -389,7 +382,31 @@ class Scenario(_Config):
             ids.add(item.id)
             if item.step >= self.steps:
                 raise ValueError(f"news[{i}].step {item.step} is not before steps={self.steps}")
+        self._check_references(topics, ids)
         return self
+
+    def _check_references(self, topics: set[str], news: set[str]) -> None:
+        """Interventions and surveys may only name topics and news items that exist."""
+        for i, item in enumerate(self.interventions):
+            named_news = [getattr(item, "news", None)]
+            named_news += list(getattr(getattr(item, "content", None), "news", []) or [])
+            named_news.append(getattr(getattr(item, "target", None), "sharers_of", None))
+            for name in filter(None, named_news):
+                if name not in news:
+                    raise ValueError(f"interventions[{i}] names news item '{name}', "
+                                     f"not one of {sorted(news)}")
+            topic = getattr(item, "topic", None)
+            if topic is not None and topic not in topics:
+                raise ValueError(f"interventions[{i}].topic '{topic}' is not one of "
+                                 f"population.topics {sorted(topics)}")
+        for i, survey in enumerate(self.surveys):
+            for question in survey.questions:
+                if question.topic is not None and question.topic not in topics:
+                    raise ValueError(f"surveys[{i}] question '{question.id}' asks about topic "
+                                     f"'{question.topic}', not one of {sorted(topics)}")
+                if question.news is not None and question.news not in news:
+                    raise ValueError(f"surveys[{i}] question '{question.id}' asks about news "
+                                     f"'{question.news}', not one of {sorted(news)}")
 
     # -- loading -----------------------------------------------------------------
 
@@ -488,8 +505,9 @@ def _describe_errors(exc: ValidationError, text: str) -> list[str]:
     for err in exc.errors():
         loc = [str(p) for p in err["loc"] if not str(p).startswith(("function-", "tagged-union"))]
         # pydantic puts the discriminator value in the path of union members; drop it
-        loc = [p for p in loc if p not in _BEHAVIOR_MODELS]
-        field = ".".join(loc) or "(top level)"
+        loc = [p for p in loc if p not in _UNION_TAGS]
+        field = "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in loc).lstrip(".")
+        field = field or "(top level)"
         line = _locate(text, loc)
         where = f"line {line}, " if line else ""
         message = err["msg"]
@@ -501,8 +519,10 @@ def _describe_errors(exc: ValidationError, text: str) -> list[str]:
     return problems
 
 
-_BEHAVIOR_MODELS = {
-    "social", "independent_cascade", "linear_threshold", "sir", "voter", "deffuant"
+# pydantic puts the tag of a discriminated-union member in error paths; users never write it
+_UNION_TAGS = {
+    "social", "independent_cascade", "linear_threshold", "sir", "voter", "deffuant",
+    *(cls.model_fields["kind"].annotation.__args__[0] for cls in INTERVENTION_KINDS),
 }
 
 

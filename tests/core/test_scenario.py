@@ -74,7 +74,7 @@ def test_overrides_are_validated() -> None:
     changed = scenario.with_overrides({"population.size": 123, "behavior.engage_rate": 0.2})
     assert changed.population.size == 123
     assert changed.behavior.engage_rate == pytest.approx(0.2)
-    with pytest.raises(ScenarioError, match="population.size"):
+    with pytest.raises(ScenarioError, match=r"population\.size"):
         scenario.with_overrides({"population.size": 0})
 
 

@@ -86,6 +86,7 @@ class FakeLLMServer:
         self.payloads: list[dict] = []  # chat request bodies, when record_payloads is set
         self.in_flight = 0
         self.max_in_flight = 0
+        self.fail_embeddings = False  # answer /v1/embeddings with HTTP 500
         self.counts: Counter[str] = Counter()
         self.arrivals: list[float] = []  # time.monotonic() of each chat request
         self.auth_headers = 0  # chat requests that carried an Authorization header
@@ -130,6 +131,7 @@ class FakeLLMServer:
             self.payloads.clear()
             self.record_payloads = False
             self.max_in_flight = 0
+            self.fail_embeddings = False
 
     def _add(self, rule: _Rule) -> None:
         with self._lock:
@@ -187,6 +189,8 @@ class FakeLLMServer:
 
     async def _embeddings(self, request: Request) -> Response:
         self.counts["embeddings"] += 1
+        if self.fail_embeddings:
+            return JSONResponse({"error": {"message": "embedding model down"}}, 500)
         payload = await request.json()
         texts = payload.get("input", [])
         texts = [texts] if isinstance(texts, str) else texts

@@ -144,6 +144,20 @@ def test_cached_rerun_replays_without_requests(fake_server: FakeLLMServer, tmp_p
         np.testing.assert_array_equal(a.attitude, b.attitude)  # type: ignore[arg-type]
 
 
+def test_failing_embeddings_do_not_stop_the_run(fake_server: FakeLLMServer, world: World,
+                                                tmp_path: Path) -> None:
+    config = llm_config(fake_server, tmp_path / "c.sqlite", endpoint={"embeddings": "endpoint"})
+    with behavior(config, world) as b:
+        decide(b, world, 0)
+        fake_server.fail_embeddings = True
+        d = decide(b, world, 1)
+        stats = b.last_step_stats()
+        memories = b.drain_records()["memories"]
+    assert d.fallbacks == 0 and len(d.actions) >= world.population.n
+    assert stats["embedding_faults"] == 2  # the retrieval query and the new memories
+    assert 1 in memories["step"]  # step-1 memories kept, without relevance signal
+
+
 def test_reflection_writes_reflection_memories(fake_server: FakeLLMServer, world: World,
                                                tmp_path: Path) -> None:
     config = llm_config(fake_server, tmp_path / "c.sqlite", memory=MemoryConfig(reflect_every=1))

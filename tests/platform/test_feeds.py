@@ -31,7 +31,8 @@ def test_feed_shows_followed_posts_once_per_story_with_social_proof() -> None:
     graph, content, pop = small_world()
     feed = build_feeds(FeedConfig(length=10), graph, np.array([0, 4]), content, pop, 2,
                        np.random.default_rng(0))
-    seen0 = dict(zip(feed.of(0).tolist(), feed.social_proof[feed.indptr[0]:feed.indptr[1]]))
+    proof = feed.social_proof[feed.indptr[0]:feed.indptr[1]]
+    seen0 = dict(zip(feed.of(0).tolist(), proof.tolist(), strict=True))
     # story A reached agent 0 twice (post 0 by 1, repost 2 by 2): newest post kept, proof 2
     assert seen0 == {2: 2, 1: 1}
     # agent 4 follows only agent 0: sees 0's own post, never its own posts

@@ -14,8 +14,11 @@ For every (active agent, feed post) pair at once:
   less when labelled); verifiers and labels push belief in false items down.
 * **Attitude** follows bounded confidence (Deffuant): posts within
   ``confidence`` of an agent's attitude pull it by ``convergence``.
-* **Emotion**: valence and arousal move toward those of the authors seen
-  (contagion) and decay toward calm; disagreement raises arousal.
+* **Emotion**: valence moves toward the authors' valence and arousal toward
+  the arousal the posts were written in (contagion); both decay toward calm;
+  disagreement raises arousal.
+* **Prebunking** (inoculation) lowers belief gained from unproven items and
+  helps recognise false ones.
 * **Follows**: an agent may follow the author of an aligned post it engaged
   with (homophily) or a popular account (sampled in proportion to followers);
   it may unfollow a followed author of a strongly disagreeable post.
@@ -96,9 +99,11 @@ class SocialHeuristic:
         engaged = rng.random(len(post)) < np.clip(prob, 0.0, 0.95)
 
         verifier = role == ROLES.index(Role.VERIFIER)
+        inoculated = state.inoculation[who]
         recognises = false_item & (
             (verifier & (rng.random(len(post)) < p.verify_skill))
             | (labelled & (rng.random(len(post)) < 1.0 - suscept))
+            | (rng.random(len(post)) < 0.5 * inoculated)
         )
         flags = recognises & (engaged | verifier)
         engaged &= ~flags
@@ -204,7 +209,7 @@ class SocialHeuristic:
         n = len(agents)
         seen = np.bincount(owner, minlength=n)
         mean_val = _group_mean(owner, state.valence[author], n)
-        mean_aro = _group_mean(owner, state.arousal[author], n)
+        mean_aro = _group_mean(owner, obs.content.arousal[obs.feed.posts], n)
         clash = _group_mean(owner, (alignment < 0.4).astype(np.float64), n)
         has = seen > 0
         valence = state.valence[agents].astype(np.float64)
@@ -235,6 +240,8 @@ class SocialHeuristic:
         carries = news >= 0
         suscept = obs.population.susceptibility[agents[owner]]
         gain = p.belief_gain * suscept * alignment * np.where(labelled, 0.3, 1.0)
+        unproven = obs.content.veracity[post] != Veracity.TRUE
+        gain *= np.where(unproven, 1.0 - obs.state.inoculation[agents[owner]], 1.0)
         doubt = recognises | labelled
         cell = owner[carries] * belief.shape[1] + news[carries]
         up = np.bincount(cell, weights=(gain * ~doubt)[carries], minlength=belief.size)

@@ -33,7 +33,8 @@ class FollowGraph:
         if len(src) and (src.min() < 0 or dst.min() < 0 or src.max() >= n or dst.max() >= n):
             raise ValueError(f"edge endpoints must lie in [0, {n})")
         keep = src != dst
-        return cls(n, np.unique(src[keep] * n + dst[keep]))
+        keys = np.sort(src[keep] * n + dst[keep])  # sort, not np.unique: its hash path is slow
+        return cls(n, keys[np.concatenate([[True], keys[1:] != keys[:-1]])] if len(keys) else keys)
 
     def copy(self) -> FollowGraph:
         return FollowGraph(self.n, self._keys.copy())

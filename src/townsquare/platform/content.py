@@ -45,6 +45,8 @@ _COLUMNS: dict[str, tuple[type, int | float]] = {
     "flags": (np.int32, 0),
     "exposures": (np.int32, 0),
     "label": (np.int8, 0),
+    "boost": (np.float32, 1.0),  # feed-score multiplier (downranking < 1)
+    "arousal": (np.float32, 0.0),  # the author's arousal when writing it
 }
 
 
@@ -82,6 +84,7 @@ class ContentStore:
         text: list[str | None] | None = None,
         news: np.ndarray | None = None,
         veracity: np.ndarray | None = None,
+        arousal: np.ndarray | None = None,
     ) -> np.ndarray:
         """Append posts; roots, news and veracity are inherited from parents. Returns ids."""
         k = len(author)
@@ -107,6 +110,8 @@ class ContentStore:
         ver = np.zeros(k, np.int8) if veracity is None else np.asarray(veracity, np.int8).copy()
         ver[has_parent] = cols["veracity"][parent[has_parent]]
         cols["veracity"][ids] = ver
+        if arousal is not None:
+            cols["arousal"][ids] = arousal
         self.text.extend(text if text is not None else [None] * k)
         self.n += k
         return ids

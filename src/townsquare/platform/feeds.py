@@ -17,8 +17,8 @@ import scipy.sparse as sp
 
 from townsquare.behavior.base import Feed
 from townsquare.network.graph import FollowGraph
-from townsquare.platform.content import ContentStore, Label, is_share
 from townsquare.platform.actions import Action
+from townsquare.platform.content import ContentStore, Label, is_share
 from townsquare.population import Population
 from townsquare.scenario import FeedConfig
 
@@ -87,12 +87,17 @@ RECOMMENDERS: dict[str, Scorer] = {
 }
 
 
-def shown_posts(content: ContentStore, since_step: int) -> np.ndarray:
-    """Recent posts that can appear in feeds: originals, reposts and quotes not removed."""
+def shown_posts(
+    content: ContentStore, since_step: int, hidden_authors: np.ndarray | None = None
+) -> np.ndarray:
+    """Recent originals, reposts and quotes not removed and not by hidden (suspended) authors."""
     recent = content.recent(since_step)
     kind = content.kind[recent]
     visible = (kind == Action.POST) | is_share(kind)
     visible &= effective_label(content, recent) != Label.REMOVED
+    visible &= content.boost[recent] * content.boost[content.root[recent]] > 0
+    if hidden_authors is not None and hidden_authors.any():
+        visible &= ~hidden_authors[content.author[recent]]
     return recent[visible]
 
 
@@ -153,9 +158,14 @@ def build_feeds(
     population: Population,
     step: int,
     rng: np.random.Generator,
+    hidden_authors: np.ndarray | None = None,
 ) -> Feed:
-    """Ranked feeds for ``agents`` at ``step`` (see module docstring)."""
-    posts = shown_posts(content, step - config.window)
+    """Ranked feeds for ``agents`` at ``step`` (see module docstring).
+
+    ``hidden_authors`` (a boolean mask over agents) keeps suspended accounts'
+    posts out; each post's ``boost`` (downranking) multiplies its score.
+    """
+    posts = shown_posts(content, step - config.window, hidden_authors)
     inside = network_candidates(graph, agents, content, posts)
     outside = popular_candidates(agents, content, posts, config.out_of_network, rng)
     cand = _merge(inside, outside, content)
@@ -167,6 +177,7 @@ def build_feeds(
     for name, weight in config.mix.items():
         if weight > 0:
             score += (weight / total) * RECOMMENDERS[name](ctx, cand)
+    score *= content.boost[cand.post] * content.boost[content.root[cand.post]]
     return _top_k(agents, cand, score, config.length)
 
 

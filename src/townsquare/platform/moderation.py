@@ -90,7 +90,7 @@ class Moderator:
         news = content.news
         posts = np.flatnonzero((news >= 0) & due[np.maximum(news, 0)])
         roots = np.unique(content.root[posts])
-        self._apply(content, roots, self.label, "fact_check", record)
+        apply_label(content, roots, self.label, "fact_check", record)
 
     def _community_notes(self, content: ContentStore, record: LabelRecord) -> None:
         if len(content) == 0:
@@ -102,15 +102,7 @@ class Moderator:
             return
         self.cost["community_notes"] += len(roots)
         label = Label.REMOVED if self.config.remove_labelled else Label.COMMUNITY_NOTE
-        self._apply(content, roots, label, "community_note", record)
-
-    @staticmethod
-    def _apply(
-        content: ContentStore, roots: np.ndarray, label: Label, source: str, record: LabelRecord
-    ) -> None:
-        fresh = roots[content.label[roots] < label]
-        content.column("label")[fresh] = label
-        record.add(fresh, label, source)
+        apply_label(content, roots, label, "community_note", record)
 
     def labelled_new_posts(self, content: ContentStore, posts: np.ndarray) -> None:
         """New shares of an already fact-checked item carry the label at once."""
@@ -131,3 +123,13 @@ class Moderator:
         self.checked_news = np.asarray(state["checked_news"])
         self.labelled_news = np.asarray(state["labelled_news"])
         self.cost = dict(state["cost"])  # type: ignore[arg-type]
+
+
+def apply_label(
+    content: ContentStore, roots: np.ndarray, label: Label, source: str, record: LabelRecord
+) -> int:
+    """Raise stories' labels to ``label`` (never lower one); returns how many changed."""
+    fresh = roots[content.label[roots] < label]
+    content.column("label")[fresh] = label
+    record.add(fresh, label, source)
+    return len(fresh)

@@ -10,11 +10,13 @@ from townsquare.behavior.base import Decision, Observation
 from townsquare.environment import StepRecord
 from townsquare.measure.network_stats import friendship_paradox
 from townsquare.measure.opinion import attitude_summary
+from townsquare.measure.surveys import SurveyContext, SurveySchedule
 from townsquare.network.graph import FollowGraph, first_occurrence, insert_sorted
 from townsquare.platform.actions import Action, ActionBatch
-from townsquare.platform.content import ContentStore, Veracity, is_share
+from townsquare.platform.content import ContentStore, Label, Veracity, is_share
 from townsquare.platform.feeds import build_feeds
-from townsquare.platform.moderation import Moderator
+from townsquare.platform.interventions import InterventionSchedule
+from townsquare.platform.moderation import LabelRecord, Moderator, apply_label
 from townsquare.population import ROLES, AgentState, Population
 from townsquare.rng import RandomStreams
 from townsquare.scenario import Scenario
@@ -46,6 +48,14 @@ class SocialPlatform:
             scenario.platform.moderation, self.news_veracity, self.news_step, streams["moderation"]
         )
         self.topic_index = {t: i for i, t in enumerate(population.topics)}
+        self.news_index = {item.id: k for k, item in enumerate(news)}
+        self.feed_config = scenario.platform.feed
+        self.interventions = InterventionSchedule(scenario.interventions)
+        self.surveys = SurveySchedule(
+            scenario.surveys, SurveyContext(population, self.topic_index, self.news_index),
+            streams["surveys"],
+        )
+        self._labels = LabelRecord()
         self._shared = np.empty(0, np.int64)  # sorted keys agent * n + root already shared
         self._exposed = np.zeros((len(news), population.n), bool)
         self._sharers = np.zeros((len(news), population.n), bool)
@@ -60,14 +70,15 @@ class SocialPlatform:
 
     def observe(self, step: int) -> Observation:
         self._pending = StepRecord()
+        self._labels = LabelRecord()
         self._seed_news(step)
         rng = self.streams["activation"]
         active = np.flatnonzero(
             (rng.random(self.n_agents) < self.population.activity) & ~self.state.suspended
         )
         feed = build_feeds(
-            self.scenario.platform.feed, self.graph, active, self.content, self.population,
-            step, self.streams["feeds"],
+            self.feed_config, self.graph, active, self.content, self.population,
+            step, self.streams["feeds"], hidden_authors=self.state.suspended,
         )
         self._record_exposures(step, feed.posts, feed.agents[feed.owner])
         self._feed_lengths = np.diff(feed.indptr)
@@ -107,8 +118,15 @@ class SocialPlatform:
             self._update_state(decision)
             self._apply_actions(step, decision.actions)
         labels = self.moderator.moderate(self.content, step)
-        if labels.post:
-            record.add("labels", labels.columns(step))
+        fired = self.interventions.apply(step, self, self.streams["interventions"])
+        if fired["name"]:
+            record.add("interventions", fired)
+        for extra in (labels, self._labels):
+            if extra.post:
+                record.add("labels", extra.columns(step))
+        answers = self.surveys.conduct(step, self.state)
+        if answers["agent"]:
+            record.add("surveys", answers)
         if step % self.scenario.snapshots.every == 0:
             self._snapshot(step, record)
         return record
@@ -126,6 +144,7 @@ class SocialPlatform:
             ids = self.content.add(
                 made.agent, made.action, made.post, made.topic, made.stance, step,
                 text=made.text, news=made.news, veracity=ver,
+                arousal=self.state.arousal[made.agent],
             )
             self.moderator.labelled_new_posts(self.content, ids)
             originals = made.action == Action.POST
@@ -229,6 +248,21 @@ class SocialPlatform:
                 "value": s.belief[agents].astype(np.float64).ravel(),
             })
 
+    # -- used by interventions --------------------------------------------------------
+
+    def sharers(self, news_id: str) -> np.ndarray:
+        """Mask of agents who posted or shared a news item so far."""
+        return self._sharers[self.news_index[news_id]]
+
+    def label_stories(self, roots: np.ndarray, label: Label, source: str, step: int) -> int:
+        """Label stories (recorded in this step's labels); returns how many changed."""
+        return apply_label(self.content, roots, label, source or label.name.lower(),
+                           self._labels)
+
+    def inject(self, step: int, batch: ActionBatch, veracity: int | None) -> None:
+        """Post on behalf of an intervention (recorded as ordinary events and posts)."""
+        self._apply_actions(step, batch, veracity=veracity)
+
     # -- measure -----------------------------------------------------------------------
 
     def measure(self, step: int) -> dict[str, float]:
@@ -250,7 +284,10 @@ class SocialPlatform:
             "arousal_mean": float(s.arousal.mean()),
             "moderation_fact_checks": float(self.moderator.cost["fact_checks"]),
             "moderation_notes": float(self.moderator.cost["community_notes"]),
+            "suspended": float(s.suspended.sum()),
         }
+        for name, cost in self.interventions.cost.items():
+            out[f"cost_{name}"] = cost
         for action in Action:
             if action != Action.IDLE:
                 out[f"n_{action.label}"] = float(counts[action])
@@ -281,6 +318,7 @@ class SocialPlatform:
             "follow_edges": float(self.graph.num_edges),
             "friendship_paradox_share": float(paradox["fraction_paradox"]),
             "moderation_cost": float(sum(self.moderator.cost.values())),
+            "intervention_cost": self.interventions.total_cost,
         }
 
     # -- checkpoints ---------------------------------------------------------------------
@@ -291,6 +329,9 @@ class SocialPlatform:
             "graph": self.graph.get_state(),
             "agents": self.state.get_state(),
             "moderator": self.moderator.get_state(),
+            "interventions": self.interventions.get_state(),
+            "surveys": self.surveys.get_state(),
+            "feed_config": self.feed_config.model_dump(),
             "shared": self._shared,
             "exposed": self._exposed,
             "sharers": self._sharers,
@@ -301,6 +342,9 @@ class SocialPlatform:
         self.graph = FollowGraph.from_state(state["graph"])
         self.state = AgentState.from_state(state["agents"])
         self.moderator.set_state(state["moderator"])
+        self.interventions.set_state(state["interventions"])
+        self.surveys.set_state(state["surveys"])
+        self.feed_config = type(self.feed_config).model_validate(state["feed_config"])
         self._shared = state["shared"]
         self._exposed = state["exposed"]
         self._sharers = state["sharers"]

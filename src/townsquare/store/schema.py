@@ -184,6 +184,27 @@ TABLES: tuple[Table, ...] = (
         per_step=True,
         indexes=(("post",),),
     ),
+    # One row per firing of a scheduled intervention: units touched and their cost.
+    Table(
+        "interventions",
+        (_STEP, _text("name", required=True), _text("kind"), _int("units"), _real("cost")),
+        per_step=True,
+    ),
+    # Survey answers: value is the numeric answer (Likert point, choice index, number),
+    # answer the text shown to the respondent or written by it.
+    Table(
+        "surveys",
+        (
+            _STEP,
+            _text("survey", required=True),
+            _text("question", required=True),
+            _int("agent", required=True),
+            _real("value"),
+            _text("answer"),
+        ),
+        per_step=True,
+        indexes=(("survey", "question"),),
+    ),
 )
 
 SCHEMA: dict[str, Table] = {t.name: t for t in TABLES}

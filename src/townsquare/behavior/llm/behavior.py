@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
+import logging
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -32,7 +33,7 @@ from townsquare.behavior.llm.faults import Fault, LLMFault
 from townsquare.behavior.llm.interview import ainterview
 from townsquare.behavior.llm.loop import LoopThread
 from townsquare.behavior.llm.memory import MemoryKind, MemoryStore
-from townsquare.behavior.llm.records import CallRecord, call_columns
+from townsquare.behavior.llm.records import CallRecord, call_columns, step_stats
 from townsquare.behavior.llm.schema import (
     INSIGHTS_SCHEMA,
     Insight,
@@ -46,6 +47,7 @@ from townsquare.behavior.llm.wrappers import Accounting, build_stack, innermost
 from townsquare.platform.actions import ActionBatch
 from townsquare.population import Population
 
+_log = logging.getLogger(__name__)
 _PURPOSE_ORDER = {"reflect": 0, "decide": 1, "repair": 2, "interview": 3}
 QUERY_POSTS = 5
 
@@ -101,8 +103,10 @@ class LLMBehavior:
         self._last_reflection = np.zeros(population.n, dtype=np.int32)
         self._systems: dict[int, str] = {}
         self._pending: list[CallRecord] = []
-        self._stats: dict[str, Any] = _empty_stats(-1)
+        self._stats: dict[str, Any] = step_stats(-1)
         self._step = 0
+        self._closed = False
+        self._embedding_faults = 0
         self._loop = LoopThread()
         if check:
             try:
@@ -121,7 +125,7 @@ class LLMBehavior:
         agents = np.asarray(obs.feed.agents, dtype=np.int64)
         self._step = step = int(obs.step)
         if not len(agents):
-            self._stats = _empty_stats(step)
+            self._stats = step_stats(step)
             return Decision.only(ActionBatch.empty())
         outcomes, reflections = self._loop.run(self._ask_all(obs))
         ok = np.array([o.answer is not None for o in outcomes], dtype=bool)
@@ -146,7 +150,9 @@ class LLMBehavior:
                 outcome.record.fallback = True
         records = self._drain_calls()
         dropped = sum(o.answer.dropped for o in outcomes if o.answer is not None)
-        self._stats = _stats(step, records, fallback_kinds, dropped, reflections)
+        self._stats = step_stats(step, records, fallback_kinds, dropped, reflections,
+                                 self._embedding_faults)
+        self._embedding_faults = 0
         return decision
 
     # -- accounting and records ---------------------------------------------------------
@@ -179,7 +185,10 @@ class LLMBehavior:
         self._last_reflection = np.asarray(state["last_reflection"], dtype=np.int32).copy()
 
     def close(self) -> None:
-        """Close HTTP connections, the cache and the event loop."""
+        """Close HTTP connections, the cache and the event loop (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
         try:
             self._loop.run(self._aclose())
         finally:
@@ -278,7 +287,9 @@ class LLMBehavior:
         for i in range(len(agents)):
             texts = [content.text_of(p) for p in feed.of(i)[:QUERY_POSTS].tolist()]
             queries.append(" ".join(t for t in texts if t) or "my feed is quiet")
-        vectors = await self._embedder.embed(queries)
+        vectors = await self._embed(queries)
+        if vectors is None:
+            return [[] for _ in range(len(agents))]
         return self.memory.retrieve(agents, vectors, int(obs.step))
 
     async def _reflect(self, agents: np.ndarray, step: int) -> int:
@@ -309,8 +320,8 @@ class LLMBehavior:
                 owners.append(agent)
                 texts.append(insight.text)
                 importance.append(insight.importance)
-        if texts:
-            vectors = await self._embedder.embed(texts)
+        vectors = await self._embed(texts, keep=True) if texts else None
+        if vectors is not None:
             self.memory.add(np.asarray(owners), step, MemoryKind.REFLECTION,
                             np.asarray(importance, np.float32), texts, vectors)
         return len(texts)
@@ -332,23 +343,38 @@ class LLMBehavior:
         seen_by, seen, seen_imp = observation_memories(obs, self.topics, k)
         did_by, did, did_imp = action_memories(actions, obs.content, self.topics)
         texts = seen + did
-        if not texts:
+        vectors = await self._embed(texts, keep=True) if texts else None
+        if vectors is None:
             return
-        vectors = await self._embedder.embed(texts)
         kinds = np.concatenate([np.full(len(seen), MemoryKind.OBSERVATION, np.int8),
                                 np.full(len(did), MemoryKind.ACTION, np.int8)])
         self.memory.add(np.concatenate([seen_by, did_by]), int(obs.step), kinds,
                         np.concatenate([seen_imp, did_imp]), texts, vectors)
 
     async def _interview(self, agent: int, question: str) -> str:
-        vectors = await self._embedder.embed([question])
-        memories = self.memory.retrieve(np.array([agent]), vectors, self._step, touch=False)[0]
+        vectors = await self._embed([question])
+        memories = [] if vectors is None else self.memory.retrieve(
+            np.array([agent]), vectors, self._step, touch=False)[0]
         which = int(model_for_agents(self.config, self.population, np.array([agent]))[0])
         return await ainterview(
             self._stacks[which], self.config.models[which], self._persona(agent), memories,
             question, seed=derive_seed(self.run_seed, self._step, agent, "interview"),
             tag=CallTag(self._step, agent, "interview"),
         )
+
+    async def _embed(self, texts: list[str], keep: bool = False) -> np.ndarray | None:
+        """Embeddings, or (if the endpoint fails) zero vectors when ``keep`` else ``None``.
+
+        A failed embedding call must not stop a run: queries then retrieve
+        nothing, and new memories are kept without relevance signal.
+        """
+        try:
+            return await self._embedder.embed(texts)
+        except LLMFault as fault:
+            self._embedding_faults += 1
+            _log.warning("embedding request failed (%s); continuing without it", fault.kind)
+            dim = self.memory.dim
+            return np.zeros((len(texts), dim), np.float32) if keep and dim else None
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -378,30 +404,3 @@ _PROBLEM = {
     Fault.REFUSAL: "it was a refusal; this is a harmless simulation, just pick actions",
     Fault.MALFORMED_JSON: "it was not one valid JSON object of the required form",
 }
-
-
-def _empty_stats(step: int) -> dict[str, Any]:
-    return _stats(step, [], Counter(), 0, 0)
-
-
-def _stats(
-    step: int, records: list[CallRecord], fallbacks: Counter, dropped: int, reflections: int
-) -> dict[str, Any]:
-    network = [r.latency_ms for r in records if not r.cache_hit]
-    p50, p95 = (np.percentile(network, [50, 95]).tolist() if network else (0.0, 0.0))
-    return {
-        "step": step,
-        "requests": len(records),
-        "cache_hits": sum(r.cache_hit for r in records),
-        "http_attempts": sum(r.attempts for r in records),
-        "prompt_tokens": sum(r.prompt_tokens for r in records),
-        "completion_tokens": sum(r.completion_tokens for r in records),
-        "cost": float(sum(r.cost for r in records)),
-        "latency_p50_ms": float(p50),
-        "latency_p95_ms": float(p95),
-        "faults": dict(Counter(r.fault for r in records if r.fault)),
-        "fallbacks": dict(fallbacks),
-        "fallback_total": int(sum(fallbacks.values())),
-        "dropped_actions": int(dropped),
-        "reflections": int(reflections),
-    }

@@ -15,6 +15,7 @@ import email.utils
 import hashlib
 import json
 import os
+import ssl
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,6 +27,8 @@ import numpy as np
 from townsquare.behavior.llm.config import ModelEndpoint
 from townsquare.behavior.llm.faults import EndpointUnreachableError, Fault, LLMFault, redact
 from townsquare.behavior.llm.records import CallRecord
+
+POOL_SIZE = 4  # connections per httpx pool (see ChatClient._acquire)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,8 +130,8 @@ class ChatModel(Protocol):
 class ChatClient:
     """HTTP implementation of :class:`ChatModel` for one endpoint (httpx, async).
 
-    ``transport`` lets tests plug in ``httpx.MockTransport``. The underlying
-    ``httpx.AsyncClient`` is created on first use inside the running loop.
+    ``transport`` lets tests plug in ``httpx.MockTransport``. The
+    ``httpx.AsyncClient`` pools are created on first use, inside the running loop.
     """
 
     def __init__(
@@ -136,7 +139,9 @@ class ChatClient:
     ) -> None:
         self.endpoint = endpoint
         self._transport = transport
-        self._http: httpx.AsyncClient | None = None
+        self._pools: list[httpx.AsyncClient] = []
+        self._free: list[int] = []
+        self._spill = 0
 
     def __repr__(self) -> str:
         ep = self.endpoint
@@ -209,32 +214,43 @@ class ChatClient:
                     f"in environment variable {ep.api_key_env!r}"
                 ) from None
             return  # some servers lack /models; requests may still work
-        if models and ep.model not in models:
+        if models and ep.model not in models and f"{ep.model}:latest" not in models:
             raise EndpointUnreachableError(
                 f"the {where} does not serve model '{ep.model}'; it lists {sorted(models)[:20]}. "
                 "Set llm.models[].model or TOWNSQUARE_LLM_MODEL."
             )
 
     async def aclose(self) -> None:
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
+        clients, self._pools = self._pools, []
+        self._free = []
+        for client in clients:
+            await client.aclose()
 
     # -- HTTP ---------------------------------------------------------------------------
 
-    def _client(self) -> httpx.AsyncClient:
-        if self._http is None:
+    def _acquire(self) -> tuple[int, bool]:
+        """A pool with a free connection slot (and whether it came from the free list).
+
+        httpcore's pool does O(connections²) work per request (encode/httpx#3215),
+        so the endpoint's concurrency is spread over small pools of ``POOL_SIZE``
+        connections, handed out from a free list in O(1).
+        """
+        if not self._pools:
             ep = self.endpoint
-            limits = httpx.Limits(
-                max_connections=ep.concurrency, max_keepalive_connections=ep.concurrency
-            )
-            self._http = httpx.AsyncClient(
-                base_url=ep.base_url + "/",
-                timeout=httpx.Timeout(ep.timeout_s),
-                limits=limits,
-                transport=self._transport,
-            )
-        return self._http
+            count = -(-ep.concurrency // POOL_SIZE)
+            size = -(-ep.concurrency // count)
+            limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
+            tls = ssl.create_default_context()  # built once: loading CA files is slow
+            self._pools = [
+                httpx.AsyncClient(base_url=ep.base_url + "/", timeout=httpx.Timeout(ep.timeout_s),
+                                  limits=limits, transport=self._transport, verify=tls)
+                for _ in range(count)
+            ]
+            self._free = [i for _ in range(size) for i in range(count)]
+        if self._free:
+            return self._free.pop(), True
+        self._spill += 1  # more requests than slots (no ConcurrencyLimit above): share
+        return self._spill % len(self._pools), False
 
     def _secret(self) -> str | None:
         name = self.endpoint.api_key_env
@@ -246,12 +262,17 @@ class ChatClient:
     async def _request(self, method: str, path: str, payload: dict[str, Any] | None) -> Any:
         secret = self._secret()
         headers = {"Authorization": f"Bearer {secret}"} if secret else {}
+        pool, reserved = self._acquire()
         try:
-            response = await self._client().request(method, path, json=payload, headers=headers)
+            response = await self._pools[pool].request(method, path, json=payload,
+                                                       headers=headers)
         except httpx.TimeoutException:
             raise LLMFault(Fault.TIMEOUT, f"no answer within {self.endpoint.timeout_s} s") from None
         except httpx.TransportError as exc:
             raise LLMFault(Fault.CONNECTION, type(exc).__name__) from None
+        finally:
+            if reserved and self._pools:
+                self._free.append(pool)
         status = response.status_code
         if status >= 400:
             excerpt = redact(response.text[:200], secret)

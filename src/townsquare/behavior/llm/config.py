@@ -49,18 +49,36 @@ class ModelEndpoint(_Config):
         default="OPENAI_API_KEY",
         description="NAME of the environment variable holding the API key (never the key)",
     )
-    temperature: Annotated[float, Field(ge=0.0, le=2.0)] = 0.7
-    max_tokens: Annotated[int, Field(ge=16)] = 400
-    timeout_s: Annotated[float, Field(gt=0)] = 60.0
-    concurrency: Annotated[int, Field(ge=1)] = 16
+    temperature: Annotated[float, Field(ge=0.0, le=2.0)] = Field(
+        default=0.7, description="sampling temperature"
+    )
+    max_tokens: Annotated[int, Field(ge=16)] = Field(
+        default=400, description="longest answer, in tokens"
+    )
+    timeout_s: Annotated[float, Field(gt=0)] = Field(
+        default=60.0, description="seconds before a request counts as timed out"
+    )
+    concurrency: Annotated[int, Field(ge=1)] = Field(
+        default=16, description="requests in flight at once (match the server's batch size)"
+    )
     requests_per_minute: Annotated[float, Field(gt=0)] | None = Field(
         default=None, description="client-side rate limit (token bucket); none if unset"
     )
-    max_retries: Annotated[int, Field(ge=0)] = 3
-    backoff_base_s: Annotated[float, Field(ge=0)] = 0.5
-    max_backoff_s: Annotated[float, Field(ge=0)] = 30.0
-    cost_per_1k_prompt: Annotated[float, Field(ge=0)] = 0.0
-    cost_per_1k_completion: Annotated[float, Field(ge=0)] = 0.0
+    max_retries: Annotated[int, Field(ge=0)] = Field(
+        default=3, description="retries of timeouts, 429s, 5xx and broken connections"
+    )
+    backoff_base_s: Annotated[float, Field(ge=0)] = Field(
+        default=0.5, description="first retry delay; doubles each retry, with jitter"
+    )
+    max_backoff_s: Annotated[float, Field(ge=0)] = Field(
+        default=30.0, description="longest wait before a retry (also caps Retry-After)"
+    )
+    cost_per_1k_prompt: Annotated[float, Field(ge=0)] = Field(
+        default=0.0, description="price of 1000 prompt tokens, for cost accounting"
+    )
+    cost_per_1k_completion: Annotated[float, Field(ge=0)] = Field(
+        default=0.0, description="price of 1000 completion tokens"
+    )
     embeddings: Literal["endpoint", "hashing"] = Field(
         default="hashing", description="memory relevance from /v1/embeddings or a local hasher"
     )
@@ -130,9 +148,15 @@ class MemoryConfig(_Config):
     recency_decay: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
         default=0.95, description="recency factor per step since last access"
     )
-    w_recency: Annotated[float, Field(ge=0)] = 1.0
-    w_importance: Annotated[float, Field(ge=0)] = 1.0
-    w_relevance: Annotated[float, Field(ge=0)] = 1.0
+    w_recency: Annotated[float, Field(ge=0)] = Field(
+        default=1.0, description="weight of recency in the retrieval score"
+    )
+    w_importance: Annotated[float, Field(ge=0)] = Field(
+        default=1.0, description="weight of importance in the retrieval score"
+    )
+    w_relevance: Annotated[float, Field(ge=0)] = Field(
+        default=1.0, description="weight of relevance to the current feed in the retrieval score"
+    )
     promote_importance: Annotated[float, Field(ge=1, le=10)] = Field(
         default=8.0, description="importance at which a memory becomes long-term"
     )
@@ -147,17 +171,26 @@ class MemoryConfig(_Config):
 class LLMConfig(_Config):
     """All settings of the LLM layer."""
 
-    models: list[ModelEndpoint] = Field(default_factory=lambda: [ModelEndpoint()], min_length=1)
-    assign: AssignConfig = Field(default_factory=AssignConfig)
+    models: list[ModelEndpoint] = Field(
+        default_factory=lambda: [ModelEndpoint()], min_length=1,
+        description="endpoints ([[llm.models]] tables); the first is the default",
+    )
+    assign: AssignConfig = Field(
+        default_factory=AssignConfig, description="which agents an LLM drives"
+    )
     model_for_role: dict[RoleName, str] = Field(
         default_factory=dict, description="role -> model name (e.g. a cheaper one for bystanders)"
     )
-    memory: MemoryConfig = Field(default_factory=MemoryConfig)
+    memory: MemoryConfig = Field(
+        default_factory=MemoryConfig, description="memory stream and reflection"
+    )
     max_actions: Annotated[int, Field(ge=1)] = Field(
         default=3, description="actions kept per agent and step; extra ones are dropped"
     )
     repair: bool = Field(default=True, description="re-ask once when an answer cannot be used")
-    cache: bool = True
+    cache: bool = Field(
+        default=True, description="replay identical requests from the response cache"
+    )
     cache_path: Path | None = Field(
         default=None, description="SQLite response cache (default: the user cache directory)"
     )

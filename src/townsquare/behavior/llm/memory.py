@@ -66,6 +66,11 @@ class MemoryStore:
         self._text: list[str | None] = [None] * capacity
         self._log: dict[str, list] = {name: [] for name in MEMORY_COLUMNS}
 
+    @property
+    def dim(self) -> int | None:
+        """Embedding dimension (``None`` until the first memory is added)."""
+        return None if self._emb is None else int(self._emb.shape[1])
+
     def __repr__(self) -> str:
         return f"MemoryStore(agents={self.n_rows}, memories={int((self._slots >= 0).sum())})"
 

@@ -1,4 +1,4 @@
-"""Rows the LLM layer hands to the run database, and the tables that hold them.
+"""Rows the LLM layer hands to the run database, the tables that hold them, step stats.
 
 ``LLM_TABLES`` maps table name to its DDL; the store registers them. Rows
 are returned column-wise (``dict[str, list]``) in the order of the DDL.
@@ -6,7 +6,12 @@ are returned column-wise (``dict[str, list]``) in the order of the DDL.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import numpy as np
 
 LLM_TABLES: dict[str, str] = {
     "memories": """
@@ -67,3 +72,38 @@ def call_columns(records: list[CallRecord]) -> dict[str, list]:
         for name, value in asdict(record).items():
             out[name].append(int(value) if isinstance(value, bool) else value)
     return out
+
+
+def step_stats(
+    step: int,
+    records: list[CallRecord] = (),  # type: ignore[assignment]
+    fallbacks: Mapping[str, int] | None = None,
+    dropped: int = 0,
+    reflections: int = 0,
+    embedding_faults: int = 0,
+) -> dict[str, Any]:
+    """Accounting of one step: requests, cache hits, tokens, cost, latency, faults, fallbacks.
+
+    Latency percentiles are over calls that went to the network (cache hits
+    excluded); ``fallbacks`` counts agents per fault kind.
+    """
+    fallbacks = dict(fallbacks or {})
+    network = [r.latency_ms for r in records if not r.cache_hit]
+    p50, p95 = np.percentile(network, [50, 95]).tolist() if network else (0.0, 0.0)
+    return {
+        "step": step,
+        "requests": len(records),
+        "cache_hits": sum(r.cache_hit for r in records),
+        "http_attempts": sum(r.attempts for r in records),
+        "prompt_tokens": sum(r.prompt_tokens for r in records),
+        "completion_tokens": sum(r.completion_tokens for r in records),
+        "cost": float(sum(r.cost for r in records)),
+        "latency_p50_ms": float(p50),
+        "latency_p95_ms": float(p95),
+        "faults": dict(Counter(r.fault for r in records if r.fault)),
+        "fallbacks": fallbacks,
+        "fallback_total": int(sum(fallbacks.values())),
+        "dropped_actions": int(dropped),
+        "reflections": int(reflections),
+        "embedding_faults": int(embedding_faults),
+    }

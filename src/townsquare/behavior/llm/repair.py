@@ -1,4 +1,4 @@
-"""Find the JSON object in a model's answer, repairing the usual slips.
+"""Find the JSON object in a model's answer, and coerce its values, repairing slips.
 
 Models wrap JSON in code fences, add prose around it, leave trailing commas,
 use Python literals or curly quotes. :func:`extract_object` undoes those and
@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import ast
 import json
+import math
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from townsquare.behavior.llm.faults import Fault
 
@@ -119,3 +122,59 @@ def _loads(candidate: str) -> object:
         return ast.literal_eval(pythonic)
     except (ValueError, SyntaxError, TypeError, RecursionError, MemoryError):
         return None
+
+
+# -- coercion of single values (used by the answer parser) --------------------------------
+
+
+def first(fields: Mapping, names: tuple[str, ...]) -> Any:
+    """The value of the first of ``names`` (aliases) present and not null."""
+    for name in names:
+        if name in fields and fields[name] is not None:
+            return fields[name]
+    return None
+
+
+def as_int(value: object) -> int | None:
+    """An integer from an int, an integral float or a short string like ``"#12"``."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and len(value) <= 32:
+        match = re.search(r"-?\d{1,18}", value)
+        return int(match.group()) if match else None
+    return None
+
+
+def as_float(value: object) -> float | None:
+    """A finite float from a number or a short numeric string (never a bool)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        try:
+            number = float(value)
+        except OverflowError:
+            return None
+    elif isinstance(value, str) and len(value) <= 32:
+        try:
+            number = float(value.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def as_text(value: object, limit: int) -> str | None:
+    """A stripped, length-limited, non-empty string, else ``None``."""
+    if not isinstance(value, str):
+        return None
+    text = value.replace("\x00", "").strip()[:limit]
+    return text or None
+
+
+def clip(value: float, low: float, high: float) -> float:
+    return min(high, max(low, value))

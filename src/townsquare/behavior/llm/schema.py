@@ -15,7 +15,6 @@ answer, and never raises. Answer text is only ever read as data.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from townsquare.behavior.llm.faults import Fault
-from townsquare.behavior.llm.repair import extract_object
+from townsquare.behavior.llm.repair import as_float, as_int, as_text, clip, extract_object, first
 from townsquare.platform.actions import Action
 
 TEXT_LIMIT = 1000
@@ -218,7 +217,7 @@ def parse_insights(text: object, limit: int = 5) -> list[Insight] | ParseFailure
     data = extract_object(text)
     if isinstance(data, Fault):
         return ParseFailure(data, _FAULT_MESSAGES[data])
-    items = _first(data, ("insights", "reflections", "actions"))
+    items = first(data, ("insights", "reflections", "actions"))
     if isinstance(items, str | Mapping):
         items = [items]
     if not isinstance(items, list):
@@ -226,10 +225,10 @@ def parse_insights(text: object, limit: int = 5) -> list[Insight] | ParseFailure
     out: list[Insight] = []
     for item in items:
         if isinstance(item, str):
-            body, importance = _as_text(item, TEXT_LIMIT), 7.0
+            body, importance = as_text(item, TEXT_LIMIT), 7.0
         elif isinstance(item, Mapping):
-            body = _as_text(_first(item, ("text", "insight", "statement")), TEXT_LIMIT)
-            importance = _as_float(item.get("importance"))
+            body = as_text(first(item, ("text", "insight", "statement")), TEXT_LIMIT)
+            importance = as_float(item.get("importance"))
             importance = 7.0 if importance is None else min(10.0, max(1.0, importance))
         else:
             continue
@@ -265,7 +264,7 @@ def _answer_from(
     keys = {str(k).strip().lower(): v for k, v in data.items()}
     if not any(k in keys for k in _ANSWER_KEYS):
         return ParseFailure(Fault.MALFORMED_JSON, "the JSON object has none of the answer fields")
-    raw = _first(keys, ("actions", "action", "decisions"))
+    raw = first(keys, ("actions", "action", "decisions"))
     if raw is None and "type" in keys:
         raw = [keys]  # the object itself is one action
     if isinstance(raw, Mapping | str):
@@ -276,13 +275,13 @@ def _answer_from(
         dropped += len(actions) - max_actions
         actions = actions[:max_actions]
     topic_names = {t.lower(): t for t in topics}
-    attitude = _attitude(_first(keys, ("attitude", "attitudes")), topic_names,
+    attitude = _attitude(first(keys, ("attitude", "attitudes")), topic_names,
                          main_topic or (topics[0] if topics else None))
     return ParsedAnswer(
         actions=actions,
         attitude=attitude,
-        emotion=_emotion(_first(keys, ("emotion", "emotions"))),
-        belief=_belief(_first(keys, ("belief", "beliefs")), {n.lower(): n for n in news_ids}),
+        emotion=_emotion(first(keys, ("emotion", "emotions"))),
+        belief=_belief(first(keys, ("belief", "beliefs")), {n.lower(): n for n in news_ids}),
         dropped=dropped,
     )
 
@@ -316,14 +315,14 @@ def _action(
     if not isinstance(item, Mapping):
         return None
     fields = {str(k).strip().lower(): v for k, v in item.items()}
-    kind = _action_type(_first(fields, ("type", "action", "kind", "name")))
+    kind = _action_type(first(fields, ("type", "action", "kind", "name")))
     if kind is None:
         return None
-    post = _as_int(_first(fields, ("post", "post_id", "postid", "id")))
-    target = _as_int(_first(fields, ("target", "target_id", "agent", "user", "author")))
-    text = _as_text(_first(fields, ("text", "content", "message", "comment")), TEXT_LIMIT)
-    reason = _as_text(_first(fields, ("reason", "why", "rationale")), REASON_LIMIT)
-    topic_raw = _as_text(fields.get("topic"), 100)
+    post = as_int(first(fields, ("post", "post_id", "postid", "id")))
+    target = as_int(first(fields, ("target", "target_id", "agent", "user", "author")))
+    text = as_text(first(fields, ("text", "content", "message", "comment")), TEXT_LIMIT)
+    reason = as_text(first(fields, ("reason", "why", "rationale")), REASON_LIMIT)
+    topic_raw = as_text(fields.get("topic"), 100)
     topic = topics.get(topic_raw.lower()) if topic_raw else None
     if post is not None and post not in feed:
         if kind.needs_post:
@@ -366,13 +365,13 @@ def _attitude(value: object, topics: dict[str, str], main_topic: str | None) -> 
         out = {}
         for key, raw in value.items():
             topic = topics.get(str(key).strip().lower())
-            number = _as_float(raw)
+            number = as_float(raw)
             if topic is not None and number is not None:
-                out[topic] = _clip(number, -1.0, 1.0)
+                out[topic] = clip(number, -1.0, 1.0)
         return out
-    number = _as_float(value)
+    number = as_float(value)
     if number is not None and main_topic is not None:
-        return {main_topic: _clip(number, -1.0, 1.0)}
+        return {main_topic: clip(number, -1.0, 1.0)}
     return {}
 
 
@@ -382,13 +381,13 @@ def _emotion(value: object) -> Emotion | None:
     if not isinstance(value, Mapping):
         return None
     fields = {str(k).strip().lower(): v for k, v in value.items()}
-    valence = _as_float(fields.get("valence"))
-    arousal = _as_float(fields.get("arousal"))
+    valence = as_float(fields.get("valence"))
+    arousal = as_float(fields.get("arousal"))
     if valence is None and arousal is None:
         return None
     return Emotion(
-        valence=None if valence is None else _clip(valence, -1.0, 1.0),
-        arousal=None if arousal is None else _clip(arousal, 0.0, 1.0),
+        valence=None if valence is None else clip(valence, -1.0, 1.0),
+        arousal=None if arousal is None else clip(arousal, 0.0, 1.0),
     )
 
 
@@ -398,59 +397,7 @@ def _belief(value: object, news: dict[str, str]) -> dict[str, float]:
     out = {}
     for key, raw in value.items():
         name = news.get(str(key).strip().lower())
-        number = _as_float(raw)
+        number = as_float(raw)
         if name is not None and number is not None:
-            out[name] = _clip(number, 0.0, 1.0)
+            out[name] = clip(number, 0.0, 1.0)
     return out
-
-
-# -- coercion helpers ---------------------------------------------------------------------
-
-
-def _first(fields: Mapping, names: tuple[str, ...]) -> Any:
-    for name in names:
-        if name in fields and fields[name] is not None:
-            return fields[name]
-    return None
-
-
-def _as_int(value: object) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and len(value) <= 32:
-        match = re.search(r"-?\d{1,18}", value)
-        return int(match.group()) if match else None
-    return None
-
-
-def _as_float(value: object) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        try:
-            number = float(value)
-        except OverflowError:
-            return None
-    elif isinstance(value, str) and len(value) <= 32:
-        try:
-            number = float(value.strip())
-        except ValueError:
-            return None
-    else:
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _as_text(value: object, limit: int) -> str | None:
-    if not isinstance(value, str):
-        return None
-    text = value.replace("\x00", "").strip()[:limit]
-    return text or None
-
-
-def _clip(value: float, low: float, high: float) -> float:
-    return min(high, max(low, value))
