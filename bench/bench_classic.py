@@ -267,10 +267,12 @@ def throughput_cases(cases: list[Case], graph: Graph, mesa: ModuleType | None) -
             ndlib["steps"], steps = 1000, 10  # NDlib: 1000 single updates, O(n) each
             if mesa is not None:
                 mesa_run = lambda g, seed: mesa.run_voter(g, 0.5, 1, seed)  # noqa: E731
-        elif case.name == "Deffuant":
+        work = case.work
+        if case.name == "Deffuant":
             ndlib["steps"] = 2
-            steps = round(2 / case.work)
-        out.append(Case(case.name, graph, case.model, case.outcome, steps, case.work, ndlib,
+            work = deffuant_pairs_per_step(graph.follow, np.random.default_rng(7)) / graph.n
+            steps = round(2 / work)
+        out.append(Case(case.name, graph, case.model, case.outcome, steps, work, ndlib,
                         mesa_run, case.extra))  # fmt: skip
     return out
 
@@ -365,11 +367,16 @@ def _ratio(a: float, b: float | None) -> str:
     return "—" if not b else f"{a / b:,.0f}×" if a / b >= 10 else f"{a / b:.1f}×"
 
 
-def _ks(a: Sample, b: Sample | None, enough: bool) -> str:
-    if b is None or not enough:
+def _ks(a: Sample | None, b: Sample | None, enough: bool, full: bool = False) -> str:
+    """KS p-value (bold when the distributions differ at ALPHA); ``full`` adds D and a verdict."""
+    if a is None or b is None or not enough:
         return "—"
-    p = ks_2samp(a.outcome, b.outcome).pvalue
-    return f"{p:.2f}" if p >= ALPHA else f"**{p:.1g}**"
+    test = ks_2samp(a.outcome, b.outcome)
+    p = f"{test.pvalue:.2f}" if test.pvalue >= ALPHA else f"**{test.pvalue:.1g}**"
+    if not full:
+        return p
+    verdict = "same" if test.pvalue >= ALPHA else "differ"
+    return f"D={test.statistic:.2f}, p={p}: {verdict}"
 
 
 @dataclass
@@ -407,7 +414,8 @@ def main_table(rows: list[Row]) -> str:
 
 
 def detail_table(rows: list[Row]) -> str:
-    header = ["model", "graph", "Mesa mean±sd", "KS p Mesa vs NDlib", "KS p batched vs NDlib",
+    header = ["model", "graph", "KS townsquare vs NDlib (α=0.01)", "Mesa mean±sd",
+              "KS p Mesa vs NDlib", "KS p batched vs NDlib",
               "mean steps ts/ND/Mesa", "s per replicate ts/ND/Mesa", "batched: steps, s, union s",
               "clusters ts/ND"]  # fmt: skip
     out = []
@@ -421,8 +429,9 @@ def detail_table(rows: list[Row]) -> str:
         if r.case.extra is not None and r.nd is not None:
             clusters = f"{np.mean(r.ts.extra):.2f}/{np.mean(r.nd.extra):.2f}"
         out.append([
-            r.case.name, r.case.graph.label, r.mesa.summary() if r.mesa else "—",
-            _ks(r.mesa, r.nd, r.compare) if r.mesa else "—", _ks(r.batched, r.nd, r.compare),
+            r.case.name, r.case.graph.label, _ks(r.ts, r.nd, r.compare, full=True),
+            r.mesa.summary() if r.mesa else "—", _ks(r.mesa, r.nd, r.compare),
+            _ks(r.batched, r.nd, r.compare),
             steps, secs, batched, clusters,
         ])  # fmt: skip
     return _table(header, out)

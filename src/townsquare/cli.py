@@ -35,13 +35,21 @@ F = TypeVar("F", bound=Callable[..., Any])
 RunsDir = Annotated[Path, typer.Option("--runs", help="Folder holding runs.")]
 
 
+EXIT_INTERRUPTED = 130
+
+
 def user_errors(func: F) -> F:
-    """Turn UserError into a clear message and exit code 2."""
+    """Turn UserError into a clear message and exit code 2 (130 for a clean stop)."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from townsquare.engine import RunInterrupted
+
         try:
             return func(*args, **kwargs)
+        except RunInterrupted as exc:
+            err_console.print(f"[bold yellow]stopped:[/] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(code=EXIT_INTERRUPTED) from None
         except UserError as exc:
             err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True,
                               soft_wrap=True)
@@ -114,11 +122,17 @@ def _progress(total: int, quiet: bool) -> Iterator[Callable[[], None]]:
 def print_summary(result: Any) -> None:
     """The end-of-run table: the headline numbers of a run."""
     summary = result.summary()
+    headline = [key for key in result.scenario().headline if key in summary]
     table = Table(title=f"run {result.id}", show_header=True, header_style="bold")
     table.add_column("measure")
     table.add_column("value", justify="right")
+    for key in headline:
+        table.add_row(f"[bold]{key.replace('_', ' ')}[/]", f"[bold]{_fmt(summary[key])}[/]")
+    if headline:
+        table.add_section()
     for key, value in summary.items():
-        table.add_row(key.replace("_", " "), _fmt(value))
+        if key not in headline:
+            table.add_row(key.replace("_", " "), _fmt(value))
     console.print(table)
 
 
@@ -128,6 +142,26 @@ def _fmt(value: Any) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
+
+
+@app.command()
+@user_errors
+def resume(
+    run_ref: Annotated[str, typer.Argument(metavar="RUN", help="Run folder, id or 'latest'.")],
+    runs: RunsDir = Path("runs"),
+    quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+) -> None:
+    """Continue a stopped or crashed run from its last checkpoint."""
+    from townsquare.engine import Simulation
+
+    sim = Simulation.resume(run_ref, runs)
+    remaining = sim.scenario.steps - sim.next_step
+    console.print(f"[bold]townsquare[/] resuming {sim.run_dir.name} at step {sim.next_step} "
+                  f"({remaining} steps left)")
+    with _progress(remaining, quiet) as advance:
+        result = sim.run(on_step=lambda step, metrics: advance())
+    print_summary(result)
+    console.print(f"run database: [cyan]{result.path / 'run.sqlite'}[/]")
 
 
 @app.command()

@@ -5,23 +5,39 @@ environment for observations, asks the behaviour to decide, hands decisions
 back to the environment, and passes what happened to the store. Everything
 that can fail on bad input (persona files, edge lists) is loaded *before* the
 run folder is created, so a bad input never leaves a half-written run.
+
+Every ``checkpoint_every`` steps, and when the run is stopped with Ctrl-C or
+SIGTERM, the whole state (environment, behaviour, random streams) is saved
+after the store has committed that step. :meth:`Simulation.resume` drops any
+rows written after the checkpoint and continues, so a run killed at any moment
+ends with the same event log as one that was never interrupted.
 """
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from townsquare import __version__
+from townsquare.checkpoint import load_checkpoint, save_checkpoint
+from townsquare.errors import UserError
 from townsquare.measure.summary import run_summary
 from townsquare.rng import RandomStreams
 from townsquare.run import Run
 from townsquare.scenario import Scenario
-from townsquare.store import RunWriter, new_run_id
+from townsquare.store import RunReader, RunWriter, new_run_id, resolve_run
 from townsquare.world import make_world
 
 StepCallback = Callable[[int, dict[str, float]], None]
+
+
+class RunInterrupted(UserError):
+    """The run was stopped cleanly (Ctrl-C or SIGTERM) and can be resumed."""
 
 
 class Simulation:
@@ -32,30 +48,65 @@ class Simulation:
         self.streams = RandomStreams(scenario.seed)
         self.world = make_world(scenario, self.streams)
         self.run_dir = run_dir or scenario.output_dir / new_run_id(scenario.name, scenario.seed)
+        self.next_step = 0
+        self._resuming = False
+        self._stop_requested = False
+
+    @classmethod
+    def resume(cls, run_ref: str | Path, runs_dir: str | Path = "runs") -> Simulation:
+        """Rebuild a stopped or crashed run from its last checkpoint, ready to ``run()``."""
+        run_dir = resolve_run(run_ref, Path(runs_dir))
+        with RunReader(run_dir) as reader:
+            meta = reader.meta()
+        if meta.get("status") == "completed":
+            raise UserError(f"run {run_dir.name} is already completed; nothing to resume")
+        scenario = Scenario.from_toml(str(meta["scenario_toml"]), source=f"run {run_dir.name}")
+        sim = cls(scenario, run_dir=run_dir)
+        checkpoint = load_checkpoint(run_dir)
+        if checkpoint is not None:
+            step, state = checkpoint
+            sim.streams.set_state(state["streams"])
+            sim.world.environment.set_state(state["environment"])
+            if sim.world.behavior is not None and hasattr(sim.world.behavior, "set_state"):
+                sim.world.behavior.set_state(state["behavior"])
+            sim.next_step = step + 1
+        sim._resuming = True
+        return sim
 
     def run(self, on_step: StepCallback | None = None) -> Run:
-        """Advance every step, record it, and return the finished :class:`Run`."""
+        """Advance every remaining step, record it, and return the finished :class:`Run`."""
         scenario, world = self.scenario, self.world
-        writer = RunWriter.create(self.run_dir, self._meta())
         started = time.perf_counter()
-        status = "failed"
-        try:
+        if self._resuming:
+            last = self.next_step - 1 if self.next_step > 0 else None
+            writer = RunWriter.reopen(self.run_dir, after_step=last)
+        else:
+            writer = RunWriter.create(self.run_dir, self._meta())
             writer.write_agents(world.population_frame)
             writer.write_edges(*world.edges)
-            for step in range(scenario.steps):
-                metrics = self.step(step, writer)
-                if on_step is not None:
-                    on_step(step, metrics)
+        status = "failed"
+        try:
+            with self._stop_on_signals():
+                for step in range(self.next_step, scenario.steps):
+                    metrics = self.step(step, writer)
+                    self.next_step = step + 1
+                    if on_step is not None:
+                        on_step(step, metrics)
+                    if self._stop_requested:
+                        self.checkpoint(writer, step)
+                        status = "interrupted"
+                        raise RunInterrupted(
+                            f"run {self.run_dir.name} stopped after step {step}; continue with "
+                            f"`townsquare resume {self.run_dir}`")
+                    if self._checkpoint_due(step):
+                        self.checkpoint(writer, step)
             status = "completed"
-        except KeyboardInterrupt:
-            status = "interrupted"
-            raise
         finally:
-            summary = {"wall_seconds": round(time.perf_counter() - started, 3)}
+            summary: dict[str, Any] = {"wall_seconds": round(time.perf_counter() - started, 3)}
             if status == "completed":
                 writer.flush()
                 summary |= run_summary(self.run_dir, world.environment)
-            writer.close(status=status, summary=summary)
+            writer.close(status=status, summary=summary if status == "completed" else None)
         return Run(self.run_dir)
 
     def step(self, step: int, writer: RunWriter) -> dict[str, float]:
@@ -71,6 +122,40 @@ class Simulation:
             metrics["fallbacks"] = float(decision.fallbacks)
         writer.write_step(step, metrics=metrics, **record.tables)
         return metrics
+
+    def checkpoint(self, writer: RunWriter, step: int) -> None:
+        """Save the state after ``step`` once the store holds every row up to it."""
+        writer.flush()
+        behavior = self.world.behavior
+        state = {
+            "streams": self.streams.get_state(),
+            "environment": self.world.environment.get_state(),
+            "behavior": behavior.get_state() if hasattr(behavior, "get_state") else {},
+        }
+        save_checkpoint(self.run_dir, step, state)
+        writer.set_meta(checkpoint_step=step)
+
+    def _checkpoint_due(self, step: int) -> bool:
+        every = self.scenario.checkpoint_every
+        return every > 0 and (step + 1) % every == 0 and step + 1 < self.scenario.steps
+
+    @contextmanager
+    def _stop_on_signals(self) -> Iterator[None]:
+        """Ctrl-C and SIGTERM finish the current step, checkpoint, then stop."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def request_stop(signum: int, frame: object) -> None:
+            self._stop_requested = True
+
+        previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT,
+                                                                      signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
     def _meta(self) -> dict[str, object]:
         s = self.scenario

@@ -347,9 +347,16 @@ class Scenario(_Config):
 
     name: str = Field(default="custom", description="scenario name, part of run ids")
     description: str = Field(default="", description="what the scenario studies")
+    headline: list[str] = Field(
+        default_factory=list,
+        description="summary measures printed first (the study's headline result)",
+    )
     seed: Annotated[int, Field(ge=0)] = Field(default=0, description="the run's one seed")
     steps: PositiveInt = Field(default=30, description="time steps to simulate")
     output_dir: Path = Field(default=Path("runs"), description="folder for run folders")
+    checkpoint_every: Annotated[int, Field(ge=0)] = Field(
+        default=10, description="steps between checkpoints for resume (0: only on a clean stop)"
+    )
     population: PopulationConfig = Field(default_factory=PopulationConfig, description="agents")
     network: NetworkConfig = Field(default_factory=NetworkConfig, description="follow graph")
     platform: PlatformConfig = Field(default_factory=PlatformConfig, description="platform")

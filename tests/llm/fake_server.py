@@ -4,8 +4,8 @@ Runs uvicorn + starlette in a background thread on 127.0.0.1 (a free port).
 Answers are deterministic given the request (a hash of messages and seed)
 and plausible: a decision picks a post from the ``<post id=...>`` blocks in
 the prompt and likes, reposts or comments on it, with attitudes and emotion
-derived from the hash; a reflection request gets three insights; a request
-without a schema (an interview) gets a sentence of text.
+derived from the hash; a reflection request gets three insights; any other
+request (an interview) gets a sentence of text.
 
 Faults are scripted: fail the next N chat requests, or a deterministic
 fraction of them (by request hash), with one of :data:`FAULT_KINDS`. The
@@ -301,6 +301,8 @@ def _answer(payload: dict, digest: bytes) -> str:
     system = next((m["content"] for m in messages if m.get("role") == "system"), "")
     user = messages[-1]["content"] if messages else ""
     name = _schema_name(payload)
+    if name is None and "ONE JSON object" in system:  # the schema is only in the prompt
+        name = "reflection_insights" if '"insights"' in system else "social_media_decision"
     if name is None:
         return f"Honestly, I keep thinking about what I saw ({rng.randint(1, 99)} posts today)."
     if name == "reflection_insights":

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import NEWS, TOPICS, IdleFallback, World, llm_config, make_world
 from fake_server import FakeLLMServer
+from llm_helpers import NEWS, TOPICS, IdleFallback, World, llm_config, make_world
 
 from townsquare.behavior.base import Decision
 from townsquare.behavior.llm.behavior import LLMBehavior, derive_seed
@@ -271,3 +271,30 @@ def test_environment_overrides_the_first_endpoint(fake_server: FakeLLMServer, wo
         decide(b, world, 0)
         assert set(b.drain_records()["llm_calls"]["model"]) == {"cheap-model"}
     assert config.models[0].model == "x"  # the given config is not mutated
+
+
+def test_standalone_interview_uses_the_first_model(fake_server: FakeLLMServer,
+                                                   tmp_path: Path) -> None:
+    from townsquare.behavior.llm.interview import interview
+
+    config = llm_config(fake_server, tmp_path / "c.sqlite")
+    answer = interview(config, "Agent 9: a nurse.", ["[step 1, action] I flagged post 3"],
+                       "Why did you flag that post?", seed=1)
+    again = interview(config, "Agent 9: a nurse.", ["[step 1, action] I flagged post 3"],
+                      "Why did you flag that post?", seed=1)
+    assert answer == again and answer.startswith("Honestly")
+    assert fake_server.requests == 1  # the repeat came from the cache
+
+
+@pytest.mark.parametrize("mode", ["tool", "json_object", "none"])
+def test_decisions_work_in_every_structured_output_mode(fake_server: FakeLLMServer,
+                                                        world: World, tmp_path: Path,
+                                                        mode: str) -> None:
+    fake_server.record_payloads = True
+    config = llm_config(fake_server, tmp_path / "c.sqlite", endpoint={"structured_output": mode})
+    with behavior(config, world) as b:
+        d = decide(b, world, 0)
+    assert d.fallbacks == 0 and (d.actions.action != Action.IDLE).any()
+    payload = fake_server.payloads[0]
+    assert ("tools" in payload) == (mode == "tool")
+    assert ("response_format" in payload) == (mode == "json_object")

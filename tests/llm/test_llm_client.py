@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import endpoint
 from fake_server import FakeLLMServer
+from llm_helpers import endpoint
 
 from townsquare.behavior.llm.cache import ResponseCache
 from townsquare.behavior.llm.client import (

@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from conftest import KEY_ENV, NEWS, SECRET, TOPICS, IdleFallback, llm_config, make_world
 from fake_server import FakeLLMServer
+from llm_helpers import KEY_ENV, NEWS, SECRET, TOPICS, IdleFallback, llm_config, make_world
 from pydantic import ValidationError
 
 from townsquare.behavior.llm.behavior import LLMBehavior

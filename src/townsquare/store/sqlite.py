@@ -161,6 +161,36 @@ class RunWriter:
         transaction(conn, schema)
         return cls(run_dir, conn, queue_size)
 
+    @classmethod
+    def reopen(cls, run_dir: Path, after_step: int | None, *, queue_size: int = 2) -> RunWriter:
+        """Continue an existing run after ``after_step`` (None: before step 0).
+
+        Rows of later steps (written after the last checkpoint, before a crash)
+        are deleted in one transaction, so the run continues from a state that
+        matches its checkpoint exactly.
+        """
+        from townsquare.store.reader import RunReader
+
+        RunReader(run_dir).close()  # validates: exists, is a townsquare run, known schema
+        run_dir = Path(run_dir)
+        conn = sqlite3.connect(run_dir / RUN_FILE, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        cutoff = -1 if after_step is None else int(after_step)
+
+        def truncate(c: sqlite3.Connection) -> None:
+            for table in TABLES:
+                if table.per_step:
+                    c.execute(f'DELETE FROM "{table.name}" WHERE step > ?', (cutoff,))
+            c.execute("DELETE FROM steps WHERE step > ?", (cutoff,))
+            _set_meta(c, {"status": encode_meta("running"),
+                          "last_step": encode_meta(after_step)})
+
+        transaction(conn, truncate)
+        writer = cls(run_dir, conn, queue_size)
+        writer.last_step = after_step
+        return writer
+
     # -- writes (all queued, in order)
 
     def write_agents(self, frame: pd.DataFrame) -> None:
