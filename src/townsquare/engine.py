@@ -44,6 +44,10 @@ class Simulation:
     """Run one scenario: ``Simulation(Scenario.load("default")).run()``."""
 
     def __init__(self, scenario: Scenario, run_dir: Path | None = None) -> None:
+        if scenario.llm is not None:  # record the endpoint actually used (never a key)
+            from townsquare.behavior.llm.config import apply_env_overrides
+
+            scenario = scenario.model_copy(update={"llm": apply_env_overrides(scenario.llm)})
         self.scenario = scenario
         self.streams = RandomStreams(scenario.seed)
         self.world = make_world(scenario, self.streams)
@@ -107,6 +111,8 @@ class Simulation:
                 writer.flush()
                 summary |= run_summary(self.run_dir, world.environment)
             writer.close(status=status, summary=summary if status == "completed" else None)
+            if hasattr(world.behavior, "close"):
+                world.behavior.close()
         return Run(self.run_dir)
 
     def step(self, step: int, writer: RunWriter) -> dict[str, float]:
@@ -118,9 +124,14 @@ class Simulation:
             decision = behavior.decide(observation, self.streams["behavior"])
         record = env.apply(step, decision)
         metrics = env.measure(step)
-        if decision is not None and decision.fallbacks:
+        if decision is not None:
             metrics["fallbacks"] = float(decision.fallbacks)
-        writer.write_step(step, metrics=metrics, **record.tables)
+        tables = dict(record.tables)
+        if hasattr(behavior, "step_report"):
+            extra_tables, extra_metrics = behavior.step_report()
+            tables |= extra_tables
+            metrics |= extra_metrics
+        writer.write_step(step, metrics=metrics, **tables)
         return metrics
 
     def checkpoint(self, writer: RunWriter, step: int) -> None:

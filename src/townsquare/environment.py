@@ -25,20 +25,38 @@ class StepRecord:
     tables: dict[str, Columns] = field(default_factory=dict)
 
     def add(self, table: str, columns: Columns) -> None:
-        """Append rows to a table of this step (numpy columns, or lists for text)."""
+        """Append rows to a table of this step.
+
+        Columns are numpy arrays, lists (text), or ``None`` meaning NULL in
+        every row (cheap for all-empty text columns).
+        """
         current = self.tables.get(table)
         if current is None:
             self.tables[table] = dict(columns)
             return
+        before, added = _length(current), _length(columns)
         for key, values in columns.items():
-            if isinstance(values, np.ndarray):
-                current[key] = np.concatenate([np.asarray(current[key]), values])
+            old = current[key]
+            if old is None and values is None:
+                continue
+            if isinstance(values, np.ndarray) and isinstance(old, np.ndarray):
+                current[key] = np.concatenate([old, values])
             else:
-                current[key] = list(current[key]) + list(values)
+                current[key] = _listed(old, before) + _listed(values, added)
 
     def rows(self, table: str) -> int:
         columns = self.tables.get(table)
         return len(next(iter(columns.values()))) if columns else 0
+
+
+def _length(columns: Columns) -> int:
+    return next(len(v) for v in columns.values() if v is not None)
+
+
+def _listed(values: Any, rows: int) -> list:
+    if values is None:
+        return [None] * rows
+    return values.tolist() if isinstance(values, np.ndarray) else list(values)
 
 
 class Environment(Protocol):

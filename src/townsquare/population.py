@@ -9,14 +9,14 @@ from a CSV/Parquet file, and each renders to a short text for LLM agents.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from townsquare.errors import DataError
-from townsquare.scenario import PopulationConfig, Role
+from townsquare.scenario import Archetype, PopulationConfig, Role
 
 ROLES: list[Role] = list(Role)
 PERSONA_COLUMNS = ("age_group", "leaning", "activity", "susceptibility", "role")
@@ -34,6 +34,9 @@ class Population:
     activity: np.ndarray  # float32 in [0, 1]: chance to be active in a step
     susceptibility: np.ndarray  # float32 in [0, 1]; 1 - skepticism
     role: np.ndarray  # int8 index into ROLES
+    archetype: np.ndarray | None = None  # int8 index into archetype_labels (Social Simulacra)
+    archetype_labels: list[str] = field(default_factory=list)
+    archetype_text: list[str] = field(default_factory=list)
 
     @property
     def n(self) -> int:
@@ -56,6 +59,8 @@ class Population:
         )
         for j, topic in enumerate(self.topics):
             frame[f"interest_{topic}"] = self.interests[:, j]
+        if self.archetype is not None:
+            frame["archetype"] = pd.Categorical.from_codes(self.archetype, self.archetype_labels)
         return frame
 
     def persona_text(self, agent: int) -> str:
@@ -76,10 +81,15 @@ class Population:
             else "is skeptical of unverified claims"
         )
         role = ROLES[self.role[agent]].value
-        return (
+        text = (
             f"Agent {agent}: aged {self.age_labels[self.age_group[agent]]}, {strength}{side}, "
             f"mostly interested in {interests}; {habit} and {skeptic}. Usual role: {role}."
         )
+        if self.archetype is not None:
+            kind = self.archetype[agent]
+            about = self.archetype_text[kind]
+            text += f" Archetype: {self.archetype_labels[kind]}" + (f" ({about})" if about else "")
+        return text
 
 
 @dataclass
@@ -126,7 +136,7 @@ def sample_population(config: PopulationConfig, rng: np.random.Generator) -> Pop
     centre = camp * 0.6 * config.leaning_polarization
     leaning = np.clip(rng.normal(centre, config.leaning_spread), -1, 1)
     interests = rng.dirichlet(np.full(len(topics), config.interest_concentration), size=n)
-    return Population(
+    population = Population(
         topics=list(topics),
         age_labels=age_labels,
         age_group=rng.choice(len(age_labels), size=n, p=age_p / age_p.sum()).astype(np.int8),
@@ -138,6 +148,32 @@ def sample_population(config: PopulationConfig, rng: np.random.Generator) -> Pop
         ),
         role=rng.choice(len(ROLES), size=n, p=role_p / role_p.sum()).astype(np.int8),
     )
+    if config.archetypes:
+        _apply_archetypes(population, config.archetypes, rng)
+    return population
+
+
+def _apply_archetypes(
+    population: Population, archetypes: list[Archetype], rng: np.random.Generator
+) -> None:
+    """Draw each agent's archetype by share and overwrite what the archetype fixes."""
+    n = population.n
+    share = np.array([a.share for a in archetypes], dtype=float)
+    kind = rng.choice(len(archetypes), size=n, p=share / share.sum())
+    centre = np.array([a.leaning for a in archetypes])[kind]
+    spread = np.array([a.leaning_spread for a in archetypes])[kind]
+    population.leaning = np.clip(rng.normal(centre, spread), -1, 1).astype(np.float32)
+    for k, archetype in enumerate(archetypes):
+        members = np.flatnonzero(kind == k)
+        for name in ("activity", "susceptibility"):
+            dist = getattr(archetype, name)
+            if dist is not None:
+                getattr(population, name)[members] = rng.beta(dist.a, dist.b, len(members))
+        if archetype.role is not None:
+            population.role[members] = ROLES.index(archetype.role)
+    population.archetype = kind.astype(np.int8)
+    population.archetype_labels = [a.name for a in archetypes]
+    population.archetype_text = [a.description for a in archetypes]
 
 
 def load_population(path: Path, topics: list[str]) -> Population:

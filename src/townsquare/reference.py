@@ -15,6 +15,7 @@ from pydantic.fields import FieldInfo
 
 from townsquare import scenario as s
 from townsquare import schedules as sch
+from townsquare.behavior.llm import config as llm
 
 SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("top level", s.Scenario),
@@ -39,6 +40,10 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("[interventions.content] (stories)", sch.ContentTarget),
     ("[[surveys]]", sch.Survey),
     ("[[surveys.questions]]", sch.Question),
+    ("[llm]", llm.LLMConfig),
+    ("[[llm.models]]", llm.ModelEndpoint),
+    ("[llm.assign]", llm.AssignConfig),
+    ("[llm.memory]", llm.MemoryConfig),
 ]
 
 

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from townsquare.behavior.llm.config import LLMConfig
 from townsquare.errors import ScenarioError
 from townsquare.scenario_types import PositiveInt, Probability, Recommender, Role, Stance
 from townsquare.schedules import INTERVENTION_KINDS, Intervention, Survey
@@ -38,6 +39,25 @@ class BetaDist(_Config):
     @property
     def mean(self) -> float:
         return self.a / (self.a + self.b)
+
+
+class Archetype(_Config):
+    """A kind of community member (Social Simulacra): a share of agents with one persona."""
+
+    name: str = Field(min_length=1, description="short name, stored per agent")
+    share: Annotated[float, Field(gt=0)] = Field(description="weight (normalised over archetypes)")
+    description: str = Field(default="", description="persona text given to LLM agents")
+    leaning: Stance = Field(default=0.0, description="centre of the members' leaning")
+    leaning_spread: Annotated[float, Field(gt=0, le=2)] = Field(
+        default=0.15, description="standard deviation of leaning around the centre"
+    )
+    activity: BetaDist | None = Field(
+        default=None, description="activity distribution (default: population.activity)"
+    )
+    susceptibility: BetaDist | None = Field(
+        default=None, description="susceptibility distribution (default: population's)"
+    )
+    role: Role | None = Field(default=None, description="fixed role (default: population.roles)")
 
 
 class PopulationConfig(_Config):
@@ -82,6 +102,13 @@ class PopulationConfig(_Config):
         },
         description="FUSE role -> weight (normalised)",
     )
+    community: str = Field(
+        default="", description="what the community is for and its rules (for LLM agents)"
+    )
+    archetypes: list[Archetype] = Field(
+        default_factory=list,
+        description="member kinds; when given, each agent is drawn from one (Social Simulacra)",
+    )
 
     @model_validator(mode="after")
     def _weights_sum_positive(self) -> Self:
@@ -89,6 +116,9 @@ class PopulationConfig(_Config):
             weights = getattr(self, name)
             if not weights or sum(weights.values()) <= 0:
                 raise ValueError(f"{name} needs at least one positive weight")
+        names = [a.name for a in self.archetypes]
+        if len(set(names)) < len(names):
+            raise ValueError(f"archetype names must be unique, got {names}")
         return self
 
 
@@ -331,6 +361,19 @@ class NewsItem(_Config):
     step: Annotated[int, Field(ge=0)] = Field(default=0, description="step it is first posted")
     seeders: PositiveInt = Field(default=5, description="agents who post it at its step")
     seeder_role: Role | None = Field(default=None, description="draw seeders from this role")
+    authors: list[Annotated[int, Field(ge=0)]] = Field(
+        default_factory=list,
+        description="explicit seeding agents, one post each (e.g. recorded posters); "
+        "overrides seeders and seeder_role",
+    )
+    arousal: Probability | None = Field(
+        default=None, description="emotional arousal it is written in (default: the seeder's)"
+    )
+    retold: bool = Field(
+        default=False,
+        description="quotes and comments retell its text, edited by role (FUSE; "
+        "deviation_<id> metrics)",
+    )
 
 
 class SnapshotConfig(_Config):
@@ -373,6 +416,14 @@ class Scenario(_Config):
     surveys: list[Survey] = Field(
         default_factory=list, description="scheduled questionnaires ([[surveys]] tables)"
     )
+    llm: LLMConfig | None = Field(
+        default=None, description="language-model minds for some or all agents ([llm] table)"
+    )
+    recorded_cascades: Path | None = Field(
+        default=None,
+        description="recorded cascades CSV (digital cloning, see townsquare.clone): the run's "
+        "cascades of seeded news are compared with it and the KS distances join the summary",
+    )
 
     @model_validator(mode="after")
     def _news_topics_known(self) -> Self:
@@ -389,6 +440,10 @@ class Scenario(_Config):
             ids.add(item.id)
             if item.step >= self.steps:
                 raise ValueError(f"news[{i}].step {item.step} is not before steps={self.steps}")
+            size = self.population.size
+            if self.population.source is None and item.authors and max(item.authors) >= size:
+                raise ValueError(f"news[{i}].authors names agent {max(item.authors)}, but "
+                                 f"population.size is {size}")
         self._check_references(topics, ids)
         return self
 
@@ -421,7 +476,10 @@ class Scenario(_Config):
     def load(cls, name_or_path: str | Path) -> Scenario:
         """Load a built-in scenario by name, or a TOML file by path."""
         text, source = read_scenario_text(name_or_path)
-        return cls.from_toml(text, source=source)
+        scenario = cls.from_toml(text, source=source)
+        if source.startswith("built-in"):  # data files ship beside the built-in TOML files
+            scenario = scenario._resolve_paths(Path(str(resources.files("townsquare.scenarios"))))
+        return scenario
 
     @classmethod
     def from_toml(cls, text: str, source: str = "<string>") -> Scenario:
@@ -448,6 +506,8 @@ class Scenario(_Config):
             self.population.source = base / self.population.source
         if self.network.path is not None and not self.network.path.is_absolute():
             self.network.path = base / self.network.path
+        if self.recorded_cascades is not None and not self.recorded_cascades.is_absolute():
+            self.recorded_cascades = base / self.recorded_cascades
         return self
 
     def to_toml(self) -> str:

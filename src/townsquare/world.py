@@ -17,7 +17,7 @@ from townsquare.environment import Environment
 from townsquare.network.build import build_network
 from townsquare.platform.actions import Action
 from townsquare.platform.social import SocialPlatform
-from townsquare.population import build_population
+from townsquare.population import Population, build_population
 from townsquare.rng import RandomStreams
 from townsquare.scenario import Scenario, SocialBehavior
 
@@ -44,9 +44,26 @@ def make_world(scenario: Scenario, streams: RandomStreams) -> World:
         behavior: Behavior | None = SocialHeuristic(
             behavior_config, enabled, scenario.platform.moderation.label_effect
         )
+        if scenario.llm is not None:
+            behavior = _with_language_model(scenario, population, behavior, streams)
     else:
         from townsquare.contagion import ContagionEnvironment
 
         environment = ContagionEnvironment(scenario, population, graph, streams)
         behavior = None
     return World(environment, behavior, population.to_frame(), initial_edges)
+
+
+def _with_language_model(
+    scenario: Scenario, population: Population, heuristic: Behavior, streams: RandomStreams
+) -> Behavior:
+    """LLM minds for the assigned agents, the heuristic for the rest and as the fallback."""
+    from townsquare.behavior.hybrid import HybridBehavior
+    from townsquare.behavior.llm.behavior import LLMBehavior
+    from townsquare.behavior.llm.config import select_llm_agents
+
+    assert scenario.llm is not None
+    is_llm = select_llm_agents(scenario.llm, population, streams["llm_assignment"])
+    llm = LLMBehavior(scenario.llm, population, list(population.topics),
+                      [item.id for item in scenario.news], heuristic, scenario.seed)
+    return HybridBehavior(is_llm, llm, heuristic)

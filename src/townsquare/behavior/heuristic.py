@@ -163,8 +163,7 @@ class SocialHeuristic:
         n_pop = rng.binomial(len(agents), min(1.0, p.follow_rate * p.popularity_weight))
         if n_pop and graph.num_edges:
             src = rng.choice(agents, size=n_pop, replace=False)
-            _, heads = graph.edges()
-            dst = heads[rng.integers(0, graph.num_edges, size=n_pop)]
+            dst = graph.sample_followees(n_pop, rng)
             follow_src = np.concatenate([follow_src, src])
             follow_dst = np.concatenate([follow_dst, dst])
         keep = follow_src != follow_dst

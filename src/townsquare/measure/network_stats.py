@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from townsquare.arrays import unique_ints
+
 
 def simple_edges(
     src: np.ndarray, dst: np.ndarray, n: int, *, directed: bool = True
@@ -29,7 +31,7 @@ def simple_edges(
     src, dst = src[keep], dst[keep]
     if not directed:
         src, dst = np.minimum(src, dst), np.maximum(src, dst)
-    keys = np.unique(src * n + dst)
+    keys = unique_ints(src * n + dst)
     return keys // n, keys % n
 
 

@@ -8,9 +8,13 @@ from typing import Any
 import numpy as np
 
 from townsquare.measure.cascades import cascade_table
+from townsquare.measure.network_stats import paradox_by_tie_strength
+from townsquare.platform.actions import Action
 from townsquare.store import RunReader
 
 _ACTION_TOTALS = ("post", "repost", "quote", "comment", "like", "flag", "follow", "unfollow")
+_ENGAGEMENTS = ("like", "repost", "quote", "comment")
+_FINAL_METRICS = ("reach_", "believers_", "deviation_", "versions_")
 
 
 def run_summary(run_dir: Path, environment: Any) -> dict[str, float]:
@@ -22,6 +26,9 @@ def run_summary(run_dir: Path, environment: Any) -> dict[str, float]:
         column = f"n_{action}"
         if column in metrics and metrics[column].sum() > 0:
             out[f"total_{action}s"] = float(metrics[column].sum())
+    engagement = [f"n_{a}" for a in _ENGAGEMENTS if f"n_{a}" in metrics]
+    if engagement:
+        out["total_engagement"] = float(metrics[engagement].to_numpy().sum())
     posts = reader.query("SELECT post_id, parent, root, step, author, kind, veracity, news "
                          "FROM posts")
     if len(posts):
@@ -35,7 +42,72 @@ def run_summary(run_dir: Path, environment: Any) -> dict[str, float]:
     if len(metrics):
         last = metrics.iloc[-1]
         for column in metrics.columns:
-            if column.startswith(("reach_", "believers_")) and np.isfinite(last[column]):
+            if column.startswith(_FINAL_METRICS) and np.isfinite(last[column]):
                 out[column] = float(last[column])
+            if column.startswith("believers_"):  # the share of believers averaged over time
+                out[f"avg_{column}"] = float(metrics[column].mean())
+        for column, extreme in (("valence_mean", "min"), ("arousal_mean", "max")):
+            if column in metrics:
+                out[f"{column}_{extreme}"] = float(metrics[column].agg(extreme))
+    out |= _llm_totals(metrics)
     out |= environment.summary()
+    scenario = getattr(environment, "scenario", None)
+    if scenario is not None:
+        out |= _on_demand(reader, environment, scenario)
     return out
+
+
+def _llm_totals(metrics: Any) -> dict[str, float]:
+    """Totals of the language-model accounting (absent for heuristic-only runs)."""
+    out: dict[str, float] = {}
+    if "llm_requests" not in metrics:
+        return out
+    for column in metrics.columns:
+        if column.startswith("llm_") and "latency" not in column:
+            out[column] = float(metrics[column].fillna(0).sum())
+    busy = metrics["llm_latency_p50_ms"] > 0
+    if busy.any():
+        out["llm_latency_p50_ms"] = float(metrics.loc[busy, "llm_latency_p50_ms"].median())
+    return out
+
+
+def _on_demand(reader: RunReader, environment: Any, scenario: Any) -> dict[str, float]:
+    """Costlier measures, computed only when a scenario asks for them."""
+    out: dict[str, float] = {}
+    if {"paradox_weak_ties", "paradox_strong_ties"} & set(scenario.headline):
+        out |= tie_strength_paradox(reader, *environment.graph.edges(), environment.n_agents)
+    if scenario.recorded_cascades is not None:
+        from townsquare.clone import compare_posts, read_cascades
+
+        table = compare_posts(reader.posts(), read_cascades(scenario.recorded_cascades))
+        out |= {f"clone_ks_{m}": float(table.loc[m, "ks"]) for m in table.index}
+    return out
+
+
+def tie_strength_paradox(
+    reader: RunReader, src: np.ndarray, dst: np.ndarray, n: int
+) -> dict[str, float]:
+    """The follower paradox on weak and on strong follow ties of the final graph.
+
+    A tie's strength is the number of the follower's likes, reposts, quotes
+    and comments on the followee's posts during the run; weak ties are those
+    at or below the median strength (see ``paradox_by_tie_strength``).
+    """
+    codes = ", ".join(str(int(Action[a.upper()])) for a in _ENGAGEMENTS)
+    pairs = reader.query(
+        "SELECT e.agent AS src, p.author AS dst, COUNT(*) AS n FROM events e "
+        f"JOIN posts p ON p.post_id = e.post WHERE e.action IN ({codes}) GROUP BY src, dst"
+    )
+    keys = np.asarray(pairs["src"], np.int64) * n + np.asarray(pairs["dst"], np.int64)
+    order = np.argsort(keys)
+    keys, counts = keys[order], np.asarray(pairs["n"], np.float64)[order]
+    edge_keys = src.astype(np.int64) * n + dst
+    pos = np.minimum(np.searchsorted(keys, edge_keys), max(len(keys) - 1, 0))
+    found = (keys[pos] == edge_keys) if len(keys) else np.zeros(len(edge_keys), bool)
+    weight = np.where(found, counts[pos] if len(keys) else 0.0, 0.0)
+    split = paradox_by_tie_strength(src, dst, weight, n, directed=True)
+    return {
+        "paradox_weak_ties": float(split["weak"]["fraction_paradox"]),
+        "paradox_strong_ties": float(split["strong"]["fraction_paradox"]),
+        "weak_tie_share": float(split["weak_edges"] / max(len(src), 1)),
+    }

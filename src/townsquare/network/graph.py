@@ -11,6 +11,10 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from townsquare.arrays import contains_sorted, first_occurrence, insert_sorted
+
+__all__ = ["FollowGraph", "first_occurrence", "insert_sorted"]
+
 
 class FollowGraph:
     """A directed follow graph on agents ``0 .. n-1`` without self-loops or duplicates."""
@@ -75,9 +79,13 @@ class FollowGraph:
 
     def has_edges(self, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
         keys = np.asarray(src, np.int64) * self.n + np.asarray(dst, np.int64)
-        pos = np.searchsorted(self._keys, keys)
-        pos = np.minimum(pos, max(len(self._keys) - 1, 0))
-        return (self._keys[pos] == keys) if len(self._keys) else np.zeros(len(keys), bool)
+        return contains_sorted(self._keys, keys)
+
+    def sample_followees(self, count: int, rng: np.random.Generator) -> np.ndarray:
+        """Heads of ``count`` uniformly random edges: accounts drawn in proportion to followers."""
+        if count == 0 or self.num_edges == 0:
+            return np.empty(0, np.int64)
+        return self._keys[rng.integers(0, self.num_edges, size=count)] % self.n
 
     # -- mutation -----------------------------------------------------------------------
 
@@ -123,23 +131,6 @@ class FollowGraph:
             if m is not None:
                 total += m.data.nbytes + m.indices.nbytes + m.indptr.nbytes
         return total
-
-
-def insert_sorted(sorted_keys: np.ndarray, new_keys: np.ndarray) -> np.ndarray:
-    """Merge distinct keys absent from ``sorted_keys`` into it, keeping it sorted (O(n))."""
-    new_keys = np.sort(new_keys)
-    return np.insert(sorted_keys, np.searchsorted(sorted_keys, new_keys), new_keys)
-
-
-def first_occurrence(keys: np.ndarray) -> np.ndarray:
-    """Mask of the first occurrence of each value in ``keys``."""
-    order = np.argsort(keys, kind="stable")
-    ranked = keys[order]
-    first = np.ones(len(keys), bool)
-    first[1:] = ranked[1:] != ranked[:-1]
-    mask = np.zeros(len(keys), bool)
-    mask[order[first]] = True
-    return mask
 
 
 def _csr(rows: np.ndarray, cols: np.ndarray, n: int) -> sp.csr_array:

@@ -172,7 +172,11 @@ Span = tuple[np.ndarray, np.ndarray]  # byte ranges [start, end)
 
 
 class _Text:
-    """A byte buffer split into lines, and into tokens: runs of bytes that are not spaces."""
+    """A byte buffer split into lines, and into tokens: runs of bytes that are not spaces.
+
+    Most lines and columns begin and end with an id, so the token positions
+    are only computed where a line or column begins or ends with spaces.
+    """
 
     def __init__(self, buf: np.ndarray) -> None:
         self.buf = buf
@@ -180,13 +184,23 @@ class _Text:
         self.start = np.concatenate([[0], breaks + 1])
         self.end = np.concatenate([breaks, [len(buf)]])
         self.solid = _SOLID[buf]
-        step = np.diff(self.solid.view(np.int8), prepend=np.int8(0), append=np.int8(0))
-        self.token = np.flatnonzero(step == 1)
-        self.token_end = np.flatnonzero(step == -1)
+        self._tokens: Span | None = None
+
+    @property
+    def tokens(self) -> Span:
+        """Start and end (exclusive) positions of all tokens."""
+        if self._tokens is None:
+            step = np.diff(self.solid.view(np.int8), prepend=np.int8(0), append=np.int8(0))
+            self._tokens = np.flatnonzero(step == 1), np.flatnonzero(step == -1)
+        return self._tokens
 
     def records(self) -> np.ndarray:
         """Indices of the lines that are neither blank nor comments."""
-        head = _pick(self.token, np.searchsorted(self.token, self.start), len(self.buf))
+        head = self.start.copy()  # first byte of each line that is not a space
+        late = ~self._solid_at(head)
+        if late.any():
+            token = self.tokens[0]
+            head[late] = _pick(token, np.searchsorted(token, head[late]), len(self.buf))
         filled = head < self.end
         comment = np.zeros(len(filled), bool)
         comment[filled] = np.isin(self.buf[head[filled]], _COMMENT)
@@ -199,36 +213,46 @@ class _Text:
 
     def columns(self, record: np.ndarray, delimiter: int | None) -> tuple[np.ndarray, Span, Span]:
         """Column count and byte ranges of the first two columns of each record."""
-        start, end = self.start[record], self.end[record]
         if delimiter is None:  # columns are tokens
-            count = np.bincount(self._line_of(self.token), minlength=len(self.start))[record]
-            at = np.searchsorted(self.token, start)
-            nxt = np.minimum(at + 1, len(self.token) - 1)
-            first = (self.token[at], self.token_end[at])
-            return count, first, (self.token[nxt], self.token_end[nxt])
+            token, token_end = self.tokens
+            count, at = self._per_line(token, record)
+            nxt = np.minimum(at + 1, len(token) - 1)
+            return count, (token[at], token_end[at]), (token[nxt], token_end[nxt])
         sep = np.flatnonzero(self.buf == delimiter)
-        count = np.bincount(self._line_of(sep), minlength=len(self.start))[record] + 1
-        at = np.searchsorted(sep, start)
+        count, at = self._per_line(sep, record)
+        end = self.end[record]
         first_sep = np.minimum(_pick(sep, at, len(self.buf)), end)
         second_sep = np.minimum(_pick(sep, at + 1, len(self.buf)), end)
-        first = self._trim(start, first_sep)
-        return count, first, self._trim(np.minimum(first_sep + 1, end), second_sep)
+        first = self._trim(self.start[record], first_sep)
+        return count + 1, first, self._trim(np.minimum(first_sep + 1, end), second_sep)
 
-    def _line_of(self, positions: np.ndarray) -> np.ndarray:
-        return np.searchsorted(self.start, positions, side="right") - 1
+    def _per_line(self, positions: np.ndarray, record: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """How many sorted ``positions`` fall on each record line, and the index of its first."""
+        at = np.searchsorted(positions, self.start)
+        count = np.diff(at, append=len(positions))
+        return count[record], at[record]
 
     def _solid_at(self, positions: np.ndarray) -> np.ndarray:
+        if not len(self.buf):
+            return np.zeros(len(positions), bool)
         inside = (positions >= 0) & (positions < len(self.buf))
-        return inside & self.solid[np.clip(positions, 0, max(len(self.buf) - 1, 0))]
+        return inside & self.solid[np.clip(positions, 0, len(self.buf) - 1)]
 
     def _trim(self, lo: np.ndarray, hi: np.ndarray) -> Span:
         """The ranges ``[lo, hi)`` without surrounding spaces (empty ones as ``(lo, lo)``)."""
-        after = _pick(self.token, np.searchsorted(self.token, lo), len(self.buf))
-        first = np.where(self._solid_at(lo), lo, after)
-        before = _pick(self.token_end, np.searchsorted(self.token_end, hi, side="right") - 1, 0)
-        last = np.where(self._solid_at(hi - 1), hi - 1, before - 1)
-        empty = (first >= hi) | (last < lo)
-        return np.where(empty, lo, first), np.where(empty, lo, last + 1)
+        start, stop = lo.copy(), hi.copy()
+        move = (stop > start) & ~self._solid_at(start)
+        if move.any():  # to the next token's start
+            token = self.tokens[0]
+            after = _pick(token, np.searchsorted(token, start[move]), len(self.buf))
+            start[move] = np.minimum(after, stop[move])
+        move = (stop > start) & ~self._solid_at(stop - 1)
+        if move.any():  # back to the previous token's end
+            token_end = self.tokens[1]
+            before = _pick(token_end, np.searchsorted(token_end, stop[move], side="right") - 1, 0)
+            stop[move] = np.maximum(before, start[move])
+        empty = stop <= start
+        return np.where(empty, lo, start), np.where(empty, lo, stop)
 
 
 def _pick(values: np.ndarray, index: np.ndarray, fill: int) -> np.ndarray:

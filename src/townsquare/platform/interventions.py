@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from townsquare.arrays import unique_ints
 from townsquare.platform.actions import Action, ActionBatch
 from townsquare.platform.content import Label, Veracity
 from townsquare.population import ROLES
@@ -83,7 +84,7 @@ def select_stories(target: ContentTarget, platform: SocialPlatform) -> np.ndarra
     if target.inflammatory:
         match |= (content.arousal >= INFLAMMATORY_AROUSAL) & (
             np.abs(content.stance) >= INFLAMMATORY_STANCE)
-    return np.unique(content.root[match])
+    return unique_ints(content.root[match])
 
 
 def _label(item: LabelIntervention, platform: SocialPlatform, step: int,

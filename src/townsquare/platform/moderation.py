@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from townsquare.arrays import unique_ints
 from townsquare.platform.content import ContentStore, Label, Veracity
 from townsquare.scenario import ModerationConfig
 
@@ -89,7 +90,7 @@ class Moderator:
         self.cost["fact_checks"] += int(due.sum())
         news = content.news
         posts = np.flatnonzero((news >= 0) & due[np.maximum(news, 0)])
-        roots = np.unique(content.root[posts])
+        roots = unique_ints(content.root[posts])
         apply_label(content, roots, self.label, "fact_check", record)
 
     def _community_notes(self, content: ContentStore, record: LabelRecord) -> None:

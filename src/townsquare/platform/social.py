@@ -6,22 +6,32 @@ from typing import Any
 
 import numpy as np
 
+from townsquare.arrays import contains_sorted, first_occurrence, insert_sorted
 from townsquare.behavior.base import Decision, Observation
 from townsquare.environment import StepRecord
+from townsquare.errors import UserError
 from townsquare.measure.network_stats import friendship_paradox
 from townsquare.measure.opinion import attitude_summary
 from townsquare.measure.surveys import SurveyContext, SurveySchedule
-from townsquare.network.graph import FollowGraph, first_occurrence, insert_sorted
+from townsquare.network.graph import FollowGraph
 from townsquare.platform.actions import Action, ActionBatch
 from townsquare.platform.content import ContentStore, Label, Veracity, is_share
 from townsquare.platform.feeds import build_feeds
-from townsquare.platform.interventions import InterventionSchedule
+from townsquare.platform.interventions import (
+    INFLAMMATORY_AROUSAL,
+    INFLAMMATORY_STANCE,
+    InterventionSchedule,
+)
 from townsquare.platform.moderation import LabelRecord, Moderator, apply_label
+from townsquare.platform.retelling import RetellingLog
 from townsquare.population import ROLES, AgentState, Population
 from townsquare.rng import RandomStreams
 from townsquare.scenario import Scenario
 
 VERACITY_CODES = {"unverified": Veracity.UNVERIFIED, "true": Veracity.TRUE, "false": Veracity.FALSE}
+# An uncivil reply: a comment written in high arousal by someone far from the parent's stance.
+UNCIVIL_AROUSAL = 0.6
+UNCIVIL_DISAGREEMENT = 1.0
 
 
 class SocialPlatform:
@@ -61,6 +71,10 @@ class SocialPlatform:
         self._sharers = np.zeros((len(news), population.n), bool)
         self._feed_lengths = np.empty(0, np.int64)
         self._pending = StepRecord()
+        retold = np.array([item.retold for item in news], bool)
+        self.retelling = RetellingLog(retold, [i.text for i in news]) if retold.any() else None
+        self._exposed_inflammatory = np.zeros(population.n, bool)
+        self._replies = np.zeros(2, np.int64)  # comments so far, uncivil ones among them
         sample_size = min(population.n, scenario.snapshots.max_agents)
         self.snapshot_agents = np.sort(
             streams["snapshots"].choice(population.n, size=sample_size, replace=False)
@@ -92,12 +106,19 @@ class SocialPlatform:
             if item.seeder_role is not None:
                 pool = np.flatnonzero(self.population.role == ROLES.index(item.seeder_role))
                 pool = pool if len(pool) else np.arange(self.n_agents)
-            seeders = rng.choice(pool, size=min(item.seeders, len(pool)), replace=False)
+            if item.authors:
+                seeders = np.asarray(item.authors, np.int64)
+                if seeders.max() >= self.n_agents:
+                    raise UserError(f"news item '{item.id}' names author {seeders.max()}, but "
+                                    f"there are only {self.n_agents} agents")
+            else:
+                seeders = rng.choice(pool, size=min(item.seeders, len(pool)), replace=False)
             batch = ActionBatch.build(
                 seeders, Action.POST, topic=self.topic_index[item.topic], stance=item.stance,
                 text=[item.text] * len(seeders), news=k,
             )
-            self._apply_actions(step, batch, veracity=int(self.news_veracity[k]))
+            self._apply_actions(step, batch, veracity=int(self.news_veracity[k]),
+                                arousal=item.arousal)
 
     def _record_exposures(self, step: int, posts: np.ndarray, viewers: np.ndarray) -> None:
         if len(posts) == 0:
@@ -109,6 +130,17 @@ class SocialPlatform:
         news = self.content.news[posts]
         carries = news >= 0
         self._exposed[news[carries], viewers[carries]] = True
+        self._exposed_inflammatory[viewers[self._inflammatory(posts)]] = True
+
+    def _inflammatory(self, posts: np.ndarray) -> np.ndarray:
+        """Posts that are, or share, a post written in high arousal with an extreme stance."""
+        c = self.content
+
+        def hot(p: np.ndarray) -> np.ndarray:
+            return (c.arousal[p] >= INFLAMMATORY_AROUSAL) & (
+                np.abs(c.stance[p]) >= INFLAMMATORY_STANCE)
+
+        return hot(posts) | hot(c.root[posts])
 
     # -- apply -------------------------------------------------------------------------
 
@@ -132,7 +164,8 @@ class SocialPlatform:
         return record
 
     def _apply_actions(
-        self, step: int, actions: ActionBatch, veracity: int | None = None
+        self, step: int, actions: ActionBatch, veracity: int | None = None,
+        arousal: float | None = None,
     ) -> None:
         actions = self._drop_repeat_shares(self._drop_suspended(actions))
         kind = actions.action
@@ -141,11 +174,17 @@ class SocialPlatform:
         if creates.any():
             made = actions.select(creates)
             ver = None if veracity is None else np.full(len(made), veracity, np.int8)
+            if self.retelling is not None:
+                made = self.retelling.rewrite(made, self.content, self.population.role,
+                                              self.streams["retelling"])
+            tone = self.state.arousal[made.agent] if arousal is None else np.full(len(made),
+                                                                                 arousal)
             ids = self.content.add(
                 made.agent, made.action, made.post, made.topic, made.stance, step,
-                text=made.text, news=made.news, veracity=ver,
-                arousal=self.state.arousal[made.agent],
+                text=made.text, news=made.news, veracity=ver, arousal=tone,
             )
+            if self.retelling is not None:
+                self.retelling.record(ids, self.content)
             self.moderator.labelled_new_posts(self.content, ids)
             originals = made.action == Action.POST
             event_post[np.flatnonzero(creates)[originals]] = ids[originals]
@@ -157,7 +196,7 @@ class SocialPlatform:
             "step": np.full(len(actions), step), "agent": actions.agent,
             "action": actions.action.astype(np.int64), "post": event_post,
             "target": actions.target,
-            "reason": actions.reason if actions.reason is not None else [None] * len(actions),
+            "reason": actions.reason if actions.reason is not None else None,
         })
 
     def _drop_suspended(self, actions: ActionBatch) -> ActionBatch:
@@ -172,8 +211,7 @@ class SocialPlatform:
             return actions
         n = np.int64(self.n_agents)
         keys = actions.agent[share] * n + self.content.root[actions.post[share]]
-        pos = np.minimum(np.searchsorted(self._shared, keys), max(len(self._shared) - 1, 0))
-        repeat = self._shared[pos] == keys if len(self._shared) else np.zeros(len(keys), bool)
+        repeat = contains_sorted(self._shared, keys)
         dup = ~first_occurrence(keys)
         drop = np.zeros(len(actions), bool)
         drop[np.flatnonzero(share)] = repeat | dup
@@ -187,7 +225,7 @@ class SocialPlatform:
             "kind": c.kind[ids].astype(np.int64), "parent": c.parent[ids], "root": c.root[ids],
             "topic": c.topic[ids].astype(np.int64), "stance": c.stance[ids].astype(np.float64),
             "veracity": c.veracity[ids].astype(np.int64), "news": c.news[ids].astype(np.int64),
-            "text": [c.text[i] for i in ids],
+            "text": _texts(c.text, ids),
         })
         news = c.news[ids]
         sharing = (news >= 0) & is_share(c.kind[ids]) | ((news >= 0) & (c.kind[ids] == Action.POST))
@@ -285,7 +323,10 @@ class SocialPlatform:
             "moderation_fact_checks": float(self.moderator.cost["fact_checks"]),
             "moderation_notes": float(self.moderator.cost["community_notes"]),
             "suspended": float(s.suspended.sum()),
-        }
+            "reach_inflammatory": float(self._exposed_inflammatory.sum()),
+        } | self._reply_metrics(record)
+        if self.retelling is not None:
+            out |= self.retelling.metrics([item.id for item in self.scenario.news])
         for name, cost in self.interventions.cost.items():
             out[f"cost_{name}"] = cost
         for action in Action:
@@ -304,6 +345,22 @@ class SocialPlatform:
                 else 0.0
         return out
 
+    def _reply_metrics(self, record: StepRecord) -> dict[str, float]:
+        """Comments and uncivil comments this step (see UNCIVIL_*), and inflammatory posts."""
+        ids = np.asarray(record.tables.get("posts", {}).get("post_id", []), np.int64)
+        c = self.content
+        comment = ids[(c.kind[ids] == Action.COMMENT) & (c.parent[ids] >= 0)]
+        parent = c.parent[comment]
+        topic = np.maximum(c.topic[comment].astype(np.int64), 0)
+        gap = np.abs(self.state.attitude[c.author[comment], topic] - c.stance[parent])
+        uncivil = (c.arousal[comment] >= UNCIVIL_AROUSAL) & (gap >= UNCIVIL_DISAGREEMENT)
+        self._replies += (len(comment), int(uncivil.sum()))
+        return {
+            "inflammatory_posts": float(self._inflammatory(ids).sum()),
+            "uncivil_replies": float(uncivil.sum()),
+            "uncivil_share": float(uncivil.mean()) if len(comment) else 0.0,
+        }
+
     def summary(self) -> dict[str, float]:
         """Final-state measures: polarization, emotion, the friendship paradox."""
         attitudes = attitude_summary(self.state.attitude.mean(axis=1))
@@ -319,6 +376,7 @@ class SocialPlatform:
             "friendship_paradox_share": float(paradox["fraction_paradox"]),
             "moderation_cost": float(sum(self.moderator.cost.values())),
             "intervention_cost": self.interventions.total_cost,
+            "uncivil_share": float(self._replies[1] / max(self._replies[0], 1)),
         }
 
     # -- checkpoints ---------------------------------------------------------------------
@@ -335,6 +393,9 @@ class SocialPlatform:
             "shared": self._shared,
             "exposed": self._exposed,
             "sharers": self._sharers,
+            "exposed_inflammatory": self._exposed_inflammatory,
+            "replies": self._replies,
+            "retelling": self.retelling.get_state() if self.retelling is not None else {},
         }
 
     def set_state(self, state: dict[str, Any]) -> None:
@@ -348,3 +409,13 @@ class SocialPlatform:
         self._shared = state["shared"]
         self._exposed = state["exposed"]
         self._sharers = state["sharers"]
+        self._exposed_inflammatory = state["exposed_inflammatory"]
+        self._replies = state["replies"]
+        if self.retelling is not None:
+            self.retelling.set_state(state["retelling"])
+
+
+def _texts(texts: list[str | None], ids: np.ndarray) -> list[str | None] | None:
+    """Texts of posts for the store, or None (one NULL for all) when none has text."""
+    picked = [texts[i] for i in ids]
+    return picked if any(t is not None for t in picked) else None

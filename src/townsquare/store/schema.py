@@ -205,6 +205,40 @@ TABLES: tuple[Table, ...] = (
         per_step=True,
         indexes=(("survey", "question"),),
     ),
+    # LLM agents' memory streams (observation, action, reflection, long_term).
+    Table(
+        "memories",
+        (
+            _int("agent", required=True),
+            _STEP,
+            _text("kind"),
+            _real("importance"),
+            _text("text"),
+        ),
+        per_step=True,
+        indexes=(("agent",),),
+    ),
+    # One row per logical model call: tokens, latency, cache, faults, fallbacks, cost.
+    Table(
+        "llm_calls",
+        (
+            _STEP,
+            _int("agent"),
+            _text("model"),
+            _text("purpose"),
+            _int("prompt_tokens"),
+            _int("completion_tokens"),
+            _real("latency_ms"),
+            _int("cache_hit"),
+            _int("attempts"),
+            _text("fault"),
+            _int("fallback"),
+            _real("cost"),
+            _text("request_hash"),
+        ),
+        per_step=True,
+        indexes=(("step",),),
+    ),
 )
 
 SCHEMA: dict[str, Table] = {t.name: t for t in TABLES}

@@ -1,0 +1,197 @@
+"""Replicates and parameter sweeps: many runs of one scenario, resumable, one tidy table.
+
+A sweep folder holds ``sweep.json`` (the plan: grid, replicates, seeds), one
+ordinary run folder per (arm, replicate) named ``<arm>-r<replicate>``, and
+``results.parquet``: one row per finished run with ``run_id``, ``arm``, a
+``param_<name>`` column per swept parameter, ``replicate``, ``seed``, every
+measure of ``Run.summary()`` and every metric of the last step as
+``final_<metric>``. A run counts as done when its database says
+``completed``; anything else found in its folder (a killed or failed run) is
+deleted and run again, so rerunning an interrupted sweep only does what is
+missing.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from townsquare.errors import StoreError, UserError
+from townsquare.experiments.executors import Executor, make_executor
+from townsquare.experiments.grid import (
+    RunTask,
+    SweepPlan,
+    column_name,
+    read_manifest,
+    write_manifest,
+)
+from townsquare.scenario import Scenario
+from townsquare.store import RUN_FILE, RunReader
+
+RESULTS = "results.parquet"
+Progress = Callable[[int, int], None]
+"""Called with (runs done, runs in the sweep) after each finished run."""
+
+
+def run_task(task: RunTask) -> str:
+    """Produce one run (in a worker process); returns its run id."""
+    from townsquare.engine import Simulation
+
+    try:
+        scenario = Scenario.from_toml(task.scenario_toml, source="sweep base scenario")
+        scenario = scenario.with_overrides(task.overrides)
+        Simulation(scenario, run_dir=Path(task.run_dir)).run()
+    except UserError as exc:  # re-raised as the plain base class: it always pickles
+        raise UserError(f"sweep run {task.run_id}: {exc}") from None
+    return task.run_id
+
+
+def is_complete(run_dir: Path) -> bool:
+    """Whether ``run_dir`` holds a run whose database says it completed."""
+    if not (run_dir / RUN_FILE).is_file():
+        return False
+    try:
+        with RunReader(run_dir) as reader:
+            return reader.meta().get("status") == "completed"
+    except (StoreError, sqlite3.Error):
+        return False
+
+
+class Sweep:
+    """A grid of scenario parameters times replicates, run in parallel and resumable.
+
+    ``Sweep("default", {"platform.moderation.strategy": ["none", "fact_check"]},
+    replicates=10).run()`` returns the results table (one row per run).
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario | str | Path,
+        params: Mapping[str, Sequence[Any]],
+        replicates: int = 1,
+        workers: int | None = None,
+        out: str | Path | None = None,
+        seed: int | None = None,
+        *,
+        executor: Executor | None = None,
+    ) -> None:
+        base = scenario if isinstance(scenario, Scenario) else Scenario.load(scenario)
+        self.plan = SweepPlan(
+            scenario_toml=base.to_toml(),
+            params={str(k): list(v) for k, v in params.items()},
+            replicates=int(replicates),
+            base_seed=base.seed if seed is None else int(seed),
+        )
+        self.folder = Path(out) if out is not None else base.output_dir / f"sweep-{base.name}"
+        self.executor = executor or make_executor("local", workers)
+
+    def tasks(self) -> list[RunTask]:
+        return self.plan.tasks(self.folder)
+
+    def pending(self) -> list[RunTask]:
+        """Runs not yet completed (in the order they will be started)."""
+        return [t for t in self.tasks() if not is_complete(Path(t.run_dir))]
+
+    def run(self, progress: Progress | None = None, max_runs: int | None = None) -> pd.DataFrame:
+        """Run what is missing (at most ``max_runs`` now) and return the results table.
+
+        The table is also written to ``<folder>/results.parquet``.
+        """
+        self._prepare()
+        todo = self.pending()
+        total = len(self.tasks())
+        done = total - len(todo)
+        if max_runs is not None:
+            todo = todo[: max(0, int(max_runs))]
+        for task in todo:
+            shutil.rmtree(task.run_dir, ignore_errors=True)  # a killed or failed attempt
+        if progress is not None:
+            progress(done, total)
+        for _ in self.executor.map(run_task, todo):
+            done += 1
+            if progress is not None:
+                progress(done, total)
+        return write_results(self.folder)
+
+    def _prepare(self) -> None:
+        """Check the arms, then create or check the manifest (resuming needs the same plan)."""
+        self.plan.check_arms()
+        if (self.folder / "sweep.json").is_file():
+            found = read_manifest(self.folder)
+            if not found.compatible(self.plan):
+                raise UserError(
+                    f"{self.folder} holds a different sweep (scenario, parameters or seed "
+                    "differ); resume it with the same arguments or choose another --out"
+                )
+            if found.replicates > self.plan.replicates:
+                raise UserError(
+                    f"{self.folder} holds a sweep with {found.replicates} replicates; ask for "
+                    f"at least as many (got {self.plan.replicates})"
+                )
+        elif self.folder.exists() and any(self.folder.iterdir()):
+            raise UserError(f"{self.folder} exists and is not a sweep folder; choose another --out")
+        write_manifest(self.folder, self.plan)
+
+
+def collect_results(folder: str | Path) -> pd.DataFrame:
+    """The results table of a sweep folder: one row per completed run, in grid order."""
+    folder = Path(folder)
+    plan = read_manifest(folder)
+    rows = []
+    for task in plan.tasks(folder):
+        run_dir = Path(task.run_dir)
+        if not is_complete(run_dir):
+            continue
+        with RunReader(run_dir) as reader:
+            summary = reader.meta().get("summary") or {}
+            metrics = reader.metrics(wide=True)
+        row: dict[str, Any] = {"run_id": task.run_id, "arm": task.arm}
+        row |= {column_name(k): _cell(v) for k, v in plan.arms[task.arm].params.items()}
+        row |= {"replicate": task.replicate, "seed": task.seed}
+        if isinstance(summary, dict):
+            row |= {k: v for k, v in summary.items() if isinstance(v, int | float)}
+        if len(metrics):
+            row |= {f"final_{k}": float(v) for k, v in metrics.iloc[-1].items()}
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        columns = ["run_id", "arm", *map(column_name, plan.params), "replicate", "seed"]
+        return pd.DataFrame(columns=columns)
+    for name in map(column_name, plan.params):
+        kinds = {type(v) for v in frame[name]}
+        if len(kinds) > 1 and not kinds <= {int, float}:  # e.g. "none" and 0.5: store text
+            frame[name] = frame[name].map(str)
+    return frame.sort_values(["arm", "replicate"], ignore_index=True)
+
+
+def write_results(folder: str | Path) -> pd.DataFrame:
+    """Collect the results table and write it to ``<folder>/results.parquet``."""
+    frame = collect_results(folder)
+    frame.to_parquet(Path(folder) / RESULTS, index=False)
+    return frame
+
+
+def load_results(folder: str | Path) -> pd.DataFrame:
+    """The results table of a sweep folder (rebuilt from the runs if missing or stale)."""
+    folder = Path(folder)
+    read_manifest(folder)  # a clear error if this is not a sweep folder
+    path = folder / RESULTS
+    runs = [p / RUN_FILE for p in folder.iterdir() if (p / RUN_FILE).is_file()]
+    newest = max((p.stat().st_mtime for p in runs), default=0.0)
+    if path.is_file() and path.stat().st_mtime >= newest:
+        return pd.read_parquet(path)
+    return write_results(folder)
+
+
+def param_columns(results: pd.DataFrame) -> list[str]:
+    return [c for c in results.columns if c.startswith("param_")]
+
+
+def _cell(value: Any) -> Any:
+    """Parquet needs one type per column: lists and tables are stored as their text."""
+    return value if isinstance(value, str | int | float | bool) else repr(value)

@@ -1,0 +1,254 @@
+"""Assemble a run's report: which figures, tables and notes go in which section.
+
+Every section is always present (so the table of contents is the same for
+every run); a section without data says why in a note.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from townsquare.measure.surveys import shifts, summarize
+from townsquare.report import figures_state as state
+from townsquare.report import figures_structure as structure
+from townsquare.report import figures_time as time
+from townsquare.report.document import Code, Document, Grid, Note, Plot, Section, Table, fmt
+from townsquare.report.extract import RunData
+from townsquare.report.plots import integer_ticks
+
+KEY_PARAMETERS = (
+    "population.size", "population.topics", "population.leaning_polarization",
+    "network.kind", "network.m", "network.p", "network.k", "network.reciprocity",
+    "platform.feed.length", "platform.feed.mix", "platform.moderation.strategy",
+    "behavior.model", "behavior.engage_rate", "snapshots.every", "snapshots.max_agents",
+)
+
+SECTIONS = (
+    ("summary", "Scenario and summary"),
+    ("activity", "Activity"),
+    ("beliefs", "Belief in news items"),
+    ("attitudes", "Attitudes"),
+    ("emotion", "Emotion"),
+    ("cascades", "Cascades"),
+    ("reach", "Reach of false vs true items"),
+    ("moderation", "Moderation and interventions"),
+    ("network", "Network"),
+    ("surveys", "Surveys"),
+    ("llm", "LLM cost, latency and fallbacks"),
+)
+
+
+def run_document(data: RunData) -> Document:
+    """The report of one run as a :class:`Document`."""
+    meta = data.meta
+    builders = {
+        "summary": _summary, "activity": _activity, "beliefs": _beliefs,
+        "attitudes": _attitudes, "emotion": _emotion, "cascades": _cascades, "reach": _reach,
+        "moderation": _moderation, "network": _network, "surveys": _surveys, "llm": _llm,
+    }
+    sections = [Section(key, title, builders[key](data)) for key, title in SECTIONS]
+    scenario = str(meta.get("scenario_name") or data.scenario.get("name") or "run")
+    facts = {
+        "scenario": scenario, "seed": fmt(meta.get("seed")), "agents": fmt(meta.get("n_agents")),
+        "steps": fmt(meta.get("steps")), "status": str(meta.get("status") or "unknown"),
+        "townsquare": str(meta.get("version") or ""), "created": str(meta.get("created_at") or ""),
+    }
+    steps = meta.get("steps")
+    return Document(
+        title=f"{scenario} — run {data.run_id}",
+        subtitle=str(data.scenario.get("description") or ""),
+        facts=facts, sections=sections, kind="run", run_id=data.run_id,
+        status=facts["status"], last_step=data.last_step,
+        steps=steps if isinstance(steps, int) else None,
+    )
+
+
+def _plot(section: str, name: str, figure: Any, caption: str = "") -> list[Plot]:
+    if figure is None:
+        return []
+    integer_ticks(figure)
+    return [Plot(f"{section}-{name}", figure, caption)]
+
+
+def _or_note(items: list[Any], note: str) -> list[Any]:
+    return items if items else [Note(note)]
+
+
+def _lookup(tree: dict[str, Any], dotted: str) -> Any:
+    node: Any = tree
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _summary(data: RunData) -> list[Any]:
+    meta = data.meta
+    facts = [["run id", data.run_id], ["scenario", str(meta.get("scenario_name") or "")],
+             ["seed", fmt(meta.get("seed"))], ["townsquare version", str(meta.get("version"))],
+             ["agents", fmt(meta.get("n_agents"))], ["steps", fmt(meta.get("steps"))],
+             ["last step recorded", fmt(meta.get("last_step"))],
+             ["status", str(meta.get("status"))], ["created", str(meta.get("created_at"))]]
+    params = []
+    for key in KEY_PARAMETERS:
+        value = _lookup(data.scenario, key)
+        if value is not None:
+            text = ", ".join(f"{k}={fmt(v)}" for k, v in value.items()) if isinstance(
+                value, dict) else ", ".join(map(str, value)) if isinstance(value, list) else fmt(
+                value)
+            params.append([key, text])
+    for key in ("interventions", "surveys"):
+        if data.scenario.get(key):
+            names = [str(i.get("name") or i.get("id") or i.get("kind") or "")
+                     for i in data.scenario[key]]
+            params.append([key, ", ".join(names)])
+    items: list[Any] = [Grid([Table(["field", "value"], facts, "Run"),
+                              Table(["parameter", "value"], params, "Key parameters")])]
+    if len(data.news):
+        items.append(Table(["news item", "topic", "veracity", "step", "text"],
+                           [[str(v) for v in row] for row in data.news.itertuples(index=False)],
+                           "Seeded news items"))
+    if data.summary:
+        rows = [[k.replace("_", " "), fmt(v)] for k, v in data.summary.items()]
+        half = (len(rows) + 1) // 2
+        items.append(Grid([Table(["measure", "value"], rows[:half], "Summary (Run.summary())"),
+                           Table(["measure", "value"], rows[half:], "")]))
+    else:
+        items.append(Note("No summary yet: it is written when the run completes."))
+    if data.scenario_toml:
+        items.append(Code(data.scenario_toml, "Scenario as run (TOML)"))
+    return items
+
+
+def _activity(data: RunData) -> list[Any]:
+    return _or_note(_plot("activity", "actions", time.activity(data.metrics),
+                          "Actions per step by kind; dotted: active agents."),
+                    "No activity metrics recorded.")
+
+
+def _beliefs(data: RunData) -> list[Any]:
+    return _or_note(_plot("beliefs", "belief", time.beliefs(data.metrics, data.news),
+                          "False items in red, true items in blue."),
+                    "This run seeded no news items.")
+
+
+def _attitudes(data: RunData) -> list[Any]:
+    items: list[Any] = []
+    if data.focus_topic is not None:
+        hist = data.attitudes[data.focus_topic]
+        items += _plot("attitudes", "heatmap", state.attitude_heatmap(hist, data.focus_topic),
+                       f"Share of snapshot agents per attitude bin and step, topic "
+                       f"'{data.focus_topic}' (the topic of the seeded news, or the most spread).")
+    items += _plot("attitudes", "final", state.final_attitudes(data.attitudes),
+                   "Attitude distribution per topic at the first (dotted) and last snapshot.")
+    return _or_note(items, "No attitude snapshots recorded.")
+
+
+def _emotion(data: RunData) -> list[Any]:
+    items = _plot("emotion", "means", time.emotion_means(data.metrics),
+                  "Mean valence and arousal over all agents.")
+    if data.valence is not None:
+        items += _plot("emotion", "valence", state.emotion_heatmap(data.valence),
+                       "Distribution of valence per step (snapshot agents).")
+    return _or_note(items, "No emotion recorded.")
+
+
+def _cascades(data: RunData) -> list[Any]:
+    if data.cascades.empty:
+        return [Note("No posts were made.")]
+    items: list[Any] = _plot("cascades", "ccdf", structure.size_ccdf(data.cascades),
+                             "Complementary CDF of cascade sizes, log-log.")
+    columns = ["size", "depth", "max_breadth", "structural_virality", "unique_users",
+               "veracity", "news", "text"]
+    rows = [[fmt(getattr(r, c)) if c not in ("veracity", "news", "text") else str(getattr(r, c))
+             for c in columns] for r in data.top_cascades.itertuples()]
+    items.append(Table([c.replace("_", " ") for c in columns], rows,
+                       "Largest cascades (the root post's text)"))
+    for k, tree in enumerate(data.trees):
+        sampled = f" (a sample of {len(tree.parent):,} posts)" if tree.sampled else ""
+        items += _plot("cascades", f"tree{k + 1}", structure.cascade_tree(tree),
+                       f"Cascade #{k + 1}: {tree.size:,} posts{sampled}, {tree.veracity}"
+                       f"{', news ' + tree.news if tree.news else ''}.")
+    return items
+
+
+def _reach(data: RunData) -> list[Any]:
+    return _or_note(_plot("reach", "reach", time.reach(data.metrics, data.news),
+                          "Agents exposed to and sharing false (red) and true (blue) items; "
+                          "dotted lines per item."),
+                    "No reach metrics recorded (no news items).")
+
+
+def _moderation(data: RunData) -> list[Any]:
+    items = _plot("moderation", "labels", time.moderation(data.labels, data.metrics),
+                  "Moderation labels per step and cumulative cost of moderation and "
+                  "interventions.")
+    firings = data.interventions
+    items += _plot("moderation", "interventions", time.interventions(firings),
+                   "Units touched by each intervention firing.")
+    if not firings.empty:
+        totals = firings.groupby("name", sort=False).agg(
+            kind=("kind", "first"), firings=("step", "size"), units=("units", "sum"),
+            cost=("cost", "sum")).reset_index()
+        items.append(Table(["intervention", "kind", "firings", "units", "cost"],
+                           [[str(r.name), str(r.kind), fmt(r.firings), fmt(r.units), fmt(r.cost)]
+                            for r in totals.itertuples()], "Interventions"))
+    strategy = _lookup(data.scenario, "platform.moderation.strategy")
+    return _or_note(items, f"No moderation labels, costs or interventions "
+                           f"(moderation strategy: {strategy or 'none'}).")
+
+
+def _network(data: RunData) -> list[Any]:
+    net = data.network
+    if net is None or len(net.agents) == 0:
+        return [Note("No follow graph recorded.")]
+    return _plot("network", "graph", structure.network(net),
+                 f"A snowball sample of {len(net.agents):,} of {net.total_nodes:,} agents and "
+                 f"{len(net.src):,} follow edges among them (of {net.total_edges:,} at the start), "
+                 f"coloured by final attitude on '{net.topic}'.")
+
+
+def _surveys(data: RunData) -> list[Any]:
+    if data.surveys.empty:
+        return [Note("No surveys in this run.")]
+    summary = summarize(data.surveys)
+    items: list[Any] = _plot("surveys", "means", time.survey_means(summary),
+                             "Mean answer per wave with 95% t confidence intervals.")
+    moved = shifts(data.surveys)
+    if len(moved):
+        columns = ["survey", "question", "from_step", "to_step", "design", "n", "shift",
+                   "ci_low", "ci_high"]
+        items.append(Table([c.replace("_", " ") for c in columns],
+                           [[fmt(v) for v in row] for row in moved[columns].itertuples(
+                               index=False)], "Shift from the first to the last wave"))
+    return items
+
+
+def _llm(data: RunData) -> list[Any]:
+    if data.llm is None:
+        note = "This run made no LLM calls."
+        fallbacks = data.metrics.get("fallbacks") if len(data.metrics) else None
+        if fallbacks is not None:
+            note += f" Fallbacks recorded: {fmt(float(fallbacks.fillna(0).sum()))}."
+        items: list[Any] = [Note(note)]
+    else:
+        usage = data.llm
+        items = _plot("llm", "calls", time.llm_calls(usage.per_step, usage.latency, data.metrics),
+                      "Calls, cache hits and fallbacks per step; latency percentiles of "
+                      "network calls; cumulative cost.")
+        items += [_frame_table(usage.by_model, "Calls by model and purpose"),
+                  _frame_table(usage.faults, "Faults")]
+        items = [i for i in items if i is not None]
+    if len(data.reasons):
+        items.append(_frame_table(data.reasons, "Stated reasons (first recorded)"))
+    return items
+
+
+def _frame_table(frame: pd.DataFrame, caption: str) -> Table | None:
+    if frame.empty:
+        return None
+    return Table([str(c).replace("_", " ") for c in frame.columns],
+                 [[fmt(v) for v in row] for row in frame.itertuples(index=False)], caption)

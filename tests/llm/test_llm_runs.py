@@ -1,0 +1,118 @@
+"""LLM agents inside whole runs: data in the store, cached replay, faults, hybrids, secrets."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from fake_server import FakeLLMServer
+from llm_helpers import KEY_ENV, SECRET
+
+from townsquare import Scenario, Simulation
+from townsquare.platform.actions import Action
+
+
+def llm_scenario(server: FakeLLMServer, out: Path, size: int = 500, steps: int = 5,
+                 fraction: float = 1.0, **extra: object) -> Scenario:
+    llm = {
+        "models": [{"base_url": server.base_url, "model": server.model, "api_key_env": KEY_ENV,
+                    "timeout_s": 3.0, "max_retries": 1, "backoff_base_s": 0.01,
+                    "concurrency": 32}],
+        "assign": {"fraction": fraction},
+        "memory": {"reflect_every": 2},
+        "cache_path": str(out / "llm-cache.sqlite"),
+    }
+    overrides = {"population.size": size, "steps": steps, "output_dir": str(out / "runs"),
+                 "population.activity.a": 4.0, "population.activity.b": 6.0, "llm": llm}
+    return Scenario.load("default").with_overrides(overrides | extra)
+
+
+def test_500_llm_agents_for_5_steps_land_in_the_store(
+    fake_server: FakeLLMServer, tmp_path: Path
+) -> None:
+    run = Simulation(llm_scenario(fake_server, tmp_path)).run()
+    reader = run.reader
+    calls = reader.query("SELECT * FROM llm_calls")
+    memories = reader.query("SELECT * FROM memories")
+    events = run.events()
+    assert (calls["purpose"] == "decide").sum() >= 500  # ~40% of 500 agents active x 5 steps
+    assert set(calls["step"]) == set(range(5))
+    assert {"observation", "action", "reflection"} <= set(memories["kind"])
+    assert events["reason"].notna().mean() > 0.9  # every LLM action carries its stated reason
+    commented = run.posts().query("kind == 'comment'")
+    assert commented["text"].notna().all() and len(commented) > 0
+    assert len(run.attitudes()) > 0 and len(run.emotions()) > 0
+    summary = run.summary()
+    assert summary["llm_requests"] == len(calls)
+    assert summary["llm_prompt_tokens"] > 0
+    assert fake_server.requests >= 500
+
+
+def test_rerun_from_the_cache_makes_no_requests_and_the_same_events(
+    fake_server: FakeLLMServer, tmp_path: Path
+) -> None:
+    scenario = llm_scenario(fake_server, tmp_path, size=300, steps=4)
+    first = Simulation(scenario).run().events()
+    sent = fake_server.requests
+    assert sent > 0
+    again = Simulation(scenario).run()
+    assert fake_server.requests == sent  # zero new chat requests
+    pd.testing.assert_frame_equal(first, again.events())
+    assert again.summary()["llm_cache_hits"] == again.summary()["llm_requests"]
+
+
+@pytest.mark.parametrize("kind", ["http_500", "http_429", "drop", "hang", "bad_body",
+                                  "garbage", "truncated", "refusal", "empty"])
+def test_each_fault_leaves_a_completed_run_with_fallbacks_counted(
+    fake_server: FakeLLMServer, tmp_path: Path, kind: str
+) -> None:
+    fake_server.hang_s = 5.0
+    fake_server.fail_fraction(0.3, kind, retry_after=0.05)
+    scenario = llm_scenario(fake_server, tmp_path, size=120, steps=2, **{
+        "llm.models": [{"base_url": fake_server.base_url, "model": fake_server.model,
+                        "api_key_env": KEY_ENV, "timeout_s": 0.5, "max_retries": 0,
+                        "concurrency": 32}],
+        "llm.memory": {"reflect_every": 0}})
+    run = Simulation(scenario).run()
+    assert run.meta()["status"] == "completed"
+    summary = run.summary()
+    calls = run.reader.query("SELECT fault, fallback FROM llm_calls")
+    assert calls["fault"].notna().any(), kind
+    assert summary["llm_fallback_total"] == calls["fallback"].sum() > 0
+    assert any(key.startswith("llm_fallback_") and key != "llm_fallback_total" and value > 0
+               for key, value in summary.items())
+    # agents that fell back still acted, by the heuristic
+    assert len(run.events()) > 0
+
+
+def test_hybrid_ten_percent_llm_on_ten_thousand_agents(
+    fake_server: FakeLLMServer, tmp_path: Path
+) -> None:
+    scenario = llm_scenario(fake_server, tmp_path, size=10_000, steps=2, fraction=0.1,
+                            **{"population.activity.a": 1.5, "population.activity.b": 8.0})
+    run = Simulation(scenario).run()
+    calls = run.reader.query("SELECT DISTINCT agent FROM llm_calls WHERE purpose = 'decide'")
+    events = run.events()
+    llm_agents = set(calls["agent"])
+    assert 0 < len(llm_agents) < 1500
+    by_llm = events[events["agent"].isin(llm_agents)]
+    by_rules = events[~events["agent"].isin(llm_agents)]
+    assert len(by_rules) > len(by_llm) > 0
+    assert by_llm["reason"].notna().mean() > 0.9 and by_rules["reason"].isna().all()
+    assert (by_rules["action"] == Action.IDLE.label).sum() == 0
+
+
+def test_the_api_key_is_never_stored_logged_or_reported(
+    fake_server: FakeLLMServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    fake_server.fail_fraction(0.2, "http_500")
+    run = Simulation(llm_scenario(fake_server, tmp_path, size=100, steps=2)).run()
+    assert fake_server.auth_headers > 0  # the key was sent to the server...
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert SECRET.encode() not in path.read_bytes(), path  # ...but never written
+    assert SECRET not in caplog.text
+    assert SECRET not in str(run.summary()) and SECRET not in run.meta()["scenario_toml"]
