@@ -242,6 +242,21 @@ def export(
 
 @app.command()
 @user_errors
+def interview(
+    run_ref: Annotated[str, typer.Argument(metavar="RUN", help="Run folder, id or 'latest'.")],
+    agent: Annotated[int, typer.Argument(help="Agent id.")],
+    question: Annotated[str, typer.Argument(help="The question, in quotes.")],
+    runs: RunsDir = Path("runs"),
+) -> None:
+    """Ask an agent of a run a question (LLM agents answer in character)."""
+    from townsquare.run import Run
+
+    console.print(Run.open(run_ref, runs).interview(agent, question), markup=False,
+                  highlight=False)
+
+
+@app.command()
+@user_errors
 def survey(
     run_ref: Annotated[str, typer.Argument(metavar="RUN", help="Run folder, id or 'latest'.")]
     = "latest",
@@ -268,6 +283,44 @@ def print_frame(frame: Any, title: str) -> None:
     for row in frame.itertuples(index=False):
         table.add_row(*(_fmt(v) for v in row))
     console.print(table)
+
+
+@app.command()
+@user_errors
+def report(
+    run_ref: Annotated[str, typer.Argument(metavar="RUN|SWEEP",
+                                           help="Run folder, id or 'latest', or a sweep folder.")]
+    = "latest",
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="HTML file to write "
+                                             "(default: report.html in the run folder).")] = None,
+    png: Annotated[Path | None, typer.Option(help="Also export every figure as PNG here.")]
+    = None,
+    runs: RunsDir = Path("runs"),
+) -> None:
+    """Write a self-contained HTML report with plots of a run or a sweep."""
+    from townsquare.report import commands
+
+    path = commands.report(run_ref, out, runs, png)
+    console.print(f"wrote [cyan]{path}[/]" + (f" and PNG figures in [cyan]{png}[/]" if png else ""))
+
+
+@app.command()
+@user_errors
+def serve(
+    runs_dir: Annotated[Path, typer.Argument(metavar="RUNS_DIR", help="Folder holding runs.")]
+    = Path("runs"),
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8765,
+    allow_remote: Annotated[bool, typer.Option(help="Allow a host other than this machine.")]
+    = False,
+) -> None:
+    """Serve a live dashboard of the runs in a folder (http://127.0.0.1:8765)."""
+    from townsquare.report import commands
+
+    commands.check_host(host, allow_remote)
+    console.print(f"dashboard for [cyan]{runs_dir}[/] on [bold]http://{host}:{port}[/] "
+                  "(Ctrl+C to stop)")
+    commands.serve(runs_dir, host, port, allow_remote)
 
 
 def main() -> None:  # pragma: no cover - console script entry

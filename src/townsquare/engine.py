@@ -134,6 +134,12 @@ class Simulation:
         writer.write_step(step, metrics=metrics, **tables)
         return metrics
 
+    def interview(self, agent: int, question: str) -> str:
+        """Ask an agent a question between steps (from ``on_step``), from the live state."""
+        from townsquare.interview import interview_live
+
+        return interview_live(self, agent, question)
+
     def checkpoint(self, writer: RunWriter, step: int) -> None:
         """Save the state after ``step`` once the store holds every row up to it."""
         writer.flush()

@@ -89,5 +89,11 @@ class Run:
 
         return cascade_table(self.reader.posts())
 
+    def interview(self, agent: int, question: str) -> str:
+        """Ask one agent a question: in character (LLM agents) or from its state."""
+        from townsquare.interview import interview_run
+
+        return interview_run(self, agent, question)
+
     def __repr__(self) -> str:
         return f"Run({str(self.path)!r})"

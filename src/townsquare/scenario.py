@@ -496,7 +496,7 @@ class Scenario(_Config):
             scenario = cls.model_validate(data)
         except ValidationError as exc:
             raise ScenarioError(source, _describe_errors(exc, text)) from None
-        return scenario._resolve_paths(Path(source).parent if Path(source).exists() else None)
+        return scenario._resolve_paths(_source_folder(source))
 
     def _resolve_paths(self, base: Path | None) -> Scenario:
         """Make data-file paths relative to the scenario file, as a user would expect."""
@@ -529,6 +529,14 @@ class Scenario(_Config):
 
 
 # -- built-ins and sources ---------------------------------------------------------
+
+
+def _source_folder(source: str) -> Path | None:
+    """The folder of a scenario file, or None when ``source`` is only a label."""
+    try:
+        return Path(source).parent if Path(source).exists() else None
+    except OSError:  # a label too long to be a path
+        return None
 
 
 def builtin_names() -> list[str]:

@@ -119,6 +119,11 @@ class DebunkIntervention(_Intervention):
     news: str = Field(description="id of the news item corrected")
     target: AgentTarget = Field(default_factory=AgentTarget, description="who sees it")
     strength: Probability = Field(default=0.5, description="share of belief removed if seen")
+    memory: Probability = Field(
+        default=0.0,
+        description="lasting skepticism left in those reached (FPS long-term memory): later "
+        "belief gain from unproven items shrinks by this share, as after prebunking",
+    )
 
 
 class FeedChangeIntervention(_Intervention):

@@ -51,7 +51,11 @@ def make_world(scenario: Scenario, streams: RandomStreams) -> World:
 
         environment = ContagionEnvironment(scenario, population, graph, streams)
         behavior = None
-    return World(environment, behavior, population.to_frame(), initial_edges)
+    frame = population.to_frame()
+    is_llm = getattr(behavior, "is_llm", None)
+    if is_llm is not None:
+        frame["behavior"] = np.where(is_llm, "llm", "heuristic")
+    return World(environment, behavior, frame, initial_edges)
 
 
 def _with_language_model(

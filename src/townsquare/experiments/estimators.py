@@ -107,15 +107,20 @@ def exposure_probabilities(design: Design, graph: Any, draws: int = 2000,
 
 
 def _hajek(y: np.ndarray, codes: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Weighted mean of ``y`` per condition (NaN where no unit is in it); rows = draws."""
-    codes = np.atleast_2d(codes)
-    out = np.full((codes.shape[0], len(CONDITIONS)), np.nan)
-    for c in range(len(CONDITIONS)):
-        w = np.where(codes == c, weights[:, c], 0.0)
-        total = w.sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[:, c] = np.where(total > 0, (w @ y) / total, np.nan)
-    return out
+    """Weighted mean of ``y`` per condition (NaN where no unit is in it); rows = draws.
+
+    ``codes`` is ``(draws, m)`` or ``(m,)``; ``weights[i, c]`` weighs unit ``i`` in
+    condition ``c``. One ``bincount`` over (draw, condition) keys does every sum.
+    """
+    codes = np.atleast_2d(codes).astype(np.int64)
+    draws, m = codes.shape
+    k = len(CONDITIONS)
+    w = weights[np.arange(m), codes]
+    key = (np.arange(draws)[:, None] * k + codes).ravel()
+    total = np.bincount(key, weights=w.ravel(), minlength=draws * k).reshape(draws, k)
+    sums = np.bincount(key, weights=(w * y).ravel(), minlength=draws * k).reshape(draws, k)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, sums / total, np.nan)
 
 
 def estimate_effects(

@@ -114,7 +114,9 @@ def _measures(results: pd.DataFrame, measures: Sequence[str] | str | None) -> li
     return names
 
 
-def _groups(results: pd.DataFrame, by: list[str]) -> list[tuple[tuple[Hashable, ...], pd.DataFrame]]:
+def _groups(
+    results: pd.DataFrame, by: list[str]
+) -> list[tuple[tuple[Hashable, ...], pd.DataFrame]]:
     if not by:
         return [((), results)]
     return [((k,) if not isinstance(k, tuple) else k, g)

@@ -14,7 +14,7 @@ from townsquare.store import RunReader
 
 _ACTION_TOTALS = ("post", "repost", "quote", "comment", "like", "flag", "follow", "unfollow")
 _ENGAGEMENTS = ("like", "repost", "quote", "comment")
-_FINAL_METRICS = ("reach_", "believers_", "deviation_", "versions_")
+_FINAL_METRICS = ("reach_", "believers_", "sharers_", "deviation_", "versions_")
 
 
 def run_summary(run_dir: Path, environment: Any) -> dict[str, float]:

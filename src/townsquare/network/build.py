@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+from numpy.random import Generator
 
 from townsquare.errors import UserError
 from townsquare.network import generators
@@ -18,12 +19,10 @@ from townsquare.network.io import read_edgelist, read_graphml
 from townsquare.scenario import NetworkConfig
 
 Ties = tuple[np.ndarray, np.ndarray]
-Builder = Callable[[NetworkConfig, np.ndarray, np.random.Generator], FollowGraph]
+Builder = Callable[[NetworkConfig, np.ndarray, Generator], FollowGraph]
 
 
-def build_network(
-    config: NetworkConfig, leaning: np.ndarray, rng: np.random.Generator
-) -> FollowGraph:
+def build_network(config: NetworkConfig, leaning: np.ndarray, rng: Generator) -> FollowGraph:
     """The follow graph on ``len(leaning)`` agents that ``config`` describes.
 
     ``leaning`` (in ``[-1, 1]``) places agents in the stochastic block
@@ -32,7 +31,9 @@ def build_network(
     return BUILDERS[config.kind](config, np.asarray(leaning, dtype=np.float64), rng)
 
 
-def orient(n: int, u: np.ndarray, v: np.ndarray, reciprocity: float, rng) -> FollowGraph:
+def orient(
+    n: int, u: np.ndarray, v: np.ndarray, reciprocity: float, rng: Generator
+) -> FollowGraph:
     """Follows from undirected ties: both ways with probability ``reciprocity``, else one way."""
     mutual = rng.random(len(u)) < reciprocity
     flip = rng.random(len(u)) < 0.5
@@ -52,10 +53,10 @@ def leaning_blocks(leaning: np.ndarray, blocks: int) -> np.ndarray:
 # -- one builder per network kind -------------------------------------------------------
 
 
-def _generated(ties: Callable[[NetworkConfig, np.ndarray, np.random.Generator], Ties]) -> Builder:
+def _generated(ties: Callable[[NetworkConfig, np.ndarray, Generator], Ties]) -> Builder:
     """A builder orienting the ties of a generator; bad parameters are user errors."""
 
-    def build(config: NetworkConfig, leaning: np.ndarray, rng: np.random.Generator) -> FollowGraph:
+    def build(config: NetworkConfig, leaning: np.ndarray, rng: Generator) -> FollowGraph:
         try:
             u, v = ties(config, leaning, rng)
         except ValueError as exc:
@@ -65,19 +66,19 @@ def _generated(ties: Callable[[NetworkConfig, np.ndarray, np.random.Generator], 
     return build
 
 
-def _barabasi_albert(config: NetworkConfig, leaning: np.ndarray, rng) -> Ties:
+def _barabasi_albert(config: NetworkConfig, leaning: np.ndarray, rng: Generator) -> Ties:
     return generators.barabasi_albert(len(leaning), config.m, rng=rng)
 
 
-def _holme_kim(config: NetworkConfig, leaning: np.ndarray, rng) -> Ties:
+def _holme_kim(config: NetworkConfig, leaning: np.ndarray, rng: Generator) -> Ties:
     return generators.holme_kim(len(leaning), config.m, config.p, rng=rng)
 
 
-def _watts_strogatz(config: NetworkConfig, leaning: np.ndarray, rng) -> Ties:
+def _watts_strogatz(config: NetworkConfig, leaning: np.ndarray, rng: Generator) -> Ties:
     return generators.watts_strogatz(len(leaning), config.k, config.p, rng=rng)
 
 
-def _erdos_renyi(config: NetworkConfig, leaning: np.ndarray, rng) -> Ties:
+def _erdos_renyi(config: NetworkConfig, leaning: np.ndarray, rng: Generator) -> Ties:
     n = len(leaning)
     p = config.p
     if config.mean_degree is not None:
@@ -87,22 +88,22 @@ def _erdos_renyi(config: NetworkConfig, leaning: np.ndarray, rng) -> Ties:
     return generators.erdos_renyi(n, p, rng=rng)
 
 
-def _stochastic_block(config: NetworkConfig, leaning: np.ndarray, rng) -> Ties:
+def _stochastic_block(config: NetworkConfig, leaning: np.ndarray, rng: Generator) -> Ties:
     """Blocks by leaning; the mean degree is ``mean_degree`` if set, else ``2 m`` (as BA)."""
     mean_degree = config.mean_degree if config.mean_degree is not None else 2 * config.m
     blocks = leaning_blocks(leaning, config.blocks)
     return generators.stochastic_block(blocks, mean_degree, config.homophily, rng=rng)
 
 
-def _complete(config: NetworkConfig, leaning: np.ndarray, rng) -> Ties:
+def _complete(config: NetworkConfig, leaning: np.ndarray, rng: Generator) -> Ties:
     return generators.complete(len(leaning))
 
 
-def _edgelist(config: NetworkConfig, leaning: np.ndarray, rng) -> FollowGraph:
+def _edgelist(config: NetworkConfig, leaning: np.ndarray, rng: Generator) -> FollowGraph:
     return read_edgelist(config.path, directed=config.directed, n=len(leaning))[0]
 
 
-def _graphml(config: NetworkConfig, leaning: np.ndarray, rng) -> FollowGraph:
+def _graphml(config: NetworkConfig, leaning: np.ndarray, rng: Generator) -> FollowGraph:
     return read_graphml(config.path, n=len(leaning))[0]
 
 

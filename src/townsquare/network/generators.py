@@ -133,6 +133,7 @@ class _Growth:
             self.first_change = np.full(n, _NEVER)
 
     def value(self, slots: np.ndarray) -> np.ndarray:
+        """The node each slot holds: an edge's new node (even slot) or its target (odd)."""
         edges = slots >> 1
         return np.where(slots & 1, self.tgt[edges], self.src[edges])
 

@@ -1,7 +1,7 @@
 """Follow graphs from and to files (edge lists, GraphML) and networkx.
 
 Edge lists are parsed by numpy over the file's bytes, not by a Python loop per
-line, so a 10-million-line SNAP file loads in seconds; every line keeps its
+line, so SNAP files of tens of millions of lines load; every line keeps its
 number, so a bad record is reported as ``file, line N: what is wrong``.
 """
 
@@ -142,9 +142,7 @@ def _read_bytes(path: Path) -> bytes:
 
 def _fit(path: Path, named: int, n: int) -> int:
     if named > n:
-        raise DataError(
-            path, f"names {named} nodes but the population has only {n} agents"
-        )
+        raise DataError(path, f"names {named} nodes but the population has only {n} agents")
     return n
 
 

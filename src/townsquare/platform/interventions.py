@@ -119,9 +119,13 @@ def _suspend(item: SuspendIntervention, platform: SocialPlatform, step: int,
 def _prebunk(item: PrebunkIntervention, platform: SocialPlatform, step: int,
              rng: np.random.Generator) -> int:
     agents = select_agents(item.target, platform, rng)
-    protection = platform.state.inoculation
-    protection[agents] = 1.0 - (1.0 - protection[agents]) * (1.0 - item.strength)
+    _inoculate(platform, agents, item.strength)
     return len(agents)
+
+
+def _inoculate(platform: SocialPlatform, agents: np.ndarray, strength: float) -> None:
+    protection = platform.state.inoculation
+    protection[agents] = 1.0 - (1.0 - protection[agents]) * (1.0 - strength)
 
 
 def _debunk(item: DebunkIntervention, platform: SocialPlatform, step: int,
@@ -129,6 +133,8 @@ def _debunk(item: DebunkIntervention, platform: SocialPlatform, step: int,
     agents = select_agents(item.target, platform, rng)
     k = platform.news_index[item.news]
     platform.state.belief[agents, k] *= 1.0 - item.strength
+    if item.memory:
+        _inoculate(platform, agents, item.memory)
     return len(agents)
 
 

@@ -138,9 +138,12 @@ class RetellingLog:
     ) -> ActionBatch:
         """Fill the text of quotes and comments on retold stories that carry none."""
         parent = made.post
-        news = np.where(parent >= 0, content.news[np.maximum(parent, 0)], -1)
+        replies = (parent >= 0) & ((made.action == Action.QUOTE) | (made.action == Action.COMMENT))
+        if not replies.any():
+            return made
+        news = np.full(len(made), -1, np.int64)
+        news[replies] = content.news[parent[replies]]
         retold = (news >= 0) & self.retold[np.maximum(news, 0)]
-        retold &= (made.action == Action.QUOTE) | (made.action == Action.COMMENT)
         texts = made.text if made.text is not None else [None] * len(made)
         rows = [i for i in np.flatnonzero(retold) if texts[i] is None]
         if not rows:

@@ -60,9 +60,9 @@ class Code:
 
 @dataclass
 class Grid:
-    """Tables shown side by side."""
+    """Tables or plots shown side by side (two per row on a wide screen)."""
 
-    tables: list[Table]
+    items: list[Plot | Table]
     kind: ClassVar[str] = "grid"
 
 
@@ -77,7 +77,13 @@ class Section:
 
     @property
     def plots(self) -> list[Plot]:
-        return [item for item in self.items if isinstance(item, Plot)]
+        found: list[Plot] = []
+        for item in self.items:
+            if isinstance(item, Plot):
+                found.append(item)
+            elif isinstance(item, Grid):
+                found.extend(i for i in item.items if isinstance(i, Plot))
+        return found
 
 
 @dataclass

@@ -241,7 +241,7 @@ def _llm(data: RunData) -> list[Any]:
                       "network calls; cumulative cost.")
         items += [_frame_table(usage.by_model, "Calls by model and purpose"),
                   _frame_table(usage.faults, "Faults")]
-        items = [i for i in items if i is not None]
+        items = [i for i in items if i is not None] or [Note("No LLM calls recorded yet.")]
     if len(data.reasons):
         items.append(_frame_table(data.reasons, "Stated reasons (first recorded)"))
     return items

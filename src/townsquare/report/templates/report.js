@@ -10,10 +10,15 @@
     return document.querySelector('[data-figure="' + CSS.escape(id) + '"]');
   }
 
+  // One figure per animation frame, top to bottom: the first plots show at once and the
+  // page stays responsive while the rest are drawn.
+  const nextFrame = () => new Promise((resolve) => window.requestAnimationFrame(resolve));
+
   async function drawAll(figs) {
     for (const [id, fig] of Object.entries(figs)) {
       const el = area(id);
       if (el) await Plotly.react(el, fig.data, fig.layout, CONFIG);
+      await nextFrame();
     }
   }
 
