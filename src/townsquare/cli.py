@@ -43,11 +43,11 @@ def user_errors(func: F) -> F:
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from townsquare.engine import RunInterrupted
+        from townsquare.errors import RunStopped
 
         try:
             return func(*args, **kwargs)
-        except RunInterrupted as exc:
+        except RunStopped as exc:
             err_console.print(f"[bold yellow]stopped:[/] {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(code=EXIT_INTERRUPTED) from None
         except UserError as exc:
@@ -149,12 +149,16 @@ def _fmt(value: Any) -> str:
 def resume(
     run_ref: Annotated[str, typer.Argument(metavar="RUN", help="Run folder, id or 'latest'.")],
     runs: RunsDir = Path("runs"),
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Change a limit first, e.g. llm.budget_cost=20."),
+    ] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
     """Continue a stopped or crashed run from its last checkpoint."""
     from townsquare.engine import Simulation
 
-    sim = Simulation.resume(run_ref, runs)
+    sim = Simulation.resume(run_ref, runs, parse_assignments(set_) or None)
     remaining = sim.scenario.steps - sim.next_step
     console.print(f"[bold]townsquare[/] resuming {sim.run_dir.name} at step {sim.next_step} "
                   f"({remaining} steps left)")

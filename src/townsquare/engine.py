@@ -25,7 +25,7 @@ from typing import Any
 
 from townsquare import __version__
 from townsquare.checkpoint import load_checkpoint, save_checkpoint
-from townsquare.errors import UserError
+from townsquare.errors import RunStopped, UserError
 from townsquare.measure.summary import run_summary
 from townsquare.rng import RandomStreams
 from townsquare.run import Run
@@ -36,7 +36,7 @@ from townsquare.world import make_world
 StepCallback = Callable[[int, dict[str, float]], None]
 
 
-class RunInterrupted(UserError):
+class RunInterrupted(RunStopped):
     """The run was stopped cleanly (Ctrl-C or SIGTERM) and can be resumed."""
 
 
@@ -57,14 +57,26 @@ class Simulation:
         self._stop_requested = False
 
     @classmethod
-    def resume(cls, run_ref: str | Path, runs_dir: str | Path = "runs") -> Simulation:
-        """Rebuild a stopped or crashed run from its last checkpoint, ready to ``run()``."""
+    def resume(
+        cls,
+        run_ref: str | Path,
+        runs_dir: str | Path = "runs",
+        overrides: dict[str, Any] | None = None,
+    ) -> Simulation:
+        """Rebuild a stopped or crashed run from its last checkpoint, ready to ``run()``.
+
+        ``overrides`` change the stored scenario first — meant for limits such
+        as ``{"llm.budget_cost": 20}``; anything that changes the dynamics makes
+        the run differ from an uninterrupted one.
+        """
         run_dir = resolve_run(run_ref, Path(runs_dir))
         with RunReader(run_dir) as reader:
             meta = reader.meta()
         if meta.get("status") == "completed":
             raise UserError(f"run {run_dir.name} is already completed; nothing to resume")
         scenario = Scenario.from_toml(str(meta["scenario_toml"]), source=f"run {run_dir.name}")
+        if overrides:
+            scenario = scenario.with_overrides(overrides)
         sim = cls(scenario, run_dir=run_dir)
         checkpoint = load_checkpoint(run_dir)
         if checkpoint is not None:
@@ -84,6 +96,7 @@ class Simulation:
         if self._resuming:
             last = self.next_step - 1 if self.next_step > 0 else None
             writer = RunWriter.reopen(self.run_dir, after_step=last)
+            writer.set_meta(scenario_toml=scenario.to_toml())
         else:
             writer = RunWriter.create(self.run_dir, self._meta())
             writer.write_agents(world.population_frame)
@@ -92,6 +105,7 @@ class Simulation:
         try:
             with self._stop_on_signals():
                 for step in range(self.next_step, scenario.steps):
+                    self._before_step(step, writer)
                     metrics = self.step(step, writer)
                     self.next_step = step + 1
                     if on_step is not None:
@@ -105,6 +119,9 @@ class Simulation:
                     if self._checkpoint_due(step):
                         self.checkpoint(writer, step)
             status = "completed"
+        except RunStopped:
+            status = "interrupted"
+            raise
         finally:
             summary: dict[str, Any] = {"wall_seconds": round(time.perf_counter() - started, 3)}
             if status == "completed":
@@ -133,6 +150,23 @@ class Simulation:
             metrics |= extra_metrics
         writer.write_step(step, metrics=metrics, **tables)
         return metrics
+
+    def _before_step(self, step: int, writer: RunWriter) -> None:
+        """Let the behaviour refuse to start a step (budget spent, model server down).
+
+        Nothing of ``step`` has happened yet, so the state after ``step - 1`` is
+        checkpointed and the run stops; resuming retries ``step``.
+        """
+        ready = getattr(self.world.behavior, "before_step", None)
+        if ready is None:
+            return
+        try:
+            ready(step)
+        except RunStopped as stop:
+            if step > 0:
+                self.checkpoint(writer, step - 1)
+            raise RunStopped(f"{stop} Run {self.run_dir.name} stopped before step {step}; "
+                             f"continue with `townsquare resume {self.run_dir}`") from None
 
     def interview(self, agent: int, question: str) -> str:
         """Ask an agent a question between steps (from ``on_step``), from the live state."""

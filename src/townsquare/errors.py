@@ -40,3 +40,10 @@ class RunNotFoundError(UserError):
 
 class StoreError(UserError):
     """A run database that is corrupted, foreign or of an unknown schema version."""
+
+
+class RunStopped(UserError):
+    """A run stopped cleanly before finishing (Ctrl-C, SIGTERM, a budget, an outage).
+
+    Its state was checkpointed: ``townsquare resume RUN`` continues it.
+    """

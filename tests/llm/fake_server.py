@@ -87,6 +87,7 @@ class FakeLLMServer:
         self.in_flight = 0
         self.max_in_flight = 0
         self.fail_embeddings = False  # answer /v1/embeddings with HTTP 500
+        self.down = False  # an outage: every endpoint drops the connection
         self.counts: Counter[str] = Counter()
         self.arrivals: list[float] = []  # time.monotonic() of each chat request
         self.auth_headers = 0  # chat requests that carried an Authorization header
@@ -132,6 +133,7 @@ class FakeLLMServer:
             self.record_payloads = False
             self.max_in_flight = 0
             self.fail_embeddings = False
+            self.down = False
 
     def _add(self, rule: _Rule) -> None:
         with self._lock:
@@ -184,11 +186,15 @@ class FakeLLMServer:
 
     async def _models(self, request: Request) -> Response:
         self.counts["models"] += 1
+        if self.down:
+            return _DroppedResponse()
         return JSONResponse({"object": "list",
                              "data": [{"id": m, "object": "model"} for m in self.models]})
 
     async def _embeddings(self, request: Request) -> Response:
         self.counts["embeddings"] += 1
+        if self.down:
+            return _DroppedResponse()
         if self.fail_embeddings:
             return JSONResponse({"error": {"message": "embedding model down"}}, 500)
         payload = await request.json()
@@ -207,6 +213,8 @@ class FakeLLMServer:
         self.arrivals.append(time.monotonic())
         if "authorization" in request.headers:
             self.auth_headers += 1
+        if self.down:
+            return _DroppedResponse()
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:

@@ -5,10 +5,17 @@ in one vectorized heuristic call; the two decisions are merged over disjoint
 agents, on the same platform, in the same step. The model's accounting (calls,
 tokens, cost, latency, faults, fallbacks) and memories come back as per-step
 tables and metrics for the store.
+
+Before each step it refuses to start when a token or cost budget is spent,
+and, after a step with connection failures, waits (exponential backoff) for
+the endpoint to answer again; if it stays down past ``outage_wait_s`` the
+run stops cleanly and can be resumed.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -16,15 +23,50 @@ import numpy as np
 from townsquare.behavior.base import Behavior, Decision, Observation
 from townsquare.behavior.llm.assemble import merge
 from townsquare.behavior.llm.behavior import LLMBehavior
+from townsquare.behavior.llm.faults import EndpointUnreachableError
+from townsquare.errors import RunStopped
 
 
 class HybridBehavior:
     """Routes each active agent to the LLM or the heuristic by a fixed assignment mask."""
 
-    def __init__(self, is_llm: np.ndarray, llm: LLMBehavior, heuristic: Behavior) -> None:
+    def __init__(self, is_llm: np.ndarray, llm: LLMBehavior, heuristic: Behavior,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.is_llm = np.asarray(is_llm, bool)
         self.llm = llm
         self.heuristic = heuristic
+        self.spent = {"tokens": 0.0, "cost": 0.0}
+        self._sleep = sleep
+        self._connection_faults = 0
+
+    def before_step(self, step: int) -> None:
+        """Stop cleanly when a budget is spent or the endpoint stays down (see module doc)."""
+        config = self.llm.config
+        if config.budget_tokens is not None and self.spent["tokens"] >= config.budget_tokens:
+            raise RunStopped(f"the token budget ({config.budget_tokens:,}) is spent "
+                             f"({self.spent['tokens']:,.0f} tokens).")
+        if config.budget_cost is not None and self.spent["cost"] >= config.budget_cost:
+            raise RunStopped(f"the cost budget ({config.budget_cost:g}) is spent "
+                             f"({self.spent['cost']:.4g}).")
+        if self._connection_faults:
+            self._wait_for_endpoint(config.outage_wait_s)
+
+    def _wait_for_endpoint(self, limit_s: float) -> None:
+        """Probe with exponential backoff until the endpoint answers or ``limit_s`` passes."""
+        waited, delay = 0.0, 0.5
+        while True:
+            try:
+                self.llm.check_reachable()
+                self._connection_faults = 0
+                return
+            except EndpointUnreachableError as exc:
+                if waited >= limit_s:
+                    raise RunStopped(f"the model endpoint stayed unreachable for "
+                                     f"{waited:.0f} s ({exc}).") from None
+                pause = min(delay, limit_s - waited)
+                self._sleep(pause)
+                waited += pause
+                delay = min(delay * 2, 30.0)
 
     def decide(self, obs: Observation, rng: np.random.Generator) -> Decision:
         routed = self.is_llm[obs.feed.agents]
@@ -38,6 +80,10 @@ class HybridBehavior:
     def step_report(self) -> tuple[dict[str, dict[str, list]], dict[str, float]]:
         """(tables, metrics) of the model's work in the last step."""
         stats = self.llm.last_step_stats()
+        self.spent["tokens"] += stats["prompt_tokens"] + stats["completion_tokens"]
+        self.spent["cost"] += stats["cost"]
+        self._connection_faults = sum(stats["faults"].get(kind, 0)
+                                      for kind in ("connection", "timeout"))
         metrics = {f"llm_{key}": float(stats[key]) for key in (
             "requests", "cache_hits", "http_attempts", "prompt_tokens", "completion_tokens",
             "cost", "latency_p50_ms", "latency_p95_ms", "fallback_total", "reflections")}
@@ -53,10 +99,11 @@ class HybridBehavior:
         return self.llm.interview(agent, question)
 
     def get_state(self) -> dict[str, Any]:
-        return {"llm": self.llm.get_state()}
+        return {"llm": self.llm.get_state(), "spent": dict(self.spent)}
 
     def set_state(self, state: dict[str, Any]) -> None:
         self.llm.set_state(state["llm"])
+        self.spent = dict(state["spent"])
 
     def close(self) -> None:
         self.llm.close()

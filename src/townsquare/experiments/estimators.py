@@ -107,20 +107,33 @@ def exposure_probabilities(design: Design, graph: Any, draws: int = 2000,
 
 
 def _hajek(y: np.ndarray, codes: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Weighted mean of ``y`` per condition (NaN where no unit is in it); rows = draws.
-
-    ``codes`` is ``(draws, m)`` or ``(m,)``; ``weights[i, c]`` weighs unit ``i`` in
-    condition ``c``. One ``bincount`` over (draw, condition) keys does every sum.
-    """
-    codes = np.atleast_2d(codes).astype(np.int64)
-    draws, m = codes.shape
+    """Weighted mean of ``y`` in each condition (NaN where no unit is in it)."""
+    w = weights[np.arange(len(codes)), codes]
     k = len(CONDITIONS)
-    w = weights[np.arange(m), codes]
-    key = (np.arange(draws)[:, None] * k + codes).ravel()
-    total = np.bincount(key, weights=w.ravel(), minlength=draws * k).reshape(draws, k)
-    sums = np.bincount(key, weights=(w * y).ravel(), minlength=draws * k).reshape(draws, k)
+    total = np.bincount(codes, weights=w, minlength=k)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(total > 0, sums / total, np.nan)
+        return np.where(total > 0, np.bincount(codes, weights=w * y, minlength=k) / total, np.nan)
+
+
+def _rerandomized(residual: np.ndarray, draws: np.ndarray, weights: np.ndarray, a: int,
+                  b: int) -> np.ndarray:
+    """Hájek contrast ``a - b`` of the residuals in each Monte Carlo draw (rows of ``draws``).
+
+    Sums per draw are products of the 0/1 condition masks with weight vectors
+    (one float32 matrix product per condition and chunk of draws; float32 is
+    ample for a standard error).
+    """
+    out = []
+    for start in range(0, draws.shape[0], _CHUNK):
+        chunk = draws[start:start + _CHUNK]
+        means = []
+        for c in (a, b):
+            rhs = np.stack([weights[:, c] * residual, weights[:, c]], axis=1)
+            sums = (chunk == c).astype(np.float32) @ rhs.astype(np.float32)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                means.append(np.where(sums[:, 1] > 0, sums[:, 0] / sums[:, 1], np.nan))
+        out.append(means[0] - means[1])
+    return np.concatenate(out)
 
 
 def estimate_effects(
@@ -161,13 +174,10 @@ def estimate_effects(
                                "ci_low": np.nan, "ci_high": np.nan, "units": len(units),
                                "n_condition": n_a, "n_reference": n_b}
         if n_a >= 2 and n_b >= 2:
-            means = _hajek(yu, cu, wu)[0]
+            means = _hajek(yu, cu, wu)
             estimate = means[a] - means[b]
             residual = yu - np.nan_to_num(means)[cu]
-            spread = np.concatenate([
-                np.diff(_hajek(residual, model.draws[start:start + _CHUNK, units], wu)[:, [b, a]])
-                for start in range(0, model.draws.shape[0], _CHUNK)
-            ])
+            spread = _rerandomized(residual, model.draws[:, units], wu, a, b)
             se = float(np.nanstd(spread, ddof=1))
             row |= {"estimate": estimate, "se": se, "ci_low": estimate - quantile * se,
                     "ci_high": estimate + quantile * se}

@@ -166,6 +166,10 @@ class LLMBehavior:
         calls, self._pending = self._pending, []
         return {"llm_calls": call_columns(calls), "memories": self.memory.drain()}
 
+    def check_reachable(self) -> None:
+        """Raise EndpointUnreachableError unless every endpoint answers now."""
+        self._loop.run(self._check())
+
     def interview(self, agent: int, question: str) -> str:
         """Ask one agent a question, answered from its persona and memories.
 

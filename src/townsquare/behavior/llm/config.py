@@ -194,6 +194,17 @@ class LLMConfig(_Config):
     cache_path: Path | None = Field(
         default=None, description="SQLite response cache (default: the user cache directory)"
     )
+    budget_tokens: Annotated[int, Field(ge=1)] | None = Field(
+        default=None, description="stop cleanly (resumable) once this many tokens are spent"
+    )
+    budget_cost: Annotated[float, Field(gt=0)] | None = Field(
+        default=None, description="stop cleanly (resumable) once this cost is reached"
+    )
+    outage_wait_s: Annotated[float, Field(ge=0)] = Field(
+        default=120.0,
+        description="after connection failures, wait this long (with backoff) for the "
+        "endpoint to come back before checkpointing and stopping",
+    )
 
     @model_validator(mode="after")
     def _model_names_known(self) -> Self:
