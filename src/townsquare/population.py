@@ -37,6 +37,7 @@ class Population:
     archetype: np.ndarray | None = None  # int8 index into archetype_labels (Social Simulacra)
     archetype_labels: list[str] = field(default_factory=list)
     archetype_text: list[str] = field(default_factory=list)
+    initial_arousal: np.ndarray | None = None  # float32, NaN where the default draw applies
 
     @property
     def n(self) -> int:
@@ -109,10 +110,15 @@ class AgentState:
         n, t = population.n, len(population.topics)
         noise = rng.normal(0.0, 0.2, size=(n, t)).astype(np.float32)
         attitude = np.clip(population.leaning[:, None] * 0.8 + noise, -1, 1).astype(np.float32)
+        valence = np.clip(rng.normal(0.1, 0.2, n), -1, 1).astype(np.float32)
+        arousal = np.clip(rng.beta(2, 6, n), 0, 1).astype(np.float32)
+        if population.initial_arousal is not None:
+            given = ~np.isnan(population.initial_arousal)
+            arousal[given] = population.initial_arousal[given]
         return cls(
             attitude=attitude,
-            valence=np.clip(rng.normal(0.1, 0.2, n), -1, 1).astype(np.float32),
-            arousal=np.clip(rng.beta(2, 6, n), 0, 1).astype(np.float32),
+            valence=valence,
+            arousal=arousal,
             belief=np.zeros((n, n_news), dtype=np.float32),
             suspended=np.zeros(n, dtype=bool),
             inoculation=np.zeros(n, dtype=np.float32),
@@ -171,6 +177,11 @@ def _apply_archetypes(
                 getattr(population, name)[members] = rng.beta(dist.a, dist.b, len(members))
         if archetype.role is not None:
             population.role[members] = ROLES.index(archetype.role)
+        if archetype.arousal is not None:
+            if population.initial_arousal is None:
+                population.initial_arousal = np.full(n, np.nan, np.float32)
+            population.initial_arousal[members] = rng.beta(
+                archetype.arousal.a, archetype.arousal.b, len(members))
     population.archetype = kind.astype(np.int8)
     population.archetype_labels = [a.name for a in archetypes]
     population.archetype_text = [a.description for a in archetypes]

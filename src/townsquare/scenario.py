@@ -58,6 +58,9 @@ class Archetype(_Config):
         default=None, description="susceptibility distribution (default: population's)"
     )
     role: Role | None = Field(default=None, description="fixed role (default: population.roles)")
+    arousal: BetaDist | None = Field(
+        default=None, description="initial emotional arousal (default: Beta(2, 6) as for all)"
+    )
 
 
 class PopulationConfig(_Config):
@@ -267,6 +270,14 @@ class SocialBehavior(_Config):
     )
     popularity_weight: Annotated[float, Field(ge=0)] = Field(
         default=1.0, description="weight of followers count when choosing whom to follow"
+    )
+    outrage_weight: Annotated[float, Field(ge=0)] = Field(
+        default=0.0,
+        description="extra engagement with strongly disagreeable posts, times arousal "
+        "(trolling); such engagements by aroused agents are replies",
+    )
+    report_rate: Probability = Field(
+        default=0.0, description="chance of flagging an inflammatory post one disagrees with"
     )
 
 

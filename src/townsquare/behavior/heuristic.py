@@ -22,6 +22,11 @@ For every (active agent, feed post) pair at once:
 * **Follows**: an agent may follow the author of an aligned post it engaged
   with (homophily) or a popular account (sampled in proportion to followers);
   it may unfollow a followed author of a strongly disagreeable post.
+* **Outrage and reports** (off by default, for community prototypes):
+  ``outrage_weight`` adds ``w_o arousal max(0, 1 - 2 alignment)`` to the
+  logit, and an agent in arousal >= 0.5 engaging with a post it disagrees
+  with (alignment < 0.5) replies to it; with ``report_rate`` agents flag
+  inflammatory posts they disagree with.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import numpy as np
 from townsquare.behavior.base import Decision, Observation
 from townsquare.platform.actions import Action, ActionBatch
 from townsquare.platform.content import Label, Veracity
+from townsquare.platform.interventions import INFLAMMATORY_AROUSAL, INFLAMMATORY_STANCE
 from townsquare.population import ROLES
 from townsquare.scenario import Role, SocialBehavior
 
@@ -94,6 +100,8 @@ class SocialHeuristic:
             + p.emotion_weight * (state.arousal[who] - 0.3)
             + p.novelty_weight * false_item
         )
+        if p.outrage_weight:
+            logit += p.outrage_weight * state.arousal[who] * np.maximum(0.0, 1 - 2 * alignment)
         prob = p.engage_rate * np.exp(logit) * self._role_engage[role] * (0.5 + suscept)
         prob = np.where(labelled, prob * (1.0 - self.label_effect), prob)
         engaged = rng.random(len(post)) < np.clip(prob, 0.0, 0.95)
@@ -106,9 +114,16 @@ class SocialHeuristic:
             | (rng.random(len(post)) < 0.5 * inoculated)
         )
         flags = recognises & (engaged | verifier)
+        if p.report_rate:
+            inflammatory = (content.arousal[post] >= INFLAMMATORY_AROUSAL) & (
+                np.abs(stance) >= INFLAMMATORY_STANCE)
+            flags |= inflammatory & (alignment < 0.5) & (rng.random(len(post)) < p.report_rate)
         engaged &= ~flags
 
         kind = self._engagement_kind(role[engaged], rng)
+        if p.outrage_weight:
+            angry = (state.arousal[who[engaged]] >= 0.5) & (alignment[engaged] < 0.5)
+            kind[angry] = Action.COMMENT
         batches = [
             ActionBatch.build(who[engaged], kind, post=post[engaged], topic=topic[engaged],
                               stance=stance[engaged]),

@@ -87,12 +87,36 @@ def _on_demand(reader: RunReader, environment: Any, scenario: Any) -> dict[str, 
 def tie_strength_paradox(
     reader: RunReader, src: np.ndarray, dst: np.ndarray, n: int
 ) -> dict[str, float]:
-    """The follower paradox on weak and on strong follow ties of the final graph.
+    """The follower paradox split by tie strength on the final follow graph.
 
     A tie's strength is the number of the follower's likes, reposts, quotes
     and comments on the followee's posts during the run; weak ties are those
-    at or below the median strength (see ``paradox_by_tie_strength``).
+    at or below the median strength. ``paradox_weak_ties`` is the share of
+    agents with a weak tie whose follower count is below the mean follower
+    count of the accounts they follow weakly (counts in the whole graph, as in
+    Bagrow, Danforth & Mitchell 2017, "Which friends are more popular than
+    you?"); ``paradox_strong_ties`` likewise. ``paradox_weak_subgraph`` and
+    ``paradox_strong_subgraph`` measure the paradox inside the subgraph of
+    weak (strong) ties only (``paradox_by_tie_strength``).
     """
+    weight = _tie_strength(reader, src, dst, n)
+    split = paradox_by_tie_strength(src, dst, weight, n, directed=True)
+    followers = np.bincount(dst, minlength=n)
+    out = {}
+    weak = weight <= split["threshold"]
+    for name, ties in (("weak", weak), ("strong", ~weak)):
+        follows = np.bincount(src[ties], minlength=n)
+        total = np.bincount(src[ties], weights=followers[dst[ties]], minlength=n)
+        has = follows > 0
+        below = followers[has] * follows[has] < total[has]
+        out[f"paradox_{name}_ties"] = float(below.mean()) if has.any() else float("nan")
+        out[f"paradox_{name}_subgraph"] = float(split[name]["fraction_paradox"])
+    out["weak_tie_share"] = float(split["weak_edges"] / max(len(src), 1))
+    return out
+
+
+def _tie_strength(reader: RunReader, src: np.ndarray, dst: np.ndarray, n: int) -> np.ndarray:
+    """Interactions of each follower with each followee's posts (0 if none)."""
     codes = ", ".join(str(int(Action[a.upper()])) for a in _ENGAGEMENTS)
     pairs = reader.query(
         "SELECT e.agent AS src, p.author AS dst, COUNT(*) AS n FROM events e "
@@ -102,12 +126,7 @@ def tie_strength_paradox(
     order = np.argsort(keys)
     keys, counts = keys[order], np.asarray(pairs["n"], np.float64)[order]
     edge_keys = src.astype(np.int64) * n + dst
-    pos = np.minimum(np.searchsorted(keys, edge_keys), max(len(keys) - 1, 0))
-    found = (keys[pos] == edge_keys) if len(keys) else np.zeros(len(edge_keys), bool)
-    weight = np.where(found, counts[pos] if len(keys) else 0.0, 0.0)
-    split = paradox_by_tie_strength(src, dst, weight, n, directed=True)
-    return {
-        "paradox_weak_ties": float(split["weak"]["fraction_paradox"]),
-        "paradox_strong_ties": float(split["strong"]["fraction_paradox"]),
-        "weak_tie_share": float(split["weak_edges"] / max(len(src), 1)),
-    }
+    if len(keys) == 0:
+        return np.zeros(len(edge_keys))
+    pos = np.minimum(np.searchsorted(keys, edge_keys), len(keys) - 1)
+    return np.where(keys[pos] == edge_keys, counts[pos], 0.0)

@@ -24,6 +24,9 @@ class FollowGraph:
         self._keys = keys.astype(np.int64, copy=False)
         self._following: sp.csr_array | None = None
         self._followers: sp.csr_array | None = None
+        # row view of the keys, kept up to date by follow/unfollow instead of rebuilt
+        self._heads: np.ndarray | None = None  # followee of each edge, in key order
+        self._indptr: np.ndarray | None = None  # start of each follower's edges
 
     # -- construction -------------------------------------------------------------
 
@@ -57,9 +60,21 @@ class FollowGraph:
     def following(self) -> sp.csr_array:
         """Row u lists the accounts u follows (n x n, boolean-valued float32 ones)."""
         if self._following is None:
-            src, dst = self.edges()  # already sorted by (src, dst): no sort needed
-            self._following = _csr_sorted(src, dst, self.n)
+            heads, indptr = self._rows()
+            ones = np.ones(len(heads), dtype=np.float32)
+            self._following = sp.csr_array((ones, heads, indptr), shape=(self.n, self.n),
+                                           copy=False)
         return self._following
+
+    def _rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """(heads, indptr): the CSR structure of ``following``, built once from the keys."""
+        if self._heads is None or self._indptr is None:
+            index_type = np.int32 if self.n < 2**31 else np.int64
+            self._heads = (self._keys % self.n).astype(index_type)
+            self._indptr = np.zeros(self.n + 1, dtype=np.int64)
+            np.cumsum(np.bincount(self._keys // self.n, minlength=self.n),
+                      out=self._indptr[1:])
+        return self._heads, self._indptr
 
     @property
     def followers(self) -> sp.csr_array:
@@ -75,7 +90,7 @@ class FollowGraph:
 
     def in_degree(self) -> np.ndarray:
         """How many followers each agent has."""
-        return np.bincount(self._keys % self.n, minlength=self.n)
+        return np.bincount(self._rows()[0], minlength=self.n)
 
     def has_edges(self, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
         keys = np.asarray(src, np.int64) * self.n + np.asarray(dst, np.int64)
@@ -96,7 +111,12 @@ class FollowGraph:
         keys = src * self.n + dst
         applied = (src != dst) & ~self.has_edges(src, dst) & first_occurrence(keys)
         if applied.any():
-            self._keys = insert_sorted(self._keys, keys[applied])
+            new = np.sort(keys[applied])
+            at = np.searchsorted(self._keys, new)
+            self._keys = np.insert(self._keys, at, new)
+            if self._heads is not None and self._indptr is not None:
+                self._heads = np.insert(self._heads, at, (new % self.n).astype(self._heads.dtype))
+                self._shift_rows(new // self.n, +1)
             self._invalidate()
         return applied
 
@@ -107,11 +127,21 @@ class FollowGraph:
         keys = src * self.n + dst
         applied = self.has_edges(src, dst) & first_occurrence(keys)
         if applied.any():
-            self._keys = np.delete(self._keys, np.searchsorted(self._keys, keys[applied]))
+            gone = keys[applied]
+            at = np.searchsorted(self._keys, gone)
+            self._keys = np.delete(self._keys, at)
+            if self._heads is not None and self._indptr is not None:
+                self._heads = np.delete(self._heads, at)
+                self._shift_rows(gone // self.n, -1)
             self._invalidate()
         return applied
 
+    def _shift_rows(self, rows: np.ndarray, sign: int) -> None:
+        assert self._indptr is not None
+        self._indptr[1:] += sign * np.cumsum(np.bincount(rows, minlength=self.n))
+
     def _invalidate(self) -> None:
+        """Drop the derived sparse views (the row structure is patched, not dropped)."""
         self._following = None
         self._followers = None
 

@@ -126,14 +126,23 @@ def network_candidates(
 
 def _one_per_root(row: np.ndarray, post: np.ndarray, content: ContentStore) -> Candidates:
     """Collapse shares of one story per agent to its newest post, counting the sharers."""
-    root = content.root[post]
-    order = np.lexsort((-post, root, row))
-    row, post, root = row[order], post[order], root[order]
-    first = np.ones(len(row), bool)
-    first[1:] = (row[1:] != row[:-1]) | (root[1:] != root[:-1])
-    starts = np.flatnonzero(first)
-    counts = np.diff(np.append(starts, len(row)))
-    return Candidates(row[starts], post[starts], counts)
+    key = _story_key(row, content.root[post], content)
+    order = np.argsort(key, kind="stable")  # radix sort on one int64 key
+    starts = _group_starts(key[order])
+    newest = np.maximum.reduceat(post[order], starts) if len(starts) else post[:0]
+    counts = np.diff(np.append(starts, len(key)))
+    return Candidates(row[order][starts], newest, counts)
+
+
+def _story_key(row: np.ndarray, root: np.ndarray, content: ContentStore) -> np.ndarray:
+    """One sortable int64 per (feed row, story)."""
+    return row.astype(np.int64) * np.int64(len(content) + 1) + root
+
+
+def _group_starts(sorted_keys: np.ndarray) -> np.ndarray:
+    first = np.ones(len(sorted_keys), bool)
+    first[1:] = sorted_keys[1:] != sorted_keys[:-1]
+    return np.flatnonzero(first)
 
 
 def popular_candidates(
@@ -182,21 +191,24 @@ def build_feeds(
 
 
 def _merge(a: Candidates, b: Candidates, content: ContentStore) -> Candidates:
+    """Union of two candidate sets, one entry per (row, story): the best-proven one."""
     if len(b.row) == 0:
         return a
     row = np.concatenate([a.row, b.row])
     post = np.concatenate([a.post, b.post])
     proof = np.concatenate([a.social_proof, b.social_proof])
-    root = content.root[post]
-    order = np.lexsort((-proof, root, row))
-    row, post, root, proof = row[order], post[order], root[order], proof[order]
-    first = np.ones(len(row), bool)
-    first[1:] = (row[1:] != row[:-1]) | (root[1:] != root[:-1])
-    return Candidates(row[first], post[first], proof[first])
+    key = _story_key(row, content.root[post], content)
+    order = np.lexsort((-proof, key))
+    first = _group_starts(key[order])
+    keep = order[first]
+    return Candidates(row[keep], post[keep], proof[keep])
 
 
 def _top_k(agents: np.ndarray, cand: Candidates, score: np.ndarray, length: int) -> Feed:
-    order = np.lexsort((-score, cand.row))
+    """The ``length`` best-scored candidates of each row, best first."""
+    lo, hi = (float(score.min()), float(score.max())) if len(score) else (0.0, 0.0)
+    unit = (score - lo) / (hi - lo) if hi > lo else np.zeros(len(score))
+    order = np.argsort(cand.row + 0.5 * (1.0 - unit))  # one float sort: row, then best score
     row = cand.row[order]
     counts = np.bincount(row, minlength=len(agents))
     starts = np.zeros(len(agents) + 1, dtype=np.int64)

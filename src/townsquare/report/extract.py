@@ -312,6 +312,8 @@ def llm_usage(run: Run, seed: int = 0) -> LlmUsage | None:
                                     f"GROUP BY {keys} ORDER BY calls DESC")
     except StoreError:
         return None
+    if per_step.empty:
+        return None
     return LlmUsage(per_step=per_step, latency=latency, faults=fault_table, by_model=by_model)
 
 

@@ -230,9 +230,10 @@ def _surveys(data: RunData) -> list[Any]:
 def _llm(data: RunData) -> list[Any]:
     if data.llm is None:
         note = "This run made no LLM calls."
-        fallbacks = data.metrics.get("fallbacks") if len(data.metrics) else None
-        if fallbacks is not None:
-            note += f" Fallbacks recorded: {fmt(float(fallbacks.fillna(0).sum()))}."
+        fallbacks = data.metrics["fallbacks"].fillna(0).sum() if "fallbacks" in data.metrics \
+            else 0.0
+        if fallbacks > 0:
+            note += f" Fallbacks to the heuristic recorded: {fmt(float(fallbacks))}."
         items: list[Any] = [Note(note)]
     else:
         usage = data.llm

@@ -1,0 +1,116 @@
+"""The dashboard app: lists, pages, live status JSON, and no way out of the runs folder."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from townsquare.report.server import create_app
+from townsquare.run import Run
+
+
+@pytest.fixture(scope="module")
+def client(runs_dir: Path) -> TestClient:
+    return TestClient(create_app(runs_dir))
+
+
+def test_index_lists_runs_and_sweeps(client: TestClient, run_dir: Path) -> None:
+    page = client.get("/")
+    assert page.status_code == 200
+    assert f'href="/runs/{run_dir.name}"' in page.text
+    assert 'href="/sweeps/sweep-moderation"' in page.text
+    listed = client.get("/api/runs").json()
+    assert [r["run_id"] for r in listed] == [run_dir.name]
+    assert listed[0]["status"] == "completed"
+
+
+def test_run_page_is_the_report_with_live_updates(client: TestClient, run_dir: Path) -> None:
+    page = client.get(f"/runs/{run_dir.name}")
+    assert page.status_code == 200
+    assert run_dir.name in page.text and 'id="step-counter"' in page.text
+    assert f'data-status-url="/api/runs/{run_dir.name}/status"' in page.text
+    assert '<script src="/static/plotly.min.js"></script>' in page.text
+    bundle = client.get("/static/plotly.min.js")
+    assert bundle.status_code == 200 and "javascript" in bundle.headers["content-type"]
+
+
+def test_status_endpoint(client: TestClient, run_dir: Path) -> None:
+    status = client.get(f"/api/runs/{run_dir.name}/status")
+    assert status.status_code == 200 and status.headers["cache-control"] == "no-store"
+    body = status.json()
+    run = Run(run_dir)
+    meta = run.meta()
+    assert body["run_id"] == run_dir.name and body["status"] == "completed"
+    assert body["last_step"] == meta["last_step"] == meta["steps"] - 1
+    assert body["n_agents"] == 400 and body["scenario"] == "default"
+    last = run.metrics().iloc[-1]
+    assert body["metrics"]["n_post"] == pytest.approx(last["n_post"])
+    assert body["metrics"]["reach_false"] == pytest.approx(last["reach_false"])
+
+
+def test_figures_endpoint_matches_the_page(client: TestClient, run_dir: Path) -> None:
+    body = client.get(f"/api/runs/{run_dir.name}/figures").json()
+    assert body["last_step"] == Run(run_dir).meta()["last_step"]
+    page = client.get(f"/runs/{run_dir.name}").text
+    for figure_id in body["figures"]:
+        assert f'data-figure="{figure_id}"' in page
+
+
+def test_pages_are_cached_until_the_run_advances(runs_dir: Path, run_dir: Path,
+                                                 tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "runs"
+    shutil.copytree(run_dir, copy / run_dir.name)
+    app = create_app(copy)
+    board = app.state.dashboard
+    first = board.run_page(run_dir.name)
+    assert board.run_page(run_dir.name) is first
+    with sqlite3.connect(copy / run_dir.name / "run.sqlite") as conn:
+        conn.execute("UPDATE meta SET value = '99' WHERE key = 'last_step'")
+    again = board.run_page(run_dir.name)
+    assert again is not first and again.doc.last_step == 99
+
+
+@pytest.mark.parametrize("url", [
+    "/runs/..%2F..%2Fetc%2Fpasswd", "/runs/..", "/runs/%2e%2e", "/runs/..%2F",
+    "/api/runs/..%2Fsecret/status", "/api/runs/../status", "/api/runs/nope/status",
+    "/api/runs/..%2F..%2Frun/figures", "/sweeps/..%2F..", "/sweeps/..", "/sweeps/nope",
+    "/runs/nope", "/static/..%2F..%2Fsecret",
+])
+def test_unknown_and_traversal_ids_are_404(client: TestClient, url: str) -> None:
+    response = client.get(url)
+    assert response.status_code == 404, url
+
+
+def test_404_messages_are_escaped(client: TestClient) -> None:
+    response = client.get("/runs/%3Cscript%3Ealert(1)%3C%2Fscript%3E")
+    assert response.status_code == 404
+    assert "<script>" not in response.text and "&lt;script&gt;" in response.text
+    api = client.get("/api/runs/%3Cb%3E/status")
+    assert api.status_code == 404 and "no run" in api.json()["error"]
+
+
+def test_a_run_id_that_exists_outside_the_folder_is_not_served(runs_dir: Path,
+                                                               run_dir: Path,
+                                                               tmp_path: Path) -> None:
+    # a real run next to (not inside) the served folder must stay unreachable
+    import shutil
+
+    served = tmp_path / "served"
+    served.mkdir()
+    shutil.copytree(run_dir, tmp_path / "outside")
+    client = TestClient(create_app(served))
+    assert client.get("/runs/..%2Foutside").status_code == 404
+    assert client.get("/runs/outside").status_code == 404
+
+
+def test_sweep_page(client: TestClient) -> None:
+    page = client.get("/sweeps/sweep-moderation")
+    assert page.status_code == 200
+    figures = json.loads(page.text.split('id="figures">', 1)[1].split("</script>", 1)[0])
+    assert set(figures) == {"measures-reach_false", "measures-cascades"}
