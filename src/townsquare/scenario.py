@@ -209,6 +209,11 @@ class ModerationConfig(_Config):
     remove_labelled: bool = Field(
         default=False, description="hide labelled stories from feeds instead of labelling"
     )
+    flag_uncivil: bool = Field(
+        default=False,
+        description="a civility filter flags every uncivil reply (high arousal, strong "
+        "disagreement with the parent), so suspensions by flags received can act on them",
+    )
 
 
 ActionName = Literal["post", "repost", "quote", "comment", "like", "flag", "follow", "unfollow"]

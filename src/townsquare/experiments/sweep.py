@@ -110,8 +110,6 @@ class Sweep:
             todo = todo[: max(0, int(max_runs))]
         for task in todo:
             shutil.rmtree(task.run_dir, ignore_errors=True)  # a killed or failed attempt
-        if progress is not None:
-            progress(done, total)
         for _ in self.executor.map(run_task, todo):
             done += 1
             if progress is not None:
@@ -188,8 +186,21 @@ def load_results(folder: str | Path) -> pd.DataFrame:
     return write_results(folder)
 
 
-def param_columns(results: pd.DataFrame) -> list[str]:
-    return [c for c in results.columns if c.startswith("param_")]
+def short_labels(folder: str | Path) -> dict[str, str]:
+    """Column -> short label for display: a swept parameter's last path component."""
+    params = list(read_manifest(Path(folder)).params)
+    last = [p.rsplit(".", 1)[-1] for p in params]
+    labels = last if len(set(last)) == len(last) else params
+    return {column_name(p): label for p, label in zip(params, labels, strict=True)}
+
+
+def default_measures(folder: str | Path, results: pd.DataFrame, count: int = 4) -> list[str]:
+    """The scenario's headline measures found in the results, else the first few measures."""
+    from townsquare.experiments.stats import measure_columns
+
+    available = measure_columns(results)
+    headline = [m for m in read_manifest(Path(folder)).scenario.headline if m in available]
+    return headline or [m for m in available if m != "wall_seconds"][:count]
 
 
 def _cell(value: Any) -> Any:

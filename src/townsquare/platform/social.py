@@ -75,6 +75,7 @@ class SocialPlatform:
         self.retelling = RetellingLog(retold, [i.text for i in news]) if retold.any() else None
         self._exposed_inflammatory = np.zeros(population.n, bool)
         self._replies = np.zeros(2, np.int64)  # comments so far, uncivil ones among them
+        self._step_replies = np.zeros(2, np.int64)  # the same, this step
         sample_size = min(population.n, scenario.snapshots.max_agents)
         self.snapshot_agents = np.sort(
             streams["snapshots"].choice(population.n, size=sample_size, replace=False)
@@ -84,6 +85,7 @@ class SocialPlatform:
 
     def observe(self, step: int) -> Observation:
         self._pending = StepRecord()
+        self._step_replies = np.zeros(2, np.int64)
         self._labels = LabelRecord()
         self._seed_news(step)
         rng = self.streams["activation"]
@@ -185,6 +187,7 @@ class SocialPlatform:
             )
             if self.retelling is not None:
                 self.retelling.record(ids, self.content)
+            self._count_replies(ids)
             self.moderator.labelled_new_posts(self.content, ids)
             originals = made.action == Action.POST
             event_post[np.flatnonzero(creates)[originals]] = ids[originals]
@@ -345,20 +348,29 @@ class SocialPlatform:
                 else 0.0
         return out
 
-    def _reply_metrics(self, record: StepRecord) -> dict[str, float]:
-        """Comments and uncivil comments this step (see UNCIVIL_*), and inflammatory posts."""
-        ids = np.asarray(record.tables.get("posts", {}).get("post_id", []), np.int64)
+    def _count_replies(self, ids: np.ndarray) -> None:
+        """Count new comments and the uncivil ones (see UNCIVIL_*); flag those if asked."""
         c = self.content
         comment = ids[(c.kind[ids] == Action.COMMENT) & (c.parent[ids] >= 0)]
-        parent = c.parent[comment]
+        if len(comment) == 0:
+            return
         topic = np.maximum(c.topic[comment].astype(np.int64), 0)
-        gap = np.abs(self.state.attitude[c.author[comment], topic] - c.stance[parent])
+        gap = np.abs(self.state.attitude[c.author[comment], topic] - c.stance[c.parent[comment]])
         uncivil = (c.arousal[comment] >= UNCIVIL_AROUSAL) & (gap >= UNCIVIL_DISAGREEMENT)
-        self._replies += (len(comment), int(uncivil.sum()))
+        counts = np.array([len(comment), int(uncivil.sum())])
+        self._step_replies += counts
+        self._replies += counts
+        if self.scenario.platform.moderation.flag_uncivil:
+            c.count("flags", comment[uncivil])
+
+    def _reply_metrics(self, record: StepRecord) -> dict[str, float]:
+        """Comments and uncivil comments this step, and inflammatory posts made."""
+        ids = np.asarray(record.tables.get("posts", {}).get("post_id", []), np.int64)
+        replies, uncivil = self._step_replies
         return {
             "inflammatory_posts": float(self._inflammatory(ids).sum()),
-            "uncivil_replies": float(uncivil.sum()),
-            "uncivil_share": float(uncivil.mean()) if len(comment) else 0.0,
+            "uncivil_replies": float(uncivil),
+            "uncivil_share": float(uncivil / replies) if replies else 0.0,
         }
 
     def summary(self) -> dict[str, float]:

@@ -226,6 +226,7 @@ def create_app(runs_dir: str | Path) -> Starlette:
         Route("/api/runs/{run_id}/figures", run_figures),
         Route(PLOTLY_URL, plotly_bundle),
     ], exception_handlers={HTTPException: _not_found, UserError: _user_error})
+    app.router.redirect_slashes = False  # "/runs/..%2F" is a 404, not a redirect to "/runs/.."
     app.state.dashboard = Dashboard(Path(runs_dir))
     return app
 

@@ -1,0 +1,113 @@
+"""SQL over a folder of runs: every run's tables as DuckDB views, with a ``run_id`` column.
+
+Each run's tables are exported once to Parquet next to its database
+(``<run>/parquet/<table>.parquet``, via :func:`townsquare.store.export_parquet`;
+re-exported when the database is newer), and DuckDB reads them all: the view
+``events`` is the union of every run's events, and so on for each table of
+the store. Two more views: ``runs`` (one row per run: id, scenario, status,
+seed, agents and every summary measure) and, in a sweep folder, ``results``
+(the sweep's results table). The run databases are never written to.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from townsquare.errors import UserError
+from townsquare.store import RUN_FILE, RunReader, export_parquet
+from townsquare.store.schema import quote
+
+PARQUET_DIR = "parquet"
+
+
+def run_folders(runs_dir: str | Path) -> list[Path]:
+    """Run folders directly inside ``runs_dir`` (those holding a run database), sorted."""
+    folder = Path(runs_dir)
+    if not folder.is_dir():
+        raise UserError(f"{folder} is not a folder of runs")
+    return sorted(p for p in folder.iterdir() if (p / RUN_FILE).is_file())
+
+
+def ensure_parquet(run_dir: Path) -> Path:
+    """The run's Parquet folder, exported (again) if missing or older than the database."""
+    out = run_dir / PARQUET_DIR
+    stamp = (run_dir / RUN_FILE).stat().st_mtime
+    files = list(out.glob("*.parquet")) if out.is_dir() else []
+    if not files or min(f.stat().st_mtime for f in files) < stamp:
+        export_parquet(run_dir, out)
+    return out
+
+
+def runs_table(runs_dir: str | Path) -> pd.DataFrame:
+    """One row per run: ``run_id``, scenario, status, seed, agents, steps and summary measures."""
+    rows = []
+    for folder in run_folders(runs_dir):
+        with RunReader(folder) as reader:
+            meta = reader.meta()
+        row = {"run_id": folder.name}
+        row |= {k: meta.get(k) for k in ("scenario_name", "status", "seed", "n_agents", "steps",
+                                          "created_at", "version")}
+        summary = meta.get("summary")
+        if isinstance(summary, dict):
+            row |= {k: v for k, v in summary.items() if isinstance(v, int | float)}
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def connect(runs_dir: str | Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection with a view per store table over every run in the folder."""
+    folder = Path(runs_dir)
+    runs = run_folders(folder)
+    con = duckdb.connect()
+    by_table: dict[str, list[tuple[str, Path]]] = {}
+    for run_dir in runs:
+        for path in sorted(ensure_parquet(run_dir).glob("*.parquet")):
+            by_table.setdefault(path.stem, []).append((run_dir.name, path))
+    for table, parts in by_table.items():
+        union = " UNION ALL BY NAME ".join(
+            f"SELECT {_literal(run_id)} AS run_id, * FROM read_parquet({_literal(str(path))})"
+            for run_id, path in parts
+        )
+        con.execute(f"CREATE VIEW {quote(table)} AS {union}")
+    summary = runs_table(folder) if runs else pd.DataFrame({"run_id": pd.Series(dtype=str)})
+    con.register("runs_frame", summary)
+    con.execute("CREATE VIEW runs AS SELECT * FROM runs_frame")
+    results = folder / "results.parquet"
+    if results.is_file():
+        con.execute(f"CREATE VIEW results AS SELECT * FROM read_parquet({_literal(str(results))})")
+    return con
+
+
+def query(sql: str, runs_dir: str | Path) -> pd.DataFrame:
+    """Run ``sql`` over every run in ``runs_dir`` and return the rows as a DataFrame.
+
+    ``query("SELECT run_id, COUNT(*) FROM events GROUP BY run_id", "runs")``
+    """
+    con = connect(runs_dir)
+    try:
+        return con.execute(sql).df()
+    except duckdb.Error as exc:
+        views = [row[0] for row in con.execute(
+            "SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()]
+        raise UserError(f"query failed: {exc}\n(tables: {', '.join(sorted(views))})") from None
+    finally:
+        con.close()
+
+
+def export_table(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write a DataFrame as Parquet or CSV, chosen by the file's suffix."""
+    path = Path(path)
+    if path.suffix == ".parquet":
+        frame.to_parquet(path, index=False)
+    elif path.suffix == ".csv":
+        frame.to_csv(path, index=False)
+    else:
+        raise UserError(f"{path}: export to .parquet or .csv")
+    return path
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
