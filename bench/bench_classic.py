@@ -206,8 +206,12 @@ class Case:
 
 
 def deffuant_pairs_per_step(graph: FollowGraph, rng: np.random.Generator) -> float:
-    """Mean pairs a townsquare Deffuant step draws on ``graph`` (with epsilon 2, all move)."""
-    model = classic.DeffuantModel(epsilon=2.0, mu=0.5)
+    """Mean pairs a townsquare Deffuant step matches on ``graph``.
+
+    Counted as the pairs that move with epsilon 2 and a tiny mu, so that no kept
+    pair is skipped for being already equal.
+    """
+    model = classic.DeffuantModel(epsilon=2.0, mu=1e-6)
     state = model.initial(graph, rng)
     moved = [len(model.step(graph, state, t, rng)) / 2 for t in range(1, 21)]
     return float(np.mean(moved))
@@ -264,7 +268,7 @@ def throughput_cases(cases: list[Case], graph: Graph, mesa: ModuleType | None) -
             continue  # the synchronous voter stands for townsquare at scale
         ndlib, steps, mesa_run = dict(case.ndlib), case.steps, case.mesa
         if case.name.startswith("voter"):
-            ndlib["steps"], steps = 1000, 10  # NDlib: 1000 single updates, O(n) each
+            ndlib["steps"], steps = 500, 10  # NDlib: 500 single updates, O(n) each
             if mesa is not None:
                 mesa_run = lambda g, seed: mesa.run_voter(g, 0.5, 1, seed)  # noqa: E731
         work = case.work
@@ -463,6 +467,8 @@ def machine(ndlib: str | None) -> str:
         + (f", OPENBLAS_CORETYPE={env}" if env else "")
         + f"\nPython {platform.python_version()}; {versions}"
         + f"\nNDlib interpreter: {ndlib or 'none'}; date: {datetime.date.today().isoformat()}"
+        + "; load average (1, 5, 15 min) at the end: "
+        + ", ".join(f"{x:.1f}" for x in os.getloadavg())
     )
 
 

@@ -119,26 +119,40 @@ def _progress(total: int, quiet: bool) -> Iterator[Callable[[], None]]:
         yield lambda: progress.advance(task)
 
 
-def print_summary(result: Any) -> None:
-    """The end-of-run table: the headline numbers of a run."""
+CORE_MEASURES = (
+    "total_posts", "total_engagement", "cascades", "largest_cascade", "deepest_cascade",
+    "max_structural_virality", "reach_false", "reach_true", "polarization_esteban_ray",
+    "friendship_paradox_share", "moderation_cost", "intervention_cost", "final_size",
+    "llm_requests", "llm_cache_hits", "llm_cost", "llm_fallback_total", "wall_seconds",
+)
+
+
+def print_summary(result: Any, everything: bool = False) -> None:
+    """The end-of-run table: the scenario's headline measures, then the core ones."""
     summary = result.summary()
     headline = [key for key in result.scenario().headline if key in summary]
+    rest = [key for key in (summary if everything else CORE_MEASURES)
+            if key in summary and key not in headline]
     table = Table(title=f"run {result.id}", show_header=True, header_style="bold")
     table.add_column("measure")
     table.add_column("value", justify="right")
     for key in headline:
         table.add_row(f"[bold]{key.replace('_', ' ')}[/]", f"[bold]{_fmt(summary[key])}[/]")
-    if headline:
+    if headline and rest:
         table.add_section()
-    for key, value in summary.items():
-        if key not in headline:
-            table.add_row(key.replace("_", " "), _fmt(value))
+    for key in rest:
+        table.add_row(key.replace("_", " "), _fmt(summary[key]))
     console.print(table)
+    if not everything and len(summary) > len(headline) + len(rest):
+        console.print(f"[dim]{len(summary) - len(headline) - len(rest)} more measures: "
+                      f"townsquare show {result.id} --all[/]")
 
 
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
-        return f"{value:,.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
+        if value.is_integer() or abs(value) >= 1e4:
+            return f"{value:,.0f}"
+        return f"{value:.4g}"
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
@@ -202,6 +216,8 @@ def show(
     run_ref: Annotated[str, typer.Argument(metavar="RUN", help="Run folder, id or 'latest'.")]
     = "latest",
     runs: RunsDir = Path("runs"),
+    all_: Annotated[bool, typer.Option("--all", help="Every measure, not only the core.")]
+    = False,
 ) -> None:
     """Print a run's summary."""
     from townsquare.run import Run
@@ -211,7 +227,7 @@ def show(
     console.print(f"[bold]{meta.get('scenario_name')}[/] seed {meta.get('seed')}, "
                   f"{meta.get('n_agents')} agents, status {meta.get('status')}, "
                   f"townsquare {meta.get('version')}")
-    print_summary(result)
+    print_summary(result, everything=all_)
 
 
 @app.command("runs")

@@ -37,7 +37,7 @@ class Population:
     archetype: np.ndarray | None = None  # int8 index into archetype_labels (Social Simulacra)
     archetype_labels: list[str] = field(default_factory=list)
     archetype_text: list[str] = field(default_factory=list)
-    initial_arousal: np.ndarray | None = None  # float32, NaN where the default draw applies
+    arousal_baseline: np.ndarray | None = None  # resting arousal (temperament); NaN: default
 
     @property
     def n(self) -> int:
@@ -112,9 +112,9 @@ class AgentState:
         attitude = np.clip(population.leaning[:, None] * 0.8 + noise, -1, 1).astype(np.float32)
         valence = np.clip(rng.normal(0.1, 0.2, n), -1, 1).astype(np.float32)
         arousal = np.clip(rng.beta(2, 6, n), 0, 1).astype(np.float32)
-        if population.initial_arousal is not None:
-            given = ~np.isnan(population.initial_arousal)
-            arousal[given] = population.initial_arousal[given]
+        if population.arousal_baseline is not None:
+            given = ~np.isnan(population.arousal_baseline)
+            arousal[given] = population.arousal_baseline[given]
         return cls(
             attitude=attitude,
             valence=valence,
@@ -178,9 +178,9 @@ def _apply_archetypes(
         if archetype.role is not None:
             population.role[members] = ROLES.index(archetype.role)
         if archetype.arousal is not None:
-            if population.initial_arousal is None:
-                population.initial_arousal = np.full(n, np.nan, np.float32)
-            population.initial_arousal[members] = rng.beta(
+            if population.arousal_baseline is None:
+                population.arousal_baseline = np.full(n, np.nan, np.float32)
+            population.arousal_baseline[members] = rng.beta(
                 archetype.arousal.a, archetype.arousal.b, len(members))
     population.archetype = kind.astype(np.int8)
     population.archetype_labels = [a.name for a in archetypes]

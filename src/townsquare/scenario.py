@@ -59,7 +59,9 @@ class Archetype(_Config):
     )
     role: Role | None = Field(default=None, description="fixed role (default: population.roles)")
     arousal: BetaDist | None = Field(
-        default=None, description="initial emotional arousal (default: Beta(2, 6) as for all)"
+        default=None,
+        description="resting arousal (temperament): the members start there and relax back "
+        "to it (default: start from Beta(2, 6), relax to 0.2)",
     )
 
 

@@ -15,7 +15,8 @@ For every (active agent, feed post) pair at once:
 * **Attitude** follows bounded confidence (Deffuant): posts within
   ``confidence`` of an agent's attitude pull it by ``convergence``.
 * **Emotion**: valence moves toward the authors' valence and arousal toward
-  the arousal the posts were written in (contagion); both decay toward calm;
+  the arousal the posts were written in (contagion); both decay toward calm
+  (arousal toward an archetype's resting arousal where one is set);
   disagreement raises arousal.
 * **Prebunking** (inoculation) lowers belief gained from unproven items and
   helps recognise false ones.
@@ -37,7 +38,7 @@ from townsquare.behavior.base import Decision, Observation
 from townsquare.platform.actions import Action, ActionBatch
 from townsquare.platform.content import Label, Veracity
 from townsquare.platform.interventions import INFLAMMATORY_AROUSAL, INFLAMMATORY_STANCE
-from townsquare.population import ROLES
+from townsquare.population import ROLES, Population
 from townsquare.scenario import Role, SocialBehavior
 
 # Rows: roles in ROLES order; columns: share of engagements that are
@@ -232,7 +233,7 @@ class SocialHeuristic:
         arousal[has] += p.emotion_contagion * (mean_aro[has] - arousal[has]) + 0.1 * clash[has]
         valence -= 0.05 * clash
         valence += p.emotion_decay * (0.1 - valence)
-        arousal += p.emotion_decay * (0.2 - arousal)
+        arousal += p.emotion_decay * (_resting_arousal(obs.population, agents) - arousal)
         return np.clip(valence, -1, 1).astype(np.float32), np.clip(arousal, 0, 1).astype(
             np.float32
         )
@@ -265,6 +266,14 @@ class SocialHeuristic:
         belief = belief + up * (1.0 - belief)
         belief = belief * (1.0 - down)
         return np.clip(belief, 0, 1).astype(np.float32)
+
+
+def _resting_arousal(population: Population, agents: np.ndarray) -> np.ndarray | float:
+    """Arousal agents relax toward: 0.2, or their archetype's temperament where set."""
+    base = population.arousal_baseline
+    if base is None:
+        return 0.2
+    return np.where(np.isnan(base[agents]), 0.2, base[agents])
 
 
 def _group_mean(group: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:

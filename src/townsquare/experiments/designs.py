@@ -196,7 +196,8 @@ class ClusterDesign(_Assign):
     """Clusters randomized to saturations in equal shares; units treated at their cluster's.
 
     Stage 1 splits the clusters at random into ``len(saturations)`` groups as
-    equal as possible, one per saturation; stage 2 treats each unit of a
+    equal as possible, one per saturation (when they do not divide evenly, the
+    first saturations get one cluster more); stage 2 treats each unit of a
     cluster independently with its cluster's saturation.
     """
 

@@ -73,8 +73,8 @@ def connect(runs_dir: str | Path) -> duckdb.DuckDBPyConnection:
         )
         con.execute(f"CREATE VIEW {quote(table)} AS {union}")
     summary = runs_table(folder) if runs else pd.DataFrame({"run_id": pd.Series(dtype=str)})
-    con.register("runs_frame", summary)
-    con.execute("CREATE VIEW runs AS SELECT * FROM runs_frame")
+    con.register("_runs_frame", summary)
+    con.execute("CREATE VIEW runs AS SELECT * FROM _runs_frame")
     results = folder / "results.parquet"
     if results.is_file():
         con.execute(f"CREATE VIEW results AS SELECT * FROM read_parquet({_literal(str(results))})")
@@ -91,7 +91,8 @@ def query(sql: str, runs_dir: str | Path) -> pd.DataFrame:
         return con.execute(sql).df()
     except duckdb.Error as exc:
         views = [row[0] for row in con.execute(
-            "SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()]
+            "SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()
+            if not row[0].startswith("_")]
         raise UserError(f"query failed: {exc}\n(tables: {', '.join(sorted(views))})") from None
     finally:
         con.close()

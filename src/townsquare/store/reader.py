@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from townsquare.errors import RunNotFoundError, StoreError
+from townsquare.store.postgres.layout import PostgresRun, is_store_url
 from townsquare.store.schema import (
     APPLICATION_ID,
     RUN_FILE,
@@ -224,7 +225,14 @@ def _typed(frame: pd.DataFrame, types: dict[str, str]) -> pd.DataFrame:
 
 
 def list_runs(runs_dir: Path | str) -> list[dict[str, object]]:
-    """Runs under ``runs_dir``, oldest first; unreadable ones have status ``unreadable``."""
+    """Runs under ``runs_dir``, oldest first; unreadable ones have status ``unreadable``.
+
+    ``runs_dir`` may be a ``postgresql://`` URL: the runs stored in that database.
+    """
+    if is_store_url(runs_dir):  # PostgreSQL store (townsquare.store.postgres)
+        from townsquare.store.postgres import list_postgres_runs
+
+        return list_postgres_runs(str(runs_dir))
     runs_dir = Path(runs_dir)
     if not runs_dir.is_dir():
         return []
@@ -245,12 +253,18 @@ def list_runs(runs_dir: Path | str) -> list[dict[str, object]]:
     return runs
 
 
-def resolve_run(ref: str | Path, runs_dir: Path | str = Path("runs")) -> Path:
+def resolve_run(ref: str | Path, runs_dir: Path | str = Path("runs")) -> Path | PostgresRun:
     """Turn what a user typed into a run: a folder, a database file, an id, or ``latest``.
 
     Returns the run folder (or the database file when ``ref`` names a file
     other than ``run.sqlite``). An id may be abbreviated to a unique prefix.
+    With a ``postgresql://`` URL as ``runs_dir`` (or ``ref`` ``URL#run_id``),
+    returns the :class:`PostgresRun` found in that database.
     """
+    if is_store_url(runs_dir) or is_store_url(ref):  # PostgreSQL store
+        from townsquare.store.postgres import resolve_postgres_run
+
+        return resolve_postgres_run(ref, str(runs_dir))
     runs_dir = Path(runs_dir)
     text = str(ref)
     if text in LATEST:

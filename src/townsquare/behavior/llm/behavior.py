@@ -50,6 +50,7 @@ from townsquare.population import Population
 _log = logging.getLogger(__name__)
 _PURPOSE_ORDER = {"reflect": 0, "decide": 1, "repair": 2, "interview": 3}
 QUERY_POSTS = 5
+LAUNCH_BATCH = 32  # prompts built between chances for the loop to send the built requests
 
 
 @dataclass(slots=True)
@@ -221,23 +222,31 @@ class LLMBehavior:
         memories = await self._retrieve(obs)
         blocks = prompts.render_posts(content, feed.posts, self.topics, self.news_ids)
         which = model_for_agents(self.config, self.population, agents)
-        tasks = []
-        for i, agent in enumerate(agents.tolist()):
-            posts = feed.of(i).tolist()
-            proof = feed.social_proof[feed.indptr[i] : feed.indptr[i + 1]].tolist()
-            attitude = dict(zip(self.topics, obs.state.attitude[agent].tolist(), strict=True))
-            user = prompts.decide_user(
-                step,
-                prompts.state_line(attitude, float(obs.state.valence[agent]),
-                                   float(obs.state.arousal[agent])),
-                memories[i], [blocks[p] for p in posts], proof,
-            )
-            request = structured_request(
-                self.config.models[which[i]], prompts.messages(self._system(agent), user),
-                "social_media_decision", self._schema,
-                derive_seed(self.run_seed, step, agent), CallTag(step, agent, "decide"),
-            )
-            tasks.append(self._ask_one(self._stacks[which[i]], request, set(posts), agent))
+        tasks: list[asyncio.Future[_Outcome]] = []
+        try:
+            for i, agent in enumerate(agents.tolist()):
+                posts = feed.of(i).tolist()
+                proof = feed.social_proof[feed.indptr[i] : feed.indptr[i + 1]].tolist()
+                attitude = dict(zip(self.topics, obs.state.attitude[agent].tolist(), strict=True))
+                user = prompts.decide_user(
+                    step,
+                    prompts.state_line(attitude, float(obs.state.valence[agent]),
+                                       float(obs.state.arousal[agent])),
+                    memories[i], [blocks[p] for p in posts], proof,
+                )
+                request = structured_request(
+                    self.config.models[which[i]], prompts.messages(self._system(agent), user),
+                    "social_media_decision", self._schema,
+                    derive_seed(self.run_seed, step, agent), CallTag(step, agent, "decide"),
+                )
+                tasks.append(asyncio.ensure_future(
+                    self._ask_one(self._stacks[which[i]], request, set(posts), agent)))
+                if len(tasks) % LAUNCH_BATCH == 0:
+                    await asyncio.sleep(0)  # send the built requests while building the rest
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            raise
         return list(await asyncio.gather(*tasks)), reflections
 
     async def _ask_one(
@@ -252,7 +261,6 @@ class LLMBehavior:
                                              _PROBLEM[outcome.fault]),
             seed=derive_seed(self.run_seed, request.tag.step, agent, "repair"),
             tag=CallTag(request.tag.step, agent, "repair"),
-            _key=None,
         )
         return await self._attempt(model, repair, feed, agent)
 

@@ -53,7 +53,9 @@ class ChatRequest:
     tools: list[dict[str, Any]] | None = None
     tool_choice: dict[str, Any] | None = None
     tag: CallTag = field(default_factory=CallTag)
-    _key: str | None = field(default=None, repr=False, compare=False)
+    # derived once, on first use; dataclasses.replace() gives a copy without them
+    _body: bytes | None = field(default=None, init=False, repr=False, compare=False)
+    _key: str | None = field(default=None, init=False, repr=False, compare=False)
 
     def payload(self) -> dict[str, Any]:
         """The JSON body (``None`` fields left out)."""
@@ -69,13 +71,22 @@ class ChatRequest:
                 body[name] = value
         return body
 
+    def body(self) -> bytes:
+        """The canonical JSON of the payload (sorted keys, UTF-8), encoded once.
+
+        It is both what is sent and what the cache key hashes, so a request's
+        JSON is serialised once, not once per use.
+        """
+        if self._body is None:
+            self._body = json.dumps(
+                self.payload(), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+            ).encode("utf-8")
+        return self._body
+
     def key(self) -> str:
         """sha256 of the canonical JSON of the payload: the response-cache key."""
         if self._key is None:
-            canonical = json.dumps(
-                self.payload(), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-            )
-            self._key = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+            self._key = hashlib.sha256(self.body()).hexdigest()
         return self._key
 
 
@@ -151,7 +162,7 @@ class ChatClient:
 
     async def complete(self, request: ChatRequest) -> ChatResult:
         start = time.perf_counter()
-        body = await self._post("chat/completions", request.payload())
+        body = await self._request("POST", "chat/completions", content=request.body())
         try:
             choice = body["choices"][0]
             message = choice.get("message") or {}
@@ -190,7 +201,7 @@ class ChatClient:
         return vectors
 
     async def list_models(self) -> list[str]:
-        body = await self._request("GET", "models", None)
+        body = await self._request("GET", "models")
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, list):
             return []
@@ -257,14 +268,17 @@ class ChatClient:
         return os.environ.get(name) or None if name else None
 
     async def _post(self, path: str, payload: dict[str, Any]) -> Any:
-        return await self._request("POST", path, payload)
+        return await self._request("POST", path, content=json.dumps(payload).encode("utf-8"))
 
-    async def _request(self, method: str, path: str, payload: dict[str, Any] | None) -> Any:
+    async def _request(self, method: str, path: str, content: bytes | None = None) -> Any:
+        """Send ``content`` (JSON bytes, if any); the decoded JSON answer or an LLMFault."""
         secret = self._secret()
         headers = {"Authorization": f"Bearer {secret}"} if secret else {}
+        if content is not None:
+            headers["Content-Type"] = "application/json"
         pool, reserved = self._acquire()
         try:
-            response = await self._pools[pool].request(method, path, json=payload,
+            response = await self._pools[pool].request(method, path, content=content,
                                                        headers=headers)
         except httpx.TimeoutException:
             raise LLMFault(Fault.TIMEOUT, f"no answer within {self.endpoint.timeout_s} s") from None

@@ -8,13 +8,16 @@ each row is L2-normalised, so the dot product of two rows is their cosine.
 
 from __future__ import annotations
 
+import itertools
 import re
 import zlib
 from functools import lru_cache
 
 import numpy as np
 
-_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+# ASCII-only, so matching the UTF-8 bytes finds the same words as matching the text
+# (multi-byte sequences never match) and each word is hashed without re-encoding.
+_WORD = re.compile(rb"[a-z0-9]+(?:'[a-z]+)?")
 
 
 class HashingEmbedder:
@@ -33,30 +36,31 @@ class HashingEmbedder:
 
     def transform(self, texts: list[str]) -> np.ndarray:
         """One L2-normalised row per text; an empty text gives a zero row."""
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
-            return out
+            return np.zeros((0, self.dim), dtype=np.float32)
         features = [self._features(text) for text in texts]
         lengths = [len(f) for f in features]
         hashes = np.concatenate(features)
         if len(hashes):
             rows = np.repeat(np.arange(len(texts)), lengths)
-            sign = np.where(hashes & 0x80000000, -1.0, 1.0).astype(np.float32)
-            np.add.at(out, (rows, (hashes & 0x7FFFFFFF) % self.dim), sign)
+            sign = np.where(hashes & 0x80000000, -1.0, 1.0)
+            cells = rows * self.dim + (hashes & 0x7FFFFFFF) % self.dim
+            counts = np.bincount(cells, sign, len(texts) * self.dim)  # exact: sums of ±1
+            out = counts.reshape(len(texts), self.dim).astype(np.float32)
             norms = np.linalg.norm(out, axis=1, keepdims=True)
             np.divide(out, norms, out=out, where=norms > 0)
-        return out
+            return out
+        return np.zeros((len(texts), self.dim), dtype=np.float32)
 
     def _hash_features(self, text: str) -> np.ndarray:
         """CRC-32 of every word n-gram of ``text`` (lower-cased)."""
-        words = _WORD.findall(text.lower())
+        words = _WORD.findall(text.lower().encode("utf-8"))
         low, high = self.ngrams
         grams = [
-            " ".join(words[j : j + n])
+            words if n == 1 else [b" ".join(words[j : j + n]) for j in range(len(words) - n + 1)]
             for n in range(low, high + 1)
-            for j in range(len(words) - n + 1)
         ]
-        return np.fromiter((zlib.crc32(g.encode("utf-8")) for g in grams), np.uint32, len(grams))
+        return np.fromiter(map(zlib.crc32, itertools.chain.from_iterable(grams)), np.uint32)
 
     async def embed(self, texts: list[str]) -> np.ndarray:
         """Same as :meth:`transform`; a coroutine so it fits where an endpoint would."""

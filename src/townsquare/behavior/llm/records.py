@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -63,14 +63,15 @@ class CallRecord:
 
 
 CALL_COLUMNS = tuple(f.name for f in fields(CallRecord))
+_FLAGS = frozenset(f.name for f in fields(CallRecord) if f.type in ("bool", bool))  # stored 0/1
 
 
 def call_columns(records: list[CallRecord]) -> dict[str, list]:
     """Column-wise rows for the ``llm_calls`` table."""
-    out: dict[str, list] = {name: [] for name in CALL_COLUMNS}
-    for record in records:
-        for name, value in asdict(record).items():
-            out[name].append(int(value) if isinstance(value, bool) else value)
+    out: dict[str, list] = {}
+    for name in CALL_COLUMNS:  # getattr, not asdict: asdict deep-copies every record
+        column = [getattr(record, name) for record in records]
+        out[name] = [int(value) for value in column] if name in _FLAGS else column
     return out
 
 

@@ -29,6 +29,8 @@
       }
       await window.townsquare.drawAll(payload.figures);
       shown = payload.last_step;
+    } catch (err) {
+      // Try again on the next poll.
     } finally {
       busy = false;
     }
@@ -46,7 +48,7 @@
         }
         const changed = s.last_step !== shown || s.status !== status;
         status = s.status;
-        if (changed && !busy) await refresh();
+        if (changed && !busy) refresh();  // in the background: the counter keeps moving
       }
     } catch (err) {
       // The server may restart; keep polling quietly.

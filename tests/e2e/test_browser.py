@@ -1,0 +1,222 @@
+"""Reports and the dashboard in a real headless Chromium (the system's, never downloaded).
+
+Plots must render (an SVG with content in every ``.js-plotly-plot``, a legend
+or colour bar each), pages must log no console errors, the runs list must
+lead to a run, and a running simulation's step counter must advance live.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = shutil.which("chromium")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="chromium is not installed (apt-get install chromium); "
+    "browser tests use the system Chromium and never download one")
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+EVIL = "<script>alert(1)</script>"
+SMALL = {"population.size": 300, "steps": 6, "seed": 5, "checkpoint_every": 0,
+         "platform.moderation.strategy": "hybrid",
+         "news": [{"id": "rumour", "topic": "health", "stance": 0.6, "veracity": "false",
+                   "text": f"{EVIL} the water is drugged", "seeders": 10},
+                  {"id": "report", "topic": "health", "stance": -0.2, "veracity": "true",
+                   "text": "All samples within limits.", "seeders": 10}]}
+
+
+def simulate(runs_dir: Path, on_step: Any = None, **overrides: Any) -> Any:
+    from townsquare.engine import Simulation
+    from townsquare.scenario import Scenario
+
+    scenario = Scenario.load("default").with_overrides(
+        SMALL | {"output_dir": str(runs_dir)} | overrides)
+    return Simulation(scenario).run(on_step=on_step)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with playwright_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Page:
+    """A browser page that records console errors and uncaught exceptions."""
+
+    def __init__(self, browser: Any) -> None:
+        self.page = browser.new_page(viewport={"width": 1400, "height": 900})
+        self.errors: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error"
+                     else None)
+        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+
+    def rendered(self) -> None:
+        self.page.wait_for_selector("body[data-rendered=true]", timeout=60_000)
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Page]:
+    tab = Page(browser)
+    yield tab
+    tab.page.close()
+
+
+def check_plots(page: Page) -> int:
+    """Every plot has a non-empty SVG and a legend or colour bar; returns the plot count."""
+    figures = json.loads(page.page.locator("#figures").text_content())
+    plots = page.page.locator(".js-plotly-plot")
+    assert plots.count() == len(figures) > 0
+    for i in range(plots.count()):
+        plot = plots.nth(i)
+        name = plot.get_attribute("data-figure")
+        assert plot.locator("svg.main-svg").count() >= 1, name
+        assert plot.locator("svg.main-svg path, svg.main-svg rect").count() > 3, name
+        assert plot.locator(".legend, .colorbar").count() >= 1, name
+    assert page.errors == []
+    return plots.count()
+
+
+def test_report_renders_every_plot_without_errors(browser: Any, page: Page,
+                                                  tmp_path: Path) -> None:
+    from townsquare.report import write_report
+
+    run = simulate(tmp_path / "runs")
+    report = write_report(run.path, tmp_path / "report.html")
+    page.page.goto(report.as_uri())
+    page.rendered()
+    assert check_plots(page) >= 10
+    # escaped post text is shown as text, and never ran as a script
+    table = page.page.locator("#cascades table").first.inner_text()
+    assert EVIL in table
+    assert page.page.evaluate("document.querySelectorAll('main script').length") == 0
+    # the contents link to their sections
+    page.page.locator('nav.toc a[href="#network"]').click()
+    assert page.page.url.endswith("#network")
+
+
+def test_png_export_writes_real_images(tmp_path: Path) -> None:
+    import struct
+
+    from townsquare.report.document import Document, Plot, Section
+    from townsquare.report.png import export_pngs
+    from townsquare.report.style import base_figure
+
+    fig = base_figure(height=300)
+    fig.add_scatter(x=[0, 1, 2], y=[1, 3, 2], name=EVIL)
+    doc = Document("t", "", {}, [Section("s", "S", [Plot("a-line", fig), Plot("b/x", fig)])])
+    paths = export_pngs(doc, tmp_path / "png", width=500, height=300, scale=2)
+    assert [p.name for p in paths] == ["a-line.png", "b_x.png"]
+    for path in paths:
+        data = path.read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        width, height = struct.unpack(">II", data[16:24])
+        assert (width, height) == (1000, 600)
+
+
+# -- the dashboard -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def dashboard(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """The dashboard served by uvicorn on a free loopback port, for a fresh runs folder."""
+    import uvicorn
+
+    from townsquare.report.server import create_app
+
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(runs), log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started
+    yield f"http://127.0.0.1:{port}", runs
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+
+
+def test_dashboard_click_through_from_runs_list_to_run(dashboard: tuple[str, Path],
+                                                       page: Page) -> None:
+    base, runs = dashboard
+    run = simulate(runs)
+    page.page.goto(base + "/")
+    link = page.page.locator("a.run-link", has_text=run.id)
+    assert link.count() == 1
+    assert page.page.locator(f'tr[data-run="{run.id}"] .badge').inner_text() == "completed"
+    link.click()
+    page.page.wait_for_url(f"{base}/runs/{run.id}")
+    page.rendered()
+    assert check_plots(page) >= 10
+    assert page.page.locator("#step-counter").inner_text() == str(run.meta()["last_step"])
+    page.page.locator("#back-to-runs").click()
+    page.page.wait_for_url(base + "/")
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_live_run_step_counter_advances(dashboard: tuple[str, Path], page: Page) -> None:
+    from townsquare.store import list_runs
+
+    base, runs = dashboard
+    stop = threading.Event()
+
+    def pace(step: int, metrics: dict[str, float]) -> None:
+        time.sleep(0.15)  # a slow run, so the page sees it in progress
+        if stop.is_set():
+            raise _Stop
+
+    def work() -> None:
+        try:
+            simulate(runs, on_step=pace, steps=400)
+        except _Stop:
+            pass
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            found = [r for r in list_runs(runs) if r["last_step"] is not None]
+            if found:
+                break
+            time.sleep(0.1)
+        assert found, "the run never committed a step"
+        run_id = found[0]["run_id"]
+        page.page.goto(f"{base}/runs/{run_id}")
+        page.rendered()
+        assert page.page.locator("#run-status").inner_text() == "running"
+        first = int(page.page.locator("#step-counter").inner_text())
+        # the activity plot's steps (x, possibly a base64 typed array) as drawn now
+        points = ("JSON.stringify(document.querySelector('[data-figure=\"activity-actions\"]')"
+                  ".data[0].x)")
+        plotted = page.page.evaluate(points)
+        page.page.wait_for_function(
+            "(s) => Number(document.getElementById('step-counter').textContent) > s + 2",
+            arg=first, timeout=30_000)
+        page.page.wait_for_function(f"(before) => {points} !== before", arg=plotted,
+                                    timeout=30_000)
+        assert page.errors == []
+    finally:
+        stop.set()
+        worker.join(timeout=30)
+    assert not worker.is_alive()
