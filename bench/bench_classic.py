@@ -62,7 +62,8 @@ MESA_PROBE = "import sys, mesa; sys.exit(int(mesa.__version__.split('.')[0]) < 3
 ALPHA = 0.01
 
 Outcome = Callable[[np.ndarray, np.ndarray | None], float]
-MesaRun = Callable[[nx.Graph, int], tuple[float, int, float]]  # graph, seed -> outcome, steps, s
+# graph, seed -> outcome, steps, wall seconds, CPU seconds
+MesaRun = Callable[[nx.Graph, int], tuple[float, int, float, float]]
 
 
 # -- peers: install when missing --------------------------------------------------------
@@ -151,13 +152,18 @@ class Sample:
 
     outcome: list[float]
     steps: list[int]
-    seconds: list[float]
+    seconds: list[float]  # wall time
+    cpu: list[float]  # process CPU time: what wall time would be on an idle machine
     updates: list[float]
     extra: list[float | None]
 
     @property
     def throughput(self) -> float:
         return sum(self.updates) / max(sum(self.seconds), 1e-12)
+
+    @property
+    def cpu_throughput(self) -> float:
+        return sum(self.updates) / max(sum(self.cpu), 1e-12)
 
     def summary(self, digits: int = 3) -> str:
         mean = f"{np.mean(self.outcome):.{digits}f}"
@@ -166,9 +172,9 @@ class Sample:
         )
 
 
-def _sample(rows: list[tuple[float, int, float, float, float | None]]) -> Sample:
-    outcome, steps, seconds, updates, extra = (list(c) for c in zip(*rows, strict=True))
-    return Sample(outcome, steps, seconds, updates, extra)
+def _sample(rows: list[tuple[float, int, float, float, float, float | None]]) -> Sample:
+    outcome, steps, seconds, cpu, updates, extra = (list(c) for c in zip(*rows, strict=True))
+    return Sample(outcome, steps, seconds, cpu, updates, extra)
 
 
 # -- cases ---------------------------------------------------------------------------------
@@ -286,14 +292,14 @@ def throughput_cases(cases: list[Case], graph: Graph, mesa: ModuleType | None) -
 
 def _advance(
     case: Case, graph: FollowGraph, state: classic.ClassicState, rng: np.random.Generator
-) -> tuple[int, float]:
-    """The step loop of ``classic.run``, timed: (steps taken, seconds)."""
+) -> tuple[int, float, float]:
+    """The step loop of ``classic.run``, timed: (steps taken, wall seconds, CPU seconds)."""
     steps = 0
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     while steps < case.steps and not case.model.settled(graph, state):
         steps += 1
         case.model.step(graph, state, steps, rng)
-    return steps, time.perf_counter() - start
+    return steps, time.perf_counter() - start, time.process_time() - cpu
 
 
 def run_townsquare(case: Case, replicates: int, seed: int) -> Sample:
@@ -303,10 +309,10 @@ def run_townsquare(case: Case, replicates: int, seed: int) -> Sample:
     for child in np.random.SeedSequence(seed).spawn(replicates):
         rng = np.random.default_rng(child)
         state = case.model.initial(graph, rng)
-        steps, seconds = _advance(case, graph, state, rng)
+        steps, seconds, cpu = _advance(case, graph, state, rng)
+        outcome = case.outcome(state.status, state.opinion)
         extra = case.extra(state.status, state.opinion) if case.extra else None
-        updates = case.work * case.graph.n * steps
-        rows.append((case.outcome(state.status, state.opinion), steps, seconds, updates, extra))
+        rows.append((outcome, steps, seconds, cpu, case.work * case.graph.n * steps, extra))
     return _sample(rows)
 
 
@@ -325,14 +331,14 @@ def run_batched(case: Case, copies: int, seed: int, mean_steps: float) -> Sample
     build = time.perf_counter() - start
     states = [case.model.initial(case.graph.follow, rng) for _ in range(copies)]
     state = classic.ClassicState.stack(states, n)
-    steps, seconds = _advance(case, union, state, rng)
+    steps, seconds, cpu = _advance(case, union, state, rng)
     status = state.status.reshape(copies, n)
     opinion = None if state.opinion is None else state.opinion.reshape(copies, n)
     outcome = [
         case.outcome(status[c], None if opinion is None else opinion[c]) for c in range(copies)
     ]
     updates = copies * n * case.work * mean_steps
-    return Sample(outcome, [steps], [seconds], [updates], [build])
+    return Sample(outcome, [steps], [seconds], [cpu], [updates], [build])
 
 
 def run_ndlib(python: str, case: Case, replicates: int, seed: int, workdir: Path) -> Sample | None:
@@ -345,7 +351,8 @@ def run_ndlib(python: str, case: Case, replicates: int, seed: int, workdir: Path
         print(f"NOTE: NDlib {case.name} failed:\n{done.stderr[-2000:]}")
         return None
     data = json.loads(done.stdout.strip().splitlines()[-1])
-    return Sample(data["outcome"], data["steps"], data["seconds"], data["updates"], data["extra"])
+    keys = ("outcome", "steps", "seconds", "cpu", "updates", "extra")
+    return Sample(*(data[k] for k in keys))
 
 
 def run_mesa(case: Case, replicates: int, seed: int, per_step: float) -> Sample | None:
@@ -353,8 +360,8 @@ def run_mesa(case: Case, replicates: int, seed: int, per_step: float) -> Sample 
         return None
     rows = []
     for r in range(replicates):
-        outcome, steps, seconds = case.mesa(case.graph.nx, seed * 1000 + r)
-        rows.append((outcome, steps, seconds, per_step * steps, None))
+        outcome, steps, seconds, cpu = case.mesa(case.graph.nx, seed * 1000 + r)
+        rows.append((outcome, steps, seconds, cpu, per_step * steps, None))
     return _sample(rows)
 
 
@@ -421,7 +428,7 @@ def detail_table(rows: list[Row]) -> str:
     header = ["model", "graph", "KS townsquare vs NDlib (α=0.01)", "Mesa mean±sd",
               "KS p Mesa vs NDlib", "KS p batched vs NDlib",
               "mean steps ts/ND/Mesa", "s per replicate ts/ND/Mesa", "batched: steps, s, union s",
-              "clusters ts/ND"]  # fmt: skip
+              "CPU-time ratio ts/ND, ts/Mesa, batched/ND", "clusters ts/ND"]  # fmt: skip
     out = []
     for r in rows:
         samples = (r.ts, r.nd, r.mesa)
@@ -429,6 +436,12 @@ def detail_table(rows: list[Row]) -> str:
         secs = "/".join(f"{np.mean(s.seconds):.3g}" if s else "—" for s in samples)
         b = r.batched
         batched = f"{b.steps[0]}, {b.seconds[0]:.3g}, {b.extra[0]:.3g}"
+        nd_cpu = r.nd.cpu_throughput if r.nd else None
+        cpu = ", ".join([
+            _ratio(r.ts.cpu_throughput, nd_cpu),
+            _ratio(r.ts.cpu_throughput, r.mesa.cpu_throughput if r.mesa else None),
+            _ratio(b.cpu_throughput, nd_cpu),
+        ])  # fmt: skip
         clusters = "—"
         if r.case.extra is not None and r.nd is not None:
             clusters = f"{np.mean(r.ts.extra):.2f}/{np.mean(r.nd.extra):.2f}"
@@ -436,7 +449,7 @@ def detail_table(rows: list[Row]) -> str:
             r.case.name, r.case.graph.label, _ks(r.ts, r.nd, r.compare, full=True),
             r.mesa.summary() if r.mesa else "—", _ks(r.mesa, r.nd, r.compare),
             _ks(r.batched, r.nd, r.compare),
-            steps, secs, batched, clusters,
+            steps, secs, batched, cpu, clusters,
         ])  # fmt: skip
     return _table(header, out)
 

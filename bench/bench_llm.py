@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime
+import itertools
 import json
 import os
 import platform
@@ -32,17 +33,16 @@ import httpx
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from llm_server import start_server, stop_server  # noqa: E402
-
-from townsquare.behavior.base import Decision, Feed, Observation  # noqa: E402
-from townsquare.behavior.llm import LLMBehavior  # noqa: E402
-from townsquare.behavior.llm.client import ChatClient, ChatRequest, ChatResult  # noqa: E402
-from townsquare.behavior.llm.config import LLMConfig, MemoryConfig, ModelEndpoint  # noqa: E402
-from townsquare.network.graph import FollowGraph  # noqa: E402
-from townsquare.platform.actions import Action, ActionBatch  # noqa: E402
-from townsquare.platform.content import ContentStore  # noqa: E402
-from townsquare.population import AgentState, Population, sample_population  # noqa: E402
-from townsquare.scenario import PopulationConfig  # noqa: E402
+from llm_server import start_server, stop_server
+from townsquare.behavior.base import Decision, Feed, Observation
+from townsquare.behavior.llm import LLMBehavior
+from townsquare.behavior.llm.client import ChatClient, ChatRequest, ChatResult
+from townsquare.behavior.llm.config import LLMConfig, MemoryConfig, ModelEndpoint
+from townsquare.network.graph import FollowGraph
+from townsquare.platform.actions import Action, ActionBatch
+from townsquare.platform.content import ContentStore
+from townsquare.population import AgentState, Population, sample_population
+from townsquare.scenario import PopulationConfig
 
 TOPICS = ["politics", "health", "climate"]
 NEWS = ["rumour-water", "story-budget"]
@@ -50,9 +50,10 @@ POPULATION = 10_000
 POSTS = 5_000
 FEED = (10, 20)  # feed length range, inclusive
 MODEL = "fake-model"
-_WORDS = ("the council vote budget vaccine study hospital water supply election debate heat "
-          "wave flood policy tax school doctors rumour share delete breaking report city "
-          "mayor trial data climate storm prices clinic nurses bill protest").split()
+_WORDS = ["the", "council", "vote", "budget", "vaccine", "study", "hospital", "water", "supply",
+          "election", "debate", "heat", "wave", "flood", "policy", "tax", "school", "doctors",
+          "rumour", "share", "delete", "breaking", "report", "city", "mayor", "trial", "data",
+          "climate", "storm", "prices", "clinic", "nurses", "bill", "protest"]
 
 
 # -- a world to observe ---------------------------------------------------------------------
@@ -225,7 +226,7 @@ class Measure:
     wall_s: float = 0.0
     cpu_s: float = 0.0
     server_cpu_s: float | None = None
-    steps: list[float] = field(default_factory=list)
+    latencies_ms: list[float] = field(default_factory=list)
 
     @property
     def per_s(self) -> float:
@@ -239,9 +240,23 @@ class Measure:
     def cpu_ms(self) -> float:
         return 1000.0 * self.cpu_s / self.decisions
 
+    @property
+    def cpu_share(self) -> float:
+        """Client CPU seconds per wall second (1.0 = one core busy: CPU-bound under the GIL)."""
+        return self.cpu_s / self.wall_s
+
+    def server_ms(self) -> str:
+        if self.server_cpu_s is None or not self.requests:
+            return "n/a"
+        return f"{1000.0 * self.server_cpu_s / self.requests:.2f}"
+
+    def latency(self, q: float) -> float:
+        return float(np.percentile(self.latencies_ms, q)) if self.latencies_ms else float("nan")
+
 
 @contextmanager
 def server(latency_s: float) -> Iterator[tuple[str, int]]:
+    """A fake server process answering after ``latency_s``; yields (base URL, pid)."""
     process, base_url = start_server(latency_s)
     try:
         yield base_url, process.pid
@@ -249,27 +264,360 @@ def server(latency_s: float) -> Iterator[tuple[str, int]]:
         stop_server(process)
 
 
+def agents_for(step: int, n: int) -> np.ndarray:
+    """``n`` distinct agents of the population, a different draw at each step."""
+    return np.sort(np.random.default_rng([99, step]).choice(POPULATION, size=n, replace=False))
+
+
 def run_steps(
-    behavior: LLMBehavior, world: World, agents: int, steps: range, server_pid: int | None = None,
+    behavior: LLMBehavior, world: World, n: int, steps: range, server_pid: int | None = None,
+    same_agents: bool = False,
 ) -> Measure:
-    """decide() for ``agents`` agents at each step; totals over the steps."""
+    """decide() for ``n`` agents at each of ``steps``; totals over the steps."""
     m = Measure()
+    slot = _in_slot(behavior)
+    if slot is not None:
+        slot.latencies_ms.clear()
     server0 = process_cpu_s(server_pid) if server_pid else None
     rng = np.random.default_rng(0)
     for step in steps:
-        who = np.random.default_rng(step).choice(POPULATION, size=agents, replace=False)
-        obs = world.observe(step, np.sort(who))
+        obs = world.observe(step, agents_for(0 if same_agents else step, n))
         wall, cpu = time.perf_counter(), time.process_time()
         decision = behavior.decide(obs, rng)
-        m.steps.append(time.perf_counter() - wall)
-        m.wall_s += m.steps[-1]
+        m.wall_s += time.perf_counter() - wall
         m.cpu_s += time.process_time() - cpu
         stats = behavior.last_step_stats()
         behavior.drain_records()
-        m.decisions += agents
+        m.decisions += n
         m.requests += stats["requests"]
         m.cache_hits += stats["cache_hits"]
         m.fallbacks += decision.fallbacks
-    if server_pid:
-        m.server_cpu_s = process_cpu_s(server_pid) - server0  # type: ignore[operator]
+    if server0 is not None:
+        m.server_cpu_s = process_cpu_s(server_pid) - server0  # type: ignore[arg-type, operator]
+    if slot is not None:
+        m.latencies_ms = list(slot.latencies_ms)
     return m
+
+
+def _in_slot(behavior: LLMBehavior) -> InSlot | None:
+    model = behavior._stacks[0]
+    while hasattr(model, "inner"):
+        if isinstance(model, InSlot):
+            return model
+        model = model.inner
+    return None
+
+
+def http_behavior(world: World, base_url: str, concurrency: int, **kw: object) -> LLMBehavior:
+    """A behaviour against ``base_url`` whose requests are timed in their slot, warmed up.
+
+    The warm-up step (one wave of ``concurrency`` agents, step 1000) opens the
+    keep-alive connections, so measured steps do not pay for TCP connects.
+    """
+    behavior = make_behavior(world, base_url, concurrency, **kw)  # type: ignore[arg-type]
+    replace_client(behavior, InSlot)
+    run_steps(behavior, world, concurrency, range(1000, 1001))
+    return behavior
+
+
+def load_average() -> str:
+    try:
+        return " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:
+        return "n/a"
+
+
+# -- phases of the framework (instrumented by wrapping the layer's functions) ---------------------
+
+PHASES = {
+    "prompt build": [("prompts", "render_posts"), ("prompts", "decide_user"),
+                     ("prompts", "state_line"), ("prompts", "messages"),
+                     ("behavior", "structured_request"), ("LLMBehavior", "_system")],
+    "request JSON + sha256 key": [("ChatRequest", "key")],
+    "answer parse + validation": [("behavior", "parse_answer")],
+    "assemble decision": [("behavior", "answers_to_decision"), ("behavior", "merge")],
+    "memory: retrieve + remember (hashing embeddings)": [("LLMBehavior", "_retrieve"),
+                                                         ("LLMBehavior", "_remember")],
+    "call records + step stats": [("behavior", "step_stats"), ("behavior", "call_columns")],
+}
+
+
+@contextmanager
+def phases() -> Iterator[dict[str, float]]:
+    """Seconds spent in each phase of :data:`PHASES` while the block runs."""
+    from townsquare.behavior.llm import behavior as module
+    from townsquare.behavior.llm import prompts
+
+    owners = {"prompts": prompts, "behavior": module, "LLMBehavior": LLMBehavior,
+              "ChatRequest": ChatRequest}
+    spent = dict.fromkeys(PHASES, 0.0)
+    saved = []
+    for phase, names in PHASES.items():
+        for owner_name, name in names:
+            owner = owners[owner_name]
+            original = getattr(owner, name)
+            saved.append((owner, name, original))
+            setattr(owner, name, _timed(original, phase, spent))
+    try:
+        yield spent
+    finally:
+        for owner, name, original in reversed(saved):
+            setattr(owner, name, original)
+
+
+def _timed(fn: Callable, phase: str, spent: dict[str, float]) -> Callable:
+    if asyncio.iscoroutinefunction(fn):
+        async def timed_async(*args: object, **kwargs: object) -> object:
+            start = time.perf_counter()
+            try:
+                return await fn(*args, **kwargs)
+            finally:
+                spent[phase] += time.perf_counter() - start
+        return timed_async
+
+    def timed(*args: object, **kwargs: object) -> object:
+        start = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            spent[phase] += time.perf_counter() - start
+    return timed
+
+
+# -- sections -----------------------------------------------------------------------------
+
+
+def table(header: list[str], rows: list[list[object]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def throughput_row(latency: float, concurrency: int, m: Measure) -> list[object]:
+    ideal = concurrency / latency
+    return [f"{latency * 1000:.0f}", concurrency, m.decisions, f"{m.wall_s:.2f}",
+            f"{m.per_s:.0f}", f"{ideal:.0f}", f"**{m.per_s / ideal:.2f}**",
+            f"{m.latency(50):.0f} / {m.latency(95):.0f}", f"{m.cpu_ms:.2f}",
+            f"{m.cpu_share:.0%}", m.server_ms(), m.fallbacks]
+
+
+THROUGHPUT_HEADER = ["latency ms", "concurrency", "decisions", "wall s", "decisions/s",
+                     "ideal c/latency", "ratio", "request p50 / p95 ms", "client CPU ms/decision",
+                     "client CPU busy", "server CPU ms/request", "fallbacks"]
+
+
+def acceptance(world: World, agents: int, steps: int) -> str:
+    """Issue #4 acceptance 2: 100 ms server, concurrency 64."""
+    latency, concurrency = 0.1, 64
+    with server(latency) as (url, pid):
+        behavior = http_behavior(world, url, concurrency)
+        with phases() as spent:
+            m = run_steps(behavior, world, agents, range(steps), pid)
+        behavior.close()
+    ideal = concurrency / latency
+    model_ms = 1000.0 * latency / concurrency
+    rows = [["decisions (agents x steps)", f"{m.decisions} ({agents} x {steps})"],
+            ["wall time", f"{m.wall_s:.2f} s"],
+            ["throughput", f"{m.per_s:.0f} decisions/s"],
+            ["ideal concurrency / latency", f"{ideal:.0f} decisions/s"],
+            ["ratio (target >= 0.90)", f"**{m.per_s / ideal:.3f}**"],
+            ["request latency p50 / p95 (in its slot)",
+             f"{m.latency(50):.1f} / {m.latency(95):.1f} ms"],
+            ["wall time per decision", f"{m.wall_ms:.3f} ms"],
+            ["model time per decision (latency / concurrency)", f"{model_ms:.3f} ms"],
+            ["framework time per decision (wall - model)", f"{m.wall_ms - model_ms:.3f} ms"],
+            ["client CPU per decision (framework + httpx)", f"{m.cpu_ms:.3f} ms"],
+            ["client CPU busy", f"{m.cpu_share:.0%} of one core"],
+            ["of which serial memory work (retrieve + remember)",
+             f"{1000 * spent['memory: retrieve + remember (hashing embeddings)'] / m.decisions:.3f}"
+             " ms/decision"],
+            ["server CPU per request (its own process)", f"{m.server_ms()} ms"],
+            ["requests / fallbacks", f"{m.requests} / {m.fallbacks}"]]
+    return "### 1. 100 ms server, concurrency 64\n\n" + table(["", "value"], rows)
+
+
+def scaling(world: World, configs: list[tuple[float, int, int]]) -> str:
+    """Throughput against concurrency, per latency; ``(latency, concurrency, agents)``."""
+    rows = []
+    for latency in sorted({c[0] for c in configs}):
+        with server(latency) as (url, pid):
+            for lat, concurrency, agents in configs:
+                if lat != latency:
+                    continue
+                behavior = http_behavior(world, url, concurrency)
+                m = run_steps(behavior, world, agents, range(2), pid)
+                behavior.close()
+                rows.append(throughput_row(latency, concurrency, m))
+                print(f"  scaling: {rows[-1]}", file=sys.stderr)
+    return ("### 2. Throughput against concurrency (2 steps each, after a warm-up step)\n\n"
+            + table(THROUGHPUT_HEADER, rows))
+
+
+def overhead(world: World, agents: int, steps: int, tmp: Path) -> str:
+    """Framework time per decision: 0 ms server, cached replay, no HTTP at all."""
+    rows = []
+
+    def row(name: str, m: Measure, note: str = "") -> None:
+        rows.append([name, f"{m.per_s:.0f}", f"{m.wall_ms:.3f}", f"{m.cpu_ms:.3f}",
+                     m.server_ms(), f"{m.cache_hits}/{m.requests}", note])
+
+    with server(0.0) as (url, pid):
+        behavior = http_behavior(world, url, 64)
+        row("(a) HTTP to a 0 ms server", run_steps(behavior, world, agents, range(steps), pid),
+            "wall - server CPU = client time")
+        behavior.close()
+        cache = tmp / "replay.sqlite"
+        behavior = http_behavior(world, url, 64, cache_path=cache)
+        row("(b) first run, cache on (fills it)",
+            run_steps(behavior, world, agents, range(steps), pid))
+        behavior.close()
+        behavior = make_behavior(world, url, 64, cache_path=cache)
+        row("(b) cached replay (new behaviour, same cache)",
+            run_steps(behavior, world, agents, range(steps), pid), "no HTTP request sent")
+        behavior.close()
+    behavior = make_behavior(world, "http://mock/v1", 64, transport=mock_transport())
+    row("(c) httpx MockTransport (httpx client, no sockets)",
+        run_steps(behavior, world, agents, range(steps)))
+    behavior.close()
+    behavior = make_behavior(world, "http://stub/v1", 64, check=False)
+    replace_client(behavior, lambda client: StubModel())
+    run_steps(behavior, world, 64, range(1000, 1001))
+    with phases() as spent:
+        stub = run_steps(behavior, world, agents, range(steps))
+    behavior.close()
+    row("(c) no HTTP: in-process model stub", stub, "prompt + parse + assemble + memory")
+
+    heuristic = _heuristic_ms(world, agents)
+    header = ["run (concurrency 64)", "decisions/s", "wall ms/decision", "client CPU ms/decision",
+              "server CPU ms/request", "cache hits/requests", "note"]
+    parts = [[name, f"{1000 * s / stub.decisions:.3f}", f"{s / stub.wall_s:.0%}"]
+             for name, s in spent.items()]
+    rest = stub.wall_s - sum(spent.values())
+    parts.append(["wrappers, asyncio tasks, model stub, rest",
+                  f"{1000 * rest / stub.decisions:.3f}", f"{rest / stub.wall_s:.0%}"])
+    return ("### 3. Framework overhead per decision"
+            f" ({agents} agents x {steps} steps, feeds of 10-20 posts, memory on)\n\n"
+            + table(header, rows)
+            + f"\n\nFor scale: the vectorized heuristic decides the same observations in "
+            f"{heuristic:.4f} ms per agent.\n\n"
+            "Where the no-HTTP time goes (wall time inside each phase):\n\n"
+            + table(["phase", "ms/decision", "share"], parts))
+
+
+def _heuristic_ms(world: World, agents: int) -> float:
+    from townsquare.behavior.heuristic import SocialHeuristic
+    from townsquare.scenario import SocialBehavior
+
+    heuristic = SocialHeuristic(SocialBehavior())
+    obs = world.observe(0, agents_for(0, agents))
+    rng = np.random.default_rng(0)
+    heuristic.decide(obs, rng)
+    start = time.perf_counter()
+    for _ in range(5):
+        heuristic.decide(obs, rng)
+    return 1000.0 * (time.perf_counter() - start) / (5 * agents)
+
+
+def big_step(world: World, agents: int, concurrency: int, latency: float) -> str:
+    """One step of ``agents`` LLM agents, as the engine would issue it."""
+    with server(latency) as (url, pid):
+        behavior = http_behavior(world, url, concurrency)
+        run_steps(behavior, world, agents // 4, range(1))  # memories for some agents
+        with phases() as spent:
+            m = run_steps(behavior, world, agents, range(1, 2), pid)
+        behavior.close()
+    ideal = concurrency / latency
+    memory = spent["memory: retrieve + remember (hashing embeddings)"]
+    prompt = spent["prompt build"] + spent["request JSON + sha256 key"]
+    rows = [["agents in the step", agents], ["concurrency / latency", f"{concurrency} / "
+                                             f"{latency * 1000:.0f} ms"],
+            ["requests (= HTTP requests, cache off)", m.requests],
+            ["wall time of the step", f"{m.wall_s:.2f} s"],
+            ["ideal (agents / concurrency x latency)",
+             f"{agents / concurrency * latency:.2f} s"],
+            ["decisions/s (ideal)", f"{m.per_s:.0f} ({ideal:.0f})"],
+            ["ratio", f"**{m.per_s / ideal:.2f}**"],
+            ["request latency p50 / p95 (in its slot)",
+             f"{m.latency(50):.0f} / {m.latency(95):.0f} ms"],
+            ["client CPU busy", f"{m.cpu_share:.0%} of one core ({m.cpu_ms:.2f} ms/decision)"],
+            ["serial memory work (retrieve before, remember after)", f"{memory:.2f} s"],
+            ["prompt building + request JSON (overlaps with requests)", f"{prompt:.2f} s"],
+            ["fallbacks", m.fallbacks]]
+    return (f"### 4. One step of {agents:,} LLM agents\n\n" + table(["", "value"], rows))
+
+
+def prefix_reuse(world: World, agents: int, steps: int) -> str:
+    """How much of each prompt is a prefix that is byte-identical at every step."""
+    behavior = make_behavior(world, "http://stub/v1", 64, check=False)
+    stub = replace_client(behavior, lambda client: StubModel(keep_prompts=True))
+    run_steps(behavior, world, agents, range(steps), same_agents=True)
+    behavior.close()
+    by_agent: dict[int, list[tuple[int, str, str]]] = {}
+    for step, agent, system, user in stub.prompts:  # type: ignore[attr-defined]
+        by_agent.setdefault(agent, []).append((step, system, user))
+    same_system = sum(len({s for _, s, _ in seen}) == 1 for seen in by_agent.values())
+    system_share, common_share = [], []
+    for seen in by_agent.values():
+        seen.sort()
+        for (_, s0, u0), (_, s1, u1) in itertools.pairwise(seen):
+            a, b = s0 + "\n" + u0, s1 + "\n" + u1
+            common_share.append(_common_prefix(a, b) / len(b))
+        for _, s, u in seen:
+            system_share.append(len(s) / (len(s) + len(u)))
+    chars = np.mean([len(s) + len(u) for _, _, s, u in stub.prompts])  # type: ignore[attr-defined]
+    rows = [["requests (agents x steps)", f"{len(stub.prompts)} ({agents} x {steps})"],  # type: ignore[attr-defined]
+            ["agents whose system message is byte-identical at every step",
+             f"{same_system} / {len(by_agent)}"],
+            ["mean prompt length", f"{chars:.0f} characters"],
+            ["share of the prompt in the system message (instructions + persona)",
+             f"{np.mean(system_share):.1%}"],
+            ["share of the prompt identical to the same agent's previous request "
+             "(common prefix, up to the step number)", f"{np.mean(common_share):.1%}"]]
+    return ("### 5. Prompt prefix reuse (memory on; the same agents at every step)\n\n"
+            + table(["", "value"], rows))
+
+
+def _common_prefix(a: str, b: str) -> int:
+    """Length of the longest common prefix of two strings."""
+    n = min(len(a), len(b))
+    mismatch = np.flatnonzero(np.frombuffer(a[:n].encode("utf-32-le"), np.uint32)
+                              != np.frombuffer(b[:n].encode("utf-32-le"), np.uint32))
+    return int(mismatch[0]) if len(mismatch) else n
+
+
+# -- main -----------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a short smoke run")
+    args = parser.parse_args()
+    quick = args.quick
+    started = time.perf_counter()
+    print(f"Machine: {platform.platform()}, {os.cpu_count()} CPUs "
+          f"({platform.processor() or platform.machine()}); Python {platform.python_version()}, "
+          f"httpx {httpx.__version__}; {datetime.date.today().isoformat()}; "
+          f"load average at start {load_average()}\n")
+    world = make_world()
+    if quick:
+        scaling_configs = [(0.1, 16, 160), (0.1, 64, 256), (1.0, 256, 256)]
+    else:
+        scaling_configs = [(0.1, 16, 640), (0.1, 64, 1280), (0.1, 256, 2560),
+                           (0.1, 1024, 3072), (0.1, 2000, 4000),
+                           (1.0, 256, 1024), (1.0, 1024, 2048), (1.0, 2000, 4000)]
+    with tempfile.TemporaryDirectory() as tmp:
+        sections = [
+            lambda: acceptance(world, 400 if quick else 2000, 2 if quick else 3),
+            lambda: scaling(world, scaling_configs),
+            lambda: overhead(world, 300 if quick else 2000, 2, Path(tmp)),
+            lambda: big_step(world, 1000 if quick else 10_000, 256, 0.1),
+            lambda: prefix_reuse(world, 100 if quick else 500, 3),
+        ]
+        for section in sections:
+            print(section() + "\n", flush=True)
+            print(f"(load average {load_average()})\n", flush=True)
+    print(f"Total benchmark time {time.perf_counter() - started:.0f} s.")
+
+
+if __name__ == "__main__":
+    main()

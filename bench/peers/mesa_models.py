@@ -10,7 +10,7 @@ commits it. The voter model is asynchronous like NDlib's, through
 ``agents.shuffle_do("step")`` (each agent once per sweep, in random order).
 
 Each ``run_*`` function builds the model (not timed), then times only the steps
-and returns ``(outcome, steps, seconds)``.
+and returns ``(outcome, steps, wall seconds, CPU seconds)``.
 """
 
 from __future__ import annotations
@@ -145,37 +145,37 @@ class VoterModel(_NetworkModel):
         self.agents.shuffle_do("step")
 
 
-def _timed(model: mesa.Model, max_steps: int) -> tuple[int, float]:
-    start = time.perf_counter()
+def _timed(model: mesa.Model, max_steps: int) -> tuple[int, float, float]:
+    start, cpu = time.perf_counter(), time.process_time()
     steps = 0
     while model.running and steps < max_steps:
         model.step()
         steps += 1
-    return steps, time.perf_counter() - start
+    return steps, time.perf_counter() - start, time.process_time() - cpu
 
 
 def run_cascade(
     graph: nx.Graph, p: float, seeds: int, max_steps: int, seed: int
-) -> tuple[float, int, float]:
+) -> tuple[float, int, float, float]:
     """Independent cascade until no agent is newly active; outcome: share ever active."""
     model = CascadeModel(graph, p, seeds, seed)
-    steps, seconds = _timed(model, max_steps)
-    return model.share(State.INFECTED), steps, seconds
+    timing = _timed(model, max_steps)
+    return model.share(State.INFECTED), *timing
 
 
 def run_sir(
     graph: nx.Graph, beta: float, gamma: float, seeds: int, max_steps: int, seed: int
-) -> tuple[float, int, float]:
+) -> tuple[float, int, float, float]:
     """SIR until nobody is infected; outcome: share ever infected (infected + recovered)."""
     model = SIRModel(graph, beta, gamma, seeds, seed)
-    steps, seconds = _timed(model, max_steps)
-    return model.share(State.INFECTED, State.RECOVERED), steps, seconds
+    timing = _timed(model, max_steps)
+    return model.share(State.INFECTED, State.RECOVERED), *timing
 
 
 def run_voter(
     graph: nx.Graph, initial_share: float, sweeps: int, seed: int
-) -> tuple[float, int, float]:
+) -> tuple[float, int, float, float]:
     """Asynchronous voter for ``sweeps`` sweeps; outcome: share holding opinion 1."""
     model = VoterModel(graph, initial_share, seed)
-    steps, seconds = _timed(model, sweeps)
-    return sum(a.opinion for a in model.agents) / len(model.agents), steps, seconds
+    timing = _timed(model, sweeps)
+    return sum(a.opinion for a in model.agents) / len(model.agents), *timing

@@ -12,7 +12,8 @@ The job names the model (``ic``, ``lt``, ``sir``, ``voter``, ``deffuant``), an
 voter the number of single-voter iterations; for Deffuant the number of
 iterations, each n pair interactions). NDlib's iteration 0 only reports the
 initial state, so it runs untimed before the clock starts. Only the
-iterations are timed; building the model and its configuration is not.
+iterations are timed (wall and process CPU time); building the model and its
+configuration is not.
 """
 
 from __future__ import annotations
@@ -148,30 +149,33 @@ MODELS: dict[str, tuple[Callable, Callable, Callable, float | None]] = {
 
 
 def run(job: Job) -> dict[str, list]:
-    """All replicates of one job: outcome, secondary outcome, steps, seconds, node-updates."""
+    """All replicates of one job: outcome, secondary outcome, steps, wall and CPU seconds,
+    node-updates."""
     build, done, outcome, per_agent = MODELS[job["model"]]
     n = job["n"]
     graph = nx.Graph()
     graph.add_nodes_from(range(n))
     graph.add_edges_from(np.load(job["edges"]).tolist())
     rng = np.random.default_rng(job["seed"])
-    result: dict[str, list] = {k: [] for k in ("outcome", "extra", "steps", "seconds", "updates")}
+    keys = ("outcome", "extra", "steps", "seconds", "cpu", "updates")
+    result: dict[str, list] = {k: [] for k in keys}
     for r in range(job["replicates"]):
         model = build(graph, job, rng, int(job["seed"]) * 1000 + r)
         model.iteration(node_status=False)  # iteration 0: reports the initial state only
         steps = 0
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         while steps < job["steps"]:
             it = model.iteration(node_status=False)
             steps += 1
             if done(it):
                 break
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
         value, extra = outcome(model, n)
         result["outcome"].append(value)
         result["extra"].append(extra)
         result["steps"].append(steps)
         result["seconds"].append(seconds)
+        result["cpu"].append(cpu)
         result["updates"].append(steps * (n * per_agent if per_agent else 1))
     return result
 

@@ -30,7 +30,15 @@ from townsquare.measure.summary import run_summary
 from townsquare.rng import RandomStreams
 from townsquare.run import Run
 from townsquare.scenario import Scenario
-from townsquare.store import RunReader, RunWriter, new_run_id, resolve_run
+from townsquare.store import (  # the writer is chosen by scenario.store
+    RunWriter,
+    create_writer,
+    new_run_id,
+    open_reader,
+    reopen_writer,
+    resolve_run,
+    run_ref,
+)
 from townsquare.world import make_world
 
 StepCallback = Callable[[int, dict[str, float]], None]
@@ -69,12 +77,20 @@ class Simulation:
         as ``{"llm.budget_cost": 20}``; anything that changes the dynamics makes
         the run differ from an uninterrupted one.
         """
-        run_dir = resolve_run(run_ref, Path(runs_dir))
-        with RunReader(run_dir) as reader:
+        found = resolve_run(run_ref, runs_dir if _is_url(runs_dir) else Path(runs_dir))
+        reader = open_reader(found)
+        try:
             meta = reader.meta()
+        finally:
+            reader.close()
         if meta.get("status") == "completed":
-            raise UserError(f"run {run_dir.name} is already completed; nothing to resume")
-        scenario = Scenario.from_toml(str(meta["scenario_toml"]), source=f"run {run_dir.name}")
+            raise UserError(f"run {found.name} is already completed; nothing to resume")
+        scenario = Scenario.from_toml(str(meta["scenario_toml"]), source=f"run {found.name}")
+        if isinstance(found, Path):
+            run_dir = found
+        else:  # a PostgreSQL run: the stored URL is redacted, the caller's is the real one
+            scenario = scenario.model_copy(update={"store": found.url})
+            run_dir = Path(str(meta.get("run_dir") or scenario.output_dir / found.name))
         if overrides:
             scenario = scenario.with_overrides(overrides)
         sim = cls(scenario, run_dir=run_dir)
@@ -95,10 +111,10 @@ class Simulation:
         started = time.perf_counter()
         if self._resuming:
             last = self.next_step - 1 if self.next_step > 0 else None
-            writer = RunWriter.reopen(self.run_dir, after_step=last)
+            writer = reopen_writer(scenario.store, self.run_dir, after_step=last)
             writer.set_meta(scenario_toml=scenario.to_toml())
         else:
-            writer = RunWriter.create(self.run_dir, self._meta())
+            writer = create_writer(scenario.store, self.run_dir, self._meta())
             writer.write_agents(world.population_frame)
             writer.write_edges(*world.edges)
         status = "failed"
@@ -126,11 +142,11 @@ class Simulation:
             summary: dict[str, Any] = {"wall_seconds": round(time.perf_counter() - started, 3)}
             if status == "completed":
                 writer.flush()
-                summary |= run_summary(self.run_dir, world.environment)
+                summary |= run_summary(run_ref(scenario.store, self.run_dir), world.environment)
             writer.close(status=status, summary=summary if status == "completed" else None)
             if hasattr(world.behavior, "close"):
                 world.behavior.close()
-        return Run(self.run_dir)
+        return Run(run_ref(scenario.store, self.run_dir))
 
     def step(self, step: int, writer: RunWriter) -> dict[str, float]:
         """One step: observe, decide, apply, measure, record."""
@@ -220,3 +236,7 @@ class Simulation:
             "topics": list(s.population.topics),
             "news": [item.id for item in s.news],
         }
+
+
+def _is_url(value: str | Path) -> bool:
+    return isinstance(value, str) and "://" in value

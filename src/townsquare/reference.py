@@ -16,6 +16,7 @@ from pydantic.fields import FieldInfo
 from townsquare import scenario as s
 from townsquare import schedules as sch
 from townsquare.behavior.llm import config as llm
+from townsquare.environments import config as env  # issue #10
 
 SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("top level", s.Scenario),
@@ -44,6 +45,15 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("[[llm.models]]", llm.ModelEndpoint),
     ("[llm.assign]", llm.AssignConfig),
     ("[llm.memory]", llm.MemoryConfig),
+    # issue #10: environments beside the feed (townsquare.environments)
+    ('[environment] kind = "market"', env.MarketConfig),
+    ("[[environment.assets]]", env.Asset),
+    ("[[environment.shocks]]", env.FundamentalShock),
+    ('[environment] kind = "commons"', env.CommonsConfig),
+    ("[environment.greed]", env.Beta),
+    ('[environment] kind = "election"', env.ElectionConfig),
+    ("[[environment.parties]]", env.Party),
+    ("[[environment.polls]]", env.Poll),
 ]
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 
 from townsquare.platform.actions import Action
 from townsquare.scenario import Scenario
-from townsquare.store import RunReader, resolve_run
+from townsquare.store import PostgresRun, open_reader, resolve_run
 
 ACTION_LABELS = [a.label for a in Action]
 
@@ -17,14 +17,14 @@ ACTION_LABELS = [a.label for a in Action]
 class Run:
     """Read access to one run: ``Run.open("latest").events()``."""
 
-    def __init__(self, path: str | Path) -> None:
-        self.reader = RunReader(path)
-        self.path = Path(path) if Path(path).is_dir() else Path(path).parent
+    def __init__(self, path: str | Path | PostgresRun) -> None:
+        self.reader = open_reader(path)  # SQLite run folder or file, or a PostgreSQL run
+        self.path = self.reader.run_dir
 
     @classmethod
     def open(cls, ref: str | Path, runs_dir: str | Path = "runs") -> Run:
         """Open a run by folder, database path, id under ``runs_dir``, or ``latest``."""
-        return cls(resolve_run(ref, Path(runs_dir)))
+        return cls(resolve_run(ref, runs_dir))  # runs_dir may be a postgresql:// URL
 
     @property
     def id(self) -> str:

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from townsquare.behavior.llm.config import LLMConfig
+from townsquare.environments.config import ENVIRONMENT_KINDS, EnvironmentConfig  # issue #10
 from townsquare.errors import ScenarioError
 from townsquare.scenario_types import PositiveInt, Probability, Recommender, Role, Stance
 from townsquare.schedules import INTERVENTION_KINDS, Intervention, Survey
@@ -415,6 +416,11 @@ class Scenario(_Config):
     seed: Annotated[int, Field(ge=0)] = Field(default=0, description="the run's one seed")
     steps: PositiveInt = Field(default=30, description="time steps to simulate")
     output_dir: Path = Field(default=Path("runs"), description="folder for run folders")
+    store: Annotated[str, Field(pattern=r"^postgres(ql)?://")] | None = Field(
+        default=None,
+        description="where runs are stored: None = SQLite files under output_dir; "
+        "a postgresql:// URL = that database",
+    )
     checkpoint_every: Annotated[int, Field(ge=0)] = Field(
         default=10, description="steps between checkpoints for resume (0: only on a clean stop)"
     )
@@ -436,6 +442,11 @@ class Scenario(_Config):
     )
     llm: LLMConfig | None = Field(
         default=None, description="language-model minds for some or all agents ([llm] table)"
+    )
+    environment: EnvironmentConfig | None = Field(  # issue #10: townsquare.environments
+        default=None,
+        description="a market, commons or election beside (or instead of) the feed "
+        "([environment] table, selected by kind)",
     )
     recorded_cascades: Path | None = Field(
         default=None,
@@ -616,6 +627,7 @@ def _describe_errors(exc: ValidationError, text: str) -> list[str]:
 _UNION_TAGS = {
     "social", "independent_cascade", "linear_threshold", "sir", "voter", "deffuant",
     *(cls.model_fields["kind"].annotation.__args__[0] for cls in INTERVENTION_KINDS),
+    *ENVIRONMENT_KINDS,  # issue #10
 }
 
 

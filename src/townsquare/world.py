@@ -51,6 +51,11 @@ def make_world(scenario: Scenario, streams: RandomStreams) -> World:
 
         environment = ContagionEnvironment(scenario, population, graph, streams)
         behavior = None
+    if scenario.environment is not None:  # issue #10: market, commons, election
+        from townsquare.environments.build import compose
+
+        environment, behavior = compose(scenario, population, graph, streams, environment,
+                                        behavior)
     frame = population.to_frame()
     is_llm = getattr(behavior, "is_llm", None)
     if is_llm is not None:

@@ -7,6 +7,7 @@ lead to a run, and a running simulation's step counter must advance live.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import socket
@@ -27,7 +28,7 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 EVIL = "<script>alert(1)</script>"
-SMALL = {"population.size": 300, "steps": 6, "seed": 5, "checkpoint_every": 0,
+SMALL = {"population.size": 200, "steps": 6, "seed": 5, "checkpoint_every": 0,
          "platform.moderation.strategy": "hybrid",
          "news": [{"id": "rumour", "topic": "health", "stance": 0.6, "veracity": "false",
                    "text": f"{EVIL} the water is drugged", "seeders": 10},
@@ -73,19 +74,23 @@ def page(browser: Any) -> Iterator[Page]:
     tab.page.close()
 
 
+STATS = """() => Array.from(document.querySelectorAll(".js-plotly-plot"), (plot) => ({
+    id: plot.dataset.figure,
+    svgs: plot.querySelectorAll("svg.main-svg").length,
+    marks: plot.querySelectorAll("svg.main-svg path, svg.main-svg rect").length,
+    keys: plot.querySelectorAll(".legend, .colorbar").length}))"""
+
+
 def check_plots(page: Page) -> int:
     """Every plot has a non-empty SVG and a legend or colour bar; returns the plot count."""
     figures = json.loads(page.page.locator("#figures").text_content())
-    plots = page.page.locator(".js-plotly-plot")
-    assert plots.count() == len(figures) > 0
-    for i in range(plots.count()):
-        plot = plots.nth(i)
-        name = plot.get_attribute("data-figure")
-        assert plot.locator("svg.main-svg").count() >= 1, name
-        assert plot.locator("svg.main-svg path, svg.main-svg rect").count() > 3, name
-        assert plot.locator(".legend, .colorbar").count() >= 1, name
+    stats = page.page.evaluate(STATS)
+    assert sorted(s["id"] for s in stats) == sorted(figures) and stats
+    for plot in stats:
+        assert plot["svgs"] >= 1 and plot["marks"] > 3, plot
+        assert plot["keys"] >= 1, plot
     assert page.errors == []
-    return plots.count()
+    return len(stats)
 
 
 def test_report_renders_every_plot_without_errors(browser: Any, page: Page,
@@ -186,10 +191,8 @@ def test_live_run_step_counter_advances(dashboard: tuple[str, Path], page: Page)
             raise _Stop
 
     def work() -> None:
-        try:
+        with contextlib.suppress(_Stop):
             simulate(runs, on_step=pace, steps=400)
-        except _Stop:
-            pass
 
     worker = threading.Thread(target=work, daemon=True)
     worker.start()

@@ -34,7 +34,7 @@ def test_adjacency_is_the_same_from_every_kind_of_graph() -> None:
     graph = nx.Graph([(0, 1), (2, 3)])
     assert (undirected_adjacency(graph).toarray() == expected).all()
     assert (undirected_adjacency(sp.coo_array(np.triu(expected) * 5)).toarray() == expected).all()
-    with pytest.raises(UserError, match="labelled 0..n-1"):
+    with pytest.raises(UserError, match=r"labelled 0\.\.n-1"):
         undirected_adjacency(nx.Graph([("a", "b")]))
     with pytest.raises(UserError, match="square"):
         undirected_adjacency(sp.csr_array(np.ones((2, 3))))

@@ -315,6 +315,8 @@ def _answer(payload: dict, digest: bytes) -> str:
         name = "reflection_insights" if '"insights"' in system else "social_media_decision"
     if name is None:
         return f"Honestly, I keep thinking about what I saw ({rng.randint(1, 99)} posts today)."
+    if name in _ENVIRONMENT_ANSWERS:  # issue #10: market, commons and election agents
+        return _ENVIRONMENT_ANSWERS[name](payload, user, rng)
     if name == "reflection_insights":
         themes = ["people in my feed disagree a lot", "news spreads fast here",
                   "I trust friends more than strangers", "I care about my main topic",
@@ -352,6 +354,68 @@ def _answer(payload: dict, digest: bytes) -> str:
     if news:
         answer["belief"] = {n: round(rng.uniform(0, 1), 3) for n in news}
     return json.dumps(answer)
+
+
+# -- issue #10: plausible deterministic answers for townsquare.environments ----------------
+
+_PRICE = re.compile(r"^(\S+): last price ([\d.]+)", re.MULTILINE)
+_FAIR_SHARE = re.compile(r"Sustainable catch per person this month: ([\d.]+)")
+_STOCK = re.compile(r"Fish in the lake: ([\d.]+) tons")
+_MEMBERS = re.compile(r"Members fishing: (\d+)")
+_NEAREST = re.compile(r"Party closest to your views: (\S+?)\.")
+
+
+def _schema_enum(payload: dict, *path: str) -> list[str]:
+    fmt = payload.get("response_format") or {}
+    schema = (fmt.get("json_schema") or {}).get("schema")
+    if schema is None and payload.get("tools"):
+        schema = payload["tools"][0]["function"]["parameters"]
+    node: Any = schema or {}
+    for key in path:
+        node = (node or {}).get(key) or {}
+    return list(node.get("enum") or [])
+
+
+def _market_answer(payload: dict, user: str, rng: random.Random) -> str:
+    """Buy, sell or hold one asset at a limit within 2% of its last price."""
+    prices = _PRICE.findall(user)
+    if not prices or rng.random() < 0.2:
+        return json.dumps({"orders": [], "reason": "I wait and see."})
+    asset, price = rng.choice(prices)
+    action = rng.choice(["buy", "sell"])
+    limit = float(price) * (1 + (0.02 if action == "buy" else -0.02) * rng.random())
+    order = {"asset": asset, "action": action, "quantity": rng.randint(1, 10),
+             "limit_price": round(limit, 2)}
+    view = "cheap" if action == "buy" else "dear"
+    return json.dumps({"orders": [order], "reason": f"{asset} looks {view} at {price}."})
+
+
+def _commons_answer(payload: dict, user: str, rng: random.Random) -> str:
+    """About the sustainable share (or a tenth of one's per-capita stock), with a message."""
+    fair = _FAIR_SHARE.search(user)
+    if fair is not None:
+        share = float(fair.group(1))
+    else:
+        stock, members = _STOCK.search(user), _MEMBERS.search(user)
+        share = 0.1 * float(stock.group(1)) / int(members.group(1)) if stock and members else 1.0
+    harvest = round(share * rng.uniform(0.7, 1.3), 2)
+    return json.dumps({"message": f"I will catch about {harvest} tons; let's keep the lake alive.",
+                       "harvest": harvest, "reason": "a fair share keeps the lake going"})
+
+
+def _election_answer(payload: dict, user: str, rng: random.Random) -> str:
+    """Mostly the party closest to the voter's views."""
+    parties = _schema_enum(payload, "properties", "vote")
+    nearest = _NEAREST.search(user)
+    vote = nearest.group(1) if nearest and rng.random() < 0.8 else rng.choice(parties or ["none"])
+    return json.dumps({"vote": vote, "reason": f"{vote} is closest to what I care about."})
+
+
+_ENVIRONMENT_ANSWERS = {
+    "market_decision": _market_answer,
+    "commons_decision": _commons_answer,
+    "election_vote": _election_answer,
+}
 
 
 def _content_fault(kind: str, content: str) -> tuple[str, str, str | None]:

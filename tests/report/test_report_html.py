@@ -90,13 +90,19 @@ def test_histograms_count_every_snapshot(run_dir: Path) -> None:
     attitudes = run.attitudes()
     health = data.topics.index("health")
     counts = attitudes[attitudes["topic"] == health].groupby("step").size()
-    hist = data.attitudes["health"]
+    assert data.focus_topic == "health"  # both news items are about health
+    hist = data.focus_attitudes
     np.testing.assert_array_equal(hist.steps, counts.index)
     np.testing.assert_array_equal(hist.counts.sum(axis=1), counts.to_numpy())
     final = attitudes[(attitudes["topic"] == health) & (attitudes["step"] == counts.index[-1])]
     expected, _ = np.histogram(final["value"].clip(-1, 1), bins=hist.edges)
     np.testing.assert_array_equal(hist.counts[-1], expected)
-    assert data.focus_topic == "health"  # both news items are about health
+    for topic, ends in data.attitudes.items():  # every topic: first and last snapshot only
+        code = data.topics.index(topic)
+        rows = attitudes[attitudes["topic"] == code]
+        np.testing.assert_array_equal(ends.steps, [rows["step"].min(), rows["step"].max()])
+        first = rows[rows["step"] == rows["step"].min()]["value"].clip(-1, 1)
+        np.testing.assert_array_equal(ends.counts[0], np.histogram(first, bins=ends.edges)[0])
 
 
 def test_largest_cascade_tree_matches_the_cascade_table(run_dir: Path) -> None:

@@ -6,7 +6,8 @@ which starts a throwaway local cluster or skips when none can be started.
 
 from __future__ import annotations
 
-import multiprocessing
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -149,7 +150,7 @@ def test_query_takes_sqlite_style_sql(pg_url: str) -> None:
         assert total["units"].tolist() == [36.0] and total["cost"].tolist() == [0.5]
         assert "rowid" not in reader.query("SELECT * FROM labels").columns
         assert "rowid" in reader.query("SELECT rowid, * FROM labels").columns
-        with pytest.raises(StoreError, match="query on .*#q failed"):
+        with pytest.raises(StoreError, match=r"query on .*#q failed"):
             reader.query("SELECT nope FROM posts")
         with pytest.raises(StoreError, match="read-only"):
             reader.query("DELETE FROM posts WHERE step = ?", (0,))
@@ -236,7 +237,7 @@ def test_reopen_drops_rows_after_the_step(pg_url: str) -> None:
 
 def test_create_refuses_a_taken_run_id_and_reader_checks_version(pg_url: str) -> None:
     PostgresRunWriter.create(pg_url, "taken", META).close()
-    with pytest.raises(StoreError, match="'taken'.*exists"):
+    with pytest.raises(StoreError, match=r"'taken'.*exists"):
         PostgresRunWriter.create(pg_url, "taken", META)
     with pytest.raises(RunNotFoundError, match="no run 'other'"):
         PostgresRunReader(pg_url, "other")
@@ -244,7 +245,7 @@ def test_create_refuses_a_taken_run_id_and_reader_checks_version(pg_url: str) ->
 
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute("UPDATE townsquare_runs SET schema_version = 99")
-    with pytest.raises(StoreError, match="schema version 99.*upgrade townsquare"):
+    with pytest.raises(StoreError, match=r"schema version 99.*upgrade townsquare"):
         PostgresRunReader(pg_url, "taken")
     with pytest.raises(StoreError, match="schema version 99"):
         PostgresRunWriter.reopen(pg_url, "taken", after_step=None)
@@ -275,9 +276,9 @@ def test_latest_and_prefixes_resolve_through_the_registry(pg_url: str) -> None:
     assert resolve_run("latest", pg_url) == PostgresRun(pg_url, "20260102-c")
     assert resolve_run("20260101", pg_url).run_id == "20260101-a"
     assert resolve_run(f"{pg_url}#20260102-b").run_id == "20260102-b"
-    with pytest.raises(RunNotFoundError, match="ambiguous.*20260102-b, 20260102-c"):
+    with pytest.raises(RunNotFoundError, match=r"ambiguous.*20260102-b, 20260102-c"):
         resolve_run("20260102", pg_url)
-    with pytest.raises(RunNotFoundError, match="no run 'zz'.*recent runs there: 20260102-c"):
+    with pytest.raises(RunNotFoundError, match=r"no run 'zz'.*recent runs there: 20260102-c"):
         resolve_run("zz", pg_url)
     runs = list_runs(pg_url)
     assert [r["run_id"] for r in runs] == ["20260101-a", "20260102-b", "20260102-c"]
@@ -302,7 +303,7 @@ def test_the_password_never_lands_in_the_run(pg_url: str) -> None:
         registry = reader.query("SELECT * FROM public.townsquare_runs").to_string()
     assert secret not in dumped and secret not in registry
     assert meta["store"] == url.replace(secret, "***")
-    assert f"postgres:***@127.0.0.1" in meta["scenario_toml"]
+    assert "postgres:***@127.0.0.1" in meta["scenario_toml"]
     assert meta["nested"] == {"url": meta["store"]}
     with pytest.raises(StoreError) as failed:
         PostgresRunReader(f"postgresql://postgres:{secret}@127.0.0.1:1/x", "secret")
@@ -320,29 +321,53 @@ def test_redact_and_scrub() -> None:
 # ----------------------------------------------------------------- concurrency
 
 
-def _write_in_process(url: str, run_id: str, steps: int) -> int:
-    rng = np.random.default_rng(len(run_id))
-    with PostgresRunWriter.create(url, run_id, {**META, "scenario_name": run_id}) as writer:
-        writer.write_edges(np.arange(1000), np.roll(np.arange(1000), 1))
-        for step in range(steps):
-            writer.write_step(step, **step_tables(step, rng), metrics={"step": step})
-    return steps
+WRITER_SCRIPT = """
+import sys, time
+import numpy as np
+import psycopg
+from townsquare.store.postgres import PostgresRunWriter
+
+url, run_id, steps = sys.argv[1], sys.argv[2], int(sys.argv[3])
+rng = np.random.default_rng(int(run_id[-1]))
+with PostgresRunWriter.create(url, run_id, {"scenario_name": run_id, "n_agents": 1000}) as writer:
+    writer.flush()
+    with psycopg.connect(url) as conn:  # start writing once all four runs exist
+        deadline = time.monotonic() + 60
+        while conn.execute("SELECT count(*) FROM townsquare_runs").fetchone()[0] < 4:
+            conn.rollback()
+            assert time.monotonic() < deadline, "the other writers never started"
+            time.sleep(0.02)
+    writer.write_edges(np.arange(1000), np.roll(np.arange(1000), 1))
+    for step in range(steps):
+        n = 500
+        writer.write_step(
+            step,
+            events={"agent": rng.integers(0, 1000, n), "action": rng.integers(0, 9, n)},
+            attitudes={"agent": np.arange(n), "topic": 0, "value": rng.uniform(-1, 1, n)},
+            metrics={"step": step},
+        )
+"""
 
 
 def test_four_processes_write_runs_to_one_database_at_once(pg_url: str) -> None:
     ids = [f"proc-{i}" for i in range(4)]
-    with multiprocessing.get_context("spawn").Pool(4) as pool:
-        done = pool.starmap(_write_in_process, [(pg_url, run_id, 20) for run_id in ids])
-    assert done == [20] * 4
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER_SCRIPT, pg_url, run_id, "15"],
+                              stderr=subprocess.PIPE, text=True) for run_id in ids]
+    errors = [p.communicate(timeout=120)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0] * 4, errors
     runs = list_runs(pg_url)
     assert sorted(r["run_id"] for r in runs) == ids
-    assert {(r["status"], r["last_step"]) for r in runs} == {("completed", 19)}
+    assert {(r["status"], r["last_step"], r["n_agents"]) for r in runs} == {("completed", 14, 1000)}
     for run_id in ids:
         with PostgresRunReader(pg_url, run_id) as reader:
             assert reader.meta()["scenario_name"] == run_id
-            assert reader.steps()["step"].tolist() == list(range(20))
-            assert reader.metrics()["step"].tolist() == [float(s) for s in range(20)]
-            assert len(reader.edges()) == 1000 and len(reader.events()) == 8 * 20
+            assert reader.steps()["step"].tolist() == list(range(15))
+            assert reader.metrics()["step"].tolist() == [float(s) for s in range(15)]
+            assert len(reader.edges()) == 1000
+            events = reader.events()
+            assert len(events) == 500 * 15 and events["step"].is_monotonic_increasing
+            rng = np.random.default_rng(int(run_id[-1]))
+            assert events["agent"].iloc[:500].tolist() == rng.integers(0, 1000, 500).tolist()
 
 
 # ------------------------------------------------------------- the COPY encoder
@@ -397,7 +422,7 @@ def test_values_that_do_not_fit_the_column_are_named() -> None:
     with pytest.raises(binary.EncodeError, match=r"events.agent cannot be stored as INTEGER.*"
                                                   r"non-integer"):
         binary.encode_field("events", "agent", np.array([1.5]), "INTEGER")
-    with pytest.raises(binary.EncodeError, match="posts.text cannot be stored as TEXT"):
+    with pytest.raises(binary.EncodeError, match=r"posts.text cannot be stored as TEXT"):
         binary.encode_field("posts", "text", [b"bytes"], "TEXT")
     lengths, payload = binary.encode_field("t", "x", np.array([1.0, np.nan]), "INTEGER")
     assert lengths.tolist() == [8, -1] and payload.tobytes() == (1).to_bytes(8, "big")

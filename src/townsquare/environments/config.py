@@ -93,6 +93,11 @@ class MarketConfig(_Config):
     chartist_strength: NonNegative = Field(
         default=1.5, description="expected log return per unit of the recent mean log return"
     )
+    value_anchor: NonNegative = Field(
+        default=0.3,
+        description="weight chartists and noise traders also give the fundamentalist's "
+        "expectation (mixed strategies, Chiarella et al. 2009): what ends a bubble",
+    )
     chartist_window: Annotated[int, Field(ge=1)] = Field(
         default=5, description="steps over which chartists measure the trend"
     )
@@ -109,6 +114,12 @@ class MarketConfig(_Config):
         default=0.0,
         description="attitudes on an asset's topic move by this times its log return each "
         "step (prices feed back into what people think and post)",
+    )
+    price_limit: Annotated[float, Field(ge=0, lt=1)] = Field(
+        default=0.1,
+        description="limit prices are kept within this share of the last price, so a step's "
+        "return is bounded (the ±10% daily limit of the A-share market TwinMarket models; "
+        "0: no limit)",
     )
     order_fraction: Probability = Field(
         default=0.2, description="largest share of cash (buy) or shares (sell) one order commits"
@@ -252,7 +263,9 @@ class ElectionConfig(_Config):
     taste_scale: Positive = Field(
         default=0.5, description="scale of each agent's fixed Gumbel taste for each party"
     )
-    polls: list[Poll] = Field(default_factory=list, description="opinion polls ([[environment.polls]])")
+    polls: list[Poll] = Field(
+        default_factory=list, description="opinion polls ([[environment.polls]])"
+    )
     election_step: Annotated[int, Field(ge=0)] | None = Field(
         default=None, description="step of the vote (default: the last step)"
     )

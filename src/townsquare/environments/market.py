@@ -145,6 +145,10 @@ class MarketEnvironment:
         keys = orders.agent * len(self.assets) + orders.asset
         orders = orders.select(first_occurrence(keys) & (orders.limit > 0)
                                & np.isfinite(orders.limit) & (orders.quantity > 0))
+        band = self.config.price_limit
+        if band:
+            reference = self.prices[-1][orders.asset]
+            orders.limit = np.clip(orders.limit, reference * (1 - band), reference * (1 + band))
         quantity = orders.quantity.copy()
         sell = orders.side < 0
         quantity[sell] = np.minimum(quantity[sell], self.shares[orders.agent[sell],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -46,11 +48,18 @@ def lsv_herding(buys: int, sells: int, expected: float = 0.5) -> float:
     n = buys + sells
     if n == 0:
         return float("nan")
-    k = np.arange(n + 1)
-    from scipy.stats import binom  # deferred: scipy.stats is slow to import
+    return abs(buys / n - expected) - binomial_mad(n, expected) / n
 
-    adjustment = float(np.sum(binom.pmf(k, n, expected) * np.abs(k / n - expected)))
-    return abs(buys / n - expected) - adjustment
+
+def binomial_mad(n: int, p: float) -> float:
+    """Mean absolute deviation ``E|X - np|`` of X ~ Binomial(n, p), 0 < p < 1 (de Moivre).
+
+    ``2 (k + 1) C(n, k + 1) p^(k+1) (1 - p)^(n-k)`` with ``k = floor(np)``.
+    """
+    k = math.floor(n * p)
+    log_choose = math.lgamma(n + 1) - math.lgamma(k + 2) - math.lgamma(n - k)
+    return 2.0 * (k + 1) * math.exp(log_choose + (k + 1) * math.log(p)
+                                    + (n - k) * math.log1p(-p))
 
 
 def csad(returns: np.ndarray) -> float:

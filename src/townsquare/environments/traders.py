@@ -8,6 +8,10 @@ asset:
 * chartist: ``chi * (log p_t - log p_{t-L}) / L`` — the recent trend goes on;
 * noise: ``N(0, noise_sd)``;
 
+chartists and noise traders also add ``value_anchor`` times the
+fundamentalist's expectation (mixed strategies, Chiarella, Iori & Perelló
+2009), so a bubble ends once the mispricing outweighs the trend;
+
 plus, for everyone, ``sentiment_weight * attitude`` on the asset's topic on
 the social platform (how news and posts move prices) and ``N(0,
 belief_noise)``. The trader then sends one limit order per asset at its
@@ -24,7 +28,8 @@ import numpy as np
 from townsquare.environments.config import TRADER_KINDS, MarketConfig
 from townsquare.environments.orders import MarketObservation, OrderBatch, TradeDecision
 
-FUNDAMENTALIST, CHARTIST, NOISE = (TRADER_KINDS.index(k) for k in ("fundamentalist", "chartist", "noise"))
+FUNDAMENTALIST, CHARTIST, NOISE = (TRADER_KINDS.index(k)
+                                   for k in ("fundamentalist", "chartist", "noise"))
 
 
 class HeuristicTraders:
@@ -51,7 +56,8 @@ class HeuristicTraders:
         kind = obs.kind[agents][:, None]
         shape = (len(agents), len(obs.assets))
         noise = rng.normal(0.0, 1.0, shape)
-        expected = np.where(kind == FUNDAMENTALIST, c.fundamentalist_strength * mispricing, 0.0)
+        anchor = np.where(kind == FUNDAMENTALIST, 1.0, c.value_anchor)
+        expected = anchor * c.fundamentalist_strength * mispricing
         expected += np.where(kind == CHARTIST, c.chartist_strength * trend, 0.0)
         expected += np.where(kind == NOISE, c.noise_sd * noise, 0.0)
         expected += c.sentiment_weight * obs.sentiment(agents)

@@ -160,6 +160,8 @@ def estimate_effects(
         raise UserError("outcome has missing or infinite values for measured units")
     if not 0 < min_probability <= 1:
         raise UserError(f"min_probability must lie in (0, 1], got {min_probability}")
+    if not 0 < level < 1:
+        raise UserError(f"confidence level must lie in (0, 1), got {level}")
     observed = conditions(model.adjacency, z)
     floor = 0.5 / model.draws.shape[0]  # a unit seen in a condition has probability > 0
     weights = 1.0 / np.maximum(model.probabilities, floor)

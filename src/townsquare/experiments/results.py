@@ -6,11 +6,13 @@ re-exported when the database is newer), and DuckDB reads them all: the view
 ``events`` is the union of every run's events, and so on for each table of
 the store. Two more views: ``runs`` (one row per run: id, scenario, status,
 seed, agents and every summary measure) and, in a sweep folder, ``results``
-(the sweep's results table). The run databases are never written to.
+(the sweep's results table). A query naming no store table (only ``runs``
+or ``results``) exports nothing. The run databases are never written to.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
@@ -18,7 +20,7 @@ import pandas as pd
 
 from townsquare.errors import UserError
 from townsquare.store import RUN_FILE, RunReader, export_parquet
-from townsquare.store.schema import quote
+from townsquare.store.schema import TABLES, quote
 
 PARQUET_DIR = "parquet"
 
@@ -57,13 +59,17 @@ def runs_table(runs_dir: str | Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def connect(runs_dir: str | Path) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection with a view per store table over every run in the folder."""
+def connect(runs_dir: str | Path, run_tables: bool = True) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection with a view per store table over every run in the folder.
+
+    ``run_tables=False`` skips the per-run tables (and their Parquet exports),
+    leaving only the ``runs`` and ``results`` views.
+    """
     folder = Path(runs_dir)
     runs = run_folders(folder)
     con = duckdb.connect()
     by_table: dict[str, list[tuple[str, Path]]] = {}
-    for run_dir in runs:
+    for run_dir in runs if run_tables else []:
         for path in sorted(ensure_parquet(run_dir).glob("*.parquet")):
             by_table.setdefault(path.stem, []).append((run_dir.name, path))
     for table, parts in by_table.items():
@@ -81,18 +87,26 @@ def connect(runs_dir: str | Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def mentions_run_tables(sql: str) -> bool:
+    """Whether ``sql`` names any table of the run store (else no export is needed)."""
+    words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", sql.lower()))
+    return bool(words & {t.name for t in TABLES})
+
+
 def query(sql: str, runs_dir: str | Path) -> pd.DataFrame:
     """Run ``sql`` over every run in ``runs_dir`` and return the rows as a DataFrame.
 
     ``query("SELECT run_id, COUNT(*) FROM events GROUP BY run_id", "runs")``
     """
-    con = connect(runs_dir)
+    con = connect(runs_dir, run_tables=mentions_run_tables(sql))
     try:
         return con.execute(sql).df()
     except duckdb.Error as exc:
-        views = [row[0] for row in con.execute(
+        views = {row[0] for row in con.execute(
             "SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()
-            if not row[0].startswith("_")]
+            if not row[0].startswith("_")}
+        if run_folders(runs_dir):
+            views |= {t.name for t in TABLES}
         raise UserError(f"query failed: {exc}\n(tables: {', '.join(sorted(views))})") from None
     finally:
         con.close()

@@ -10,7 +10,7 @@ import numpy as np
 from townsquare.measure.cascades import cascade_table
 from townsquare.measure.network_stats import paradox_by_tie_strength
 from townsquare.platform.actions import Action
-from townsquare.store import RunReader
+from townsquare.store import RunReader, open_reader
 
 _ACTION_TOTALS = ("post", "repost", "quote", "comment", "like", "flag", "follow", "unfollow")
 _ENGAGEMENTS = ("like", "repost", "quote", "comment")
@@ -19,7 +19,7 @@ _FINAL_METRICS = ("reach_", "believers_", "sharers_", "deviation_", "versions_")
 
 def run_summary(run_dir: Path, environment: Any) -> dict[str, float]:
     """Action totals, cascade shape, reach and the environment's final-state measures."""
-    reader = RunReader(run_dir)
+    reader = open_reader(run_dir)  # a run folder, or a PostgreSQL run
     metrics = reader.metrics(wide=True)
     out: dict[str, float] = {}
     for action in _ACTION_TOTALS:

@@ -101,7 +101,8 @@ class RunData:
     news: pd.DataFrame
     topics: list[str]
     focus_topic: str | None
-    attitudes: dict[str, Histogram] = field(default_factory=dict)
+    attitudes: dict[str, Histogram] = field(default_factory=dict)  # first and last snapshot
+    focus_attitudes: Histogram | None = None  # every snapshot of the focus topic
     valence: Histogram | None = None
     arousal: Histogram | None = None
     cascades: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -137,28 +138,28 @@ def extract_run(run: Run, *, seed: int = 0) -> RunData:
         news=news, topics=topics, focus_topic=None,
     )
     if "attitudes" in tables:
-        data.attitudes = attitude_histograms(run, topics)
+        data.attitudes = attitude_histograms(run, topics, ends_only=True)
         data.focus_topic = focus_topic(data.attitudes, news)
+        if data.focus_topic is not None:
+            code = topics.index(data.focus_topic) if data.focus_topic in topics else -1
+            data.focus_attitudes = histograms(run, "attitudes", "value", -1.0, 1.0,
+                                              ATTITUDE_BINS, where="topic = ?",
+                                              params=(code,)).get(0)
     if "state" in tables:
-        data.valence = histogram(run, "state", "valence", -1.0, 1.0, EMOTION_BINS)
-        data.arousal = histogram(run, "state", "arousal", 0.0, 1.0, EMOTION_BINS)
+        data.valence = histograms(run, "state", "valence", -1.0, 1.0, EMOTION_BINS).get(0)
+        data.arousal = histograms(run, "state", "arousal", 0.0, 1.0, EMOTION_BINS).get(0)
     if "posts" in tables:
         _cascades(run, data, seed)
-    for name in ("labels", "interventions"):
-        if name in tables:
-            setattr(data, name, _labels(run) if name == "labels" else run.interventions())
+    if "labels" in tables:
+        data.labels = _labels(run)
+    if "interventions" in tables:
+        data.interventions = run.interventions()
     if "surveys" in tables:
         data.surveys = run.survey_answers()
     if "llm_calls" in tables:
         data.llm = llm_usage(run, seed)
     if "events" in tables:
-        data.reasons = reader.query(
-            "SELECT step, agent, action, reason FROM events WHERE reason IS NOT NULL "
-            "AND reason <> '' ORDER BY rowid LIMIT 12")
-        if len(data.reasons):
-            labels = [a.label for a in Action]
-            data.reasons["action"] = [labels[int(a)] if 0 <= int(a) < len(labels) else str(a)
-                                      for a in data.reasons["action"]]
+        data.reasons = _reasons(run)
     if "edges" in tables:
         data.network = network(run, data.focus_topic, topics, seed)
     return data
@@ -182,34 +183,42 @@ def news_frame(scenario: dict[str, Any]) -> pd.DataFrame:
 # -- state distributions -----------------------------------------------------------------
 
 
-def histogram(run: Run, table: str, column: str, low: float, high: float, bins: int,
-              where: str = "", params: tuple[Any, ...] = ()) -> Histogram | None:
-    """Counts of ``column`` in ``bins`` equal bins over [low, high] per step, in SQL."""
+def histograms(run: Run, table: str, column: str, low: float, high: float, bins: int,
+               by: str | None = None, where: str = "",
+               params: tuple[Any, ...] = ()) -> dict[int, Histogram]:
+    """Counts of ``column`` in equal bins over [low, high] per step (and per ``by``), in SQL.
+
+    One scan of the table (rows filtered by the SQL condition ``where``),
+    whatever the number of groups; values outside the range count in the
+    first or last bin. Keys are the values of ``by`` (0 without it).
+    """
     scale = bins / (high - low)
-    sql = (f"SELECT step, MAX(0, MIN({bins - 1}, CAST((\"{column}\" - ?) * ? AS INTEGER))) "
-           f"AS bin, COUNT(*) AS n FROM \"{table}\" WHERE \"{column}\" IS NOT NULL {where} "
-           "GROUP BY step, bin")
+    key = f'"{by}"' if by else "0"
+    condition = f"AND ({where})" if where else ""
+    sql = (f"SELECT {key} AS key, step, MAX(0, MIN({bins - 1}, CAST((\"{column}\" - ?) * ? "
+           f"AS INTEGER))) AS bin, COUNT(*) AS n FROM \"{table}\" WHERE \"{column}\" IS NOT "
+           f"NULL {condition} GROUP BY key, step, bin")
     frame = run.reader.query(sql, (low, scale, *params))
-    if frame.empty:
-        return None
-    steps = np.unique(frame["step"].to_numpy(np.int64))
-    counts = np.zeros((len(steps), bins))
-    counts[np.searchsorted(steps, frame["step"].to_numpy(np.int64)),
-           frame["bin"].to_numpy(np.int64)] = frame["n"].to_numpy(float)
-    return Histogram(steps=steps, edges=np.linspace(low, high, bins + 1), counts=counts)
-
-
-def attitude_histograms(run: Run, topics: list[str]) -> dict[str, Histogram]:
-    """One attitude histogram per topic (topics by index in the ``attitudes`` table)."""
-    found = run.reader.query("SELECT DISTINCT topic FROM attitudes ORDER BY topic")["topic"]
-    out: dict[str, Histogram] = {}
-    for code in found.astype(int):
-        name = topics[code] if 0 <= code < len(topics) else f"topic {code}"
-        hist = histogram(run, "attitudes", "value", -1.0, 1.0, ATTITUDE_BINS,
-                         "AND topic = ?", (int(code),))
-        if hist is not None:
-            out[name] = hist
+    out: dict[int, Histogram] = {}
+    for group, rows in frame.groupby("key", sort=True):
+        steps = np.unique(rows["step"].to_numpy(np.int64))
+        counts = np.zeros((len(steps), bins))
+        counts[np.searchsorted(steps, rows["step"].to_numpy(np.int64)),
+               rows["bin"].to_numpy(np.int64)] = rows["n"].to_numpy(float)
+        out[int(group)] = Histogram(steps=steps, edges=np.linspace(low, high, bins + 1),
+                                    counts=counts)
     return out
+
+
+def attitude_histograms(run: Run, topics: list[str], *,
+                        ends_only: bool = False) -> dict[str, Histogram]:
+    """Attitude histogram per topic name; ``ends_only``: first and last snapshot only."""
+    where = ("step IN ((SELECT MIN(step) FROM attitudes), (SELECT MAX(step) FROM attitudes))"
+             if ends_only else "")
+    found = histograms(run, "attitudes", "value", -1.0, 1.0, ATTITUDE_BINS, by="topic",
+                       where=where)
+    return {topics[code] if 0 <= code < len(topics) else f"topic {code}": hist
+            for code, hist in found.items()}
 
 
 def focus_topic(hists: dict[str, Histogram], news: pd.DataFrame) -> str | None:
@@ -232,25 +241,28 @@ def focus_topic(hists: dict[str, Histogram], news: pd.DataFrame) -> str | None:
 
 
 def _cascades(run: Run, data: RunData, seed: int) -> None:
-    posts = run.reader.query(
-        "SELECT post_id, parent, root, step, author, kind, veracity, news FROM posts")
-    if posts.empty:
+    """Size and veracity of every cascade (in SQL), full measures and trees of the largest."""
+    sizes = run.reader.query(
+        "SELECT root, COUNT(*) AS size, MAX(CASE WHEN post_id = root THEN veracity END) "
+        "AS veracity FROM posts WHERE root IS NOT NULL GROUP BY root")  # uses the root index
+    if sizes.empty:
         return
-    posts["parent"] = posts["parent"].fillna(-1).astype(np.int64)
-    table = cascade_table(posts)
-    data.cascades = table
-    top = table.sort_values(["size", "root"], ascending=[False, True]).head(TOP_CASCADES)
-    ids = [int(r) for r in top["root"]]
-    texts = run.reader.query(
-        f"SELECT post_id, text FROM posts WHERE post_id IN ({','.join('?' * len(ids))})", ids)
+    sizes["veracity"] = sizes["veracity"].fillna(0).astype(np.int64)
+    data.cascades = sizes
+    largest = sizes.sort_values(["size", "root"], ascending=[False, True]).head(TOP_CASCADES)
+    ids = [int(r) for r in largest["root"]]
+    marks = ",".join("?" * len(ids))
+    posts = run.reader.query(
+        "SELECT post_id, COALESCE(parent, -1) AS parent, root, step, author, kind, veracity, "
+        f"news FROM posts WHERE root IN ({marks}) ORDER BY post_id", ids)
+    texts = run.reader.query(f"SELECT post_id, text FROM posts WHERE post_id IN ({marks})", ids)
     text_of = dict(zip(texts["post_id"].astype(int), texts["text"].fillna(""), strict=True))
+    top = cascade_table(posts).set_index("root").loc[ids].reset_index()
     news_ids = list(data.news["id"])
-    top = top.assign(
+    data.top_cascades = top.assign(
         veracity=[VERACITY_CODES.get(int(v), "unverified") for v in top["veracity"]],
         news=[news_ids[int(k)] if 0 <= int(k) < len(news_ids) else "" for k in top["news"]],
         text=[str(text_of.get(r, "")) for r in ids])
-    data.top_cascades = top.reset_index(drop=True)
-    posts = posts.sort_values("post_id", ignore_index=True)
     for row in data.top_cascades.head(TREES).itertuples():
         if row.size > 1:
             data.trees.append(_tree(posts, row, seed))
@@ -281,6 +293,17 @@ def _labels(run: Run) -> pd.DataFrame:
     """Labels applied per step, label kind and source."""
     return run.reader.query("SELECT step, label, source, COUNT(*) AS n FROM labels "
                             "GROUP BY step, label, source ORDER BY step")
+
+
+def _reasons(run: Run, limit: int = 12) -> pd.DataFrame:
+    """The first stated reasons (LLM agents explain their actions), with action names."""
+    reasons = run.reader.query(
+        "SELECT step, agent, action, reason FROM events WHERE reason IS NOT NULL "
+        "AND reason <> '' ORDER BY rowid LIMIT ?", (limit,))
+    labels = [a.label for a in Action]
+    reasons["action"] = [labels[int(a)] if 0 <= int(a) < len(labels) else str(a)
+                         for a in reasons["action"]]
+    return reasons
 
 
 def llm_usage(run: Run, seed: int = 0) -> LlmUsage | None:
@@ -322,11 +345,11 @@ def llm_usage(run: Run, seed: int = 0) -> LlmUsage | None:
 
 def network(run: Run, topic: str | None, topics: list[str], seed: int) -> Network | None:
     """A snowball sample of the follow graph, laid out, coloured by final attitude."""
-    edges = run.reader.query("SELECT src, dst FROM edges")
-    if edges.empty:
+    batches = [np.array(batch, dtype=np.int64)[:, :2] for batch in run.reader.iter_rows("edges")]
+    if not batches:
         return None
-    src = edges["src"].to_numpy(np.int64)
-    dst = edges["dst"].to_numpy(np.int64)
+    pairs = np.concatenate(batches)
+    src, dst = pairs[:, 0], pairs[:, 1]
     n = int(run.meta().get("n_agents") or 0)
     n = max(n, int(max(src.max(), dst.max())) + 1)
     attitude = np.full(n, np.nan)

@@ -43,7 +43,7 @@ def measure_vs_parameter(summary: pd.DataFrame, measure: str, x: str,
             if ok.any():
                 fig.add_trace(go.Scatter(
                     x=np.concatenate([xs[ok], xs[ok][::-1]]),
-                    y=np.concatenate([high[ok], low[ok][::-1]]), fill="toself",
+                    y=np.concatenate([high[ok], low[ok][::-1]]), mode="lines", fill="toself",
                     fillcolor=_rgba(colour, 0.18), line={"width": 0}, hoverinfo="skip",
                     name=f"{name} 95% CI", legendgroup=name, showlegend=False))
             fig.add_trace(go.Scatter(x=xs, y=group["mean"], mode="lines+markers", name=name,

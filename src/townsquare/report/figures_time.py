@@ -170,7 +170,7 @@ def llm_calls(per_step: pd.DataFrame, latency: pd.DataFrame,
         fig.add_trace(go.Bar(x=steps, y=per_step["cache_hit"], name="cache hits",
                              marker_color=SERIES[2]), row=1, col=1)
     fallback = (per_step.set_index("step")["fallback"] if "fallback" in per_step
-                else metrics["fallbacks"] if "fallbacks" in metrics else None)
+                else metrics.get("fallbacks"))
     if fallback is not None:
         fig.add_trace(go.Scatter(x=fallback.index, y=fallback.to_numpy(float),
                                  mode="lines+markers", name="fallbacks",

@@ -90,9 +90,9 @@ def integer_ticks(fig: go.Figure) -> None:
         spans.setdefault(trace.xaxis or "x", []).extend([values.min(), values.max()])
     for axis, bounds in spans.items():
         name = "xaxis" + axis[1:]
-        if np.isfinite(bounds).all() and max(bounds) - min(bounds) <= 12:
-            if fig.layout[name].type != "log":
-                fig.layout[name].dtick = 1
+        small = np.isfinite(bounds).all() and max(bounds) - min(bounds) <= 12
+        if small and fig.layout[name].type != "log":
+            fig.layout[name].dtick = 1
 
 
 def finite(values: np.ndarray) -> bool:

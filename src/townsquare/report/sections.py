@@ -90,16 +90,12 @@ def _summary(data: RunData) -> list[Any]:
     facts = [["run id", data.run_id], ["scenario", str(meta.get("scenario_name") or "")],
              ["seed", fmt(meta.get("seed"))], ["townsquare version", str(meta.get("version"))],
              ["agents", fmt(meta.get("n_agents"))], ["steps", fmt(meta.get("steps"))],
-             ["last step recorded", fmt(meta.get("last_step"))],
-             ["status", str(meta.get("status"))], ["created", str(meta.get("created_at"))]]
+             ["created", str(meta.get("created_at"))]]  # status and step: live, in the header
     params = []
     for key in KEY_PARAMETERS:
         value = _lookup(data.scenario, key)
         if value is not None:
-            text = ", ".join(f"{k}={fmt(v)}" for k, v in value.items()) if isinstance(
-                value, dict) else ", ".join(map(str, value)) if isinstance(value, list) else fmt(
-                value)
-            params.append([key, text])
+            params.append([key, _param_text(value)])
     for key in ("interventions", "surveys"):
         if data.scenario.get(key):
             names = [str(i.get("name") or i.get("id") or i.get("kind") or "")
@@ -123,6 +119,14 @@ def _summary(data: RunData) -> list[Any]:
     return items
 
 
+def _param_text(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={fmt(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return fmt(value)
+
+
 def _activity(data: RunData) -> list[Any]:
     return _or_note(_plot("activity", "actions", time.activity(data.metrics),
                           "Actions per step by kind; dotted: active agents."),
@@ -137,8 +141,8 @@ def _beliefs(data: RunData) -> list[Any]:
 
 def _attitudes(data: RunData) -> list[Any]:
     items: list[Any] = []
-    if data.focus_topic is not None:
-        hist = data.attitudes[data.focus_topic]
+    if data.focus_topic is not None and data.focus_attitudes is not None:
+        hist = data.focus_attitudes
         items += _plot("attitudes", "heatmap", state.attitude_heatmap(hist, data.focus_topic),
                        f"Share of snapshot agents per attitude bin and step, topic "
                        f"'{data.focus_topic}' (the topic of the seeded news, or the most spread).")

@@ -30,7 +30,7 @@ from townsquare.report.document import Document, fmt
 from townsquare.report.html import Live, plotly_js, render_document, render_index
 from townsquare.report.sweep import RESULTS, load_results, sweep_document
 from townsquare.run import Run
-from townsquare.store import RunReader, list_runs
+from townsquare.store import RUN_FILE, RunReader, list_runs
 
 PLOTLY_URL = "/static/plotly.min.js"
 CACHE_SIZE = 16
@@ -63,10 +63,15 @@ class Dashboard:
         return sorted(p for p in self.runs_dir.iterdir() if (p / RESULTS).is_file())
 
     def run_path(self, run_id: str) -> Path:
-        """The folder of a listed run; 404 for anything else (``..``, slashes, unknown ids)."""
-        for run in self.runs():
-            if run["run_id"] == run_id:
-                return self._inside(Path(str(run["path"])))
+        """The folder of a listed run; 404 for anything else (``..``, slashes, unknown ids).
+
+        The id is compared with the names of the run folders in the runs folder
+        (cheap: no database is opened), never joined into a path.
+        """
+        if self.runs_dir.is_dir():
+            for path in self.runs_dir.iterdir():
+                if path.name == run_id and (path / RUN_FILE).is_file():
+                    return self._inside(path)
         raise HTTPException(404, f"no run {run_id!r} in this dashboard")
 
     def sweep_path(self, name: str) -> Path:

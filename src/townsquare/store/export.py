@@ -11,18 +11,19 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from townsquare.store.reader import RunReader
+from townsquare.store.backend import open_reader
+from townsquare.store.postgres import PostgresRun
 
 ARROW_TYPES = {"INTEGER": pa.int64(), "REAL": pa.float64(), "TEXT": pa.string()}
 
 
-def export_parquet(run: Path | str, out_dir: Path | None = None) -> list[Path]:
+def export_parquet(run: Path | str | PostgresRun, out_dir: Path | None = None) -> list[Path]:
     """Write ``<table>.parquet`` for every table of ``run``; default ``<run_dir>/parquet``.
 
     Returns the written paths, in table order. The database is opened
     read-only and is never modified.
     """
-    with RunReader(run) as reader:
+    with open_reader(run) as reader:  # a run folder/file, or a PostgresRun
         out = Path(out_dir) if out_dir is not None else reader.run_dir / "parquet"
         out.mkdir(parents=True, exist_ok=True)
         paths = []

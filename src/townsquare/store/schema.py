@@ -239,6 +239,44 @@ TABLES: tuple[Table, ...] = (
         per_step=True,
         indexes=(("step",),),
     ),
+    # -- issue #10: environments beside the feed (townsquare.environments) --
+    # Market: one row per limit order sent to a call auction, with its fill.
+    Table(
+        "orders",
+        (
+            _STEP,
+            _int("agent", required=True),
+            _int("asset", required=True),  # index into environment.assets
+            _int("side", required=True),  # +1 buy, -1 sell
+            _real("quantity"),
+            _real("limit_price"),
+            _real("filled"),
+            _real("price"),  # the auction's clearing price
+            _text("reason"),
+        ),
+        per_step=True,
+        indexes=(("step",),),
+    ),
+    # Commons: one row per agent and round: announced intention and actual catch.
+    Table(
+        "harvests",
+        (
+            _STEP,
+            _int("agent", required=True),
+            _real("announced"),
+            _real("harvest"),
+            _text("message"),
+            _text("reason"),
+        ),
+        per_step=True,
+        indexes=(("step",),),
+    ),
+    # Election: one ballot per agent on election day (party: index into environment.parties).
+    Table(
+        "votes",
+        (_STEP, _int("agent", required=True), _int("party", required=True), _text("reason")),
+        per_step=True,
+    ),
 )
 
 SCHEMA: dict[str, Table] = {t.name: t for t in TABLES}

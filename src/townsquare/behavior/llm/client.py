@@ -153,6 +153,7 @@ class ChatClient:
         self._pools: list[httpx.AsyncClient] = []
         self._free: list[int] = []
         self._spill = 0
+        self._urls: dict[str, httpx.URL] = {}
 
     def __repr__(self) -> str:
         ep = self.endpoint
@@ -276,9 +277,12 @@ class ChatClient:
         headers = {"Authorization": f"Bearer {secret}"} if secret else {}
         if content is not None:
             headers["Content-Type"] = "application/json"
+        url = self._urls.get(path)
+        if url is None:  # absolute: merging a relative path into base_url costs more per request
+            url = self._urls[path] = httpx.URL(f"{self.endpoint.base_url}/{path}")
         pool, reserved = self._acquire()
         try:
-            response = await self._pools[pool].request(method, path, content=content,
+            response = await self._pools[pool].request(method, url, content=content,
                                                        headers=headers)
         except httpx.TimeoutException:
             raise LLMFault(Fault.TIMEOUT, f"no answer within {self.endpoint.timeout_s} s") from None

@@ -46,10 +46,11 @@ class PostgresRunReader:
         self._conn = connect(url)
         try:
             self._open(url)
+            local = self.meta().get("run_dir") if run_dir is None else run_dir
         except BaseException:
             self._conn.close()
             raise
-        local = self.meta().get("run_dir") if run_dir is None else run_dir
+        # the run's local folder (checkpoints, reports), as recorded when it was created
         self.run_dir = Path(str(local)) if local else Path(run_id)
 
     def _open(self, url: str) -> None:
@@ -79,6 +80,12 @@ class PostgresRunReader:
 
     def close(self) -> None:
         self._conn.close()
+
+    def __del__(self) -> None:
+        # a Run is never closed explicitly: give the server connection back when dropped
+        conn = getattr(self, "_conn", None)
+        if conn is not None and not conn.closed:
+            conn.close()
 
     def __enter__(self) -> PostgresRunReader:
         return self

@@ -1,0 +1,220 @@
+"""Report speed on a large run: generation time, file size, and time until every plot is drawn.
+
+Runs the built-in ``default`` scenario (100,000 agents, 30 steps by default),
+writes its HTML report, then opens it in headless Chromium (the system's
+``chromium``, driven by Playwright) and times, per repetition (median): the
+first contentful paint (header and tables visible), the moment the page is
+parsed (plotly.js loaded, first figure drawn) and the moment all figures are
+drawn (``body[data-rendered=true]``).
+
+    python bench/bench_report.py                       # 100k agents
+    python bench/bench_report.py --agents 10000 --repeat 5
+    python bench/bench_report.py --screenshots docs/screenshots   # also the doc screenshots
+
+With ``--screenshots DIR`` it also saves ``report.png`` (top of a report),
+``dashboard.png`` (the dashboard's runs list, with a run in progress and a
+sweep) and ``dashboard-live.png`` (a live run page) taken from a small run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import platform
+import shutil
+import socket
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+def make_run(runs: Path, agents: int, steps: int, **overrides: Any) -> Any:
+    from townsquare.engine import Simulation
+    from townsquare.scenario import Scenario
+
+    scenario = Scenario.load("default").with_overrides(
+        {"population.size": agents, "steps": steps, "output_dir": str(runs)} | overrides)
+    return Simulation(scenario).run()
+
+
+def time_generation(run_dir: Path, out: Path) -> dict[str, float]:
+    from townsquare.report.extract import extract_run
+    from townsquare.report.html import plotly_js, render_document
+    from townsquare.report.sections import run_document
+    from townsquare.run import Run
+
+    plotly_js()  # the bundle is read once per process; not part of a report's cost
+    t0 = time.perf_counter()
+    run = Run(run_dir)
+    data = extract_run(run)
+    t1 = time.perf_counter()
+    doc = run_document(data)
+    t2 = time.perf_counter()
+    html = render_document(doc)
+    out.write_text(html, encoding="utf-8")
+    t3 = time.perf_counter()
+    return {"extract_s": t1 - t0, "figures_s": t2 - t1, "render_s": t3 - t2,
+            "total_s": t3 - t0, "bytes": out.stat().st_size,
+            "figure_json_bytes": len(doc.figures_json()), "figures": len(doc.plots)}
+
+
+def time_browser(report: Path, repeat: int) -> dict[str, float]:
+    from playwright.sync_api import sync_playwright
+
+    parsed, drawn, paint = [], [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=shutil.which("chromium"),
+                                    args=CHROMIUM_ARGS)
+        for _ in range(repeat):
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            errors: list[str] = []
+            page.on("pageerror", lambda exc, errors=errors: errors.append(str(exc)))
+            t0 = time.perf_counter()
+            page.goto(report.as_uri(), wait_until="domcontentloaded")
+            parsed.append(time.perf_counter() - t0)
+            page.wait_for_selector("body[data-rendered=true]", timeout=120_000)
+            drawn.append(time.perf_counter() - t0)
+            paint.append(page.evaluate(
+                "performance.getEntriesByName('first-contentful-paint')[0].startTime") / 1000)
+            if errors:
+                raise RuntimeError(f"page errors: {errors}")
+            page.close()
+        browser.close()
+    return {"first_paint_s": statistics.median(paint), "parsed_s": statistics.median(parsed),
+            "all_plots_s": statistics.median(drawn),
+            "all_plots_min_s": min(drawn), "repeat": repeat}
+
+
+# -- screenshots ------------------------------------------------------------------------------
+
+
+def serve(runs: Path) -> tuple[str, Any, Any]:
+    import uvicorn
+
+    from townsquare.report.server import create_app
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(create_app(runs), log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    return f"http://127.0.0.1:{sock.getsockname()[1]}", server, thread
+
+
+def section_clip(page: Any, last_section: str) -> dict[str, float]:
+    bottom = page.evaluate(f"document.getElementById('{last_section}')"
+                           ".getBoundingClientRect().bottom + window.scrollY + 24")
+    return {"x": 0, "y": 0, "width": 1400, "height": bottom}
+
+
+def screenshots(out_dir: Path) -> list[Path]:
+    """report.png, dashboard.png and dashboard-live.png from small runs."""
+    import pandas as pd
+    from playwright.sync_api import sync_playwright
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="townsquare-shots-") as tmp:
+        runs = Path(tmp) / "runs"
+        done = make_run(runs, 5000, 30, **{"platform.moderation.strategy": "hybrid"})
+        sweep = runs / "sweep-feed-mix"
+        sweep.mkdir()
+        rows = [{"run_id": f"a{i}-r{r}", "arm": i, "param_platform_feed_length": length,
+                 "replicate": r, "seed": r, "reach_false": 1000 + 40 * length + 30 * r}
+                for i, length in enumerate((10, 20, 40)) for r in range(5)]
+        pd.DataFrame(rows).to_parquet(sweep / "results.parquet")
+        stop = threading.Event()
+
+        def pace(step: int, metrics: dict[str, float]) -> None:
+            time.sleep(0.3)
+            if stop.is_set():
+                raise KeyboardInterrupt
+
+        def live() -> None:
+            with contextlib.suppress(KeyboardInterrupt):
+                _paced(runs, pace)
+
+        worker = threading.Thread(target=live, daemon=True)
+        worker.start()
+        base, server, thread = serve(runs)
+        written = []
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=shutil.which("chromium"),
+                                            args=CHROMIUM_ARGS)
+                page = browser.new_page(viewport={"width": 1400, "height": 900})
+                page.goto(f"{base}/runs/{done.id}")
+                page.wait_for_selector("body[data-rendered=true]", timeout=120_000)
+                path = out_dir / "report.png"
+                page.screenshot(path=path, clip=section_clip(page, "beliefs"), full_page=True)
+                written.append(path)
+                time.sleep(4)  # let the live run get a few steps in
+                page.goto(base + "/")
+                path = out_dir / "dashboard.png"
+                page.screenshot(path=path, full_page=False)
+                written.append(path)
+                live_id = [r for r in json.loads(page.evaluate(
+                    "fetch('/api/runs').then(r => r.text())")) if r["status"] == "running"]
+                page.goto(f"{base}/runs/{live_id[0]['run_id']}")
+                page.wait_for_selector("body[data-rendered=true]", timeout=120_000)
+                time.sleep(3)
+                path = out_dir / "dashboard-live.png"
+                page.screenshot(path=path, clip=section_clip(page, "activity"), full_page=True)
+                written.append(path)
+                browser.close()
+        finally:
+            stop.set()
+            worker.join(timeout=60)
+            server.should_exit = True
+            thread.join(timeout=10)
+    return written
+
+
+def _paced(runs: Path, pace: Any) -> None:
+    from townsquare.engine import Simulation
+    from townsquare.scenario import Scenario
+
+    scenario = Scenario.load("default").with_overrides(
+        {"population.size": 2000, "steps": 200, "output_dir": str(runs)})
+    Simulation(scenario).run(on_step=pace)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--agents", type=int, default=100_000)
+    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--repeat", type=int, default=3, help="browser loads to time")
+    parser.add_argument("--run", type=Path, help="report on this existing run instead")
+    parser.add_argument("--screenshots", type=Path, help="also save doc screenshots here")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="townsquare-bench-report-") as tmp:
+        if args.run is None:
+            t0 = time.perf_counter()
+            run_dir = make_run(Path(tmp) / "runs", args.agents, args.steps).path
+            simulate_s = time.perf_counter() - t0
+        else:
+            run_dir, simulate_s = args.run, float("nan")
+        from townsquare.run import Run
+
+        meta = Run(run_dir).meta()
+        report = Path(tmp) / "report.html"
+        result = {"agents": meta["n_agents"], "steps": meta["steps"], "simulate_s": simulate_s,
+                  **time_generation(run_dir, report), **time_browser(report, args.repeat),
+                  "machine": f"{platform.machine()} {platform.python_version()}"}
+    print(json.dumps(result, indent=2))
+    if args.screenshots is not None:
+        for path in screenshots(args.screenshots):
+            print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,237 @@
+"""Ask a batch of agents one structured question each, through the project's LLM layer.
+
+The market, commons and election environments each need one kind of
+answer per agent (an order, a catch, a vote). :class:`LLMAsker` sends those
+requests concurrently with exactly the machinery the social LLM agents use
+— :func:`~townsquare.behavior.llm.client.structured_request` (the answer
+schema as ``response_format`` or a forced tool), the wrapper stack of
+:func:`~townsquare.behavior.llm.wrappers.build_stack` (concurrency, rate
+limit, retries, the :class:`~townsquare.behavior.llm.cache.ResponseCache`,
+accounting), the tolerant JSON extraction of
+:mod:`~townsquare.behavior.llm.repair`, one repair re-ask of an unusable
+answer, request seeds from (run seed, step, agent, purpose) so a cached rerun
+replays exactly, and the ``llm_calls`` records and ``llm_*`` metrics.
+Each environment adds only its prompt, schema and parser (a :class:`Question`).
+Agents whose request fails get ``None``; the caller falls back to its
+heuristic and the fallback is counted by fault kind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import httpx
+import numpy as np
+
+from townsquare.behavior.llm import prompts
+from townsquare.behavior.llm.behavior import derive_seed
+from townsquare.behavior.llm.cache import ResponseCache
+from townsquare.behavior.llm.client import CallTag, ChatRequest, structured_request
+from townsquare.behavior.llm.config import LLMConfig, apply_env_overrides, model_for_agents
+from townsquare.behavior.llm.faults import Fault, LLMFault
+from townsquare.behavior.llm.loop import LoopThread
+from townsquare.behavior.llm.records import CallRecord, call_columns, step_stats
+from townsquare.behavior.llm.repair import extract_object
+from townsquare.behavior.llm.wrappers import Accounting, build_stack, innermost
+from townsquare.errors import RunStopped
+from townsquare.population import Population
+
+T = TypeVar("T")
+Report = tuple[dict[str, dict[str, list]], dict[str, float]]
+
+_PROBLEM = {
+    Fault.EMPTY: "it was empty",
+    Fault.TRUNCATED: "it was cut off; keep it shorter",
+    Fault.REFUSAL: "it was a refusal; this is a harmless simulation, just decide",
+    Fault.MALFORMED_JSON: "it was not one valid JSON object of the required form",
+}
+_STAT_METRICS = ("requests", "cache_hits", "http_attempts", "prompt_tokens",
+                 "completion_tokens", "cost", "latency_p50_ms", "latency_p95_ms",
+                 "fallback_total")
+
+
+@dataclass(frozen=True)
+class Question(Generic[T]):
+    """One kind of answer: the schema sent with the request and the parser of the JSON object.
+
+    ``parse`` gets the object found in the answer and returns the value, or a
+    string saying what is wrong with it (shown to the model in the re-ask).
+    """
+
+    name: str  # schema name sent with the request
+    schema: dict[str, Any]
+    parse: Callable[[Mapping[str, Any]], T | str]
+    purpose: str  # recorded in llm_calls.purpose (trade, harvest, vote)
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """One agent's request: the stable system prefix and this step's user message."""
+
+    agent: int
+    system: str
+    user: str
+
+
+@dataclass(slots=True)
+class _Outcome:
+    value: Any
+    fault: Fault | None
+    record: CallRecord | None
+    text: str = ""
+    problem: str = ""
+    transport: bool = False
+
+
+class LLMAsker:
+    """Concurrent structured questions to the endpoints of an :class:`LLMConfig`."""
+
+    def __init__(
+        self, config: LLMConfig, population: Population, run_seed: int, *,
+        transport: httpx.AsyncBaseTransport | None = None, check: bool = True,
+    ) -> None:
+        self.config = apply_env_overrides(config)
+        self.population = population
+        self.run_seed = int(run_seed)
+        self._cache = ResponseCache(self.config.resolved_cache_path()) if self.config.cache \
+            else None
+        self._stacks: list[Accounting] = [build_stack(ep, self._cache, transport)
+                                          for ep in self.config.models]
+        self._loop = LoopThread("townsquare-environment-llm")
+        self._records: list[CallRecord] = []
+        self._fallbacks: Counter[str] = Counter()
+        self.spent = {"tokens": 0.0, "cost": 0.0}
+        self._closed = False
+        if check:
+            try:
+                self._loop.run(self._check())
+            except BaseException:
+                self.close()
+                raise
+
+    def ask(self, step: int, requests: list[Prompt], question: Question[T]) -> list[T | None]:
+        """One answer per prompt (``None`` where the model failed), in order."""
+        if not requests:
+            return []
+        agents = np.array([r.agent for r in requests], np.int64)
+        which = model_for_agents(self.config, self.population, agents)
+        outcomes = self._loop.run(self._ask_all(step, requests, question, which.tolist()))
+        for outcome in outcomes:
+            if outcome.value is None:
+                self._fallbacks[(outcome.fault or Fault.EMPTY).value] += 1
+                if outcome.record is not None:
+                    outcome.record.fallback = True
+        self._records.extend(r for stack in self._stacks for r in stack.drain())
+        return [o.value for o in outcomes]
+
+    # -- what the engine asks of a behaviour ----------------------------------------------
+
+    def before_step(self, step: int) -> None:
+        """Stop cleanly (resumable) once a token or cost budget is spent."""
+        config = self.config
+        if config.budget_tokens is not None and self.spent["tokens"] >= config.budget_tokens:
+            raise RunStopped(f"the token budget ({config.budget_tokens:,}) is spent "
+                             f"({self.spent['tokens']:,.0f} tokens).")
+        if config.budget_cost is not None and self.spent["cost"] >= config.budget_cost:
+            raise RunStopped(f"the cost budget ({config.budget_cost:g}) is spent "
+                             f"({self.spent['cost']:.4g}).")
+
+    def step_report(self) -> Report:
+        """``llm_calls`` rows and ``llm_*`` metrics of the calls since the last report."""
+        records, self._records = self._records, []
+        records.sort(key=lambda r: (r.step, r.agent, r.purpose))
+        stats = step_stats(-1, records, self._fallbacks)
+        self._fallbacks = Counter()
+        self.spent["tokens"] += stats["prompt_tokens"] + stats["completion_tokens"]
+        self.spent["cost"] += stats["cost"]
+        metrics = {f"llm_{key}": float(stats[key]) for key in _STAT_METRICS}
+        metrics |= {f"llm_fault_{k}": float(n) for k, n in stats["faults"].items()}
+        metrics |= {f"llm_fallback_{k}": float(n) for k, n in stats["fallbacks"].items()}
+        tables = {"llm_calls": call_columns(records)} if records else {}
+        return tables, metrics
+
+    def get_state(self) -> dict[str, Any]:
+        return {"spent": dict(self.spent)}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.spent = {k: float(v) for k, v in state["spent"].items()}
+
+    def close(self) -> None:
+        """Close connections, the loop and the cache (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._loop.run(self._aclose())
+        finally:
+            self._loop.close()
+            if self._cache is not None:
+                self._cache.close()
+
+    # -- the async part ----------------------------------------------------------------------
+
+    async def _check(self) -> None:
+        await asyncio.gather(*(innermost(s).check_reachable()  # type: ignore[attr-defined]
+                               for s in self._stacks))
+
+    async def _aclose(self) -> None:
+        await asyncio.gather(*(s.aclose() for s in self._stacks))
+
+    async def _ask_all(self, step: int, requests: list[Prompt], question: Question[T],
+                       which: list[int]) -> list[_Outcome]:
+        tasks = []
+        for request, model in zip(requests, which, strict=True):
+            chat = structured_request(
+                self.config.models[model], prompts.messages(request.system, request.user),
+                question.name, question.schema,
+                derive_seed(self.run_seed, step, request.agent, question.purpose),
+                CallTag(step, request.agent, question.purpose),
+            )
+            tasks.append(self._ask_one(self._stacks[model], chat, question))
+        return list(await asyncio.gather(*tasks))
+
+    async def _ask_one(self, model: Accounting, request: ChatRequest,
+                       question: Question[T]) -> _Outcome:
+        outcome = await self._attempt(model, request, question)
+        if outcome.value is not None or outcome.transport or not self.config.repair:
+            return outcome
+        tag = request.tag
+        problem = outcome.problem or _PROBLEM[outcome.fault or Fault.MALFORMED_JSON]
+        repair = dataclasses.replace(
+            request, messages=prompts.repair_messages(request.messages, outcome.text, problem),
+            seed=derive_seed(self.run_seed, tag.step, tag.agent, f"{tag.purpose}-repair"),
+            tag=CallTag(tag.step, tag.agent, f"{tag.purpose}-repair"),
+        )
+        return await self._attempt(model, repair, question)
+
+    async def _attempt(self, model: Accounting, request: ChatRequest,
+                       question: Question[T]) -> _Outcome:
+        try:
+            result = await model.complete(request)
+        except LLMFault as fault:
+            return _Outcome(None, fault.kind, fault.record, transport=True)  # type: ignore[arg-type]
+        data = extract_object(result.text, truncated=result.finish_reason == "length")
+        fault: Fault | None = None
+        problem = ""
+        value: Any = None
+        if isinstance(data, Fault):
+            fault = data
+        else:
+            try:
+                parsed = question.parse(data)
+            except Exception as exc:  # a parser bug must not stop a run: count it as a fault
+                parsed = f"unusable answer ({type(exc).__name__})"
+            if isinstance(parsed, str):
+                fault, problem = Fault.MALFORMED_JSON, parsed
+            else:
+                value = parsed
+        if fault is not None and result.refusal:
+            fault = Fault.REFUSAL
+        if fault is not None and result.record is not None:
+            result.record.fault = fault.value
+        return _Outcome(value, fault, result.record, result.text, problem)

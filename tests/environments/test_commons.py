@@ -1,0 +1,113 @@
+"""The commons (GovSim): exact logistic dynamics, greed collapses it, discussion saves it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from environment_helpers import llm_table, run
+from fake_server import FakeLLMServer
+
+from townsquare import Scenario, Simulation
+from townsquare.environments.commons import regrow
+from townsquare.environments.llm_commons import parse_harvest
+from townsquare.errors import UserError
+
+
+def test_a_community_taking_exactly_the_sustainable_share_settles_at_maximum_yield(
+    tmp_path: Path,
+) -> None:
+    """Escapement at K/2: stock K, then 0.75 K forever, catching r K / 4 each round."""
+    result = run("commons", tmp_path, {"population.size": 20, "steps": 12,
+                                       "environment.conformity": 1.0,
+                                       "environment.norm_sustainability": 1.0})
+    metrics = result.metrics()
+    stock = metrics["stock"].to_numpy()
+    harvest = metrics["total_harvest"].to_numpy()
+    assert harvest[0] == pytest.approx(500.0)  # K - K/2 from a full lake
+    assert np.allclose(stock, 750.0)  # K/2 regrows by r (K/2)(1/2) = K/4
+    assert np.allclose(harvest[1:], 250.0)  # the maximum sustainable yield r K / 4
+    summary = result.summary()
+    assert summary["survived"] == 1.0 and summary["survival_time"] == 12
+    assert summary["over_harvest_share"] == 0.0
+    assert summary["harvest_gini"] == pytest.approx(0.0, abs=1e-12)
+    harvests = result.reader.query("SELECT * FROM harvests")
+    assert len(harvests) == 20 * 12
+    assert np.allclose(harvests.groupby("step")["harvest"].sum(), harvest)
+
+
+def test_regrowth_is_logistic() -> None:
+    assert regrow(500.0, 1.0, 1000.0) == pytest.approx(750.0)
+    assert regrow(1000.0, 0.7, 1000.0) == pytest.approx(1000.0)
+    assert regrow(100.0, 2.0, 1000.0) == pytest.approx(100 + 2 * 100 * 0.9)
+
+
+def test_greedier_communities_collapse_sooner(tmp_path: Path) -> None:
+    survival = {"modest": [], "greedy": []}
+    for seed in range(5):
+        for arm, greed in (("modest", {"a": 2.0, "b": 6.0}), ("greedy", {"a": 6.0, "b": 2.0})):
+            summary = run("commons", tmp_path, {"seed": seed, "steps": 40,
+                                                "environment.greed": greed}).summary()
+            survival[arm].append(summary["survival_time"])
+    assert survival["modest"] == [40.0] * 5  # every modest community survives
+    assert max(survival["greedy"]) < 15  # every greedy one collapses, soon
+    assert all(g < m for g, m in zip(survival["greedy"], survival["modest"], strict=True))
+
+
+def test_discussion_toward_a_sustainable_norm_saves_a_greedy_community(tmp_path: Path) -> None:
+    """GovSim's ablation: without communication the society collapses."""
+    outcome = {}
+    for conformity in (0.0, 0.8):
+        outcome[conformity] = [run("commons", tmp_path, {
+            "seed": seed, "steps": 40, "environment.greed": {"a": 7.0, "b": 3.0},
+            "environment.conformity": conformity}).summary() for seed in range(4)]
+    assert all(s["survived"] == 0.0 for s in outcome[0.0])
+    assert all(s["survived"] == 1.0 for s in outcome[0.8])
+    assert min(s["mean_stock_share"] for s in outcome[0.8]) > 0.3
+
+
+def test_listening_only_to_followees_works_on_the_network(tmp_path: Path) -> None:
+    summary = run("commons", tmp_path, {"steps": 20, "environment.discussion": "followees",
+                                        "environment.conformity": 0.8}).summary()
+    assert summary["survived"] == 1.0 and 0 < summary["harvest_gini"] < 0.5
+
+
+def test_platform_only_sections_are_refused(tmp_path: Path) -> None:
+    scenario = Scenario.load("commons").with_overrides({"output_dir": str(tmp_path), "news": [
+        {"id": "n", "topic": "economy", "text": "x"}]})
+    with pytest.raises(UserError, match="no social platform; remove news"):
+        Simulation(scenario)
+
+
+def test_llm_fishers_discuss_and_harvest_through_the_llm_layer(
+    fake_server: FakeLLMServer, tmp_path: Path
+) -> None:
+    result = run("commons", tmp_path, {"population.size": 12, "steps": 6,
+                                       "llm": llm_table(fake_server, tmp_path, fraction=0.5)})
+    calls = result.reader.query("SELECT * FROM llm_calls")
+    assert set(calls["purpose"]) == {"harvest"} and len(calls) == 6 * 6
+    harvests = result.reader.query("SELECT * FROM harvests")
+    spoken = harvests[harvests["message"].notna()]
+    assert len(spoken) == 36 and spoken["message"].str.contains("keep the lake alive").all()
+    assert set(spoken["agent"]) == set(result.agents().query("behavior == 'llm'")["agent"])
+    assert result.summary()["llm_fallback_total"] == 0
+
+
+def test_llm_prompts_carry_last_rounds_discussion(
+    fake_server: FakeLLMServer, tmp_path: Path
+) -> None:
+    fake_server.record_payloads = True
+    run("commons", tmp_path, {"population.size": 8, "steps": 3,
+                              "llm": llm_table(fake_server, tmp_path, fraction=0.25)})
+    users = [p["messages"][-1]["content"] for p in fake_server.payloads]
+    assert any("nobody has spoken yet" in u for u in users)
+    assert any('<message from="member' in u and "keep the lake alive" in u for u in users)
+    assert all("Sustainable catch per person this month" in u for u in users)
+
+
+def test_parse_harvest() -> None:
+    assert parse_harvest({"harvest": "12.5", "message": "hi", "reason": "r"}) == (12.5, "hi", "r")
+    assert parse_harvest({"catch": 3}) == (3.0, None, None)
+    assert isinstance(parse_harvest({"harvest": -1}), str)
+    assert isinstance(parse_harvest({"message": "no number"}), str)
