@@ -215,6 +215,15 @@ def process_cpu_s(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def run_queue_wait_s(pid: int) -> float | None:
+    """Seconds the threads of a process spent runnable but waiting for a CPU (schedstat)."""
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+        return sum(int((t / "schedstat").read_text().split()[1]) for t in tasks) / 1e9
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 @dataclass
 class Measure:
     """Decisions, wall and CPU time of a series of decide() calls."""
@@ -226,6 +235,7 @@ class Measure:
     wall_s: float = 0.0
     cpu_s: float = 0.0
     server_cpu_s: float | None = None
+    client_wait_s: float | None = None  # runnable but not running: CPU taken by others
     latencies_ms: list[float] = field(default_factory=list)
 
     @property
@@ -244,6 +254,10 @@ class Measure:
     def cpu_share(self) -> float:
         """Client CPU seconds per wall second (1.0 = one core busy: CPU-bound under the GIL)."""
         return self.cpu_s / self.wall_s
+
+    def starved(self) -> str:
+        """Share of the wall time the client's threads waited for a CPU (other processes')."""
+        return "n/a" if self.client_wait_s is None else f"{self.client_wait_s / self.wall_s:.0%}"
 
     def server_ms(self) -> str:
         if self.server_cpu_s is None or not self.requests:
@@ -279,6 +293,7 @@ def run_steps(
     if slot is not None:
         slot.latencies_ms.clear()
     server0 = process_cpu_s(server_pid) if server_pid else None
+    wait0 = run_queue_wait_s(os.getpid())
     rng = np.random.default_rng(0)
     for step in steps:
         obs = world.observe(step, agents_for(0 if same_agents else step, n))
@@ -292,6 +307,9 @@ def run_steps(
         m.requests += stats["requests"]
         m.cache_hits += stats["cache_hits"]
         m.fallbacks += decision.fallbacks
+    wait1 = run_queue_wait_s(os.getpid())
+    if wait0 is not None and wait1 is not None:
+        m.client_wait_s = wait1 - wait0
     if server0 is not None:
         m.server_cpu_s = process_cpu_s(server_pid) - server0  # type: ignore[arg-type, operator]
     if slot is not None:
@@ -398,12 +416,13 @@ def throughput_row(latency: float, concurrency: int, m: Measure) -> list[object]
     return [f"{latency * 1000:.0f}", concurrency, m.decisions, f"{m.wall_s:.2f}",
             f"{m.per_s:.0f}", f"{ideal:.0f}", f"**{m.per_s / ideal:.2f}**",
             f"{m.latency(50):.0f} / {m.latency(95):.0f}", f"{m.cpu_ms:.2f}",
-            f"{m.cpu_share:.0%}", m.server_ms(), m.fallbacks]
+            f"{m.cpu_share:.0%}", m.starved(), m.server_ms(), m.fallbacks]
 
 
 THROUGHPUT_HEADER = ["latency ms", "concurrency", "decisions", "wall s", "decisions/s",
                      "ideal c/latency", "ratio", "request p50 / p95 ms", "client CPU ms/decision",
-                     "client CPU busy", "server CPU ms/request", "fallbacks"]
+                     "client CPU busy", "client waited for a CPU", "server CPU ms/request",
+                     "fallbacks"]
 
 
 def acceptance(world: World, agents: int, steps: int) -> str:
@@ -428,6 +447,7 @@ def acceptance(world: World, agents: int, steps: int) -> str:
             ["framework time per decision (wall - model)", f"{m.wall_ms - model_ms:.3f} ms"],
             ["client CPU per decision (framework + httpx)", f"{m.cpu_ms:.3f} ms"],
             ["client CPU busy", f"{m.cpu_share:.0%} of one core"],
+            ["client runnable but waiting for a CPU (other processes)", m.starved()],
             ["of which serial memory work (retrieve + remember)",
              f"{1000 * spent['memory: retrieve + remember (hashing embeddings)'] / m.decisions:.3f}"
              " ms/decision"],
@@ -459,7 +479,7 @@ def overhead(world: World, agents: int, steps: int, tmp: Path) -> str:
 
     def row(name: str, m: Measure, note: str = "") -> None:
         rows.append([name, f"{m.per_s:.0f}", f"{m.wall_ms:.3f}", f"{m.cpu_ms:.3f}",
-                     m.server_ms(), f"{m.cache_hits}/{m.requests}", note])
+                     m.server_ms(), f"{m.cache_hits}/{m.requests}", m.starved(), note])
 
     with server(0.0) as (url, pid):
         behavior = http_behavior(world, url, 64)
@@ -471,7 +491,7 @@ def overhead(world: World, agents: int, steps: int, tmp: Path) -> str:
         row("(b) first run, cache on (fills it)",
             run_steps(behavior, world, agents, range(steps), pid))
         behavior.close()
-        behavior = make_behavior(world, url, 64, cache_path=cache)
+        behavior = http_behavior(world, url, 64, cache_path=cache)
         row("(b) cached replay (new behaviour, same cache)",
             run_steps(behavior, world, agents, range(steps), pid), "no HTTP request sent")
         behavior.close()
@@ -489,7 +509,8 @@ def overhead(world: World, agents: int, steps: int, tmp: Path) -> str:
 
     heuristic = _heuristic_ms(world, agents)
     header = ["run (concurrency 64)", "decisions/s", "wall ms/decision", "client CPU ms/decision",
-              "server CPU ms/request", "cache hits/requests", "note"]
+              "server CPU ms/request", "cache hits/requests", "client waited for a CPU",
+              "note"]
     parts = [[name, f"{1000 * s / stub.decisions:.3f}", f"{s / stub.wall_s:.0%}"]
              for name, s in spent.items()]
     rest = stub.wall_s - sum(spent.values())
@@ -540,6 +561,7 @@ def big_step(world: World, agents: int, concurrency: int, latency: float) -> str
             ["request latency p50 / p95 (in its slot)",
              f"{m.latency(50):.0f} / {m.latency(95):.0f} ms"],
             ["client CPU busy", f"{m.cpu_share:.0%} of one core ({m.cpu_ms:.2f} ms/decision)"],
+            ["client runnable but waiting for a CPU (other processes)", m.starved()],
             ["serial memory work (retrieve before, remember after)", f"{memory:.2f} s"],
             ["prompt building + request JSON (overlaps with requests)", f"{prompt:.2f} s"],
             ["fallbacks", m.fallbacks]]

@@ -360,7 +360,10 @@ def sweep(
     set_: Annotated[list[str] | None, typer.Option(
         "--set", help="Override a field of every run: key.path=value.")] = None,
     measure: Annotated[list[str] | None, typer.Option(help="Measures to summarize.")] = None,
-    backend: Annotated[str, typer.Option(help="Where runs execute: local.")] = "local",
+    backend: Annotated[str, typer.Option(help="Where runs execute: local or ray.")] = "local",
+    ray_address: Annotated[str | None, typer.Option(help=(
+        "Ray cluster for --backend ray (default: the scenario's distributed.ray_address, "
+        "else RAY_ADDRESS, else this machine)."))] = None,
     max_runs: Annotated[int | None, typer.Option(help="Stop after this many new runs.")] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
@@ -377,8 +380,9 @@ def sweep(
     base = Scenario.load(scenario)
     base = base.with_overrides(overrides) if overrides else base
     grid = dict(parse_param(p) for p in param or [])
+    address = ray_address or (base.distributed.ray_address if base.distributed else None)
     job = Sweep(base, grid, replicates, out=out, seed=seed,
-                executor=make_executor(backend, workers))
+                executor=make_executor(backend, workers, address))
     todo = len(job.pending())
     todo = todo if max_runs is None else min(todo, max_runs)
     console.print(f"[bold]townsquare sweep[/] {base.name}: {len(job.plan.arms)} arms x "

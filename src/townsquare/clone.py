@@ -1,10 +1,11 @@
 """Digital cloning: seed a recorded network's posts into a simulation and compare the spread.
 
-After "Digital cloning of online social networks for language-sensitive
-agent-based modeling of misinformation spread" (Puri et al. 2024): load the
-follow graph of a real network and the cascades recorded on it, post each
-recorded root again at its recorded step from its recorded account, let the
-agents spread it, and compare the simulated cascades with the recorded ones.
+After Puri, Hassler, Katragadda & Shenk (2024), "Digital cloning of online
+social networks for language-sensitive agent-based modeling of misinformation
+spread", PLOS ONE 19:e0304889: load the follow graph of a real network and
+the cascades recorded on it, post each recorded root again at its recorded
+step from its recorded account, let the agents spread it, and compare the
+simulated cascades with the recorded ones.
 
 Recorded data come as two files:
 

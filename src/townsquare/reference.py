@@ -16,6 +16,7 @@ from pydantic.fields import FieldInfo
 from townsquare import scenario as s
 from townsquare import schedules as sch
 from townsquare.behavior.llm import config as llm
+from townsquare.distributed import config as dist  # issue #7
 from townsquare.environments import config as env  # issue #10
 
 SECTIONS: list[tuple[str, type[BaseModel]]] = [
@@ -45,6 +46,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("[[llm.models]]", llm.ModelEndpoint),
     ("[llm.assign]", llm.AssignConfig),
     ("[llm.memory]", llm.MemoryConfig),
+    ("[distributed]", dist.DistributedConfig),  # issue #7: Ray
     # issue #10: environments beside the feed (townsquare.environments)
     ('[environment] kind = "market"', env.MarketConfig),
     ("[[environment.assets]]", env.Asset),

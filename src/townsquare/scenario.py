@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from townsquare.behavior.llm.config import LLMConfig
+from townsquare.distributed.config import DistributedConfig  # issue #7: Ray
 from townsquare.environments.config import ENVIRONMENT_KINDS, EnvironmentConfig  # issue #10
 from townsquare.errors import ScenarioError
 from townsquare.scenario_types import PositiveInt, Probability, Recommender, Role, Stance
@@ -447,6 +448,10 @@ class Scenario(_Config):
         default=None,
         description="a market, commons or election beside (or instead of) the feed "
         "([environment] table, selected by kind)",
+    )
+    distributed: DistributedConfig | None = Field(  # issue #7: townsquare.distributed
+        default=None,
+        description="Ray cluster address and LLM sharding over Ray actors ([distributed] table)",
     )
     recorded_cascades: Path | None = Field(
         default=None,

@@ -67,12 +67,20 @@ def _with_language_model(
     scenario: Scenario, population: Population, heuristic: Behavior, streams: RandomStreams
 ) -> Behavior:
     """LLM minds for the assigned agents, the heuristic for the rest and as the fallback."""
-    from townsquare.behavior.hybrid import HybridBehavior
+    from townsquare.behavior.hybrid import HybridBehavior, LanguageMinds
     from townsquare.behavior.llm.behavior import LLMBehavior
     from townsquare.behavior.llm.config import select_llm_agents
 
     assert scenario.llm is not None
     is_llm = select_llm_agents(scenario.llm, population, streams["llm_assignment"])
-    llm = LLMBehavior(scenario.llm, population, list(population.topics),
-                      [item.id for item in scenario.news], heuristic, scenario.seed)
+    news_ids = [item.id for item in scenario.news]
+    if scenario.distributed is not None and scenario.distributed.llm_shards:  # issue #7: Ray
+        from townsquare.distributed.sharded_llm import ShardedLLM
+
+        llm: LanguageMinds = ShardedLLM(
+            scenario.llm, scenario.distributed, population, list(population.topics), news_ids,
+            heuristic, scenario.seed, llm_agents=np.flatnonzero(is_llm))
+    else:
+        llm = LLMBehavior(scenario.llm, population, list(population.topics), news_ids,
+                          heuristic, scenario.seed)
     return HybridBehavior(is_llm, llm, heuristic)

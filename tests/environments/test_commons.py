@@ -13,6 +13,7 @@ from townsquare import Scenario, Simulation
 from townsquare.environments.commons import regrow
 from townsquare.environments.llm_commons import parse_harvest
 from townsquare.errors import UserError
+from townsquare.experiments.sweep import Sweep
 
 
 def test_a_community_taking_exactly_the_sustainable_share_settles_at_maximum_yield(
@@ -44,15 +45,16 @@ def test_regrowth_is_logistic() -> None:
 
 
 def test_greedier_communities_collapse_sooner(tmp_path: Path) -> None:
-    survival = {"modest": [], "greedy": []}
-    for seed in range(5):
-        for arm, greed in (("modest", {"a": 2.0, "b": 6.0}), ("greedy", {"a": 6.0, "b": 2.0})):
-            summary = run("commons", tmp_path, {"seed": seed, "steps": 40,
-                                                "environment.greed": greed}).summary()
-            survival[arm].append(summary["survival_time"])
-    assert survival["modest"] == [40.0] * 5  # every modest community survives
-    assert max(survival["greedy"]) < 15  # every greedy one collapses, soon
-    assert all(g < m for g, m in zip(survival["greedy"], survival["modest"], strict=True))
+    """Over replicates, run as an ordinary sweep of the experiments layer."""
+    results = Sweep("commons", {"environment.greed.a": [2.0, 6.0], "environment.greed.b": [6.0]},
+                    replicates=5, workers=1, out=tmp_path, seed=11,
+                    ).run()
+    assert len(results) == 10 and set(results["survival_time"]) <= set(range(61))
+    by_arm = results.groupby("param_environment_greed_a")["survival_time"]
+    modest, greedy = by_arm.get_group(2.0), by_arm.get_group(6.0)
+    assert (modest == 60).all()  # every modest community survives the 60 rounds
+    assert greedy.max() < 15  # every greedy one (mean greed 0.5 -> 0.75) collapses, soon
+    assert results.groupby("param_environment_greed_a")["harvest_to_msy"].mean().loc[6.0] < 1
 
 
 def test_discussion_toward_a_sustainable_norm_saves_a_greedy_community(tmp_path: Path) -> None:

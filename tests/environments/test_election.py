@@ -82,7 +82,7 @@ def test_names_are_checked(tmp_path: Path) -> None:
         Scenario.load("election").with_overrides({"environment.benchmark": {"centre": 0.2}})
     scenario = Scenario.load("election").with_overrides({
         "output_dir": str(tmp_path), "environment.campaigns": {"missing": "left"}})
-    with pytest.raises(UserError, match=r"environment.campaigns names news item\(s\) \['missing'\]"):
+    with pytest.raises(UserError, match=r"campaigns names news item\(s\) \['missing'\]"):
         Simulation(scenario)
 
 

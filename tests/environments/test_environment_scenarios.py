@@ -40,7 +40,7 @@ def test_a_bad_environment_value_names_the_field_and_the_line(tmp_path: Path) ->
     with pytest.raises(ScenarioError, match=r"line 5, field 'environment.trade_rate'"):
         Scenario.load(path)
     path.write_text('[environment]\nkind = "casino"\n', encoding="utf-8")
-    with pytest.raises(ScenarioError, match="market.*commons.*election"):
+    with pytest.raises(ScenarioError, match=r"market.*commons.*election"):
         Scenario.load(path)
 
 

@@ -58,7 +58,7 @@ def test_chartist_heavy_markets_are_more_volatile_than_fundamentalist_ones(
     results: dict[str, list[dict]] = {arm: [] for arm in arms}
     for seed in range(4):
         for arm, traders in arms.items():
-            summary = run("market", tmp_path, {**QUIET, "population.size": 300, "steps": 60,
+            summary = run("market", tmp_path, {**QUIET, "population.size": 250, "steps": 50,
                                                "seed": seed,
                                                "environment.traders": traders}).summary()
             results[arm].append(summary)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from townsquare.engine import Simulation
@@ -60,3 +61,21 @@ def add_llm_calls(run_dir: Path, steps: int = 8) -> None:
         rows.to_sql("llm_calls", conn, if_exists="append", index=False)
         conn.execute("INSERT INTO events (step, agent, action, post, target, reason) "
                      "VALUES (1, 0, 5, 0, -1, ?)", (EVIL_REASON,))
+
+
+def write_sweep(folder: Path) -> pd.DataFrame:
+    """A results table: 3 values of x times 2 strategies times 5 replicates."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for x in (0.1, 0.2, 0.4):
+        for strategy in ("none", "fact_check"):
+            for replicate in range(5):
+                rows.append({"run_id": f"{strategy}-{x}-r{replicate}", "arm": 0,
+                             "param_platform_feed_x": x, "param_strategy": strategy,
+                             "replicate": replicate, "seed": replicate,
+                             "reach_false": 100 * x + rng.normal(0, 2),
+                             "cascades": 50 + rng.normal(0, 1), "wall_seconds": 1.0})
+    table = pd.DataFrame(rows)
+    folder.mkdir(parents=True, exist_ok=True)
+    table.to_parquet(folder / "results.parquet")
+    return table

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import write_sweep
+from report_helpers import write_sweep
 from scipy import stats
 
 from townsquare.errors import DataError

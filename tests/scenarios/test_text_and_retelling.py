@@ -56,8 +56,9 @@ def test_spreaders_turn_hedges_into_certainty_and_inflate_numbers() -> None:
     assert not {"may", "about", "preliminary"} & set(words)
     numbers = [int(w.replace(",", "")) for w in words if w.replace(",", "").isdigit()]
     assert numbers and min(numbers) > 12
-    assert exaggerate(STORY, np.random.default_rng(5)) == exaggerate(STORY, np.random.default_rng(5))
-    assert all(v == "" or v not in CERTAINTY for v in CERTAINTY.values())
+    same_seed = [exaggerate(STORY, np.random.default_rng(5)) for _ in range(2)]
+    assert same_seed[0] == same_seed[1]
+    assert all(v == "" or v not in CERTAINTY for v in CERTAINTY.values())  # no way back
 
 
 def test_commentators_add_an_opinion() -> None:

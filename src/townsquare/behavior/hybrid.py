@@ -16,21 +16,39 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from townsquare.behavior.base import Behavior, Decision, Observation
 from townsquare.behavior.llm.assemble import merge
-from townsquare.behavior.llm.behavior import LLMBehavior
+from townsquare.behavior.llm.config import LLMConfig
 from townsquare.behavior.llm.faults import EndpointUnreachableError
 from townsquare.errors import RunStopped
+
+
+class LanguageMinds(Protocol):
+    """The LLM side of a hybrid: an LLMBehavior, or its Ray-sharded twin.
+
+    (Issue #7: ``townsquare.distributed.sharded_llm.ShardedLLM``.)
+    """
+
+    config: LLMConfig
+
+    def decide(self, obs: Observation, rng: np.random.Generator) -> Decision: ...
+    def check_reachable(self) -> None: ...
+    def last_step_stats(self) -> dict[str, Any]: ...
+    def drain_records(self) -> dict[str, dict[str, list]]: ...
+    def interview(self, agent: int, question: str) -> str: ...
+    def get_state(self) -> dict[str, Any]: ...
+    def set_state(self, state: dict[str, Any]) -> None: ...
+    def close(self) -> None: ...
 
 
 class HybridBehavior:
     """Routes each active agent to the LLM or the heuristic by a fixed assignment mask."""
 
-    def __init__(self, is_llm: np.ndarray, llm: LLMBehavior, heuristic: Behavior,
+    def __init__(self, is_llm: np.ndarray, llm: LanguageMinds, heuristic: Behavior,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.is_llm = np.asarray(is_llm, bool)
         self.llm = llm

@@ -59,15 +59,30 @@ class ProcessExecutor:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-BACKENDS: dict[str, Callable[[int | None], Executor]] = {
-    "local": lambda workers: SerialExecutor() if workers == 1 else ProcessExecutor(workers),
+def _ray(workers: int | None, address: str | None) -> Executor:
+    """Ray tasks on a cluster (issue #7; the optional ``ray`` extra, imported only here)."""
+    from townsquare.distributed.executor import RayExecutor
+
+    return RayExecutor(address, workers)
+
+
+BACKENDS: dict[str, Callable[[int | None, str | None], Executor]] = {
+    "local": lambda workers, address: SerialExecutor() if workers == 1
+    else ProcessExecutor(workers),
+    "ray": _ray,
 }
 
 
-def make_executor(backend: str = "local", workers: int | None = None) -> Executor:
-    """The executor of ``backend`` with ``workers`` processes (None: one per core)."""
+def make_executor(
+    backend: str = "local", workers: int | None = None, address: str | None = None
+) -> Executor:
+    """The executor of ``backend`` with ``workers`` processes (None: one per core).
+
+    ``address`` names the cluster of a backend that has one (ray; default
+    ``RAY_ADDRESS``, else this machine); the local backend ignores it.
+    """
     if workers is not None and workers < 1:
         raise UserError(f"workers must be at least 1, got {workers}")
     if backend not in BACKENDS:
         raise UserError(f"unknown backend '{backend}'; known: {', '.join(sorted(BACKENDS))}")
-    return BACKENDS[backend](workers)
+    return BACKENDS[backend](workers, address)

@@ -50,7 +50,7 @@ from townsquare.population import Population
 _log = logging.getLogger(__name__)
 _PURPOSE_ORDER = {"reflect": 0, "decide": 1, "repair": 2, "interview": 3}
 QUERY_POSTS = 5
-LAUNCH_BATCH = 32  # prompts built between chances for the loop to send the built requests
+LAUNCH_BATCH = 32  # agents retrieved for and prompted between chances to send their requests
 
 
 @dataclass(slots=True)
@@ -219,30 +219,35 @@ class LLMBehavior:
         step, feed, content = int(obs.step), obs.feed, obs.content
         agents = np.asarray(feed.agents, dtype=np.int64)
         reflections = await self._reflect(agents, step)
-        memories = await self._retrieve(obs)
+        recall = bool(self.memory.count(agents).any())
         blocks = prompts.render_posts(content, feed.posts, self.topics, self.news_ids)
         which = model_for_agents(self.config, self.population, agents)
         tasks: list[asyncio.Future[_Outcome]] = []
-        try:
-            for i, agent in enumerate(agents.tolist()):
-                posts = feed.of(i).tolist()
-                proof = feed.social_proof[feed.indptr[i] : feed.indptr[i + 1]].tolist()
-                attitude = dict(zip(self.topics, obs.state.attitude[agent].tolist(), strict=True))
-                user = prompts.decide_user(
-                    step,
-                    prompts.state_line(attitude, float(obs.state.valence[agent]),
-                                       float(obs.state.arousal[agent])),
-                    memories[i], [blocks[p] for p in posts], proof,
-                )
-                request = structured_request(
-                    self.config.models[which[i]], prompts.messages(self._system(agent), user),
-                    "social_media_decision", self._schema,
-                    derive_seed(self.run_seed, step, agent), CallTag(step, agent, "decide"),
-                )
-                tasks.append(asyncio.ensure_future(
-                    self._ask_one(self._stacks[which[i]], request, set(posts), agent)))
-                if len(tasks) % LAUNCH_BATCH == 0:
-                    await asyncio.sleep(0)  # send the built requests while building the rest
+        try:  # chunk by chunk: retrieve, build, launch; earlier chunks' requests are in flight
+            for lo in range(0, len(agents), LAUNCH_BATCH):
+                rows = np.arange(lo, min(lo + LAUNCH_BATCH, len(agents)))
+                memories = await self._retrieve(obs, rows) if recall else [[]] * len(rows)
+                for i, memory in zip(rows.tolist(), memories, strict=True):
+                    agent = int(agents[i])
+                    posts = feed.of(i).tolist()
+                    proof = feed.social_proof[feed.indptr[i] : feed.indptr[i + 1]].tolist()
+                    attitude = dict(zip(self.topics, obs.state.attitude[agent].tolist(),
+                                        strict=True))
+                    user = prompts.decide_user(
+                        step,
+                        prompts.state_line(attitude, float(obs.state.valence[agent]),
+                                           float(obs.state.arousal[agent])),
+                        memory, [blocks[p] for p in posts], proof,
+                    )
+                    request = structured_request(
+                        self.config.models[which[i]],
+                        prompts.messages(self._system(agent), user),
+                        "social_media_decision", self._schema,
+                        derive_seed(self.run_seed, step, agent), CallTag(step, agent, "decide"),
+                    )
+                    tasks.append(asyncio.ensure_future(
+                        self._ask_one(self._stacks[which[i]], request, set(posts), agent)))
+                await asyncio.sleep(0)  # let the loop send this chunk's requests
         except BaseException:
             for task in tasks:
                 task.cancel()
@@ -290,13 +295,12 @@ class LLMBehavior:
             return ParseFailure(Fault.REFUSAL, "the model refused to answer")
         return parsed
 
-    async def _retrieve(self, obs: Observation) -> list[list[str]]:
-        agents = np.asarray(obs.feed.agents, dtype=np.int64)
-        if not self.memory.count(agents).any():
-            return [[] for _ in range(len(agents))]
+    async def _retrieve(self, obs: Observation, rows: np.ndarray) -> list[list[str]]:
+        """Memories for the agents ``obs.feed.agents[rows]``, queried by the top of their feeds."""
+        agents = np.asarray(obs.feed.agents[rows], dtype=np.int64)
         content, feed = obs.content, obs.feed
         queries = []
-        for i in range(len(agents)):
+        for i in rows.tolist():
             texts = [content.text_of(p) for p in feed.of(i)[:QUERY_POSTS].tolist()]
             queries.append(" ".join(t for t in texts if t) or "my feed is quiet")
         vectors = await self._embed(queries)
