@@ -5,6 +5,7 @@ built-in ``default`` scenario: feeds, engagement, beliefs, attitudes,
 emotions, follows and event recording to SQLite, exactly as ``townsquare run``.
 
     python bench/bench_engine.py                 # 10k, 100k, 1M agents, 20 steps
+    python bench/bench_engine.py --sizes 1000000 --steps 100   # the 1M x 100 target
     python bench/bench_engine.py --sizes 10000 --steps 50
 """
 
@@ -22,9 +23,10 @@ import time
 CHILD = r"""
 import json, resource, sys, time, tempfile
 from townsquare import Scenario, Simulation
-n, steps, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+n, steps, out, m = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 scenario = Scenario.load("default").with_overrides(
-    {"population.size": n, "steps": steps, "output_dir": out})
+    {"population.size": n, "steps": steps, "output_dir": out, "network.m": m,
+     "checkpoint_every": 0})
 t0 = time.perf_counter()
 sim = Simulation(scenario)
 t_build = time.perf_counter() - t0
@@ -39,9 +41,9 @@ print(json.dumps({"agents": n, "edges": edges, "steps": steps, "build_s": t_buil
 """
 
 
-def measure(n: int, steps: int) -> dict:
+def measure(n: int, steps: int, m: int) -> dict:
     with tempfile.TemporaryDirectory() as out:
-        done = subprocess.run([sys.executable, "-c", CHILD, str(n), str(steps), out],
+        done = subprocess.run([sys.executable, "-c", CHILD, str(n), str(steps), out, str(m)],
                               capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -50,6 +52,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--m", type=int, default=7,
+                        help="Holme-Kim ties per new agent (7 gives ~10.5 follow edges/agent)")
     args = parser.parse_args()
     print(f"# {time.strftime('%Y-%m-%d')} · {platform.processor() or platform.machine()} · "
           f"python {platform.python_version()}")
@@ -59,7 +63,7 @@ def main() -> None:
     print("|" + "---|" * len(header))
     baseline = None
     for n in args.sizes:
-        r = measure(n, args.steps)
+        r = measure(n, args.steps, args.m)
         if baseline is None:
             baseline = r["peak_bytes"]
         per_agent = r["peak_bytes"] / r["agents"]

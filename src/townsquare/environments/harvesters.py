@@ -20,7 +20,7 @@ norm) saves them — GovSim's finding that communication is critical.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -73,7 +73,6 @@ class HarvestDecision:
     message: list[str | None] | None = None
     reason: list[str | None] | None = None
     fallbacks: int = 0
-    by_model: np.ndarray = field(default_factory=lambda: np.empty(0, bool))
 
 
 class HeuristicHarvesters:
@@ -86,8 +85,7 @@ class HeuristicHarvesters:
         agents = np.asarray(obs.agents, np.int64)
         n = len(agents)
         if n == 0:
-            empty = np.empty(0)
-            return HarvestDecision(agents, empty, empty, by_model=np.empty(0, bool))
+            return HarvestDecision(agents, np.empty(0), np.empty(0))
         fair = obs.fair_share
         per_capita = obs.stock / n
         intention = fair + obs.greed[agents] * (per_capita - fair)
@@ -95,8 +93,7 @@ class HeuristicHarvesters:
         s = self.config.norm_sustainability
         norm = s * fair + (1.0 - s) * heard
         harvest = intention + self.config.conformity * (norm - intention)
-        return HarvestDecision(agents, intention, np.maximum(harvest, 0.0),
-                               by_model=np.zeros(n, bool))
+        return HarvestDecision(agents, intention, np.maximum(harvest, 0.0))
 
     def _heard(self, obs: CommonsObservation, agents: np.ndarray,
                intention: np.ndarray) -> np.ndarray:

@@ -110,7 +110,6 @@ class LLMHarvesters:
             amount, text, why = answer
             decision.harvest[row] = amount
             decision.announced[row] = amount
-            decision.by_model[row] = True
             message[row], reason[row] = text, why
         decision.message, decision.reason = message, reason
         decision.fallbacks = sum(a is None for a in answers)

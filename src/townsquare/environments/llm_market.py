@@ -2,8 +2,9 @@
 
 The prompt shows the trader's portfolio, recent prices, fundamental news,
 its outlook (attitude on the asset's topic) and — as posts from the social
-platform, rendered exactly as for social LLM agents — what it read in its
-feed this step. The answer is one JSON object::
+platform, rendered exactly as for social LLM agents — the most engaged
+recent posts about the assets' topics and what it read in its own feed
+this step (when it checked the platform). The answer is one JSON object::
 
     {"orders": [{"asset": "ACME", "action": "buy", "quantity": 10, "limit_price": 101.5}],
      "reason": "..."}
@@ -29,11 +30,14 @@ from townsquare.environments.config import MarketConfig
 from townsquare.environments.llm import LLMAsker, Prompt, Question
 from townsquare.environments.orders import MarketObservation, OrderBatch, TradeDecision
 from townsquare.environments.traders import HeuristicTraders
+from townsquare.platform.content import Label
 from townsquare.population import Population
 
 SCHEMA_NAME = "market_decision"
 PRICES_SHOWN = 6
 FEED_SHOWN = 8
+TRENDING_SHOWN = 3
+TRENDING_WINDOW = 3
 
 INSTRUCTIONS = """\
 You are one investor in a stock market, in a research simulation of markets and social media.
@@ -156,17 +160,19 @@ class LLMTraders:
                              fallbacks=int(failed.sum()))
 
     def _prompts(self, obs: MarketObservation, agents: np.ndarray) -> list[Prompt]:
-        feed = obs.social.feed
+        feed, content = obs.social.feed, obs.social.content
         row_of = {int(a): i for i, a in enumerate(feed.agents.tolist())}
         topics = obs.social.population.topics
-        shown = np.concatenate([feed.of(row_of[a])[:FEED_SHOWN] for a in agents.tolist()
-                                if a in row_of] or [np.empty(0, np.int64)])
-        blocks = prompts.render_posts(obs.social.content, shown, topics, [])
+        hot = trending(obs)
+        shown = np.concatenate([hot, *(feed.of(row_of[a])[:FEED_SHOWN] for a in agents.tolist()
+                                       if a in row_of)])
+        blocks = prompts.render_posts(content, shown, topics, [])
+        hot_blocks = [blocks[p] for p in hot.tolist()]
         sentiment = obs.sentiment(agents)
         out = []
         for i, agent in enumerate(agents.tolist()):
             posts = feed.of(row_of[agent])[:FEED_SHOWN].tolist() if agent in row_of else None
-            user = _user_message(obs, agent, sentiment[i], topics,
+            user = _user_message(obs, agent, sentiment[i], topics, hot_blocks,
                                  None if posts is None else [blocks[p] for p in posts])
             out.append(Prompt(agent, self._system(agent), user))
         return out
@@ -195,8 +201,19 @@ class LLMTraders:
         self.asker.close()
 
 
+def trending(obs: MarketObservation, window: int = TRENDING_WINDOW,
+             count: int = TRENDING_SHOWN) -> np.ndarray:
+    """The most engaged recent posts on the assets' topics: what every trader hears about."""
+    content = obs.social.content
+    recent = (content.step >= obs.step - window) & np.isin(content.topic, obs.topic)
+    recent &= content.label != Label.REMOVED
+    posts = np.flatnonzero(recent)
+    score = (content.likes + content.shares + content.comments)[posts]
+    return posts[np.argsort(-score, kind="stable")[:count]].astype(np.int64)
+
+
 def _user_message(obs: MarketObservation, agent: int, sentiment: np.ndarray,
-                  topics: list[str], feed: list[str] | None) -> str:
+                  topics: list[str], hot: list[str], feed: list[str] | None) -> str:
     holdings = ", ".join(f"{name} {obs.shares[agent, a]:.2f} shares"
                          for a, name in enumerate(obs.assets))
     lines = [f"## Step {obs.step}", f"Cash: {obs.cash[agent]:.2f}", f"Holdings: {holdings}",
@@ -211,7 +228,9 @@ def _user_message(obs: MarketObservation, agent: int, sentiment: np.ndarray,
         topic = topics[int(obs.topic[a])]
         lines.append(f"Your attitude on {topic} (for {name}): {sentiment[a]:+.2f} "
                      "(-1 gloomy .. +1 optimistic)")
-    lines.append("## What you read on social media this step")
+    lines.append("## Trending on social media about the market")
+    lines += hot or ["(nothing)"]
+    lines.append("## What you read in your own feed this step")
     if feed is None:
         lines.append("(you did not check social media this step)")
     else:

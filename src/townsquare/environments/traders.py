@@ -28,8 +28,7 @@ import numpy as np
 from townsquare.environments.config import TRADER_KINDS, MarketConfig
 from townsquare.environments.orders import MarketObservation, OrderBatch, TradeDecision
 
-FUNDAMENTALIST, CHARTIST, NOISE = (TRADER_KINDS.index(k)
-                                   for k in ("fundamentalist", "chartist", "noise"))
+FUNDAMENTALIST, CHARTIST, NOISE = (TRADER_KINDS.index(k) for k in TRADER_KINDS)
 
 
 class HeuristicTraders:

@@ -180,6 +180,7 @@ class RunWriter:
 
         def truncate(c: sqlite3.Connection) -> None:
             for table in TABLES:
+                c.execute(table.ddl())  # a run made before a table was added lacks it
                 if table.per_step:
                     c.execute(f'DELETE FROM "{table.name}" WHERE step > ?', (cutoff,))
             c.execute("DELETE FROM steps WHERE step > ?", (cutoff,))
