@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -31,6 +32,14 @@ def test_the_ray_backend_is_registered_without_importing_ray() -> None:
     assert "ray" in BACKENDS
     with pytest.raises(UserError, match="unknown backend 'dask'; known: local, ray"):
         make_executor("dask")
+
+
+def test_without_ray_the_backend_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
+    with pytest.raises(UserError, match=r"needs Ray: pip install 'townsquare\[ray\]'"):
+        list(make_executor("ray").map(str, [1, 2]))
 
 
 def test_ray_sweep_gives_the_local_results_table(ray_local: ModuleType, tmp_path: Path) -> None:

@@ -46,7 +46,69 @@ def database_path(path: Path | str) -> Path:
     return path
 
 
-class RunReader:
+class RunTables:
+    """Named table readers shared by every store backend (needs ``query`` and ``table``)."""
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+        raise NotImplementedError
+
+    def table(self, name: str) -> pd.DataFrame:
+        raise NotImplementedError
+
+    def meta(self) -> dict[str, object]:
+        """Run metadata; JSON values (topics, news, summary, numbers) decoded."""
+        rows = self.query("SELECT key, value FROM meta")
+        return {
+            key: decode_meta(value) for key, value in zip(rows["key"], rows["value"], strict=True)
+        }
+
+    def last_step(self) -> int | None:
+        """The last step committed so far (None before the first)."""
+        rows = self.query("SELECT value FROM meta WHERE key = 'last_step'")
+        value = decode_meta(rows["value"].iloc[0]) if len(rows) else None
+        return value if isinstance(value, int) else None
+
+    def agents(self) -> pd.DataFrame:
+        return self.table("agents")
+
+    def edges(self) -> pd.DataFrame:
+        return self.table("edges")
+
+    def steps(self) -> pd.DataFrame:
+        return self.table("steps")
+
+    def posts(self) -> pd.DataFrame:
+        return self.table("posts")
+
+    def events(self) -> pd.DataFrame:
+        return self.table("events")
+
+    def exposures(self) -> pd.DataFrame:
+        return self.table("exposures")
+
+    def state(self) -> pd.DataFrame:
+        return self.table("state")
+
+    def attitudes(self) -> pd.DataFrame:
+        return self.table("attitudes")
+
+    def beliefs(self) -> pd.DataFrame:
+        return self.table("beliefs")
+
+    def labels(self) -> pd.DataFrame:
+        return self.table("labels")
+
+    def metrics(self, wide: bool = True) -> pd.DataFrame:
+        """Metrics per step: wide (index ``step``, one column per metric) or long rows."""
+        long = self.table("metrics")
+        if not wide:
+            return long
+        frame = long.pivot(index="step", columns="name", values="value")
+        frame.columns.name = None
+        return frame
+
+
+class RunReader(RunTables):
     """Read-only access to one run's tables as DataFrames."""
 
     def __init__(self, path: Path | str) -> None:
@@ -140,61 +202,6 @@ class RunReader:
                 yield batch
         except sqlite3.Error as exc:
             raise StoreError(f"reading {table} from {self.path} failed: {exc}") from None
-
-    # -- tables
-
-    def meta(self) -> dict[str, object]:
-        """Run metadata; JSON values (topics, news, summary, numbers) decoded."""
-        rows = self.query("SELECT key, value FROM meta")
-        return {
-            key: decode_meta(value) for key, value in zip(rows["key"], rows["value"], strict=True)
-        }
-
-    def last_step(self) -> int | None:
-        """The last step committed so far (None before the first)."""
-        rows = self.query("SELECT value FROM meta WHERE key = 'last_step'")
-        value = decode_meta(rows["value"].iloc[0]) if len(rows) else None
-        return value if isinstance(value, int) else None
-
-    def agents(self) -> pd.DataFrame:
-        return self.table("agents")
-
-    def edges(self) -> pd.DataFrame:
-        return self.table("edges")
-
-    def steps(self) -> pd.DataFrame:
-        return self.table("steps")
-
-    def posts(self) -> pd.DataFrame:
-        return self.table("posts")
-
-    def events(self) -> pd.DataFrame:
-        return self.table("events")
-
-    def exposures(self) -> pd.DataFrame:
-        return self.table("exposures")
-
-    def state(self) -> pd.DataFrame:
-        return self.table("state")
-
-    def attitudes(self) -> pd.DataFrame:
-        return self.table("attitudes")
-
-    def beliefs(self) -> pd.DataFrame:
-        return self.table("beliefs")
-
-    def labels(self) -> pd.DataFrame:
-        return self.table("labels")
-
-    def metrics(self, wide: bool = True) -> pd.DataFrame:
-        """Metrics per step: wide (index ``step``, one column per metric) or long rows."""
-        long = self.table("metrics")
-        if not wide:
-            return long
-        frame = long.pivot(index="step", columns="name", values="value")
-        frame.columns.name = None
-        return frame
-
 
 def _check_header(path: Path) -> None:
     with path.open("rb") as handle:

@@ -11,17 +11,14 @@ call (or at :meth:`RunWriter.close`), and nothing is written after it.
 
 from __future__ import annotations
 
-import queue
 import re
 import secrets
 import sqlite3
-import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import numpy as np
@@ -38,8 +35,7 @@ from townsquare.store.schema import (
     TABLES,
     encode_meta,
 )
-
-Task = Callable[[sqlite3.Connection], None]
+from townsquare.store.worker import Task, WriterLifecycle, WriterThread
 
 
 def new_run_id(scenario_name: str, seed: int) -> str:
@@ -61,43 +57,6 @@ def package_version() -> str:
 # ----------------------------------------------------------------- writer thread
 
 
-class _Worker:
-    """One thread that owns the connection and runs queued tasks, each in a transaction."""
-
-    def __init__(self, conn: sqlite3.Connection, queue_size: int) -> None:
-        self.conn = conn
-        self.error: BaseException | None = None
-        self.failed_task = ""
-        self._queue: queue.Queue[tuple[str, Task] | None] = queue.Queue(maxsize=queue_size)
-        self._thread = threading.Thread(target=self._run, name="townsquare-store", daemon=True)
-        self._thread.start()
-
-    def submit(self, what: str, task: Task) -> None:
-        self._queue.put((what, task))
-
-    def wait(self) -> None:
-        self._queue.join()
-
-    def stop(self) -> None:
-        self._queue.put(None)
-        self._thread.join()
-
-    def _run(self) -> None:
-        while True:
-            item = self._queue.get()
-            try:
-                if item is None:
-                    return
-                what, task = item
-                if self.error is None:  # after a failure nothing more is written
-                    try:
-                        transaction(self.conn, task)
-                    except BaseException as exc:
-                        self.error, self.failed_task = exc, what
-            finally:
-                self._queue.task_done()
-
-
 def transaction(conn: sqlite3.Connection, task: Task) -> None:
     """Run ``task`` in one transaction: all of its writes land, or none."""
     conn.execute("BEGIN IMMEDIATE")
@@ -117,14 +76,15 @@ def _set_meta(conn: sqlite3.Connection, values: Mapping[str, str]) -> None:
 # ------------------------------------------------------------------------ writer
 
 
-class RunWriter:
+class RunWriter(WriterLifecycle):
     """Writes one run's database; create with :meth:`create`, finish with :meth:`close`."""
 
     def __init__(self, run_dir: Path, conn: sqlite3.Connection, queue_size: int = 2) -> None:
         self.run_dir = run_dir
         self.db_path = run_dir / RUN_FILE
+        self.where = self.db_path
         self.last_step: int | None = None  # last step handed to write_step
-        self._worker = _Worker(conn, queue_size)
+        self._worker = WriterThread(conn, queue_size, transaction)
         self._reported = False
         self._closed = False
 
@@ -323,36 +283,7 @@ class RunWriter:
                 f"{self.db_path}: could not record the end of the run: {finish_error}"
             ) from finish_error
 
-    def __enter__(self) -> RunWriter:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if kind is None:
-            self.close("completed")
-        elif issubclass(kind, KeyboardInterrupt):
-            self.close("interrupted")
-        else:
-            self._reported = True  # the exception in flight is the one to see
-            self.close("failed")
-
     # -- errors
-
-    def _check(self) -> None:
-        if self._closed:
-            raise StoreError(f"the run writer for {self.db_path} is closed")
-        if self._worker.error is None:
-            return
-        if not self._reported:
-            self._reported = True
-            raise self._failure()
-        raise StoreError(
-            f"cannot write to {self.db_path}: writing {self._worker.failed_task} failed earlier"
-        ) from self._worker.error
 
     def _failure(self) -> BaseException:
         """The writer thread's error; SQLite errors become a StoreError naming the step."""

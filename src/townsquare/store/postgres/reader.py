@@ -29,14 +29,14 @@ from townsquare.store.postgres.layout import (
     scrub,
     sql_type_of,
 )
-from townsquare.store.reader import LATEST, _typed
-from townsquare.store.schema import SCHEMA, SCHEMA_VERSION, SUPPORTED_VERSIONS, decode_meta, quote
+from townsquare.store.reader import LATEST, RunTables, _typed
+from townsquare.store.schema import SCHEMA, SCHEMA_VERSION, SUPPORTED_VERSIONS, quote
 
 if TYPE_CHECKING:
     import psycopg
 
 
-class PostgresRunReader:
+class PostgresRunReader(RunTables):
     """Read-only access to one PostgreSQL-stored run's tables as DataFrames."""
 
     def __init__(self, url: str, run_id: str, *, run_dir: Path | None = None) -> None:
@@ -167,60 +167,6 @@ class PostgresRunReader:
                     yield batch
         except psycopg.Error as exc:
             raise StoreError(f"reading {table} from {self.path} failed: {exc}") from None
-
-    # -- tables
-
-    def meta(self) -> dict[str, object]:
-        """Run metadata; JSON values (topics, news, summary, numbers) decoded."""
-        rows = self.query("SELECT key, value FROM meta ORDER BY rowid")
-        return {
-            key: decode_meta(value) for key, value in zip(rows["key"], rows["value"], strict=True)
-        }
-
-    def last_step(self) -> int | None:
-        """The last step committed so far (None before the first)."""
-        rows = self.query("SELECT value FROM meta WHERE key = 'last_step'")
-        value = decode_meta(rows["value"].iloc[0]) if len(rows) else None
-        return value if isinstance(value, int) else None
-
-    def agents(self) -> pd.DataFrame:
-        return self.table("agents")
-
-    def edges(self) -> pd.DataFrame:
-        return self.table("edges")
-
-    def steps(self) -> pd.DataFrame:
-        return self.table("steps")
-
-    def posts(self) -> pd.DataFrame:
-        return self.table("posts")
-
-    def events(self) -> pd.DataFrame:
-        return self.table("events")
-
-    def exposures(self) -> pd.DataFrame:
-        return self.table("exposures")
-
-    def state(self) -> pd.DataFrame:
-        return self.table("state")
-
-    def attitudes(self) -> pd.DataFrame:
-        return self.table("attitudes")
-
-    def beliefs(self) -> pd.DataFrame:
-        return self.table("beliefs")
-
-    def labels(self) -> pd.DataFrame:
-        return self.table("labels")
-
-    def metrics(self, wide: bool = True) -> pd.DataFrame:
-        """Metrics per step: wide (index ``step``, one column per metric) or long rows."""
-        long = self.table("metrics")
-        if not wide:
-            return long
-        frame = long.pivot(index="step", columns="name", values="value")
-        frame.columns.name = None
-        return frame
 
 
 # ------------------------------------------------------------------- SQL dialect

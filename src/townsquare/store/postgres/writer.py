@@ -12,12 +12,9 @@ message.
 
 from __future__ import annotations
 
-import queue
-import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -41,6 +38,7 @@ from townsquare.store.postgres.layout import (
 from townsquare.store.rows import Rows, frame_rows, metric_columns, prepare_rows
 from townsquare.store.schema import SCHEMA, SCHEMA_VERSION, STATUSES, TABLES, encode_meta, quote
 from townsquare.store.sqlite import package_version
+from townsquare.store.worker import WriterLifecycle, WriterThread
 
 if TYPE_CHECKING:
     import psycopg
@@ -48,45 +46,7 @@ if TYPE_CHECKING:
 Task = Callable[["psycopg.Connection"], None]
 
 
-class _Worker:
-    """One thread that owns the connection and runs queued tasks, each in a transaction."""
-
-    def __init__(self, conn: psycopg.Connection, queue_size: int) -> None:
-        self.conn = conn
-        self.error: BaseException | None = None
-        self.failed_task = ""
-        self._queue: queue.Queue[tuple[str, Task] | None] = queue.Queue(maxsize=queue_size)
-        self._thread = threading.Thread(target=self._run, name="townsquare-pg-store", daemon=True)
-        self._thread.start()
-
-    def submit(self, what: str, task: Task) -> None:
-        self._queue.put((what, task))
-
-    def wait(self) -> None:
-        self._queue.join()
-
-    def stop(self) -> None:
-        self._queue.put(None)
-        self._thread.join()
-
-    def _run(self) -> None:
-        while True:
-            item = self._queue.get()
-            try:
-                if item is None:
-                    return
-                what, task = item
-                if self.error is None:  # after a failure nothing more is written
-                    try:
-                        with self.conn.transaction():
-                            task(self.conn)
-                    except BaseException as exc:
-                        self.error, self.failed_task = exc, what
-            finally:
-                self._queue.task_done()
-
-
-class PostgresRunWriter:
+class PostgresRunWriter(WriterLifecycle):
     """Writes one run into a PostgreSQL database; :meth:`create` it, :meth:`close` it."""
 
     def __init__(
@@ -99,7 +59,7 @@ class PostgresRunWriter:
         self.last_step: int | None = None  # last step handed to write_step
         self._secret_url = url
         self._registry = registry
-        self._worker = _Worker(conn, queue_size)
+        self._worker = WriterThread(conn, queue_size, _in_transaction, "townsquare-pg-store")
         self._reported = False
         self._closed = False
 
@@ -292,36 +252,7 @@ class PostgresRunWriter:
                 f"{self.where}: could not record the end of the run: {finish_error}"
             ) from finish_error
 
-    def __enter__(self) -> PostgresRunWriter:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if kind is None:
-            self.close("completed")
-        elif issubclass(kind, KeyboardInterrupt):
-            self.close("interrupted")
-        else:
-            self._reported = True  # the exception in flight is the one to see
-            self.close("failed")
-
     # -- errors
-
-    def _check(self) -> None:
-        if self._closed:
-            raise StoreError(f"the run writer for {self.where} is closed")
-        if self._worker.error is None:
-            return
-        if not self._reported:
-            self._reported = True
-            raise self._failure()
-        raise StoreError(
-            f"cannot write to {self.where}: writing {self._worker.failed_task} failed earlier"
-        ) from self._worker.error
 
     def _failure(self) -> BaseException:
         """The thread's error; database and encoding errors become a StoreError naming the step."""
@@ -395,3 +326,8 @@ def _registry_value(key: str, value: object) -> object:
     if key in ("n_agents", "last_step"):
         return int(value) if isinstance(value, int | np.integer) else None
     return None if value is None else str(value)
+
+
+def _in_transaction(conn: psycopg.Connection, task: Callable[[psycopg.Connection], None]) -> None:
+    with conn.transaction():
+        task(conn)
