@@ -20,12 +20,16 @@ Units that need care:
   townsquare runs the steps that draw as many pairs as NDlib's iterations; an
   update is one pair draw in both.
 - "batched" is townsquare's ``run_replicates`` (all replicates at once on
-  disjoint copies of the graph), timed whole, building the union included.
+  disjoint copies of the graph); its steps are timed apart from building the
+  union, and it is credited with copies x n x the mean single-run steps.
+
+Process CPU time is recorded beside wall time: on a shared machine the
+CPU-time ratios (detail table) are the steadier estimate.
 
 NDlib runs in a subprocess (bench/peers/ndlib_runner.py), so it can live in a
 separate venv when it does not import beside this environment's packages.
 
-    python bench/bench_classic.py            # ~10-15 minutes on 2 cores
+    python bench/bench_classic.py            # ~10-15 min on 2 idle cores (~20 when loaded)
     python bench/bench_classic.py --quick    # smoke check, under a minute
 """
 
@@ -58,6 +62,8 @@ from townsquare.network.graph import FollowGraph
 HERE = Path(__file__).resolve().parent
 RUNNER = HERE / "peers" / "ndlib_runner.py"
 NDLIB_PROBE = "import ndlib.models.epidemics, ndlib.models.opinions"
+# NDlib 6 imports six, and scikit-learn in ndlib.models.opinions, without declaring them
+NDLIB_PACKAGES = ["ndlib", "six", "scikit-learn"]
 MESA_PROBE = "import sys, mesa; sys.exit(int(mesa.__version__.split('.')[0]) < 3)"
 ALPHA = 0.01
 
@@ -83,11 +89,8 @@ def ndlib_python(force_venv: bool) -> str | None:
     if not force_venv:
         if _imports(sys.executable, NDLIB_PROBE):
             return sys.executable
-        # ndlib.models.opinions imports scikit-learn without declaring it
         print("NDlib is missing or does not import: installing it beside townsquare")
-        if _pip(sys.executable, ["ndlib", "scikit-learn"]) and _imports(
-            sys.executable, NDLIB_PROBE
-        ):
+        if _pip(sys.executable, NDLIB_PACKAGES) and _imports(sys.executable, NDLIB_PROBE):
             return sys.executable
         print("NDlib does not import with this environment's packages: trying a separate venv")
     venv = Path(tempfile.gettempdir()) / "townsquare-bench-ndlib-venv"
@@ -97,7 +100,7 @@ def ndlib_python(force_venv: bool) -> str | None:
         subprocess.run([sys.executable, "-m", "venv", str(venv)])
     if Path(python).exists() and (
         _imports(python, NDLIB_PROBE)
-        or (_pip(python, ["ndlib", "scikit-learn", "numpy<2"]) and _imports(python, NDLIB_PROBE))
+        or (_pip(python, [*NDLIB_PACKAGES, "numpy<2"]) and _imports(python, NDLIB_PROBE))
     ):
         return python
     print("NOTE: NDlib could not be installed; the NDlib columns are left empty.")

@@ -176,10 +176,15 @@ class _Exposure(Protocol):
 class _EdgeExposure:
     src: np.ndarray
     dst: np.ndarray
-    counts: np.ndarray
+    n: int
+
+    @property
+    def counts(self) -> np.ndarray:
+        """Sources reaching each agent (length n: only for models that need all of it)."""
+        return np.bincount(self.dst, minlength=self.n)
 
     def pick(self, targets: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        wanted = np.zeros(len(self.counts), bool)
+        wanted = np.zeros(self.n, bool)
         wanted[targets] = True
         keep = wanted[self.dst]
         src, dst = self.src[keep], self.dst[keep]
@@ -221,7 +226,7 @@ class _SparseContacts:
 
     def exposure(self, sources: np.ndarray) -> _Exposure:
         owner, dst = _gather(self._graph.followers, sources)
-        return _EdgeExposure(sources[owner], dst, np.bincount(dst, minlength=self.n))
+        return _EdgeExposure(sources[owner], dst, self.n)
 
     def random_follower(self, agents: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         return _random_entry(self._graph.followers, agents, rng)
@@ -359,21 +364,48 @@ def _first_position(agents: np.ndarray, positions: np.ndarray, n: int) -> np.nda
 def _transmit(
     contacts: _Contacts,
     sources: np.ndarray,
-    susceptible: np.ndarray,
+    status: np.ndarray,
+    susceptible: int,
     p: float,
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Each source tells each susceptible follower with prob p; returns (told, parent).
+    """Each source tells each follower whose status is ``susceptible`` with prob p.
 
-    An agent with k source followees is told with prob 1 - (1-p)^k. Its parent
-    is uniform among those k: given that at least one attempt succeeded, the
-    first success in a random order is equally likely to be any of them.
+    Returns (told, parent). An agent with k source followees is told with
+    prob 1 - (1-p)^k. Its parent is uniform among those k: given that at
+    least one attempt succeeded, the first success in a random order is
+    equally likely to be any of them.
     """
     exposure = contacts.exposure(sources)
-    candidates = np.flatnonzero((exposure.counts > 0) & susceptible)
+    if isinstance(exposure, _EdgeExposure):
+        return _transmit_along_edges(exposure, status, susceptible, p, rng)
+    candidates = np.flatnonzero((exposure.counts > 0) & (status == susceptible))
     chance = 1.0 - np.power(1.0 - p, exposure.counts[candidates])
     told = candidates[rng.random(len(candidates)) < chance]
     return told, exposure.pick(told, rng)
+
+
+def _transmit_along_edges(
+    exposure: _EdgeExposure,
+    status: np.ndarray,
+    susceptible: int,
+    p: float,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_transmit` in time proportional to the sources' edges, not to all agents."""
+    open_ = status[exposure.dst] == susceptible
+    src, dst = exposure.src[open_], exposure.dst[open_]
+    shuffled = rng.permutation(len(dst))  # random order: the first source per target is uniform
+    src, dst = src[shuffled], dst[shuffled]
+    order = np.argsort(dst, kind="stable")
+    src, dst = src[order], dst[order]
+    first = np.ones(len(dst), bool)
+    first[1:] = dst[1:] != dst[:-1]
+    starts = np.flatnonzero(first)
+    counts = np.diff(np.append(starts, len(dst)))
+    chance = 1.0 - np.power(1.0 - p, counts)
+    hit = rng.random(len(starts)) < chance
+    return dst[starts][hit], src[starts][hit]
 
 
 def _commit(
@@ -432,8 +464,8 @@ class IndependentCascadeModel:
     def step(
         self, graph: Network, state: ClassicState, t: int, rng: np.random.Generator
     ) -> Transition:
-        inactive = state.status == Status.INACTIVE
-        new, parent = _transmit(_contacts(graph), state.frontier, inactive, self.p, rng)
+        new, parent = _transmit(_contacts(graph), state.frontier, state.status,
+                                Status.INACTIVE, self.p, rng)
         state.frontier = new
         return _commit(state, t, new, Status.ACTIVE, parent)
 
@@ -578,8 +610,8 @@ class SIREpidemicModel:
         self, graph: Network, state: ClassicState, t: int, rng: np.random.Generator
     ) -> Transition:
         spreaders = np.flatnonzero(state.status == Status.SPREADER)
-        ignorant = state.status == Status.IGNORANT
-        told, parent = _transmit(_contacts(graph), spreaders, ignorant, self.beta, rng)
+        told, parent = _transmit(_contacts(graph), spreaders, state.status, Status.IGNORANT,
+                                 self.beta, rng)
         stopped = spreaders[rng.random(len(spreaders)) < self.gamma]
         state.frontier = told
         agents = np.concatenate([told, stopped])

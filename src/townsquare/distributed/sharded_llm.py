@@ -94,7 +94,8 @@ class ShardedLLM:
             raise
 
     def __repr__(self) -> str:
-        return f"ShardedLLM(shards={len(self._actors)}, models={[m.name for m in self.config.models]})"
+        names = [m.name for m in self.config.models]
+        return f"ShardedLLM(shards={len(self._actors)}, models={names})"
 
     @property
     def n_shards(self) -> int:
