@@ -416,13 +416,14 @@ def throughput_row(latency: float, concurrency: int, m: Measure) -> list[object]
     return [f"{latency * 1000:.0f}", concurrency, m.decisions, f"{m.wall_s:.2f}",
             f"{m.per_s:.0f}", f"{ideal:.0f}", f"**{m.per_s / ideal:.2f}**",
             f"{m.latency(50):.0f} / {m.latency(95):.0f}", f"{m.cpu_ms:.2f}",
-            f"{m.cpu_share:.0%}", m.starved(), m.server_ms(), m.fallbacks]
+            f"{1000 / m.cpu_ms:.0f}", f"{m.cpu_share:.0%}", m.starved(), m.server_ms(),
+            m.fallbacks]
 
 
 THROUGHPUT_HEADER = ["latency ms", "concurrency", "decisions", "wall s", "decisions/s",
                      "ideal c/latency", "ratio", "request p50 / p95 ms", "client CPU ms/decision",
-                     "client CPU busy", "client waited for a CPU", "server CPU ms/request",
-                     "fallbacks"]
+                     "client CPU limit decisions/s", "client CPU busy", "client waited for a CPU",
+                     "server CPU ms/request", "fallbacks"]
 
 
 def acceptance(world: World, agents: int, steps: int) -> str:
@@ -484,7 +485,7 @@ def overhead(world: World, agents: int, steps: int, tmp: Path) -> str:
     with server(0.0) as (url, pid):
         behavior = http_behavior(world, url, 64)
         row("(a) HTTP to a 0 ms server", run_steps(behavior, world, agents, range(steps), pid),
-            "wall - server CPU = client time")
+            "client CPU = framework + httpx")
         behavior.close()
         cache = tmp / "replay.sqlite"
         behavior = http_behavior(world, url, 64, cache_path=cache)
