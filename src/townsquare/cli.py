@@ -350,8 +350,9 @@ def sweep(
     param: Annotated[list[str] | None, typer.Option(
         "--param", "-p", help="Swept field: dotted.path=v1,v2,... (repeat for a grid).")] = None,
     replicates: Annotated[int, typer.Option(help="Runs per arm (seeds shared across arms).")] = 1,
-    workers: Annotated[int | None, typer.Option(help="Processes (default: one per core).")]
-    = None,
+    workers: Annotated[int | None, typer.Option(help=(
+        "Processes (default: one per core); with --backend ray, runs in flight "
+        "(default: as many as the cluster schedules)."))] = None,
     out: Annotated[Path | None, typer.Option(
         help="Sweep folder (default: <output_dir>/sweep-<name>); rerun to resume.")] = None,
     seed: Annotated[int | None, typer.Option(help="Base seed (default: the scenario's).")] = None,

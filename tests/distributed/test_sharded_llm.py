@@ -11,7 +11,7 @@ import pytest
 from fake_server import FakeLLMServer
 
 from townsquare import Scenario, Simulation
-from townsquare.behavior.llm.faults import LLMConfigError
+from townsquare.behavior.llm.faults import EndpointUnreachableError, LLMConfigError
 from townsquare.errors import RunStopped, ScenarioError
 from townsquare.run import Run
 
@@ -124,6 +124,17 @@ def test_stopped_runs_resume_sharded_from_their_checkpoints(
     third = Simulation.resume(run_dir, overrides={"llm.budget_tokens": 10**9} | shards)
     assert third.next_step == 3
     pd.testing.assert_frame_equal(local.events(), third.run().events())
+
+
+def test_a_shard_whose_server_is_down_stops_the_run_before_it_starts(
+    ray_local: ModuleType, servers: tuple[FakeLLMServer, FakeLLMServer], tmp_path: Path
+) -> None:
+    a, _ = servers
+    dead = "http://127.0.0.1:9/v1"  # the discard port: nothing listens
+    scenario = llm_scenario(a, tmp_path, "down", shards=[[a.base_url], [dead]])
+    with pytest.raises(EndpointUnreachableError, match=r"llm_shards\[1\]: .*127\.0\.0\.1:9\b"):
+        Simulation(scenario)
+    assert not (tmp_path / "down").exists()  # refused before anything was written
 
 
 def test_shards_must_list_one_url_per_model(tmp_path: Path) -> None:

@@ -86,9 +86,14 @@ class ShardedLLM:
             shared_population = self._ray.put(population)
             actor = self._ray.remote(LLMShard)
             self._actors = [actor.remote() for _ in configs]
-            fetch([a.start.remote(c, shared_population, self.topics, self.news_ids,
-                                  int(run_seed)) for a, c in zip(self._actors, configs,
-                                                                 strict=True)])
+            starts = [a.start.remote(c, shared_population, self.topics, self.news_ids,
+                                     int(run_seed)) for a, c in zip(self._actors, configs,
+                                                                    strict=True)]
+            for i, started in enumerate(starts):
+                try:
+                    fetch(started)
+                except UserError as exc:  # e.g. that shard's server is down: say which shard
+                    raise _in_shard(exc, i) from None
         except BaseException:
             self.close()
             raise
@@ -230,6 +235,15 @@ def assemble(
     kinds = Counter(str(faults[i]) for i in failed.tolist())
     dropped = sum(answers[i].dropped for i in rows.tolist())  # type: ignore[union-attr]
     return decision, kinds, dropped
+
+
+def _in_shard(exc: UserError, shard: int) -> UserError:
+    """``exc`` (same type where possible) with the shard's setting named first."""
+    message = f"distributed.llm_shards[{shard}]: {exc}"
+    try:
+        return type(exc)(message)
+    except TypeError:
+        return UserError(message)
 
 
 def _record_order(record: CallRecord) -> tuple[int, int, int]:
