@@ -1,0 +1,5 @@
+"""``python -m townsquare.cli``."""
+
+from townsquare.cli import app
+
+app()

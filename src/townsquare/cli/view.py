@@ -1,0 +1,55 @@
+"""Commands that show results: the HTML report and the live dashboard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from townsquare.cli.app import (
+    RunsDir,
+    app,
+    console,
+    user_errors,
+)
+
+
+@app.command()
+@user_errors
+def report(
+    run_ref: Annotated[str, typer.Argument(metavar="RUN|SWEEP",
+                                           help="Run folder, id or 'latest', or a sweep folder.")]
+    = "latest",
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="HTML file to write "
+                                             "(default: report.html in the run folder).")] = None,
+    png: Annotated[Path | None, typer.Option(help="Also export every figure as PNG here.")]
+    = None,
+    runs: RunsDir = Path("runs"),
+) -> None:
+    """Write a self-contained HTML report with plots of a run or a sweep."""
+    from townsquare.report import commands
+
+    path = commands.report(run_ref, out, runs, png)
+    console.print(f"wrote [cyan]{path}[/]" + (f" and PNG figures in [cyan]{png}[/]" if png else ""))
+
+
+@app.command()
+@user_errors
+def serve(
+    runs_dir: Annotated[Path, typer.Argument(metavar="RUNS_DIR", help="Folder holding runs.")]
+    = Path("runs"),
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8765,
+    allow_remote: Annotated[bool, typer.Option(help="Allow a host other than this machine.")]
+    = False,
+) -> None:
+    """Serve a live dashboard of the runs in a folder (http://127.0.0.1:8765)."""
+    from townsquare.report import commands
+
+    commands.check_host(host, allow_remote)
+    console.print(f"dashboard for [cyan]{runs_dir}[/] on [bold]http://{host}:{port}[/] "
+                  "(Ctrl+C to stop)")
+    commands.serve(runs_dir, host, port, allow_remote)
+
+
