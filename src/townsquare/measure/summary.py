@@ -29,9 +29,8 @@ def run_summary(run_dir: Path, environment: Any) -> dict[str, float]:
     engagement = [f"n_{a}" for a in _ENGAGEMENTS if f"n_{a}" in metrics]
     if engagement:
         out["total_engagement"] = float(metrics[engagement].to_numpy().sum())
-    posts = reader.query("SELECT post_id, parent, root, step, author, kind, veracity, news "
-                         "FROM posts")
-    if len(posts):
+    posts = _posts(reader, environment)
+    if len(posts["post_id"]):
         cascades = cascade_table(posts)
         shared = cascades[cascades["size"] > 1]
         out["cascades"] = float(len(cascades))
@@ -55,6 +54,22 @@ def run_summary(run_dir: Path, environment: Any) -> dict[str, float]:
     if scenario is not None:
         out |= _on_demand(reader, environment, scenario)
     return out
+
+
+def _posts(reader: Any, environment: Any) -> Any:
+    """The posts' tree columns: from the environment's memory when it keeps them all.
+
+    Reading tens of millions of posts back through SQLite costs gigabytes of
+    Python objects; the content store holds the same rows as numpy columns.
+    """
+    content = getattr(environment, "content", None)
+    if content is not None and len(content) == reader.query(
+            "SELECT COUNT(*) AS n FROM posts")["n"].iloc[0]:
+        return {"post_id": np.arange(len(content), dtype=np.int64), "parent": content.parent,
+                "root": content.root, "step": content.step, "author": content.author,
+                "kind": content.kind, "veracity": content.veracity, "news": content.news}
+    return reader.query("SELECT post_id, parent, root, step, author, kind, veracity, news "
+                        "FROM posts")
 
 
 def _llm_totals(metrics: Any) -> dict[str, float]:
