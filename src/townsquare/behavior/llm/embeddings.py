@@ -56,8 +56,8 @@ class HashingEmbedder:
         """CRC-32 of every word n-gram of ``text`` (lower-cased)."""
         words = _WORD.findall(text.lower().encode("utf-8"))
         low, high = self.ngrams
-        grams = [  # n-grams as the joins of n shifted word lists
-            words if n == 1 else map(b" ".join, zip(*(words[k:] for k in range(n))))
+        grams = [  # n-grams as the joins of n shifted word lists (the shortest ends them)
+            words if n == 1 else map(b" ".join, zip(*(words[k:] for k in range(n)), strict=False))
             for n in range(low, high + 1)
         ]
         return np.fromiter(map(zlib.crc32, itertools.chain.from_iterable(grams)), np.uint32)
