@@ -347,6 +347,8 @@ def load_average() -> str:
 
 # -- phases of the framework (instrumented by wrapping the layer's functions) ---------------------
 
+RETRIEVE = "memory retrieval (hashing embeddings of the queries)"
+REMEMBER = "memory writes (embedding observations and actions)"
 PHASES = {
     "prompt build": [("prompts", "render_posts"), ("prompts", "decide_user"),
                      ("prompts", "state_line"), ("prompts", "messages"),
@@ -354,13 +356,10 @@ PHASES = {
     "request JSON + sha256 key": [("ChatRequest", "key")],
     "answer parse + validation": [("behavior", "parse_answer")],
     "assemble decision": [("behavior", "answers_to_decision"), ("behavior", "merge")],
-    "memory retrieval (hashing embeddings of the queries)": [("LLMBehavior", "_retrieve")],
-    "memory writes (embedding observations and actions)": [("LLMBehavior", "_remember")],
+    RETRIEVE: [("LLMBehavior", "_retrieve")],
+    REMEMBER: [("LLMBehavior", "_remember")],
     "call records + step stats": [("behavior", "step_stats"), ("behavior", "call_columns")],
 }
-
-
-RETRIEVE, REMEMBER = list(PHASES)[4:6]
 
 
 @contextmanager

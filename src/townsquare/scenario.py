@@ -622,7 +622,7 @@ def _describe_errors(exc: ValidationError, text: str) -> list[str]:
         message = err["msg"]
         if err["type"] == "extra_forbidden":
             message = "unknown key"
-        elif "input" in err and err["type"] not in ("missing",):
+        elif "input" in err and err["type"] not in ("missing",) and loc:
             message = f"{message} (got {err['input']!r})"
         problems.append(f"{where}field '{field}': {message}")
     return problems
