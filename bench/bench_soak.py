@@ -41,7 +41,7 @@ def long_run(agents: int, steps: int, out: str) -> None:
     started = time.perf_counter()
 
     def sample(step: int, metrics: dict) -> None:
-        cols = sum(getattr(content, "_cols")[c].nbytes for c in getattr(content, "_cols"))
+        cols = sum(content._cols[c].nbytes for c in content._cols)
         samples.append((step, rss_mib(), cols / 2**20, time.perf_counter() - started))
 
     sim.run(on_step=sample)
@@ -55,7 +55,7 @@ def long_run(agents: int, steps: int, out: str) -> None:
           f"edges, {steps} steps ({samples[-1][3]:.0f} s)\n")
     print("| step | RSS MiB | posts in memory MiB | elapsed s |")
     print("|---|---|---|---|")
-    for step, r, d, t in samples[:: max(1, len(samples) // 10)] + [samples[-1]]:
+    for step, r, d, t in [*samples[:: max(1, len(samples) // 10)], samples[-1]]:
         print(f"| {step} | {r:,.0f} | {d:,.1f} | {t:,.0f} |")
     print(f"\nSecond half: RSS grows {rss_slope:+.2f} MiB/step; the posts kept in memory grow "
           f"{data_slope:+.2f} MiB/step (capacity doubling makes this stepwise).")

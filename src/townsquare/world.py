@@ -46,6 +46,10 @@ def make_world(scenario: Scenario, streams: RandomStreams) -> World:
         )
         if scenario.llm is not None:
             behavior = _with_language_model(scenario, population, behavior, streams)
+            surveys = getattr(environment, "surveys", None)
+            if surveys is not None:  # LLM agents answer surveys in their own words
+                surveys.model_agents = behavior.is_llm  # type: ignore[attr-defined]
+                surveys.model_answer = behavior.interview  # type: ignore[attr-defined]
     else:
         from townsquare.contagion import ContagionEnvironment
 

@@ -305,6 +305,20 @@ def _schema_name(payload: dict) -> str | None:
     return "social_media_decision" if fmt.get("type") == "json_object" else None
 
 
+def _survey_answer(user: str, rng: random.Random) -> str | None:
+    """Answers in the formats survey questions ask LLM agents for (None: not a survey)."""
+    scale = re.search(r"one whole number from 1 \(strongly disagree\) to (\d+)", user)
+    if scale:
+        return f"{rng.randint(1, int(scale.group(1)))}. That is how I see it today."
+    choice = re.search(r"Answer with exactly one of: (.+)\.$", user, re.MULTILINE)
+    if choice:
+        return rng.choice(choice.group(1).split("; "))
+    bounds = re.search(r"Answer with one number between (-?\d+) and (-?\d+)", user)
+    if bounds:
+        return f"{rng.uniform(float(bounds.group(1)), float(bounds.group(2))):.2f}"
+    return None
+
+
 def _answer(payload: dict, digest: bytes) -> str:
     rng = random.Random(digest)
     messages = payload.get("messages") or []
@@ -314,6 +328,9 @@ def _answer(payload: dict, digest: bytes) -> str:
     if name is None and "ONE JSON object" in system:  # the schema is only in the prompt
         name = "reflection_insights" if '"insights"' in system else "social_media_decision"
     if name is None:
+        survey = _survey_answer(user, rng)
+        if survey is not None:
+            return survey
         return f"Honestly, I keep thinking about what I saw ({rng.randint(1, 99)} posts today)."
     if name in _ENVIRONMENT_ANSWERS:  # issue #10: market, commons and election agents
         return _ENVIRONMENT_ANSWERS[name](payload, user, rng)

@@ -137,3 +137,30 @@ def test_interviews_after_and_during_a_run(fake_server: FakeLLMServer, tmp_path:
     structured = sim_run.interview(rule_agent, "Do you believe the rumour?")
     assert "Belief that the stories are true: rumour" in structured
     assert f"Agent {rule_agent}:" in structured
+
+
+def test_llm_agents_answer_surveys_in_their_own_words(
+    fake_server: FakeLLMServer, tmp_path: Path
+) -> None:
+    scenario = llm_scenario(fake_server, tmp_path, size=200, steps=3, fraction=0.5, surveys=[
+        {"id": "s", "steps": [1, 2], "sample": 80, "questions": [
+            {"id": "likert", "text": "Is the health system doing well?", "topic": "health"},
+            {"id": "pick", "text": "How do you feel?", "kind": "choice", "measures": "valence",
+             "options": ["bad", "fine", "great"]},
+            {"id": "open", "text": "What is on your mind?", "kind": "text", "topic": "health"},
+        ]}])
+    sim = Simulation(scenario)
+    is_llm = sim.world.behavior.is_llm
+    run = sim.run()
+    answers = run.survey_answers()
+    by_model = answers[answers["agent"].map(lambda a: bool(is_llm[a]))]
+    by_rules = answers[~answers.index.isin(by_model.index)]
+    assert len(by_model) > 0 and len(by_rules) > 0
+    likert = by_model[by_model["question"] == "likert"]
+    assert likert["answer"].str.contains("how I see it").all()  # the model's words
+    assert likert["value"].between(1, 5).all()
+    assert set(by_model[by_model["question"] == "pick"]["answer"]) <= {"bad", "fine", "great"}
+    assert not by_rules["answer"].str.contains("how I see it").any()
+    interviews = run.reader.query("SELECT COUNT(*) AS n FROM llm_calls "
+                                  "WHERE purpose = 'interview'")["n"].iloc[0]
+    assert interviews > 0  # asked through the model, accounted like every other call

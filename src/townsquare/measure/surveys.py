@@ -10,6 +10,10 @@ and the agent reports ``y = clip(x + e, -1, 1)`` with ``e ~ Normal(0, noise)``.
 * Numeric: ``y`` in the measure's own units (belief and arousal back in [0, 1]).
 * Free text: a sentence built from ``y`` (a structured answer from state).
 
+LLM-driven agents are asked the question itself (with the answer format) and
+answer from persona and memories; a reply that does not fit the format keeps
+the state-based answer.
+
 Sampling: everyone, or ``sample`` agents drawn at random or proportionally
 within strata (role, age group, or leaning tercile); a panel keeps the same
 agents at every wave so shifts can be paired.
@@ -17,6 +21,8 @@ agents at every wave so shifts can be paired.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -88,6 +94,9 @@ class SurveySchedule:
         self.ctx = ctx
         self.rng = rng
         self.panels: dict[str, np.ndarray] = {}
+        # LLM-driven respondents answer through the model (set when a run has LLM agents)
+        self.model_agents: np.ndarray | None = None
+        self.model_answer: ModelAnswer | None = None
 
     def conduct(self, step: int, state: AgentState) -> dict[str, list]:
         rows: dict[str, list] = {"survey": [], "question": [], "agent": [], "value": [],
@@ -100,12 +109,24 @@ class SurveySchedule:
                 x = latent(question, state, agents, self.ctx)
                 y = np.clip(x + self.rng.normal(0.0, question.noise, len(x)), -1, 1)
                 values, texts = answer(question, y)
+                self._ask_model(question, agents, values, texts)
                 rows["survey"] += [survey.id] * len(agents)
                 rows["question"] += [question.id] * len(agents)
                 rows["agent"] += agents.tolist()
                 rows["value"] += values.tolist()
                 rows["answer"] += texts
         return rows
+
+    def _ask_model(self, question: Question, agents: np.ndarray, values: np.ndarray,
+                   texts: list[str]) -> None:
+        """Replace LLM agents' answers by the model's, where it gives a usable one."""
+        if self.model_answer is None or self.model_agents is None:
+            return
+        for row in np.flatnonzero(self.model_agents[agents]):
+            reply = self.model_answer(int(agents[row]), prompt_for(question))
+            parsed = parse_reply(question, reply)
+            if parsed is not None:
+                values[row], texts[row] = parsed
 
     def _respondents(self, survey: Survey) -> np.ndarray:
         if survey.panel and survey.id in self.panels:
@@ -138,6 +159,42 @@ class SurveySchedule:
 
     def set_state(self, state: dict[str, np.ndarray]) -> None:
         self.panels = {k: np.asarray(v) for k, v in state.items()}
+
+
+ModelAnswer = Callable[[int, str], str]
+
+
+def prompt_for(question: Question) -> str:
+    """The question as put to an LLM agent, with the answer format it must use."""
+    if question.kind == "likert":
+        return (f"{question.text}\nAnswer with one whole number from 1 (strongly disagree) to "
+                f"{question.scale} (strongly agree), then one short sentence.")
+    if question.kind == "choice":
+        return (f"{question.text}\nAnswer with exactly one of: "
+                + "; ".join(question.options) + ".")
+    if question.kind == "numeric":
+        low, high = (0, 1) if question.measures in ("belief", "arousal") else (-1, 1)
+        return f"{question.text}\nAnswer with one number between {low} and {high}."
+    return question.text
+
+
+def parse_reply(question: Question, reply: str) -> tuple[float, str] | None:
+    """(value, text) from a model's reply, or None when it does not fit the format."""
+    text = reply.strip()
+    if question.kind == "text":
+        return (np.nan, text) if text else None
+    if question.kind == "choice":
+        lowered = text.lower()
+        hits = [i for i, option in enumerate(question.options) if option.lower() in lowered]
+        return (float(hits[0]), question.options[hits[0]]) if hits else None
+    number = re.search(r"-?\d+(?:\.\d+)?", text)
+    if number is None:
+        return None
+    value = float(number.group())
+    if question.kind == "likert":
+        return (float(min(max(round(value), 1), question.scale)), text)
+    low, high = (0.0, 1.0) if question.measures in ("belief", "arousal") else (-1.0, 1.0)
+    return (min(max(value, low), high), text)
 
 
 def strata(population: Population, by: str) -> np.ndarray:

@@ -50,7 +50,7 @@ from townsquare.population import Population
 _log = logging.getLogger(__name__)
 _PURPOSE_ORDER = {"reflect": 0, "decide": 1, "repair": 2, "interview": 3}
 QUERY_POSTS = 5
-LAUNCH_BATCH = 32  # agents retrieved for and prompted between chances to send their requests
+LAUNCH_BATCH = 32  # agents retrieved for at once; also the requests built ahead of free slots
 
 
 @dataclass(slots=True)
@@ -216,43 +216,59 @@ class LLMBehavior:
         await asyncio.gather(*(s.aclose() for s in self._stacks))
 
     async def _ask_all(self, obs: Observation) -> tuple[list[_Outcome], int]:
-        step, feed, content = int(obs.step), obs.feed, obs.content
+        """Every agent's outcome, requests built just in time.
+
+        At most the models' concurrency plus one chunk of requests wait for a
+        slot: building the rest (retrieval a chunk at a time, then prompts)
+        happens as slots free up, so it never delays handling the answers in
+        flight, and requests go out while later ones are still being built.
+        """
+        step, feed = int(obs.step), obs.feed
         agents = np.asarray(feed.agents, dtype=np.int64)
         reflections = await self._reflect(agents, step)
         recall = bool(self.memory.count(agents).any())
-        blocks = prompts.render_posts(content, feed.posts, self.topics, self.news_ids)
-        which = model_for_agents(self.config, self.population, agents)
+        blocks = prompts.render_posts(obs.content, feed.posts, self.topics, self.news_ids)
+        which = model_for_agents(self.config, self.population, agents).tolist()
+        ahead = asyncio.Semaphore(sum(m.concurrency for m in self.config.models) + LAUNCH_BATCH)
         tasks: list[asyncio.Future[_Outcome]] = []
-        try:  # chunk by chunk: retrieve, build, launch; earlier chunks' requests are in flight
+        try:
             for lo in range(0, len(agents), LAUNCH_BATCH):
                 rows = np.arange(lo, min(lo + LAUNCH_BATCH, len(agents)))
                 memories = await self._retrieve(obs, rows) if recall else [[]] * len(rows)
                 for i, memory in zip(rows.tolist(), memories, strict=True):
-                    agent = int(agents[i])
+                    await ahead.acquire()
                     posts = feed.of(i).tolist()
-                    proof = feed.social_proof[feed.indptr[i] : feed.indptr[i + 1]].tolist()
-                    attitude = dict(zip(self.topics, obs.state.attitude[agent].tolist(),
-                                        strict=True))
-                    user = prompts.decide_user(
-                        step,
-                        prompts.state_line(attitude, float(obs.state.valence[agent]),
-                                           float(obs.state.arousal[agent])),
-                        memory, [blocks[p] for p in posts], proof,
-                    )
-                    request = structured_request(
-                        self.config.models[which[i]],
-                        prompts.messages(self._system(agent), user),
-                        "social_media_decision", self._schema,
-                        derive_seed(self.run_seed, step, agent), CallTag(step, agent, "decide"),
-                    )
-                    tasks.append(asyncio.ensure_future(
-                        self._ask_one(self._stacks[which[i]], request, set(posts), agent)))
+                    request = self._decide_request(obs, i, posts, memory, blocks, which[i])
+                    task = asyncio.ensure_future(self._ask_one(
+                        self._stacks[which[i]], request, set(posts), int(agents[i])))
+                    task.add_done_callback(lambda _: ahead.release())
+                    tasks.append(task)
                 await asyncio.sleep(0)  # let the loop send this chunk's requests
         except BaseException:
             for task in tasks:
                 task.cancel()
             raise
         return list(await asyncio.gather(*tasks)), reflections
+
+    def _decide_request(
+        self, obs: Observation, i: int, posts: list[int], memories: list[str],
+        blocks: dict[int, str], model: int,
+    ) -> ChatRequest:
+        """The request of agent ``obs.feed.agents[i]``: its prefix, state, memories, feed."""
+        step, feed, state = int(obs.step), obs.feed, obs.state
+        agent = int(feed.agents[i])
+        proof = feed.social_proof[feed.indptr[i] : feed.indptr[i + 1]].tolist()
+        attitude = dict(zip(self.topics, state.attitude[agent].tolist(), strict=True))
+        user = prompts.decide_user(
+            step,
+            prompts.state_line(attitude, float(state.valence[agent]), float(state.arousal[agent])),
+            memories, [blocks[p] for p in posts], proof,
+        )
+        return structured_request(
+            self.config.models[model], prompts.messages(self._system(agent), user),
+            "social_media_decision", self._schema,
+            derive_seed(self.run_seed, step, agent), CallTag(step, agent, "decide"),
+        )
 
     async def _ask_one(
         self, model: Accounting, request: ChatRequest, feed: set[int], agent: int
