@@ -31,7 +31,6 @@ from townsquare.store.schema import (
     RUN_FILE,
     SCHEMA,
     SCHEMA_VERSION,
-    STATUSES,
     TABLES,
     encode_meta,
 )
@@ -233,12 +232,6 @@ class RunWriter(WriterLifecycle):
         encoded = {k: encode_meta(v) for k, v in values.items()}
         self._worker.submit("meta", lambda conn: _set_meta(conn, encoded))
 
-    def flush(self) -> None:
-        """Wait until everything queued is committed (raises a writer error)."""
-        self._check()
-        self._worker.wait()
-        self._check()
-
     def close(self, status: str = "completed", summary: Mapping[str, object] | None = None) -> None:
         """Drain the queue, record ``status`` and ``summary``, index, and close.
 
@@ -246,12 +239,8 @@ class RunWriter(WriterLifecycle):
         raised here unless an earlier call raised it already. Closing twice is
         a no-op.
         """
-        if self._closed:
+        if not self._stop_writing(status):
             return
-        if status not in STATUSES:
-            raise ValueError(f"status must be one of {STATUSES}, not {status!r}")
-        self._closed = True
-        self._worker.stop()
         error = self._worker.error
         final = {"status": encode_meta("failed" if error is not None else status)}
         if summary is not None:

@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import Any
 
 from townsquare.errors import StoreError
+from townsquare.store.schema import STATUSES
 
 Task = Callable[[Any], None]
 InTransaction = Callable[[Any, Task], None]
@@ -93,6 +94,22 @@ class WriterLifecycle:
         else:
             self._reported = True  # the exception in flight is the one to see
             self.close("failed")
+
+    def flush(self) -> None:
+        """Wait until everything queued is committed (raises a writer error)."""
+        self._check()
+        self._worker.wait()
+        self._check()
+
+    def _stop_writing(self, status: str) -> bool:
+        """Start closing: False if already closed; else drain the queue and stop the thread."""
+        if self._closed:
+            return False
+        if status not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}, not {status!r}")
+        self._closed = True
+        self._worker.stop()
+        return True
 
     def _check(self) -> None:
         if self._closed:

@@ -36,7 +36,7 @@ from townsquare.store.postgres.layout import (
     table_ddl,
 )
 from townsquare.store.rows import Rows, frame_rows, metric_columns, prepare_rows
-from townsquare.store.schema import SCHEMA, SCHEMA_VERSION, STATUSES, TABLES, encode_meta, quote
+from townsquare.store.schema import SCHEMA, SCHEMA_VERSION, TABLES, encode_meta, quote
 from townsquare.store.sqlite import package_version
 from townsquare.store.worker import WriterLifecycle, WriterThread
 
@@ -208,12 +208,6 @@ class PostgresRunWriter(WriterLifecycle):
             lambda conn: _set_meta(conn, self.schema, self._registry, self.run_id, encoded, values),
         )
 
-    def flush(self) -> None:
-        """Wait until everything queued is committed (raises a writer error)."""
-        self._check()
-        self._worker.wait()
-        self._check()
-
     def close(self, status: str = "completed", summary: Mapping[str, object] | None = None) -> None:
         """Drain the queue, record ``status`` and ``summary``, index, and close.
 
@@ -221,12 +215,8 @@ class PostgresRunWriter(WriterLifecycle):
         raised here unless an earlier call raised it already. Closing twice is
         a no-op.
         """
-        if self._closed:
+        if not self._stop_writing(status):
             return
-        if status not in STATUSES:
-            raise ValueError(f"status must be one of {STATUSES}, not {status!r}")
-        self._closed = True
-        self._worker.stop()
         error = self._worker.error
         values: dict[str, object] = {"status": "failed" if error is not None else status}
         if summary is not None:
