@@ -235,3 +235,24 @@ class LLMAsker:
         if fault is not None and result.record is not None:
             result.record.fault = fault.value
         return _Outcome(value, fault, result.record, result.text, problem)
+
+
+class AskerDelegate:
+    """The engine-facing hooks of an LLM decider, all answered by its :class:`LLMAsker`."""
+
+    asker: LLMAsker
+
+    def before_step(self, step: int) -> None:
+        self.asker.before_step(step)
+
+    def step_report(self) -> tuple[dict[str, dict[str, list]], dict[str, float]]:
+        return self.asker.step_report()
+
+    def get_state(self) -> dict[str, Any]:
+        return self.asker.get_state()
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.asker.set_state(state)
+
+    def close(self) -> None:
+        self.asker.close()

@@ -31,7 +31,7 @@ from townsquare.environments.harvesters import (
     HarvestDecision,
     HeuristicHarvesters,
 )
-from townsquare.environments.llm import LLMAsker, Prompt, Question
+from townsquare.environments.llm import AskerDelegate, LLMAsker, Prompt, Question
 from townsquare.population import Population
 
 SCHEMA_NAME = "commons_decision"
@@ -75,7 +75,7 @@ def parse_harvest(data: Mapping[str, Any]) -> tuple[float, str | None, str | Non
             as_text(keys.get("reason"), REASON_LIMIT))
 
 
-class LLMHarvesters:
+class LLMHarvesters(AskerDelegate):
     """Model-driven harvesters for the agents in ``is_llm``; the heuristic for the rest."""
 
     def __init__(
@@ -127,21 +127,6 @@ class LLMHarvesters:
         lines += ["## Last month's discussion", discussion,
                   "How much do you catch this month? Answer with the JSON object only."]
         return "\n".join(lines)
-
-    def before_step(self, step: int) -> None:
-        self.asker.before_step(step)
-
-    def step_report(self) -> tuple[dict[str, dict[str, list]], dict[str, float]]:
-        return self.asker.step_report()
-
-    def get_state(self) -> dict[str, Any]:
-        return self.asker.get_state()
-
-    def set_state(self, state: dict[str, Any]) -> None:
-        self.asker.set_state(state)
-
-    def close(self) -> None:
-        self.asker.close()
 
 
 def _discussion(obs: CommonsObservation, shown: int) -> str:

@@ -23,7 +23,7 @@ from townsquare.behavior.llm.config import LLMConfig
 from townsquare.behavior.llm.repair import as_text, first
 from townsquare.behavior.llm.schema import REASON_LIMIT
 from townsquare.environments.config import ElectionConfig
-from townsquare.environments.llm import LLMAsker, Prompt, Question
+from townsquare.environments.llm import AskerDelegate, LLMAsker, Prompt, Question
 from townsquare.environments.voters import ElectionObservation, HeuristicVoters, VoteDecision
 from townsquare.population import Population
 
@@ -65,7 +65,7 @@ def parse_vote(data: Mapping[str, Any], parties: list[str]) -> tuple[int, str | 
     return choice, as_text(keys.get("reason"), REASON_LIMIT)
 
 
-class LLMVoters:
+class LLMVoters(AskerDelegate):
     """Model-stated votes for the agents in ``is_llm``; the vote model for the rest."""
 
     def __init__(
@@ -125,18 +125,3 @@ class LLMVoters:
                     "vote for?")
         lines += [ask, "Answer with the JSON object only."]
         return "\n".join(lines)
-
-    def before_step(self, step: int) -> None:
-        self.asker.before_step(step)
-
-    def step_report(self) -> tuple[dict[str, dict[str, list]], dict[str, float]]:
-        return self.asker.step_report()
-
-    def get_state(self) -> dict[str, Any]:
-        return self.asker.get_state()
-
-    def set_state(self, state: dict[str, Any]) -> None:
-        self.asker.set_state(state)
-
-    def close(self) -> None:
-        self.asker.close()

@@ -27,7 +27,7 @@ from townsquare.behavior.llm.config import LLMConfig
 from townsquare.behavior.llm.repair import as_float, as_text, first
 from townsquare.behavior.llm.schema import REASON_LIMIT
 from townsquare.environments.config import MarketConfig
-from townsquare.environments.llm import LLMAsker, Prompt, Question
+from townsquare.environments.llm import AskerDelegate, LLMAsker, Prompt, Question
 from townsquare.environments.orders import MarketObservation, OrderBatch, TradeDecision
 from townsquare.environments.traders import HeuristicTraders
 from townsquare.platform.content import Label
@@ -127,7 +127,7 @@ def parse_trade(data: Mapping[str, Any], assets: list[str]) -> tuple[list[tuple]
     return orders, as_text(keys.get("reason"), REASON_LIMIT)
 
 
-class LLMTraders:
+class LLMTraders(AskerDelegate):
     """Model-driven traders for the agents in ``is_llm``; the heuristic for the rest."""
 
     def __init__(
@@ -184,21 +184,6 @@ class LLMTraders:
                       + f"\n\n## Who you are\n{self.population.persona_text(agent)}")
             self._systems[agent] = system
         return system
-
-    def before_step(self, step: int) -> None:
-        self.asker.before_step(step)
-
-    def step_report(self) -> tuple[dict[str, dict[str, list]], dict[str, float]]:
-        return self.asker.step_report()
-
-    def get_state(self) -> dict[str, Any]:
-        return self.asker.get_state()
-
-    def set_state(self, state: dict[str, Any]) -> None:
-        self.asker.set_state(state)
-
-    def close(self) -> None:
-        self.asker.close()
 
 
 def trending(obs: MarketObservation, window: int = TRENDING_WINDOW,
