@@ -339,6 +339,15 @@ def http_behavior(world: World, base_url: str, concurrency: int, **kw: object) -
     return behavior
 
 
+def cpu_reference_ms() -> float:
+    """CPU time of a fixed pure-Python loop: shows how fast this (shared) machine runs now."""
+    start = time.process_time()
+    total = 0
+    for i in range(1_000_000):
+        total += i * i
+    return 1000.0 * (time.process_time() - start)
+
+
 def load_average() -> str:
     try:
         return " / ".join(f"{x:.1f}" for x in os.getloadavg())
@@ -440,14 +449,14 @@ def frozen_gc() -> Iterator[None]:
         gc.unfreeze()
 
 
-def acceptance(world: World, agents: int, steps: int) -> str:
+def acceptance(world: World, agents: int, steps: int, repeats: int) -> str:
     """Issue #4 acceptance 2: 100 ms server, concurrency 64; default GC and a frozen heap."""
     latency, concurrency = 0.1, 64
     ideal = concurrency / latency
     model_ms = 1000.0 * latency / concurrency
     columns = []
     with server(latency) as (url, pid):
-        for gc_setting in (nullcontext, frozen_gc):
+        for gc_setting in (nullcontext,) * repeats + (frozen_gc,):
             with gc_setting():
                 behavior = http_behavior(world, url, concurrency)
                 with phases() as spent:
@@ -475,7 +484,8 @@ def acceptance(world: World, agents: int, steps: int) -> str:
              "server CPU per request (its own process)", "requests / fallbacks"]
     rows = [[name, *values] for name, *values in zip(names, *columns, strict=True)]
     return ("### 1. 100 ms server, concurrency 64\n\n"
-            + table(["", "default", "gc.freeze() after building the world"], rows))
+            + table(["", *(f"run {k + 1}" for k in range(repeats)),
+                     "gc.freeze() after building the world"], rows))
 
 
 def scaling(world: World, configs: list[tuple[float, int, int]]) -> str:
@@ -641,7 +651,8 @@ def main() -> None:
     print(f"Machine: {platform.platform()}, {os.cpu_count()} CPUs "
           f"({platform.processor() or platform.machine()}); Python {platform.python_version()}, "
           f"httpx {httpx.__version__}; {datetime.date.today().isoformat()}; "
-          f"load average at start {load_average()}\n")
+          f"load average at start {load_average()}; CPU reference {cpu_reference_ms():.0f} ms "
+          "(a fixed Python loop; higher = slower machine right now)\n")
     world = make_world()
     if quick:
         scaling_configs = [(0.1, 16, 160), (0.1, 64, 256), (1.0, 256, 256)]
@@ -651,7 +662,8 @@ def main() -> None:
                            (1.0, 256, 1024), (1.0, 1024, 2048), (1.0, 2000, 4000)]
     with tempfile.TemporaryDirectory() as tmp:
         sections = [
-            lambda: acceptance(world, 400 if quick else 2000, 2 if quick else 3),
+            lambda: acceptance(world, 400 if quick else 2000, 2 if quick else 3,
+                               1 if quick else 3),
             lambda: scaling(world, scaling_configs),
             lambda: overhead(world, 300 if quick else 2000, 2, Path(tmp)),
             lambda: big_step(world, 1000 if quick else 10_000, 256, 0.1),
@@ -659,7 +671,8 @@ def main() -> None:
         ]
         for section in sections:
             print(section() + "\n", flush=True)
-            print(f"(load average {load_average()})\n", flush=True)
+            print(f"(load average {load_average()}; CPU reference {cpu_reference_ms():.0f} ms)\n",
+                  flush=True)
     print(f"Total benchmark time {time.perf_counter() - started:.0f} s.")
 
 
