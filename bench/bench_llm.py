@@ -25,12 +25,12 @@ import re
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
+import aiohttp
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -39,6 +39,7 @@ from townsquare.behavior.base import Decision, Feed, Observation
 from townsquare.behavior.llm import LLMBehavior
 from townsquare.behavior.llm.client import ChatClient, ChatRequest, ChatResult
 from townsquare.behavior.llm.config import LLMConfig, MemoryConfig, ModelEndpoint
+from townsquare.behavior.llm.http import HttpReply, HttpTransport
 from townsquare.network.graph import FollowGraph
 from townsquare.platform.actions import Action, ActionBatch
 from townsquare.platform.content import ContentStore
@@ -122,22 +123,25 @@ def canned_answer(post: int) -> str:
     })
 
 
-def mock_transport() -> httpx.MockTransport:
+class MockTransport:
     """An in-process transport answering every chat request with a canned completion."""
 
-    def handle(request: httpx.Request) -> httpx.Response:
-        if request.url.path.endswith("/models"):
-            return httpx.Response(200, json={"data": [{"id": MODEL}]})
-        body = request.content
+    async def send(
+        self, method: str, url: str, headers: Mapping[str, str], content: bytes | None
+    ) -> HttpReply:
+        if url.endswith("/models"):
+            return HttpReply(200, json.dumps({"data": [{"id": MODEL}]}).encode())
+        body = content or b""
         match = _POST_ID.search(body)
-        content = canned_answer(int(match.group(1)) if match else 0)
-        return httpx.Response(200, json={
+        answer = canned_answer(int(match.group(1)) if match else 0)
+        return HttpReply(200, json.dumps({
             "choices": [{"index": 0, "finish_reason": "stop",
-                         "message": {"role": "assistant", "content": content}}],
-            "usage": {"prompt_tokens": len(body) // 4, "completion_tokens": len(content) // 4},
-        })
+                         "message": {"role": "assistant", "content": answer}}],
+            "usage": {"prompt_tokens": len(body) // 4, "completion_tokens": len(answer) // 4},
+        }).encode())
 
-    return httpx.MockTransport(handle)
+    async def aclose(self) -> None:
+        return None
 
 
 class StubModel:
@@ -194,7 +198,7 @@ def replace_client(behavior: LLMBehavior, make: Callable[[ChatClient], object]) 
 
 def make_behavior(
     world: World, base_url: str, concurrency: int, *, cache_path: Path | None = None,
-    transport: httpx.AsyncBaseTransport | None = None, check: bool = True,
+    transport: HttpTransport | None = None, check: bool = True,
 ) -> LLMBehavior:
     endpoint = ModelEndpoint(base_url=base_url, model=MODEL, api_key_env=None,
                              concurrency=concurrency, timeout_s=120.0, max_retries=1)
@@ -477,7 +481,7 @@ def acceptance(world: World, agents: int, steps: int, repeats: int) -> str:
              "request latency p50 / p95 (in its slot)", "wall time per decision",
              "model time per decision (latency / concurrency)",
              "framework time per decision (wall - model)",
-             "client CPU per decision (framework + httpx)", "client CPU busy",
+             "client CPU per decision (framework + HTTP)", "client CPU busy",
              "client runnable but waiting for a CPU (other processes)",
              "memory retrieval, interleaved with the requests",
              "memory writes, after the last answer (serial)",
@@ -516,7 +520,7 @@ def overhead(world: World, agents: int, steps: int, tmp: Path) -> str:
     with server(0.0) as (url, pid):
         behavior = http_behavior(world, url, 64)
         row("(a) HTTP to a 0 ms server", run_steps(behavior, world, agents, range(steps), pid),
-            "client CPU = framework + httpx")
+            "client CPU = framework + HTTP (aiohttp)")
         behavior.close()
         cache = tmp / "replay.sqlite"
         behavior = http_behavior(world, url, 64, cache_path=cache)
@@ -527,8 +531,8 @@ def overhead(world: World, agents: int, steps: int, tmp: Path) -> str:
         row("(b) cached replay (new behaviour, same cache)",
             run_steps(behavior, world, agents, range(steps), pid), "no HTTP request sent")
         behavior.close()
-    behavior = make_behavior(world, "http://mock/v1", 64, transport=mock_transport())
-    row("(c) httpx MockTransport (httpx client, no sockets)",
+    behavior = make_behavior(world, "http://mock/v1", 64, transport=MockTransport())
+    row("(c) in-process transport (no sockets)",
         run_steps(behavior, world, agents, range(steps)))
     behavior.close()
     behavior = make_behavior(world, "http://stub/v1", 64, check=False)
@@ -650,7 +654,7 @@ def main() -> None:
     started = time.perf_counter()
     print(f"Machine: {platform.platform()}, {os.cpu_count()} CPUs "
           f"({platform.processor() or platform.machine()}); Python {platform.python_version()}, "
-          f"httpx {httpx.__version__}; {datetime.date.today().isoformat()}; "
+          f"aiohttp {aiohttp.__version__}; {datetime.date.today().isoformat()}; "
           f"load average at start {load_average()}; CPU reference {cpu_reference_ms():.0f} ms "
           "(a fixed Python loop; higher = slower machine right now)\n")
     world = make_world()

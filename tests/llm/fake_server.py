@@ -31,6 +31,7 @@ import socket
 import threading
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -179,12 +180,23 @@ class FakeLLMServer:
 
     # -- the app ---------------------------------------------------------------------------------
 
-    def app(self) -> Starlette:
-        return Starlette(routes=[
+    def app(self) -> Callable[..., Awaitable[None]]:
+        routes = Starlette(routes=[
             Route("/v1/models", self._models, methods=["GET"]),
             Route("/v1/chat/completions", self._chat, methods=["POST"]),
             Route("/v1/embeddings", self._embeddings, methods=["POST"]),
         ])
+
+        async def app(scope: dict, receive: Callable, send: Callable) -> None:
+            """Also serve as an HTTP proxy: absolute-form targets are routed by their path."""
+            path = scope.get("path", "")
+            if scope["type"] == "http" and "://" in path:
+                self.counts["proxied"] += 1
+                path = "/" + path.split("://", 1)[1].partition("/")[2]
+                scope = {**scope, "path": path, "raw_path": path.encode()}
+            await routes(scope, receive, send)
+
+        return app
 
     async def _models(self, request: Request) -> Response:
         self.counts["models"] += 1

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from fake_server import FakeLLMServer
 from llm_helpers import endpoint
+from scripted_transport import ScriptedTransport
 
 from townsquare.behavior.llm.cache import ResponseCache
 from townsquare.behavior.llm.client import (
@@ -22,6 +23,7 @@ from townsquare.behavior.llm.client import (
 )
 from townsquare.behavior.llm.embeddings import HashingEmbedder
 from townsquare.behavior.llm.faults import EndpointUnreachableError, Fault, LLMFault
+from townsquare.behavior.llm.http import HttpReply
 from townsquare.behavior.llm.schema import INSIGHTS_SCHEMA
 from townsquare.behavior.llm.wrappers import ConcurrencyLimit, RateLimit, build_stack
 from townsquare.errors import UserError
@@ -89,17 +91,13 @@ def test_transport_faults_are_classified(fake_server: FakeLLMServer, kind: str,
 
 
 def test_non_retryable_status_fails_at_once() -> None:
-    import httpx
-
-    def handler(req: httpx.Request) -> httpx.Response:
-        return httpx.Response(400, json={"error": "bad request"})
-
-    stack = build_stack(endpoint_for("http://test/v1", max_retries=3),
-                        transport=httpx.MockTransport(handler))
+    transport = ScriptedTransport(lambda req: HttpReply(400, b'{"error": "bad request"}'))
+    stack = build_stack(endpoint_for("http://test/v1", max_retries=3), transport=transport)
     with pytest.raises(LLMFault) as caught:
         run(_complete_all(stack, [request()]))
     assert caught.value.kind == Fault.HTTP_4XX
     assert caught.value.attempts == 1
+    assert len(transport.sent) == 1
 
 
 def endpoint_for(url: str, **overrides: object):
@@ -230,9 +228,7 @@ def test_unknown_model_is_a_clear_user_error(fake_server: FakeLLMServer) -> None
 
 
 def test_rejected_key_names_the_variable() -> None:
-    import httpx
-
-    transport = httpx.MockTransport(lambda req: httpx.Response(401, json={"error": "no"}))
+    transport = ScriptedTransport(lambda req: HttpReply(401, b'{"error": "no"}'))
     client = ChatClient(endpoint_for("http://test/v1", api_key_env="MY_KEY"), transport=transport)
     with pytest.raises(EndpointUnreachableError, match="'MY_KEY'"):
         run(client.check_reachable())
@@ -248,3 +244,26 @@ def test_parse_retry_after(header: str | None, low: float | None, high: float | 
         assert value is None
     else:
         assert value is not None and low <= value <= high  # type: ignore[operator]
+
+
+def test_a_proxy_from_the_environment_carries_the_requests(
+    fake_server: FakeLLMServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the fake server stands in for the proxy: it answers absolute-URI requests by path
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{fake_server.port}")
+    client = ChatClient(endpoint_for("http://llm.invalid/v1"))
+    result = run(_complete_all(client, [request()]))[0]
+    assert result.content and fake_server.requests == 1
+    assert fake_server.counts["proxied"] == 1
+
+
+def test_no_proxy_skips_the_environment_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    from townsquare.behavior.llm.http import environment_proxy
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "models.internal")
+    assert environment_proxy("https://api.example/v1") == "http://proxy.example:3128"
+    assert environment_proxy("https://models.internal/v1") is None
+    assert environment_proxy("http://api.example/v1") is None  # no HTTP_PROXY set

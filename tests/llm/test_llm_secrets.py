@@ -7,17 +7,18 @@ import logging
 import pickle
 from pathlib import Path
 
-import httpx
 import numpy as np
 import pytest
 from fake_server import FakeLLMServer
 from llm_helpers import KEY_ENV, NEWS, SECRET, TOPICS, IdleFallback, llm_config, make_world
 from pydantic import ValidationError
+from scripted_transport import ScriptedTransport, SentRequest
 
 from townsquare.behavior.llm.behavior import LLMBehavior
 from townsquare.behavior.llm.client import ChatClient, ChatRequest
 from townsquare.behavior.llm.config import MemoryConfig, ModelEndpoint
 from townsquare.behavior.llm.faults import LLMFault
+from townsquare.behavior.llm.http import HttpReply
 
 
 def test_key_is_sent_but_never_leaks(fake_server: FakeLLMServer, tmp_path: Path,
@@ -46,11 +47,11 @@ def test_key_is_sent_but_never_leaks(fake_server: FakeLLMServer, tmp_path: Path,
 
 
 def test_key_echoed_by_a_server_is_redacted_from_errors() -> None:
-    def echo(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(401, text=f"Incorrect API key: {request.headers['authorization']}")
+    def echo(request: SentRequest) -> HttpReply:
+        return HttpReply(401, f"Incorrect API key: {request.headers['Authorization']}".encode())
 
     ep = ModelEndpoint(base_url="http://test/v1", api_key_env=KEY_ENV, max_retries=0)
-    client = ChatClient(ep, transport=httpx.MockTransport(echo))
+    client = ChatClient(ep, transport=ScriptedTransport(echo))
     request = ChatRequest(model="default", messages=[{"role": "user", "content": "hi"}])
     with pytest.raises(LLMFault) as caught:
         asyncio.run(client.complete(request))

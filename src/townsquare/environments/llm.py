@@ -25,7 +25,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-import httpx
 import numpy as np
 
 from townsquare.behavior.llm import prompts
@@ -34,6 +33,7 @@ from townsquare.behavior.llm.cache import ResponseCache
 from townsquare.behavior.llm.client import CallTag, ChatRequest, structured_request
 from townsquare.behavior.llm.config import LLMConfig, apply_env_overrides, model_for_agents
 from townsquare.behavior.llm.faults import Fault, LLMFault
+from townsquare.behavior.llm.http import HttpTransport
 from townsquare.behavior.llm.loop import LoopThread
 from townsquare.behavior.llm.records import CallRecord, call_columns, step_stats
 from townsquare.behavior.llm.repair import extract_object
@@ -93,7 +93,7 @@ class LLMAsker:
 
     def __init__(
         self, config: LLMConfig, population: Population, run_seed: int, *,
-        transport: httpx.AsyncBaseTransport | None = None, check: bool = True,
+        transport: HttpTransport | None = None, check: bool = True,
     ) -> None:
         self.config = apply_env_overrides(config)
         self.population = population

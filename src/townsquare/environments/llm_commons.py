@@ -18,11 +18,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import httpx
 import numpy as np
 
 from townsquare.behavior.llm import prompts
 from townsquare.behavior.llm.config import LLMConfig
+from townsquare.behavior.llm.http import HttpTransport
 from townsquare.behavior.llm.repair import as_float, as_text, first
 from townsquare.behavior.llm.schema import REASON_LIMIT
 from townsquare.environments.config import CommonsConfig
@@ -81,7 +81,7 @@ class LLMHarvesters(AskerDelegate):
     def __init__(
         self, config: LLMConfig, population: Population, commons: CommonsConfig,
         is_llm: np.ndarray, heuristic: HeuristicHarvesters, run_seed: int, *,
-        transport: httpx.AsyncBaseTransport | None = None, check: bool = True,
+        transport: HttpTransport | None = None, check: bool = True,
     ) -> None:
         self.is_llm = np.asarray(is_llm, bool)
         self.commons = commons

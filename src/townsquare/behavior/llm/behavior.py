@@ -18,7 +18,6 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import numpy as np
 
 from townsquare.behavior.base import Behavior, Decision, Observation
@@ -30,6 +29,7 @@ from townsquare.behavior.llm.config import LLMConfig, apply_env_overrides, model
 from townsquare.behavior.llm.embeddings import HashingEmbedder
 from townsquare.behavior.llm.experience import action_memories, observation_memories
 from townsquare.behavior.llm.faults import Fault, LLMFault
+from townsquare.behavior.llm.http import HttpTransport
 from townsquare.behavior.llm.interview import ainterview
 from townsquare.behavior.llm.loop import LoopThread
 from townsquare.behavior.llm.memory import MemoryKind, MemoryStore
@@ -80,7 +80,7 @@ class LLMBehavior:
         fallback: Behavior,
         run_seed: int,
         *,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: HttpTransport | None = None,
         check: bool = True,
     ) -> None:
         self.config = apply_env_overrides(config)

@@ -1,8 +1,8 @@
 """The network seam: one OpenAI-compatible endpoint behind a tiny interface.
 
 A :class:`ChatModel` has two coroutines, ``complete`` (chat completions) and
-``embed`` (embeddings). :class:`ChatClient` implements them over HTTP with
-httpx; retry, rate limits, caching and accounting are wrappers of the same
+``embed`` (embeddings). :class:`ChatClient` implements them over HTTP (see
+``http.py``); retry, rate limits, caching and accounting are wrappers of the same
 interface (see ``wrappers.py``), so each is small and testable on its own.
 
 The API key is read from the named environment variable when a request is
@@ -15,24 +15,21 @@ import email.utils
 import hashlib
 import json
 import os
-import ssl
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
-import httpx
 import numpy as np
 
 from townsquare import __version__
 from townsquare.behavior.llm.config import ModelEndpoint
 from townsquare.behavior.llm.faults import EndpointUnreachableError, Fault, LLMFault, redact
+from townsquare.behavior.llm.http import AiohttpTransport, HttpTransport
 from townsquare.behavior.llm.records import CallRecord
 
-POOL_SIZE = 4  # connections per httpx pool (see ChatClient._acquire)
 _HEADERS = {"Accept": "application/json", "User-Agent": f"townsquare/{__version__}"}
+_JSON_HEADERS = {**_HEADERS, "Content-Type": "application/json"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,27 +140,19 @@ class ChatModel(Protocol):
 
 
 class ChatClient:
-    """HTTP implementation of :class:`ChatModel` for one endpoint (httpx, async).
+    """HTTP implementation of :class:`ChatModel` for one endpoint.
 
-    Requests go straight to httpx transports (connection pools): the
-    ``httpx.AsyncClient`` layer above them (URL merging, cookies, auth and
-    redirect handling, event hooks) cost about a third of the client CPU per
-    request and none of it is needed here. Proxies set in the environment are
-    honoured as httpx would. ``transport`` lets tests plug in
-    ``httpx.MockTransport``. The pools are created on first use, inside the
-    running loop.
+    Requests go through an :class:`HttpTransport`: by default one pooled
+    aiohttp session with ``endpoint.concurrency`` connections, opened on first
+    use inside the running loop. ``transport`` lets tests script replies.
     """
 
-    def __init__(
-        self, endpoint: ModelEndpoint, transport: httpx.AsyncBaseTransport | None = None
-    ) -> None:
+    def __init__(self, endpoint: ModelEndpoint, transport: HttpTransport | None = None) -> None:
         self.endpoint = endpoint
-        self._transport = transport
-        self._pools: list[httpx.AsyncBaseTransport] = []
-        self._timeout = httpx.Timeout(endpoint.timeout_s).as_dict()
-        self._free: list[int] = []
-        self._spill = 0
-        self._urls: dict[str, httpx.URL] = {}
+        self._transport = transport or AiohttpTransport(
+            endpoint.base_url, endpoint.concurrency, endpoint.timeout_s
+        )
+        self._urls: dict[str, str] = {}
 
     def __repr__(self) -> str:
         ep = self.endpoint
@@ -201,7 +190,8 @@ class ChatClient:
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
         model = self.endpoint.embedding_model or self.endpoint.model
-        body = await self._post("embeddings", {"model": model, "input": texts})
+        payload = json.dumps({"model": model, "input": texts}).encode("utf-8")
+        body = await self._request("POST", "embeddings", content=payload)
         try:
             data = sorted(body["data"], key=lambda d: d.get("index", 0))
             vectors = np.asarray([d["embedding"] for d in data], dtype=np.float32)
@@ -243,98 +233,41 @@ class ChatClient:
             )
 
     async def aclose(self) -> None:
-        pools, self._pools = self._pools, []
-        self._free = []
-        for pool in pools:
-            await pool.aclose()
+        await self._transport.aclose()
 
     # -- HTTP ---------------------------------------------------------------------------
-
-    def _acquire(self) -> tuple[int, bool]:
-        """A pool with a free connection slot (and whether it came from the free list).
-
-        httpcore's pool does O(connections²) work per request (encode/httpx#3215),
-        so the endpoint's concurrency is spread over small pools of ``POOL_SIZE``
-        connections, handed out from a free list in O(1).
-        """
-        if not self._pools:
-            ep = self.endpoint
-            count = -(-ep.concurrency // POOL_SIZE)
-            size = -(-ep.concurrency // count)
-            limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
-            tls = ssl.create_default_context()  # built once: loading CA files is slow
-            proxy = environment_proxy(ep.base_url)
-            self._pools = [
-                self._transport
-                or httpx.AsyncHTTPTransport(verify=tls, limits=limits, proxy=proxy)
-                for _ in range(count)
-            ]
-            self._free = [i for _ in range(size) for i in range(count)]
-        if self._free:
-            return self._free.pop(), True
-        self._spill += 1  # more requests than slots (no ConcurrencyLimit above): share
-        return self._spill % len(self._pools), False
 
     def _secret(self) -> str | None:
         name = self.endpoint.api_key_env
         return os.environ.get(name) or None if name else None
 
-    async def _post(self, path: str, payload: dict[str, Any]) -> Any:
-        return await self._request("POST", path, content=json.dumps(payload).encode("utf-8"))
-
     async def _request(self, method: str, path: str, content: bytes | None = None) -> Any:
         """Send ``content`` (JSON bytes, if any); the decoded JSON answer or an LLMFault."""
         secret = self._secret()
-        headers = dict(_HEADERS)
+        headers = _JSON_HEADERS if content is not None else _HEADERS
         if secret:
-            headers["Authorization"] = f"Bearer {secret}"
-        if content is not None:
-            headers["Content-Type"] = "application/json"
+            headers = {**headers, "Authorization": f"Bearer {secret}"}
         url = self._urls.get(path)
         if url is None:
-            url = self._urls[path] = httpx.URL(f"{self.endpoint.base_url}/{path}")
-        request = httpx.Request(method, url, content=content, headers=headers,
-                                extensions={"timeout": self._timeout})
-        pool, reserved = self._acquire()
-        try:
-            response = await self._pools[pool].handle_async_request(request)
-            try:
-                await response.aread()
-            finally:
-                await response.aclose()
-        except httpx.TimeoutException:
-            raise LLMFault(Fault.TIMEOUT, f"no answer within {self.endpoint.timeout_s} s") from None
-        except httpx.TransportError as exc:
-            raise LLMFault(Fault.CONNECTION, type(exc).__name__) from None
-        finally:
-            if reserved and self._pools:
-                self._free.append(pool)
-        status = response.status_code
+            url = self._urls[path] = f"{self.endpoint.base_url}/{path}"
+        reply = await self._transport.send(method, url, headers, content)
+        status = reply.status
         if status >= 400:
-            excerpt = redact(response.text[:200], secret)
+            excerpt = redact(reply.text[:200], secret)
             if status == 429:
                 kind = Fault.HTTP_429
             elif status >= 500:
                 kind = Fault.HTTP_5XX
             else:
                 kind = Fault.HTTP_4XX
-            retry_after = parse_retry_after(response.headers.get("retry-after"))
             raise LLMFault(
-                kind, f"HTTP {status} {excerpt}", retry_after=retry_after, status=status
+                kind, f"HTTP {status} {excerpt}",
+                retry_after=parse_retry_after(reply.retry_after), status=status,
             )
         try:
-            return response.json()
+            return json.loads(reply.body)
         except ValueError:
             raise LLMFault(Fault.MALFORMED_JSON, f"HTTP {status} body is not JSON") from None
-
-
-def environment_proxy(url: str) -> str | None:
-    """The proxy ``HTTP(S)_PROXY`` / ``ALL_PROXY`` set for ``url``, unless ``NO_PROXY`` skips it."""
-    parts = urlsplit(url)
-    proxies = urllib.request.getproxies()
-    if not proxies or urllib.request.proxy_bypass(parts.hostname or ""):
-        return None
-    return proxies.get(parts.scheme) or proxies.get("all")
 
 
 def parse_retry_after(value: str | None) -> float | None:

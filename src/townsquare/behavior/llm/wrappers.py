@@ -16,13 +16,13 @@ import asyncio
 import random
 import time
 
-import httpx
 import numpy as np
 
 from townsquare.behavior.llm.cache import ResponseCache
 from townsquare.behavior.llm.client import ChatClient, ChatModel, ChatRequest, ChatResult
 from townsquare.behavior.llm.config import ModelEndpoint
 from townsquare.behavior.llm.faults import LLMFault
+from townsquare.behavior.llm.http import HttpTransport
 from townsquare.behavior.llm.records import CallRecord
 
 
@@ -235,7 +235,7 @@ class Accounting(_Wrapper):
 def build_stack(
     endpoint: ModelEndpoint,
     cache: ResponseCache | None = None,
-    transport: httpx.AsyncBaseTransport | None = None,
+    transport: HttpTransport | None = None,
 ) -> Accounting:
     """The standard wrapper stack around a :class:`ChatClient` for ``endpoint``."""
     model: ChatModel = ChatClient(endpoint, transport=transport)
