@@ -131,6 +131,21 @@ def test_ic_every_activation_comes_from_an_active_followee() -> None:
     assert np.count_nonzero((state.status == 1) & (state.parent < 0)) == 20
 
 
+def test_ic_tells_each_follower_independently_with_prob_p() -> None:
+    # A hub with 3,000 followers: its attempts are drawn as gaps between successes.
+    k, p, copies = 3000, 0.1, 300
+    graph = graph_of((k + 1, [(i, 0) for i in range(1, k + 1)]))
+    state = run_replicates(
+        IndependentCascadeModel(p=p, seeds=[0]), graph, copies, 1, np.random.default_rng(17)
+    )
+    told = state.status.reshape(copies, k + 1)[:, 1:] == Status.ACTIVE
+    count = told.sum(axis=1).astype(float)
+    assert_within_se(count, k * p)
+    assert 0.7 < count.var(ddof=1) / (k * p * (1 - p)) < 1.3  # independent attempts
+    by_block = told.reshape(copies, 10, k // 10).mean(axis=(0, 2))  # no position is favoured
+    assert np.all(np.abs(by_block - p) < 4 * np.sqrt(p * (1 - p) / (copies * k / 10)))
+
+
 def test_epidemic_with_gamma_one_is_the_independent_cascade() -> None:
     graph, copies, p = graph_of(DIGRAPH), 4000, 0.4
     state = run_replicates(
@@ -227,6 +242,40 @@ def test_epidemic_offspring_matches_the_discrete_time_r0() -> None:
     )
     told = sizes(state, copies, k + 1) - 1
     assert_within_se(told.astype(float), k * beta / (beta + gamma - beta * gamma))
+
+
+def test_epidemic_keeps_its_spreaders_and_resumes_from_a_copied_state() -> None:
+    rng = np.random.default_rng(23)
+    n = 2000
+    graph = FollowGraph.from_edges(n, rng.integers(0, n, 16000), rng.integers(0, n, 16000))
+    model = SIREpidemicModel(beta=0.1, gamma=0.3, seeds=10)
+    state = model.initial(graph, rng)
+    for t in range(1, 6):
+        model.step(graph, state, t, rng)
+        np.testing.assert_array_equal(
+            np.sort(state.spreading), np.flatnonzero(state.status == Status.SPREADER)
+        )
+    assert len(state.spreading) > 10
+    # a checkpoint rebuilds the state from its fields; the run goes on as if uninterrupted
+    copy = ClassicState(**{k: None if v is None else v.copy() for k, v in state.__dict__.items()})
+    rng_copy = np.random.default_rng(0)
+    rng_copy.bit_generator.state = rng.bit_generator.state
+    for t in range(6, 12):
+        a, b = model.step(graph, state, t, rng), model.step(graph, copy, t, rng_copy)
+        np.testing.assert_array_equal(a.agents, b.agents)
+    np.testing.assert_array_equal(state.status, copy.status)
+    # a state without the list (edited by hand, or from before it existed) finds it by a scan
+    copy.spreading = None
+    assert model.settled(graph, copy) == model.settled(graph, state)
+    model.step(graph, copy, 12, rng)
+    np.testing.assert_array_equal(
+        np.sort(copy.spreading), np.flatnonzero(copy.status == Status.SPREADER)
+    )
+    # stacked states shift the list with the agents
+    stacked = ClassicState.stack([state, copy], n)
+    np.testing.assert_array_equal(
+        np.sort(stacked.spreading), np.flatnonzero(stacked.status == Status.SPREADER)
+    )
 
 
 def test_maki_thompson_first_caller_informs_and_later_callers_are_stifled() -> None:
@@ -336,6 +385,72 @@ def test_deffuant_pairs_are_a_matching_and_conserve_the_sum() -> None:
         assert len(np.unique(transition.agents)) == len(transition.agents)
         assert np.all(np.abs(transition.old_opinion - state.opinion[transition.parent]) < 0.5)
     assert abs(state.opinion.sum() - total) < 1e-9
+
+
+def deffuant_pair_chances(spec: tuple[int, list[tuple[int, int]]]) -> dict[tuple[int, int], float]:
+    """Exact chance that each pair is matched: every agent proposes to a uniform followee,
+    and a proposal is kept when it is the first appearance of both its agents in a
+    uniformly random order of the proposals."""
+    n, edges = spec
+    followees = [[v for u, v in edges if u == a] for a in range(n)]
+    chances: dict[tuple[int, int], float] = {}
+    orders = list(itertools.permutations(range(n)))
+    for partner in itertools.product(*followees):
+        weight = np.prod([1 / len(f) for f in followees]) / len(orders)
+        for order in orders:
+            seen: set[int] = set()
+            for a in order:
+                b = partner[a]
+                if a not in seen and b not in seen:
+                    pair = (min(a, b), max(a, b))
+                    chances[pair] = chances.get(pair, 0.0) + weight
+                seen |= {a, b}
+    return chances
+
+
+def test_deffuant_matching_follows_the_first_appearance_rule() -> None:
+    graph, copies = graph_of(DIGRAPH), 20_000
+    union = disjoint_copies(graph, copies)
+    model = DeffuantModel(epsilon=2.0, mu=1e-9)  # every kept pair moves
+    state = model.initial(union, np.random.default_rng(0))
+    transition = model.step(union, state, 1, np.random.default_rng(1))
+    half = len(transition) // 2
+    a, b = transition.agents[:half] % graph.n, transition.agents[half:] % graph.n
+    pairs, counts = np.unique(np.sort(np.stack([a, b]), axis=0), axis=1, return_counts=True)
+    seen = {(int(x), int(y)): c / copies for (x, y), c in zip(pairs.T, counts, strict=True)}
+    exact = deffuant_pair_chances(DIGRAPH)
+    assert set(seen) <= set(exact)
+    for pair, chance in exact.items():
+        se = np.sqrt(chance * (1 - chance) / copies)
+        assert abs(seen.get(pair, 0.0) - chance) < 4 * se, (pair, seen.get(pair), chance)
+
+
+@pytest.mark.parametrize("activity", [1.0, 0.6])
+def test_deffuant_and_voter_skip_agents_who_follow_nobody(activity: float) -> None:
+    rng = np.random.default_rng(16)
+    n = 400
+    src, dst = rng.integers(0, n, 3000), rng.integers(0, n, 3000)
+    lonely = (src % 7 == 0) | (src == n - 1)  # they follow nobody, the last agent among them
+    graph = FollowGraph.from_edges(n, src[~lonely], dst[~lonely])
+    quiet = np.flatnonzero(graph.out_degree() == 0)
+    assert n - 1 in quiet
+    model = DeffuantModel(epsilon=2.0, mu=0.3, activity=activity)
+    state = model.initial(graph, rng)
+    moved = np.zeros(n, bool)
+    for t in range(1, 30):
+        transition = model.step(graph, state, t, rng)
+        half = len(transition) // 2
+        assert len(np.unique(transition.agents)) == len(transition.agents)
+        assert graph.has_edges(transition.agents[:half], transition.agents[half:]).all()
+        moved[transition.agents[:half]] = True
+    assert not moved[quiet].any()  # they never propose (but others may propose to them)
+    voter = VoterModel(0.5, activity=activity)
+    state = voter.initial(graph, rng)
+    before = state.status.copy()
+    for t in range(1, 10):
+        transition = voter.step(graph, state, t, rng)
+        assert graph.has_edges(transition.agents, transition.parent).all()
+    np.testing.assert_array_equal(state.status[quiet], before[quiet])
 
 
 # -- well-mixed populations -------------------------------------------------------------

@@ -188,12 +188,15 @@ class FakeLLMServer:
         ])
 
         async def app(scope: dict, receive: Callable, send: Callable) -> None:
-            """Also serve as an HTTP proxy: absolute-form targets are routed by their path."""
-            path = scope.get("path", "")
-            if scope["type"] == "http" and "://" in path:
-                self.counts["proxied"] += 1
-                path = "/" + path.split("://", 1)[1].partition("/")[2]
-                scope = {**scope, "path": path, "raw_path": path.encode()}
+            """Also serve as an HTTP proxy: requests for other hosts are routed by their path."""
+            if scope["type"] == "http":
+                host = dict(scope["headers"]).get(b"host", b"").decode()
+                if host not in (f"127.0.0.1:{self.port}", f"localhost:{self.port}"):
+                    self.counts["proxied"] += 1
+                path = scope["path"]
+                if "://" in path:  # the absolute-form target, as h11 (not httptools) passes it
+                    path = "/" + path.split("://", 1)[1].partition("/")[2]
+                    scope = {**scope, "path": path, "raw_path": path.encode()}
             await routes(scope, receive, send)
 
         return app

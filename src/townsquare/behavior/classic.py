@@ -19,6 +19,8 @@ where the mean-field results (rumour and epidemic final sizes) hold.
 
 from __future__ import annotations
 
+import math
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
@@ -63,6 +65,12 @@ class Status(IntEnum):
     STIFLER = 2  # rumour / epidemic: stopped spreading (recovered)
 
 
+# the codes as plain ints for the steps: comparing an array with an IntEnum member is slow
+_INACTIVE = _IGNORANT = int(Status.INACTIVE)
+_ACTIVE = _SPREADER = int(Status.ACTIVE)
+_STIFLER = int(Status.STIFLER)
+
+
 @dataclass
 class ClassicState:
     """Per-agent state of a classic model; models update it in place.
@@ -74,6 +82,10 @@ class ClassicState:
     ``frontier`` int64, agents activated or told in the latest step (the
     seeds at first; cascade models act from these). ``opinion`` float64 in [-1, 1] (Deffuant) and
     ``threshold`` float64 (linear threshold) are None for other models.
+    ``spreading`` int64, SIR epidemic: the current spreaders in no particular
+    order, kept by its step so that a step need not scan every agent; None
+    until the first step (or after changing ``status`` by hand): the step
+    then finds them from ``status``.
     """
 
     status: np.ndarray
@@ -82,6 +94,7 @@ class ClassicState:
     frontier: np.ndarray
     opinion: np.ndarray | None = None
     threshold: np.ndarray | None = None
+    spreading: np.ndarray | None = None
 
     @classmethod
     def blank(cls, n: int) -> ClassicState:
@@ -101,6 +114,9 @@ class ClassicState:
             parts = [getattr(s, name) for s in states]
             return None if parts[0] is None else np.concatenate(parts)
 
+        spreading = None
+        if all(s.spreading is not None for s in states):
+            spreading = np.concatenate([s.spreading + c * n for c, s in enumerate(states)])
         return cls(
             status=np.concatenate([s.status for s in states]),
             parent=np.concatenate(parents),
@@ -108,6 +124,7 @@ class ClassicState:
             frontier=np.concatenate([s.frontier + c * n for c, s in enumerate(states)]),
             opinion=joined("opinion"),
             threshold=joined("threshold"),
+            spreading=spreading,
         )
 
 
@@ -251,9 +268,15 @@ class _SparseContacts:
 
     def any_pair_within(self, values: np.ndarray, lo: float, hi: float) -> bool:
         following = self._graph.following
-        own = np.repeat(values.astype(np.float64), np.diff(following.indptr))
+        values = values.astype(np.float64, copy=False)
+        # a look at a sample of the edges first: while far from settled, that is enough
+        rows, cols = _derived(following, "probe", _edge_probe)
+        gap = np.abs(values[rows] - values[cols])
+        if np.count_nonzero((gap >= lo) & (gap < hi)):
+            return True
+        own = np.repeat(values, np.diff(following.indptr))
         gap = np.abs(own - values[following.indices])
-        return bool(np.any((gap >= lo) & (gap < hi)))
+        return bool(np.count_nonzero((gap >= lo) & (gap < hi)))
 
 
 class _MixedContacts:
@@ -296,6 +319,44 @@ def _contacts(graph: Network) -> _Contacts:
     return _MixedContacts(graph) if isinstance(graph, WellMixed) else _SparseContacts(graph)
 
 
+# Arrays derived from one CSR view of a graph, built once per view. A FollowGraph
+# builds new views when it changes, so a view's derived arrays never go stale; an
+# entry goes when its view is garbage collected.
+_DERIVED: dict[int, tuple[weakref.ref, dict[str, Any]]] = {}
+
+
+def _derived(csr: sp.csr_array, name: str, build: Callable[[sp.csr_array], Any]) -> Any:
+    """``build(csr)``, computed on the first call for this CSR view and remembered."""
+    key = id(csr)
+    entry = _DERIVED.get(key)
+    if entry is None or entry[0]() is not csr:
+        entry = (weakref.ref(csr, lambda _, key=key: _DERIVED.pop(key, None)), {})
+        _DERIVED[key] = entry
+    memo = entry[1]
+    if name not in memo:
+        memo[name] = build(csr)
+    return memo[name]
+
+
+def _frozen(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+    for array in arrays:
+        array.flags.writeable = False  # shared by every step: read only
+    return arrays
+
+
+def _rows(csr: sp.csr_array) -> tuple[np.ndarray, bool, np.ndarray]:
+    """Entries per row, whether every row has one, and the rows 0..n-1."""
+    lens, rows = _frozen(np.diff(csr.indptr), np.arange(len(csr.indptr) - 1))
+    return lens, bool(lens.all()), rows
+
+
+def _edge_probe(csr: sp.csr_array) -> tuple[np.ndarray, ...]:
+    """(row, column) of about 256 entries spread evenly over the CSR (all when fewer)."""
+    m = len(csr.indices)
+    at = np.arange(0, m, max(1, m // 256))
+    return _frozen(csr.indptr.searchsorted(at, "right") - 1, csr.indices[at].astype(np.int64))
+
+
 def _gather(csr: sp.csr_array, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """All entries of the given CSR rows: (index into ``rows``, column) pairs."""
     start = csr.indptr[rows]
@@ -309,10 +370,13 @@ def _random_entry(csr: sp.csr_array, rows: np.ndarray, rng: np.random.Generator)
     """One uniformly random column of each row (-1 for empty rows)."""
     start = csr.indptr[rows]
     lens = csr.indptr[rows + 1] - start
-    offset = rng.integers(0, np.maximum(lens, 1))
+    # floor(u * c) < c for every double u < 1 and integer c < 2**53
+    pick = start + (rng.random(len(rows)) * lens).astype(np.int64)
+    if lens.all():
+        return csr.indices[pick].astype(np.int64)
     out = np.full(len(rows), -1, np.int64)
     has = lens > 0
-    out[has] = csr.indices[start[has] + offset[has]]
+    out[has] = csr.indices[pick[has]]
     return out
 
 
@@ -354,6 +418,47 @@ def _actors(activity: float | np.ndarray, n: int, rng: np.random.Generator) -> n
     return np.flatnonzero(rng.random(n) < activity)
 
 
+def _propose(
+    graph: Network, activity: float | np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Proposals for a random matching: (agent, partner, key) with one row per acting agent
+    that follows someone (in agent order), the partner a uniformly random followee.
+
+    The keys are distinct and put the proposals in a uniformly random order:
+    they are i.i.d. uniform doubles compared through their bits (the same
+    order), the lowest bits replaced by the agent id.
+    """
+    n = graph.n
+    mask = -1 << max(1, (n - 1).bit_length())
+    if isinstance(graph, FollowGraph) and np.isscalar(activity) and activity >= 1:
+        following = graph.following  # everyone acts: the rows are slices, not gathers
+        lens, everyone, agents = _derived(following, "rows", _rows)
+        # u * len = k + f: the integer part k is a uniform entry of the row (k < len for
+        # every double u < 1 and integer len < 2**53), and the fractional part f is
+        # uniform on [0, 1) independently of k, so it serves as the random key
+        draw = rng.random(n)
+        draw *= lens
+        pick = draw.astype(np.int64)
+        draw -= pick
+        key = draw.view(np.int64)
+        key &= mask
+        key |= agents
+        pick += following.indptr[:-1]
+        if everyone:
+            return agents, following.indices[pick].astype(np.int64), key
+        has = lens > 0  # (an empty row's pick may lie past the last entry)
+        return agents[has], following.indices[pick[has]].astype(np.int64), key[has]
+    agents = _actors(activity, n, rng)
+    partner = _contacts(graph).random_followee(agents, rng)
+    valid = partner >= 0
+    if not valid.all():
+        agents, partner = agents[valid], partner[valid]
+    key = rng.random(len(agents)).view(np.int64)
+    key &= mask
+    key |= agents
+    return agents, partner, key
+
+
 def _first_position(agents: np.ndarray, positions: np.ndarray, n: int) -> np.ndarray:
     """Per agent, the smallest position at which it appears (int64 max if never)."""
     first = np.full(n, np.iinfo(np.int64).max)
@@ -362,7 +467,7 @@ def _first_position(agents: np.ndarray, positions: np.ndarray, n: int) -> np.nda
 
 
 def _transmit(
-    contacts: _Contacts,
+    graph: Network,
     sources: np.ndarray,
     status: np.ndarray,
     susceptible: int,
@@ -371,14 +476,14 @@ def _transmit(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each source tells each follower whose status is ``susceptible`` with prob p.
 
-    Returns (told, parent). An agent with k source followees is told with
-    prob 1 - (1-p)^k. Its parent is uniform among those k: given that at
-    least one attempt succeeded, the first success in a random order is
-    equally likely to be any of them.
+    Returns (told, parent), told sorted. An agent with k source followees is
+    told with prob 1 - (1-p)^k. Its parent is uniform among those k: given
+    the set of successful attempts, one picked uniformly from it is equally
+    likely to be any of the k sources.
     """
-    exposure = contacts.exposure(sources)
-    if isinstance(exposure, _EdgeExposure):
-        return _transmit_along_edges(exposure, status, susceptible, p, rng)
+    if not isinstance(graph, WellMixed):
+        return _transmit_along_edges(graph.followers, sources, status, susceptible, p, rng)
+    exposure = _MixedContacts(graph).exposure(sources)
     candidates = np.flatnonzero((exposure.counts > 0) & (status == susceptible))
     chance = 1.0 - np.power(1.0 - p, exposure.counts[candidates])
     told = candidates[rng.random(len(candidates)) < chance]
@@ -386,26 +491,73 @@ def _transmit(
 
 
 def _transmit_along_edges(
-    exposure: _EdgeExposure,
+    followers: sp.csr_array,
+    sources: np.ndarray,
     status: np.ndarray,
     susceptible: int,
     p: float,
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_transmit` in time proportional to the sources' edges, not to all agents."""
-    open_ = status[exposure.dst] == susceptible
-    src, dst = exposure.src[open_], exposure.dst[open_]
-    shuffled = rng.permutation(len(dst))  # random order: the first source per target is uniform
-    src, dst = src[shuffled], dst[shuffled]
-    order = np.argsort(dst, kind="stable")
-    src, dst = src[order], dst[order]
-    first = np.ones(len(dst), bool)
-    first[1:] = dst[1:] != dst[:-1]
-    starts = np.flatnonzero(first)
-    counts = np.diff(np.append(starts, len(dst)))
-    chance = 1.0 - np.power(1.0 - p, counts)
-    hit = rng.random(len(starts)) < chance
-    return dst[starts][hit], src[starts][hit]
+    """:func:`_transmit` in time proportional to the sources and the successful attempts.
+
+    The attempts are the sources' follower lists laid end to end; the
+    successful ones (each independently with prob p) are drawn directly as
+    Bernoulli positions in that list, so failed attempts cost next to nothing.
+    """
+    if not len(sources) or p <= 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    indptr = followers.indptr
+    start = indptr[sources]
+    stop = indptr[sources + 1]
+    ends = (stop - start).cumsum()  # end of each source's attempts
+    pos = _bernoulli_positions(int(ends[-1]), p, rng)
+    owner = ends.searchsorted(pos, "right")  # index into sources
+    dst = followers.indices[(stop - ends)[owner] + pos]
+    open_ = status[dst] == susceptible
+    dst, owner = dst[open_], owner[open_]
+    k = len(dst)
+    if k > 1:  # sorted, and one successful source per target, uniformly at random
+        order = dst.argsort()
+        dst, owner = dst[order], owner[order]
+        bound = np.empty(k + 1, bool)  # where a new target starts, and the end
+        bound[0] = bound[k] = True
+        np.not_equal(dst[1:], dst[:-1], out=bound[1:k])
+        bounds = bound.nonzero()[0]
+        if len(bounds) <= k:  # some target has several successes
+            pick = bounds[:-1]
+            # floor(u * c) < c for every double u < 1 and integer c < 2**53
+            pick += (rng.random(len(pick)) * (bounds[1:] - pick)).astype(np.int64)
+            dst, owner = dst[pick], owner[pick]
+    return dst.astype(np.int64), sources[owner]
+
+
+def _bernoulli_positions(trials: int, p: float, rng: np.random.Generator) -> np.ndarray:
+    """Sorted positions of the successes among ``trials`` independent Bernoulli(p) trials.
+
+    Many trials at a small p are drawn as geometric gaps between successes
+    (the floor of an exponential over -log(1-p), plus one), in time
+    proportional to the successes; few trials, or a large p, one by one.
+    """
+    if p >= 1:
+        return np.arange(trials, dtype=np.int64)
+    if trials * (0.3 - p) < 500:  # where drawing every trial is the cheaper
+        return (rng.random(trials) < p).nonzero()[0]
+    scale = -1.0 / math.log1p(-p)
+    mean = trials * p
+    size = int(mean + 6 * math.sqrt(mean) + 16)  # rarely too few: then draw more
+    parts, reached = [], 0.0
+    while reached < trials:
+        gaps = rng.standard_exponential(size)
+        gaps *= scale
+        np.floor(gaps, out=gaps)
+        gaps += 1.0
+        at = gaps.cumsum()
+        at += reached  # 1-based positions of the successes
+        parts.append(at)
+        reached = float(at[-1])
+    at = parts[0] if len(parts) == 1 else np.concatenate(parts)
+    at = at[: at.searchsorted(trials, "right")]
+    return at.astype(np.int64) - 1
 
 
 def _commit(
@@ -415,16 +567,33 @@ def _commit(
     new: np.ndarray | int,
     parent: np.ndarray | int,
     opinion: np.ndarray | None = None,
+    caused: int | None = None,
 ) -> Transition:
-    """Write one step's changes into ``state`` and describe them."""
+    """Write one step's changes into ``state`` and describe them.
+
+    ``new`` and ``parent`` hold one value per agent, or one for all (arrays
+    are kept by the :class:`Transition`, not copied). Only the first
+    ``caused`` agents (all by default) have a parent to record; the rest
+    must have parent -1 (spontaneous changes keep their previous parent).
+    """
     agents = np.asarray(agents, np.int64)
-    new = np.broadcast_to(np.asarray(new, np.int8), agents.shape).copy()
-    parent = np.broadcast_to(np.asarray(parent, np.int64), agents.shape).copy()
     old = state.status[agents]
     state.status[agents] = new
     state.step_changed[agents] = t
-    caused = parent >= 0
-    state.parent[agents[caused]] = parent[caused]
+    if not isinstance(new, np.ndarray):
+        new = np.full(len(agents), new, np.int8)
+    elif new.dtype != np.int8:
+        new = new.astype(np.int8)
+    if isinstance(parent, np.ndarray):
+        parent = np.asarray(parent, np.int64)
+        if caused is None:
+            state.parent[agents] = parent
+        elif caused:
+            state.parent[agents[:caused]] = parent[:caused]
+    else:
+        if parent >= 0:
+            state.parent[agents] = parent
+        parent = np.full(len(agents), parent, np.int64)
     old_opinion = None
     if opinion is not None and state.opinion is not None:
         old_opinion = state.opinion[agents]
@@ -435,7 +604,7 @@ def _commit(
 def _seeded_state(n: int, seeds: Seeds, rng: np.random.Generator) -> ClassicState:
     state = ClassicState.blank(n)
     chosen = _seed_agents(seeds, n, rng)
-    state.status[chosen] = Status.ACTIVE
+    state.status[chosen] = _ACTIVE
     state.step_changed[chosen] = 0
     state.frontier = chosen
     return state
@@ -464,10 +633,9 @@ class IndependentCascadeModel:
     def step(
         self, graph: Network, state: ClassicState, t: int, rng: np.random.Generator
     ) -> Transition:
-        new, parent = _transmit(_contacts(graph), state.frontier, state.status,
-                                Status.INACTIVE, self.p, rng)
+        new, parent = _transmit(graph, state.frontier, state.status, _INACTIVE, self.p, rng)
         state.frontier = new
-        return _commit(state, t, new, Status.ACTIVE, parent)
+        return _commit(state, t, new, _ACTIVE, parent)
 
     def settled(self, graph: Network, state: ClassicState) -> bool:
         return len(state.frontier) == 0
@@ -509,13 +677,13 @@ class LinearThresholdModel:
     ) -> Transition:
         contacts = _contacts(graph)
         exposure = contacts.exposure(state.frontier)
-        inactive = state.status == Status.INACTIVE
+        inactive = state.status == _INACTIVE
         candidates = np.flatnonzero((exposure.counts > 0) & inactive)
-        hits = contacts.followee_hits(candidates, state.status == Status.ACTIVE)
+        hits = contacts.followee_hits(candidates, state.status == _ACTIVE)
         share = hits / contacts.followee_count(candidates)
         new = candidates[share >= state.threshold[candidates]]
         state.frontier = new
-        return _commit(state, t, new, Status.ACTIVE, exposure.pick(new, rng))
+        return _commit(state, t, new, _ACTIVE, exposure.pick(new, rng))
 
     def settled(self, graph: Network, state: ClassicState) -> bool:
         return len(state.frontier) == 0
@@ -553,11 +721,11 @@ class MakiThompsonModel:
     def step(
         self, graph: Network, state: ClassicState, t: int, rng: np.random.Generator
     ) -> Transition:
-        callers = rng.permutation(np.flatnonzero(state.status == Status.SPREADER))
+        callers = rng.permutation(np.flatnonzero(state.status == _SPREADER))
         callee = _contacts(graph).random_follower(callers, rng)
         m = len(callers)
         reached = callee >= 0
-        ignorant = reached & (state.status[np.maximum(callee, 0)] == Status.IGNORANT)
+        ignorant = reached & (state.status[np.maximum(callee, 0)] == _IGNORANT)
         told = np.flatnonzero(ignorant & (rng.random(m) < self.beta))
         told_at = _first_position(callee[told], told, graph.n)  # per agent
         informer = told[told_at[callee[told]] == told]
@@ -568,15 +736,15 @@ class MakiThompsonModel:
         stops |= rng.random(m) < self.gamma
         stopped = callers[stops]
         agents = np.concatenate([informed, stopped])
-        new = np.concatenate(
-            [np.full(len(informed), Status.SPREADER), np.full(len(stopped), Status.STIFLER)]
-        )
-        parent = np.concatenate([callers[informer], np.full(len(stopped), -1)])
+        new = np.full(len(agents), _STIFLER, np.int8)
+        new[: len(informed)] = _SPREADER
+        parent = np.full(len(agents), -1, np.int64)
+        parent[: len(informed)] = callers[informer]
         state.frontier = informed
-        return _commit(state, t, agents, new, parent)
+        return _commit(state, t, agents, new, parent, caused=len(informed))
 
     def settled(self, graph: Network, state: ClassicState) -> bool:
-        spreaders = np.flatnonzero(state.status == Status.SPREADER)
+        spreaders = np.flatnonzero(state.status == _SPREADER)
         if not len(spreaders) or self.gamma > 0:
             return not len(spreaders)
         return not np.any(_contacts(graph).follower_count(spreaders))
@@ -609,19 +777,25 @@ class SIREpidemicModel:
     def step(
         self, graph: Network, state: ClassicState, t: int, rng: np.random.Generator
     ) -> Transition:
-        spreaders = np.flatnonzero(state.status == Status.SPREADER)
-        told, parent = _transmit(_contacts(graph), spreaders, state.status, Status.IGNORANT,
-                                 self.beta, rng)
-        stopped = spreaders[rng.random(len(spreaders)) < self.gamma]
+        spreaders = state.spreading
+        if spreaders is None:
+            spreaders = np.flatnonzero(state.status == _SPREADER)
+        told, told_by = _transmit(graph, spreaders, state.status, _IGNORANT, self.beta, rng)
+        stops = rng.random(len(spreaders)) < self.gamma
+        stopped = spreaders[stops]
+        state.spreading = np.concatenate([spreaders[~stops], told])
         state.frontier = told
         agents = np.concatenate([told, stopped])
-        new = np.concatenate(
-            [np.full(len(told), Status.SPREADER), np.full(len(stopped), Status.STIFLER)]
-        )
-        return _commit(state, t, agents, new, np.concatenate([parent, np.full(len(stopped), -1)]))
+        new = np.full(len(agents), _STIFLER, np.int8)
+        new[: len(told)] = _SPREADER
+        parent = np.full(len(agents), -1, np.int64)
+        parent[: len(told)] = told_by
+        return _commit(state, t, agents, new, parent, caused=len(told))
 
     def settled(self, graph: Network, state: ClassicState) -> bool:
-        return not np.any(state.status == Status.SPREADER)
+        if state.spreading is not None:
+            return not len(state.spreading)
+        return not (state.status == _SPREADER).any()
 
 
 @dataclass(frozen=True)
@@ -699,22 +873,41 @@ class DeffuantModel:
     def step(
         self, graph: Network, state: ClassicState, t: int, rng: np.random.Generator
     ) -> Transition:
-        agents = _actors(self.activity, graph.n, rng)
-        partner = _contacts(graph).random_followee(agents, rng)
-        order = rng.permutation(np.flatnonzero(partner >= 0))
-        i, j = agents[order], partner[order]
-        ends = np.column_stack([i, j]).ravel()
-        first = _first_position(ends, np.arange(len(ends)), graph.n)
-        slot = 2 * np.arange(len(i))
-        keep = (first[i] == slot) & (first[j] == slot + 1)
-        i, j = i[keep], j[keep]
+        n = graph.n
+        agents, partner, key = _propose(graph, self.activity, rng)
+        # A proposal is kept when it is the earliest appearance of both its agents
+        # (in the order of the keys): before any proposal to its proposer, before
+        # its partner's own proposal and before any other proposal to its partner.
+        everyone = len(agents) == n  # then agents is 0..n-1
+        if everyone:
+            earliest = key.copy()
+        else:
+            earliest = np.full(n, np.iinfo(np.int64).max)
+            earliest[agents] = key
+        np.minimum.at(earliest, partner, key)
+        keep = earliest == key if everyone else earliest[agents] == key
+        keep &= earliest[partner] == key
+        kept = keep.nonzero()[0]
+        i, j = kept if everyone else agents[kept], partner[kept]
         x = state.opinion
-        gap = x[j] - x[i]
-        near = (np.abs(gap) < self.epsilon) & (gap != 0) & (self.mu > 0)
-        i, j, move = i[near], j[near], self.mu * gap[near]
+        xi, xj = x[i], x[j]
+        gap = xj - xi
+        size = np.abs(gap)
+        near = ((size < self.epsilon) & (size > 0)).nonzero()[0]
+        if self.mu <= 0:
+            near = near[:0]
+        if len(near) < len(i):
+            i, j, xi, xj, gap = i[near], j[near], xi[near], xj[near], gap[near]
+        gap *= self.mu
         agents = np.concatenate([i, j])
-        opinion = np.concatenate([x[i] + move, x[j] - move])
-        return _commit(state, t, agents, 0, np.concatenate([j, i]), opinion)
+        parent = np.concatenate([j, i])
+        old = np.concatenate([xi, xj])
+        opinion = np.concatenate([xi + gap, xj - gap])
+        x[agents] = opinion
+        state.step_changed[agents] = t
+        state.parent[agents] = parent
+        status = state.status[agents]  # unchanged
+        return Transition(agents, status, status.copy(), parent, old, opinion)
 
     def settled(self, graph: Network, state: ClassicState) -> bool:
         if self.mu == 0 or self.tolerance >= self.epsilon:
