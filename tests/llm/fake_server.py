@@ -240,6 +240,7 @@ class FakeLLMServer:
             self.in_flight -= 1
 
     async def _answer_chat(self, request: Request) -> Response:
+        arrived = time.monotonic()
         payload = json.loads(await request.body())
         if self.record_payloads:
             self.payloads.append(payload)
@@ -252,12 +253,13 @@ class FakeLLMServer:
             transport = await self._transport_fault(rule, request)
             if transport is not None:
                 return transport
-        if self.latency_s:
-            await asyncio.sleep(self.latency_s)
         content, finish, refusal = _answer(payload, digest), "stop", None
         if rule is not None:
             content, finish, refusal = _content_fault(rule.kind, content)
-        return JSONResponse(_completion(payload, content, finish, refusal))
+        answer = JSONResponse(_completion(payload, content, finish, refusal))
+        if self.latency_s:  # the answer leaves latency_s after the request arrived
+            await asyncio.sleep(max(0.0, self.latency_s - (time.monotonic() - arrived)))
+        return answer
 
     def _pick_fault(self, digest: bytes) -> _Rule | None:
         u = int.from_bytes(digest[8:16], "big") / 2**64

@@ -149,12 +149,15 @@ def test_failing_embeddings_do_not_stop_the_run(fake_server: FakeLLMServer, worl
     config = llm_config(fake_server, tmp_path / "c.sqlite", endpoint={"embeddings": "endpoint"})
     with behavior(config, world) as b:
         decide(b, world, 0)
+        b.drain_records()  # as the engine does after each step: step 0's memories are stored
         fake_server.fail_embeddings = True
         d = decide(b, world, 1)
         stats = b.last_step_stats()
         memories = b.drain_records()["memories"]
     assert d.fallbacks == 0 and len(d.actions) >= world.population.n
-    assert stats["embedding_faults"] == 2  # the retrieval query and the new memories
+    # the retrieval query and what was done; what was seen (the same posts as at step 0)
+    # comes from the response cache
+    assert stats["embedding_faults"] == 2
     assert 1 in memories["step"]  # step-1 memories kept, without relevance signal
 
 

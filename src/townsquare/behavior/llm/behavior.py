@@ -11,6 +11,7 @@ with the response cache a rerun replays exactly, without requests.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import dataclasses
 import hashlib
 import logging
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from townsquare.behavior.base import Behavior, Decision, Observation
 from townsquare.behavior.llm import prompts
@@ -49,8 +51,21 @@ from townsquare.population import Population
 
 _log = logging.getLogger(__name__)
 _PURPOSE_ORDER = {"reflect": 0, "decide": 1, "repair": 2, "interview": 3}
-QUERY_POSTS = 5
+QUERY_POSTS = 5  # the top of the feed that forms an agent's memory query
+QUIET_FEED = "my feed is quiet"
+EMBED_BATCH = 256  # memory texts embedded at once while answers are still coming in
 LAUNCH_BATCH = 32  # agents retrieved for at once; also the requests built ahead of free slots
+
+
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    """A step's observation memories, embedded ahead of being stored."""
+
+    step: int
+    by: np.ndarray
+    texts: list[str]
+    importance: np.ndarray
+    vectors: np.ndarray | None
 
 
 @dataclass(slots=True)
@@ -98,7 +113,7 @@ class LLMBehavior:
             HashingEmbedder(cfg.memory.embedding_dim)
             if cfg.models[0].embeddings == "hashing" else self._stacks[0]
         )
-        self.memory = MemoryStore(cfg.memory)
+        self._memory = MemoryStore(cfg.memory)
         self._schema = answer_schema(self.topics, cfg.max_actions)
         self._main_topic = np.argmax(population.interests, axis=1).astype(np.int64)
         self._last_reflection = np.zeros(population.n, dtype=np.int32)
@@ -108,6 +123,8 @@ class LLMBehavior:
         self._step = 0
         self._closed = False
         self._embedding_faults = 0
+        self._seen: _Seen | None = None
+        self._remembering: concurrent.futures.Future[None] | None = None
         self._loop = LoopThread()
         if check:
             try:
@@ -123,6 +140,7 @@ class LLMBehavior:
     # -- the Behavior contract ----------------------------------------------------------
 
     def decide(self, obs: Observation, rng: np.random.Generator) -> Decision:
+        self._settle()
         agents = np.asarray(obs.feed.agents, dtype=np.int64)
         self._step = step = int(obs.step)
         if not len(agents):
@@ -141,7 +159,6 @@ class LLMBehavior:
         else:
             decision = decided
         decision.fallbacks = len(failed)
-        self._loop.run(self._remember(obs, decision.actions))
 
         fallback_kinds = Counter()
         for i in failed.tolist():
@@ -154,18 +171,27 @@ class LLMBehavior:
         self._stats = step_stats(step, records, fallback_kinds, dropped, reflections,
                                  self._embedding_faults)
         self._embedding_faults = 0
+        self._remember_meanwhile(obs, decision.actions)
         return decision
 
     # -- accounting and records ---------------------------------------------------------
 
+    @property
+    def memory(self) -> MemoryStore:
+        """The agents' memory streams, with the latest step's memories stored."""
+        self._settle()
+        return self._memory
+
     def last_step_stats(self) -> dict[str, Any]:
         """Requests, cache hits, tokens, cost, latency p50/p95, faults and fallbacks by kind."""
+        self._settle()
         return dict(self._stats)
 
     def drain_records(self) -> dict[str, dict[str, list]]:
         """Rows for the ``llm_calls`` and ``memories`` tables since the last drain."""
+        self._settle()
         calls, self._pending = self._pending, []
-        return {"llm_calls": call_columns(calls), "memories": self.memory.drain()}
+        return {"llm_calls": call_columns(calls), "memories": self._memory.drain()}
 
     def check_reachable(self) -> None:
         """Raise EndpointUnreachableError unless every endpoint answers now."""
@@ -177,16 +203,19 @@ class LLMBehavior:
         Reading memories here does not mark them as accessed, so interviews
         during a run do not change what happens next.
         """
+        self._settle()
         return self._loop.run(self._interview(int(agent), question))
 
     # -- checkpoints --------------------------------------------------------------------
 
     def get_state(self) -> dict[str, Any]:
-        return {"memory": self.memory.get_state(),
+        self._settle()
+        return {"memory": self._memory.get_state(),
                 "last_reflection": self._last_reflection.copy()}
 
     def set_state(self, state: dict[str, Any]) -> None:
-        self.memory.set_state(state["memory"])
+        self._settle()
+        self._memory.set_state(state["memory"])
         self._last_reflection = np.asarray(state["last_reflection"], dtype=np.int32).copy()
 
     def close(self) -> None:
@@ -195,7 +224,10 @@ class LLMBehavior:
             return
         self._closed = True
         try:
-            self._loop.run(self._aclose())
+            try:
+                self._settle()
+            finally:
+                self._loop.run(self._aclose())
         finally:
             self._loop.close()
             if self._cache is not None:
@@ -226,14 +258,18 @@ class LLMBehavior:
         step, feed = int(obs.step), obs.feed
         agents = np.asarray(feed.agents, dtype=np.int64)
         reflections = await self._reflect(agents, step)
-        recall = bool(self.memory.count(agents).any())
-        blocks = prompts.render_posts(obs.content, feed.posts, self.topics, self.news_ids)
+        recall = bool(self._memory.count(agents).any())
+        blocks: dict[int, str] = {}  # each post's prompt block, rendered when first needed
         which = model_for_agents(self.config, self.population, agents).tolist()
         ahead = asyncio.Semaphore(sum(m.concurrency for m in self.config.models) + LAUNCH_BATCH)
         tasks: list[asyncio.Future[_Outcome]] = []
         try:
             for lo in range(0, len(agents), LAUNCH_BATCH):
                 rows = np.arange(lo, min(lo + LAUNCH_BATCH, len(agents)))
+                shown = feed.posts[feed.indptr[lo] : feed.indptr[rows[-1] + 1]]
+                unseen = [p for p in np.unique(shown).tolist() if p not in blocks]
+                blocks.update(prompts.render_posts(obs.content, np.asarray(unseen, np.int64),
+                                                   self.topics, self.news_ids))
                 memories = await self._retrieve(obs, rows) if recall else [[]] * len(rows)
                 for i, memory in zip(rows.tolist(), memories, strict=True):
                     await ahead.acquire()
@@ -243,7 +279,10 @@ class LLMBehavior:
                         self._stacks[which[i]], request, set(posts), int(agents[i])))
                     task.add_done_callback(lambda _: ahead.release())
                     tasks.append(task)
-                await asyncio.sleep(0)  # let the loop send this chunk's requests
+                    # send it, and handle answers that came in, before building the next
+                    await asyncio.sleep(0)
+            # the last requests are in flight: meanwhile, note what the agents saw
+            self._seen = await self._observations(obs)
         except BaseException:
             for task in tasks:
                 task.cancel()
@@ -314,26 +353,43 @@ class LLMBehavior:
     async def _retrieve(self, obs: Observation, rows: np.ndarray) -> list[list[str]]:
         """Memories for the agents ``obs.feed.agents[rows]``, queried by the top of their feeds."""
         agents = np.asarray(obs.feed.agents[rows], dtype=np.int64)
-        content, feed = obs.content, obs.feed
-        queries = []
-        for i in rows.tolist():
-            texts = [content.text_of(p) for p in feed.of(i)[:QUERY_POSTS].tolist()]
-            queries.append(" ".join(t for t in texts if t) or "my feed is quiet")
-        vectors = await self._embed(queries)
-        if vectors is None:
+        queries = await self._feed_queries(obs, rows)
+        if queries is None:
             return [[] for _ in range(len(agents))]
-        return self.memory.retrieve(agents, vectors, int(obs.step))
+        return self._memory.retrieve(agents, queries, int(obs.step))
+
+    async def _feed_queries(self, obs: Observation, rows: np.ndarray) -> np.ndarray | None:
+        """Per agent, the sum of the embeddings of the top of its feed (the retrieval query).
+
+        Feeds overlap, so each distinct post is embedded once (and the hashing
+        embedder caches it across steps); an empty feed asks about a quiet feed.
+        """
+        content, feed = obs.content, obs.feed
+        tops = [feed.of(i)[:QUERY_POSTS] for i in rows.tolist()]
+        posts, which = np.unique(np.concatenate(tops), return_inverse=True)
+        texts = [content.text_of(p) for p in posts.tolist()]
+        vectors = await self._embed([*texts, QUIET_FEED])
+        if vectors is None:
+            return None
+        vectors[:-1][[not t for t in texts]] = 0.0  # posts without text say nothing
+        lengths = [len(top) for top in tops]
+        picks = sp.csr_array((np.ones(len(which), np.float32), which, np.cumsum([0, *lengths])),
+                             shape=(len(tops), len(vectors)))
+        queries = picks @ vectors
+        quiet = ~queries.any(axis=1)
+        queries[quiet] = vectors[-1]
+        return queries
 
     async def _reflect(self, agents: np.ndarray, step: int) -> int:
         every = self.config.memory.reflect_every
         if every <= 0:
             return 0
         due = agents[(step - self._last_reflection[agents] >= every)
-                     & (self.memory.count(agents) > 0)]
+                     & (self._memory.count(agents) > 0)]
         if not len(due):
             return 0
         self._last_reflection[due] = step
-        statements = self.memory.recent(due, self.config.memory.reflect_window)
+        statements = self._memory.recent(due, self.config.memory.reflect_window)
         which = model_for_agents(self.config, self.population, due)
         tasks = []
         for i, agent in enumerate(due.tolist()):
@@ -354,7 +410,7 @@ class LLMBehavior:
                 importance.append(insight.importance)
         vectors = await self._embed(texts, keep=True) if texts else None
         if vectors is not None:
-            self.memory.add(np.asarray(owners), step, MemoryKind.REFLECTION,
+            self._memory.add(np.asarray(owners), step, MemoryKind.REFLECTION,
                             np.asarray(importance, np.float32), texts, vectors)
         return len(texts)
 
@@ -370,22 +426,67 @@ class LLMBehavior:
             return []
         return parsed
 
-    async def _remember(self, obs: Observation, actions: ActionBatch) -> None:
-        k = self.config.memory.observe_k
-        seen_by, seen, seen_imp = observation_memories(obs, self.topics, k)
-        did_by, did, did_imp = action_memories(actions, obs.content, self.topics)
-        texts = seen + did
-        vectors = await self._embed(texts, keep=True) if texts else None
-        if vectors is None:
+    async def _observations(self, obs: Observation) -> _Seen:
+        """The observation memories of this step's agents, embedded (not yet stored)."""
+        by, texts, importance = observation_memories(obs, self.topics,
+                                                     self.config.memory.observe_k)
+        parts = []
+        for lo in range(0, len(texts), EMBED_BATCH):  # in pieces: answers keep coming in
+            part = await self._embed(texts[lo : lo + EMBED_BATCH], keep=True)
+            if part is None:
+                return _Seen(int(obs.step), by, texts, importance, None)
+            parts.append(part)
+            await asyncio.sleep(0)
+        vectors = np.concatenate(parts) if parts else None
+        return _Seen(int(obs.step), by, texts, importance, vectors)
+
+    def _remember_meanwhile(self, obs: Observation, actions: ActionBatch) -> None:
+        """Store this step's memories on the loop while the engine applies the step.
+
+        What the agents did is described now, before the platform changes; the
+        embedding and storing finish in the background and every reader of the
+        memories (the next step, records, checkpoints, interviews) waits for
+        them (:meth:`_settle`).
+        """
+        did = action_memories(actions, obs.content, self.topics)
+        self._remembering = self._loop.submit(self._store_memories(obs, did))
+
+    def _settle(self) -> None:
+        """Wait for the memories of the latest step to be stored (raise what failed there)."""
+        pending, self._remembering = self._remembering, None
+        if pending is None:
             return
-        kinds = np.concatenate([np.full(len(seen), MemoryKind.OBSERVATION, np.int8),
+        pending.result()
+        if self._embedding_faults:  # the step's stats were taken before its memories
+            self._stats["embedding_faults"] = (
+                int(self._stats.get("embedding_faults", 0)) + self._embedding_faults)
+            self._embedding_faults = 0
+
+    async def _remember(self, obs: Observation, actions: ActionBatch) -> None:
+        """Store what the agents saw (embedded while their answers came in) and did."""
+        await self._store_memories(obs, action_memories(actions, obs.content, self.topics))
+
+    async def _store_memories(
+        self, obs: Observation, did_memories: tuple[np.ndarray, list[str], np.ndarray]
+    ) -> None:
+        seen, self._seen = self._seen, None
+        if seen is None or seen.step != int(obs.step):
+            seen = await self._observations(obs)
+        did_by, did, did_imp = did_memories
+        did_vectors = await self._embed(did, keep=True) if did else None
+        texts = seen.texts + did
+        if not texts or (seen.texts and seen.vectors is None) or (did and did_vectors is None):
+            return  # nothing to store, or no embedding dimension known yet
+        parts = [v for v in (seen.vectors, did_vectors) if v is not None]
+        kinds = np.concatenate([np.full(len(seen.texts), MemoryKind.OBSERVATION, np.int8),
                                 np.full(len(did), MemoryKind.ACTION, np.int8)])
-        self.memory.add(np.concatenate([seen_by, did_by]), int(obs.step), kinds,
-                        np.concatenate([seen_imp, did_imp]), texts, vectors)
+        self._memory.add(np.concatenate([seen.by, did_by]), int(obs.step), kinds,
+                        np.concatenate([seen.importance, did_imp]), texts,
+                        np.concatenate(parts))
 
     async def _interview(self, agent: int, question: str) -> str:
         vectors = await self._embed([question])
-        memories = [] if vectors is None else self.memory.retrieve(
+        memories = [] if vectors is None else self._memory.retrieve(
             np.array([agent]), vectors, self._step, touch=False)[0]
         which = int(model_for_agents(self.config, self.population, np.array([agent]))[0])
         return await ainterview(
@@ -405,7 +506,7 @@ class LLMBehavior:
         except LLMFault as fault:
             self._embedding_faults += 1
             _log.warning("embedding request failed (%s); continuing without it", fault.kind)
-            dim = self.memory.dim
+            dim = self._memory.dim
             return np.zeros((len(texts), dim), np.float32) if keep and dim else None
 
     # -- helpers --------------------------------------------------------------------------

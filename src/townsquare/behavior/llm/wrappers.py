@@ -13,6 +13,7 @@ concurrency slot, and accounting sees one record per logical call.
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 
@@ -24,6 +25,8 @@ from townsquare.behavior.llm.config import ModelEndpoint
 from townsquare.behavior.llm.faults import LLMFault
 from townsquare.behavior.llm.http import HttpTransport
 from townsquare.behavior.llm.records import CallRecord
+
+_log = logging.getLogger(__name__)
 
 
 class _Wrapper:
@@ -129,7 +132,7 @@ class Retry(_Wrapper):
                 if not fault.kind.retryable or attempt >= self.max_retries:
                     fault.attempts = attempt + 1
                     raise
-                await asyncio.sleep(self.delay(attempt, fault))
+                await self._wait(attempt, fault, f"{request.tag.purpose} request")
                 attempt += 1
                 continue
             result.attempts = attempt + 1
@@ -143,8 +146,14 @@ class Retry(_Wrapper):
             except LLMFault as fault:
                 if not fault.kind.retryable or attempt >= self.max_retries:
                     raise
-                await asyncio.sleep(self.delay(attempt, fault))
+                await self._wait(attempt, fault, "embedding request")
                 attempt += 1
+
+    async def _wait(self, attempt: int, fault: LLMFault, what: str) -> None:
+        delay = self.delay(attempt, fault)
+        _log.debug("%s failed (%s); retry %d of %d in %.2f s",
+                   what, fault.kind.value, attempt + 1, self.max_retries, delay)
+        await asyncio.sleep(delay)
 
 
 class Cached(_Wrapper):
