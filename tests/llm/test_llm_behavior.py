@@ -301,3 +301,49 @@ def test_decisions_work_in_every_structured_output_mode(fake_server: FakeLLMServ
     payload = fake_server.payloads[0]
     assert ("tools" in payload) == (mode == "tool")
     assert ("response_format" in payload) == (mode == "json_object")
+
+
+def test_memories_do_not_depend_on_when_actions_are_embedded(
+    fake_server: FakeLLMServer, world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Action memories embedded mid-step, as answers arrive, equal those embedded after it."""
+    from townsquare.behavior.llm import behavior as module
+
+    described = []
+    original = LLMBehavior._describe
+
+    async def counted(self: LLMBehavior, obs, tasks, rows) -> None:
+        described.extend(rows)
+        await original(self, obs, tasks, rows)
+
+    monkeypatch.setattr(LLMBehavior, "_describe", counted)
+    monkeypatch.setattr(module, "LAUNCH_BATCH", 2)  # many launch chunks: many chances
+
+    def memories(describe_batch: int, cache: Path) -> tuple[dict[str, list], dict]:
+        monkeypatch.setattr(module, "DESCRIBE_BATCH", describe_batch)
+        rows: dict[str, list] = {}
+        config = llm_config(fake_server, cache, endpoint={"concurrency": 1})  # answers trickle in
+        with behavior(config, world) as b:
+            for step in range(3):
+                decide(b, world, step)
+                for name, values in b.drain_records()["memories"].items():
+                    rows.setdefault(name, []).extend(list(values))
+            return rows, b.get_state()["memory"]
+
+    after_rows, after_state = memories(10**9, tmp_path / "a.sqlite")
+    assert not described
+    during_rows, during_state = memories(1, tmp_path / "b.sqlite")
+    assert len(described) >= 3  # at every step, some answers were described mid-step
+    assert during_rows == after_rows
+    assert _fingerprint(during_state) == _fingerprint(after_state)  # embeddings included
+
+
+def _fingerprint(value: object) -> object:
+    """A comparable form of nested dicts, lists and arrays (arrays by dtype, shape, bytes)."""
+    if isinstance(value, np.ndarray):
+        return (value.dtype.str, value.shape, value.tobytes())
+    if isinstance(value, dict):
+        return {key: _fingerprint(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_fingerprint(item) for item in value]
+    return value

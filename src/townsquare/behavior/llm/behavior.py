@@ -54,6 +54,7 @@ _PURPOSE_ORDER = {"reflect": 0, "decide": 1, "repair": 2, "interview": 3}
 QUERY_POSTS = 5  # the top of the feed that forms an agent's memory query
 QUIET_FEED = "my feed is quiet"
 EMBED_BATCH = 256  # memory texts embedded at once while answers are still coming in
+DESCRIBE_BATCH = 128  # answers whose action memories are embedded together, mid-step
 LAUNCH_BATCH = 32  # agents retrieved for at once; also the requests built ahead of free slots
 
 
@@ -124,6 +125,7 @@ class LLMBehavior:
         self._closed = False
         self._embedding_faults = 0
         self._seen: _Seen | None = None
+        self._described: dict[str, np.ndarray] = {}  # action memory text -> its embedding
         self._remembering: concurrent.futures.Future[None] | None = None
         self._loop = LoopThread()
         if check:
@@ -263,8 +265,15 @@ class LLMBehavior:
         which = model_for_agents(self.config, self.population, agents).tolist()
         ahead = asyncio.Semaphore(sum(m.concurrency for m in self.config.models) + LAUNCH_BATCH)
         tasks: list[asyncio.Future[_Outcome]] = []
+        answered: list[int] = []  # rows whose answer is in, in order of arrival
+        described = 0  # answered[:described] have their actions embedded already
+        self._described = {}
         try:
             for lo in range(0, len(agents), LAUNCH_BATCH):
+                if len(answered) - described >= DESCRIBE_BATCH:
+                    await self._describe(obs, [tasks[i] for i in answered[described:]],
+                                         answered[described:])
+                    described = len(answered)
                 rows = np.arange(lo, min(lo + LAUNCH_BATCH, len(agents)))
                 shown = feed.posts[feed.indptr[lo] : feed.indptr[rows[-1] + 1]]
                 unseen = [p for p in np.unique(shown).tolist() if p not in blocks]
@@ -278,6 +287,7 @@ class LLMBehavior:
                     task = asyncio.ensure_future(self._ask_one(
                         self._stacks[which[i]], request, set(posts), int(agents[i])))
                     task.add_done_callback(lambda _: ahead.release())
+                    task.add_done_callback(lambda _, row=i: answered.append(row))
                     tasks.append(task)
                     # send it, and handle answers that came in, before building the next
                     await asyncio.sleep(0)
@@ -426,6 +436,33 @@ class LLMBehavior:
             return []
         return parsed
 
+    async def _describe(
+        self, obs: Observation, tasks: list[asyncio.Future[_Outcome]], rows: list[int]
+    ) -> None:
+        """Embed, ahead of storing, the action memories of agents whose answers are in.
+
+        They are the texts :func:`action_memories` will give for the step's
+        decision, embedded while other answers are still awaited; the memory
+        writes look them up (:attr:`_described`) and embed only what is missing
+        (fallback agents, or all of it if this failed).
+        """
+        answers = [(row, task.result().answer) for row, task in zip(rows, tasks, strict=True)
+                   if not task.cancelled() and task.exception() is None]
+        answers = [(row, answer) for row, answer in answers if answer is not None]
+        if not answers:
+            return
+        picked = np.array([row for row, _ in answers], dtype=np.int64)
+        agents = np.asarray(obs.feed.agents, dtype=np.int64)[picked]
+        decided = answers_to_decision(obs, picked, [answer for _, answer in answers],
+                                      self.topics, self.news_ids, self._main_topic[agents])
+        _, texts, _ = action_memories(decided.actions, obs.content, self.topics)
+        try:
+            vectors = await self._embedder.embed(texts) if texts else None
+        except LLMFault:
+            return  # the memory writes embed them (and count the fault)
+        if vectors is not None:
+            self._described.update(zip(texts, vectors, strict=True))
+
     async def _observations(self, obs: Observation) -> _Seen:
         """The observation memories of this step's agents, embedded (not yet stored)."""
         by, texts, importance = observation_memories(obs, self.topics,
@@ -473,7 +510,15 @@ class LLMBehavior:
         if seen is None or seen.step != int(obs.step):
             seen = await self._observations(obs)
         did_by, did, did_imp = did_memories
-        did_vectors = await self._embed(did, keep=True) if did else None
+        described, self._described = self._described, {}
+        missing = [text for text in did if text not in described]
+        if missing:
+            vectors = await self._embed(missing, keep=True)
+            if vectors is not None:
+                described.update(zip(missing, vectors, strict=True))
+        did_vectors = None
+        if did and all(text in described for text in did):
+            did_vectors = np.stack([described[text] for text in did])
         texts = seen.texts + did
         if not texts or (seen.texts and seen.vectors is None) or (did and did_vectors is None):
             return  # nothing to store, or no embedding dimension known yet
