@@ -111,6 +111,18 @@ class WriterLifecycle:
         self._worker.stop()
         return True
 
+    def _report_close(self, error: BaseException | None, finish_error: Exception | None) -> None:
+        """Raise, at the end of ``close``, the thread's error (unless raised already),
+        else the error of the final transaction that records the status.
+        """
+        if error is not None and not self._reported:
+            self._reported = True
+            raise self._failure()
+        if finish_error is not None:
+            raise StoreError(
+                f"{self.where}: could not record the end of the run: {finish_error}"
+            ) from finish_error
+
     def _check(self) -> None:
         if self._closed:
             raise StoreError(f"the run writer for {self.where} is closed")

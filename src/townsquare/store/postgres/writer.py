@@ -234,13 +234,7 @@ class PostgresRunWriter(WriterLifecycle):
             finish_error = exc
         finally:
             conn.close()
-        if error is not None and not self._reported:
-            self._reported = True
-            raise self._failure()
-        if finish_error is not None:
-            raise StoreError(
-                f"{self.where}: could not record the end of the run: {finish_error}"
-            ) from finish_error
+        self._report_close(error, finish_error)
 
     # -- errors
 
