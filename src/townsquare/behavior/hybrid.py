@@ -60,12 +60,7 @@ class HybridBehavior:
     def before_step(self, step: int) -> None:
         """Stop cleanly when a budget is spent or the endpoint stays down (see module doc)."""
         config = self.llm.config
-        if config.budget_tokens is not None and self.spent["tokens"] >= config.budget_tokens:
-            raise RunStopped(f"the token budget ({config.budget_tokens:,}) is spent "
-                             f"({self.spent['tokens']:,.0f} tokens).")
-        if config.budget_cost is not None and self.spent["cost"] >= config.budget_cost:
-            raise RunStopped(f"the cost budget ({config.budget_cost:g}) is spent "
-                             f"({self.spent['cost']:.4g}).")
+        config.check_budget(self.spent)
         if self._connection_faults:
             self._wait_for_endpoint(config.outage_wait_s)
 

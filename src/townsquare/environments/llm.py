@@ -38,7 +38,6 @@ from townsquare.behavior.llm.loop import LoopThread
 from townsquare.behavior.llm.records import CallRecord, call_columns, step_stats
 from townsquare.behavior.llm.repair import extract_object
 from townsquare.behavior.llm.wrappers import Accounting, build_stack, innermost
-from townsquare.errors import RunStopped
 from townsquare.population import Population
 
 T = TypeVar("T")
@@ -133,13 +132,7 @@ class LLMAsker:
 
     def before_step(self, step: int) -> None:
         """Stop cleanly (resumable) once a token or cost budget is spent."""
-        config = self.config
-        if config.budget_tokens is not None and self.spent["tokens"] >= config.budget_tokens:
-            raise RunStopped(f"the token budget ({config.budget_tokens:,}) is spent "
-                             f"({self.spent['tokens']:,.0f} tokens).")
-        if config.budget_cost is not None and self.spent["cost"] >= config.budget_cost:
-            raise RunStopped(f"the cost budget ({config.budget_cost:g}) is spent "
-                             f"({self.spent['cost']:.4g}).")
+        self.config.check_budget(self.spent)
 
     def step_report(self) -> Report:
         """``llm_calls`` rows and ``llm_*`` metrics of the calls since the last report."""

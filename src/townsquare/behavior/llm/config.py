@@ -17,6 +17,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from townsquare.behavior.llm.faults import LLMConfigError
+from townsquare.errors import RunStopped
 
 if TYPE_CHECKING:
     from townsquare.population import Population
@@ -221,6 +222,15 @@ class LLMConfig(_Config):
         if name is None:
             return self.models[0]
         return next(m for m in self.models if m.name == name)
+
+    def check_budget(self, spent: Mapping[str, float]) -> None:
+        """Raise RunStopped (a clean, resumable stop) once the token or cost budget is spent."""
+        if self.budget_tokens is not None and spent["tokens"] >= self.budget_tokens:
+            raise RunStopped(f"the token budget ({self.budget_tokens:,}) is spent "
+                             f"({spent['tokens']:,.0f} tokens).")
+        if self.budget_cost is not None and spent["cost"] >= self.budget_cost:
+            raise RunStopped(f"the cost budget ({self.budget_cost:g}) is spent "
+                             f"({spent['cost']:.4g}).")
 
     def resolved_cache_path(self) -> Path:
         if self.cache_path is not None:
