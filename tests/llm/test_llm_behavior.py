@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from pathlib import Path
 
@@ -10,14 +11,23 @@ import pytest
 from fake_server import FakeLLMServer
 from llm_helpers import NEWS, TOPICS, IdleFallback, World, llm_config, make_world
 
-from townsquare.behavior.base import Decision
+from townsquare.behavior.base import Decision, Observation
 from townsquare.behavior.llm.behavior import LLMBehavior, derive_seed
 from townsquare.behavior.llm.config import LLMConfig, MemoryConfig, ModelEndpoint
 from townsquare.behavior.llm.faults import EndpointUnreachableError
-from townsquare.platform.actions import Action
+from townsquare.platform.actions import Action, ActionBatch
 
 
-def behavior(config: LLMConfig, world: World, fallback: IdleFallback | None = None,
+class LikingFallback:
+    """A fallback whose agents like the first post of their feed (an action to remember)."""
+
+    def decide(self, obs: Observation, rng: np.random.Generator) -> Decision:
+        feed = obs.feed
+        return Decision.only(ActionBatch.build(feed.agents, Action.LIKE,
+                                               post=feed.posts[feed.indptr[:-1]]))
+
+
+def behavior(config: LLMConfig, world: World, fallback: object | None = None,
              seed: int = 11) -> LLMBehavior:
     return LLMBehavior(config, world.population, TOPICS, NEWS, fallback or IdleFallback(), seed)
 
@@ -303,39 +313,46 @@ def test_decisions_work_in_every_structured_output_mode(fake_server: FakeLLMServ
     assert ("response_format" in payload) == (mode == "json_object")
 
 
-def test_memories_do_not_depend_on_when_actions_are_embedded(
+def test_decisions_and_memories_do_not_depend_on_when_answers_are_assembled(
     fake_server: FakeLLMServer, world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Action memories embedded mid-step, as answers arrive, equal those embedded after it."""
+    """Answers assembled and action memories embedded mid-step, as answers arrive, give the
+    same decisions and memories as doing it all after the last answer (fallbacks included)."""
     from townsquare.behavior.llm import behavior as module
 
     described = []
     original = LLMBehavior._describe
 
-    async def counted(self: LLMBehavior, obs, tasks, rows) -> None:
-        described.extend(rows)
-        await original(self, obs, tasks, rows)
+    async def counted(self: LLMBehavior, obs, tasks, arrivals) -> None:
+        described.extend(arrivals.rows[arrivals.assembled :])
+        await original(self, obs, tasks, arrivals)
 
     monkeypatch.setattr(LLMBehavior, "_describe", counted)
     monkeypatch.setattr(module, "LAUNCH_BATCH", 2)  # many launch chunks: many chances
 
-    def memories(describe_batch: int, cache: Path) -> tuple[dict[str, list], dict]:
+    fake_server.fail_fraction(0.2, "http_500")  # some agents fall back to the heuristic
+    config = {"concurrency": 1, "max_retries": 2}  # answers trickle in
+
+    def memories(describe_batch: int, cache: Path) -> tuple[list, dict[str, list], dict]:
         monkeypatch.setattr(module, "DESCRIBE_BATCH", describe_batch)
-        rows: dict[str, list] = {}
-        config = llm_config(fake_server, cache, endpoint={"concurrency": 1})  # answers trickle in
-        with behavior(config, world) as b:
+        decisions, rows = [], {}
+        with behavior(llm_config(fake_server, cache, endpoint=config), world,
+                      fallback=LikingFallback()) as b:
             for step in range(3):
-                decide(b, world, step)
+                fake_server.fail_next(2, "http_500")  # retried: answered after later agents
+                decisions.append(_fingerprint(dataclasses.asdict(decide(b, world, step))))
                 for name, values in b.drain_records()["memories"].items():
                     rows.setdefault(name, []).extend(list(values))
-            return rows, b.get_state()["memory"]
+            return decisions, rows, b.get_state()["memory"]
 
-    after_rows, after_state = memories(10**9, tmp_path / "a.sqlite")
+    after = memories(10**9, tmp_path / "a.sqlite")
     assert not described
-    during_rows, during_state = memories(1, tmp_path / "b.sqlite")
-    assert len(described) >= 3  # at every step, some answers were described mid-step
-    assert during_rows == after_rows
-    assert _fingerprint(during_state) == _fingerprint(after_state)  # embeddings included
+    during = memories(1, tmp_path / "b.sqlite")
+    assert len(described) >= 3  # at every step, some answers were assembled mid-step
+    assert any(d["fallbacks"] for d in after[0])
+    assert during[0] == after[0]  # actions, reasons, state updates, in the same order
+    assert during[1] == after[1]
+    assert _fingerprint(during[2]) == _fingerprint(after[2])  # embeddings included
 
 
 def _fingerprint(value: object) -> object:

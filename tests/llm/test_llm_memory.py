@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from townsquare.behavior.llm.config import MemoryConfig
 from townsquare.behavior.llm.memory import MemoryKind, MemoryStore
@@ -127,3 +129,61 @@ def test_state_round_trip_gives_the_same_retrieval() -> None:
         np.array([7]), query, 12, k=4)
     copy.add(np.array([7]), 13, MemoryKind.ACTION, 4.0, ["E"], E2[None])
     assert letters(copy.recent(np.array([7]), 1)[0]) == ["E"]
+
+
+def _reference_streams(size: int, decay: float, promote: float,
+                       batches: list[list[tuple[int, int, float]]]) -> dict[int, list[str]]:
+    """What each agent holds after the batches, from the documented rule, one agent at a time.
+
+    A batch is (agent, kind, importance) items added at step = its index. New
+    items fill an agent's free slots in order, then replace its least valuable
+    memories (importance x decay^age; reflections and promoted ones last).
+    """
+    slots: dict[int, list[tuple[int, int, float, bool, str] | None]] = {}
+    seq = 0
+    for step, batch in enumerate(batches):
+        mine: dict[int, list[tuple[int, int, float, bool, str]]] = {}
+        for i, (agent, kind, importance) in enumerate(batch):
+            importance = min(max(importance, 1.0), 10.0)
+            long = kind >= MemoryKind.REFLECTION or importance >= promote
+            mine.setdefault(agent, []).append((seq + i, step, importance, long, f"{step}/{i}"))
+        seq += len(batch)
+        for agent, items in mine.items():
+            held = slots.setdefault(agent, [None] * size)
+
+            def value(j: int, held: list = held, step: int = step) -> float:
+                if held[j] is None:
+                    return -np.inf
+                _, made, importance, long, _ = held[j]
+                return importance * decay ** max(step - made, 0) + (1e6 if long else 0.0)
+
+            order = sorted(range(size), key=value)
+            for j, item in zip(order, items[-size:], strict=False):
+                held[j] = item
+    return {agent: [m[4] for m in sorted(m for m in held if m is not None)]
+            for agent, held in slots.items()}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    size=st.integers(4, 7),
+    batches=st.lists(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 3),
+                                        st.floats(0.0, 11.0, width=32)),
+                              max_size=25), min_size=1, max_size=8),
+)
+def test_agents_hold_what_the_forgetting_rule_keeps(
+    size: int, batches: list[list[tuple[int, int, float]]]
+) -> None:
+    """Free slots fill first; full agents forget their least valuable memories (many agents,
+    some full and some not, in one add)."""
+    config = MemoryConfig(memory_size=size, recency_decay=0.9, promote_importance=8)
+    store = MemoryStore(config)
+    for step, batch in enumerate(batches):
+        if batch:
+            agents, kinds, importance = (np.array(column) for column in zip(*batch, strict=True))
+            store.add(agents, step, kinds.astype(np.int8), importance.astype(np.float32),
+                      [f"{step}/{i}" for i in range(len(batch))], np.tile(E1, (len(batch), 1)))
+    expected = _reference_streams(size, 0.9, 8, batches)
+    for agent in range(6):
+        held = [text.split("] ")[1] for text in store.recent(np.array([agent]), size)[0]]
+        assert held == expected.get(agent, [])

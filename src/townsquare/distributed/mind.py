@@ -75,6 +75,7 @@ class ShardMind(LLMBehavior):
         if not len(obs.feed.agents):
             return Asked([], [], 0)
         self._outcomes, reflections = self._loop.run(self._ask_all(obs))
+        self._answers = None  # the driver assembles the decision from the answers
         return Asked(
             [o.answer for o in self._outcomes],
             [None if o.answer is not None else (o.fault or Fault.EMPTY).value

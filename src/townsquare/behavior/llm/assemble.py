@@ -4,6 +4,9 @@ Each agent's answer becomes action rows (with the model's text and stated
 reason) and a state update: attitudes per topic, valence/arousal, beliefs.
 What the model left out keeps its current value. An agent that chose no
 action gets one IDLE row, so its stated reason is kept too.
+
+:class:`StepAnswers` does this part by part while a step's answers arrive,
+so that little is left to do after the last one.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from townsquare.behavior.base import Decision, Observation
+from townsquare.behavior.llm.experience import action_memories
 from townsquare.behavior.llm.schema import ActionType, ParsedAnswer
 from townsquare.platform.actions import Action, ActionBatch
 
@@ -100,6 +104,77 @@ def answers_to_decision(
         arousal=arousal,
         belief=belief if belief.shape[1] else None,
     )
+
+
+Memories = tuple[np.ndarray, list[str], np.ndarray]  # (agent, text, importance) per memory
+
+
+class StepAnswers:
+    """A step's answered agents, turned into decisions and action memories part by part.
+
+    Parts are added in any order (as answers arrive); :meth:`combine` puts
+    them in row order, so the result is exactly what one
+    :func:`answers_to_decision` over all the rows (and :func:`action_memories`
+    of its actions) would give: each agent's rows depend on its answer only.
+    """
+
+    def __init__(
+        self, obs: Observation, topics: list[str], news_ids: list[str], main_topic: np.ndarray
+    ) -> None:
+        self._obs = obs
+        self._topics = topics
+        self._news_ids = news_ids
+        self._main_topic = main_topic  # per agent of the population
+        self._parts: list[tuple[np.ndarray, Decision, Memories]] = []
+        self.covered = np.zeros(len(obs.feed.agents), dtype=bool)  # rows added so far
+        agents = np.asarray(obs.feed.agents, dtype=np.int64)
+        self._sorter = np.argsort(agents, kind="stable")
+        self._sorted = agents[self._sorter]
+
+    def add(self, rows: np.ndarray, answers: list[ParsedAnswer]) -> list[str]:
+        """Assemble the answers of agents ``obs.feed.agents[rows]``; their action-memory texts."""
+        obs = self._obs
+        rows = np.asarray(rows, dtype=np.int64)
+        agents = obs.feed.agents[rows].astype(np.int64)
+        decided = answers_to_decision(obs, rows, answers, self._topics, self._news_ids,
+                                      self._main_topic[agents])
+        memories = action_memories(decided.actions, obs.content, self._topics)
+        self._parts.append((rows, decided, memories))
+        self.covered[rows] = True
+        return memories[1]
+
+    def combine(self) -> tuple[Decision, Memories]:
+        """All parts as one decision in row order, and the memories of its actions."""
+        parts = self._parts
+        if not parts:
+            self.add(np.empty(0, np.int64), [])
+        if len(parts) == 1 and (np.diff(parts[0][0]) > 0).all():
+            return parts[0][1], parts[0][2]
+        decisions = [d for _, d, _ in parts]
+        by_row = np.argsort(np.concatenate([rows for rows, _, _ in parts]), kind="stable")
+
+        def state(name: str) -> np.ndarray:
+            return np.concatenate([getattr(d, name) for d in decisions])[by_row]
+
+        actions = ActionBatch.concat([d.actions for d in decisions])
+        actions = actions.select(np.argsort(self._row(actions.agent), kind="stable"))
+        decision = Decision(
+            actions=actions,
+            updated=state("updated"),
+            attitude=state("attitude"),
+            valence=state("valence"),
+            arousal=state("arousal"),
+            belief=state("belief") if decisions[0].belief is not None else None,
+        )
+        who = np.concatenate([m[0] for _, _, m in parts])
+        texts = [text for _, _, m in parts for text in m[1]]
+        importance = np.concatenate([m[2] for _, _, m in parts])
+        order = np.argsort(self._row(who), kind="stable")
+        return decision, (who[order], [texts[i] for i in order.tolist()], importance[order])
+
+    def _row(self, agents: np.ndarray) -> np.ndarray:
+        """Each agent's row in the step's feed (agents appear once per step)."""
+        return self._sorter[np.searchsorted(self._sorted, agents)]
 
 
 def merge(obs: Observation, first: Decision, second: Decision) -> Decision:

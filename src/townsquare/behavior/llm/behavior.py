@@ -24,7 +24,7 @@ import scipy.sparse as sp
 
 from townsquare.behavior.base import Behavior, Decision, Observation
 from townsquare.behavior.llm import prompts
-from townsquare.behavior.llm.assemble import answers_to_decision, merge
+from townsquare.behavior.llm.assemble import Memories, StepAnswers, merge
 from townsquare.behavior.llm.cache import ResponseCache
 from townsquare.behavior.llm.client import CallTag, ChatRequest, ChatResult, structured_request
 from townsquare.behavior.llm.config import LLMConfig, apply_env_overrides, model_for_agents
@@ -67,6 +67,28 @@ class _Seen:
     texts: list[str]
     importance: np.ndarray
     vectors: np.ndarray | None
+
+
+class _Arrivals:
+    """Rows of a step's requests in the order their outcomes came in."""
+
+    def __init__(self) -> None:
+        self.rows: list[int] = []
+        self.assembled = 0  # rows[:assembled] are assembled (see LLMBehavior._describe)
+        self.changed = asyncio.Event()  # set when an outcome comes in
+
+    def note(self, row: int) -> None:
+        self.rows.append(row)
+        self.changed.set()
+
+    def waiting(self) -> int:
+        """Outcomes in but not yet assembled."""
+        return len(self.rows) - self.assembled
+
+    def take(self) -> list[int]:
+        """The rows not yet assembled (from now on counted as assembled)."""
+        rows, self.assembled = self.rows[self.assembled :], len(self.rows)
+        return rows
 
 
 @dataclass(slots=True)
@@ -126,6 +148,7 @@ class LLMBehavior:
         self._embedding_faults = 0
         self._seen: _Seen | None = None
         self._described: dict[str, np.ndarray] = {}  # action memory text -> its embedding
+        self._answers: StepAnswers | None = None  # the step's answers, assembled as they come
         self._remembering: concurrent.futures.Future[None] | None = None
         self._loop = LoopThread()
         if check:
@@ -151,15 +174,15 @@ class LLMBehavior:
         outcomes, reflections = self._loop.run(self._ask_all(obs))
         ok = np.array([o.answer is not None for o in outcomes], dtype=bool)
         rows, failed = np.flatnonzero(ok), np.flatnonzero(~ok)
-        decided = answers_to_decision(
-            obs, rows, [outcomes[i].answer for i in rows.tolist()],  # type: ignore[misc]
-            self.topics, self.news_ids, self._main_topic[agents[rows]],
-        )
+        answered, self._answers = self._answers, None
+        rest = rows[~answered.covered[rows]]  # answers not yet assembled mid-step
+        if len(rest):
+            answered.add(rest, [outcomes[i].answer for i in rest.tolist()])  # type: ignore[misc]
+        decision, did = answered.combine()
         if len(failed):
             backup = self.fallback.decide(obs.subset(failed), rng)
-            decision = merge(obs, decided, backup)
-        else:
-            decision = decided
+            decision = merge(obs, decision, backup)
+            did = _joined(did, action_memories(backup.actions, obs.content, self.topics))
         decision.fallbacks = len(failed)
 
         fallback_kinds = Counter()
@@ -173,7 +196,7 @@ class LLMBehavior:
         self._stats = step_stats(step, records, fallback_kinds, dropped, reflections,
                                  self._embedding_faults)
         self._embedding_faults = 0
-        self._remember_meanwhile(obs, decision.actions)
+        self._remember_meanwhile(obs, did)
         return decision
 
     # -- accounting and records ---------------------------------------------------------
@@ -265,15 +288,14 @@ class LLMBehavior:
         which = model_for_agents(self.config, self.population, agents).tolist()
         ahead = asyncio.Semaphore(sum(m.concurrency for m in self.config.models) + LAUNCH_BATCH)
         tasks: list[asyncio.Future[_Outcome]] = []
-        answered: list[int] = []  # rows whose answer is in, in order of arrival
-        described = 0  # answered[:described] have their actions embedded already
+        arrivals = _Arrivals()
         self._described = {}
+        self._answers = StepAnswers(obs, self.topics, self.news_ids, self._main_topic)
+        seen: asyncio.Future[_Seen] | None = None
         try:
             for lo in range(0, len(agents), LAUNCH_BATCH):
-                if len(answered) - described >= DESCRIBE_BATCH:
-                    await self._describe(obs, [tasks[i] for i in answered[described:]],
-                                         answered[described:])
-                    described = len(answered)
+                if arrivals.waiting() >= DESCRIBE_BATCH:
+                    await self._describe(obs, tasks, arrivals)
                 rows = np.arange(lo, min(lo + LAUNCH_BATCH, len(agents)))
                 shown = feed.posts[feed.indptr[lo] : feed.indptr[rows[-1] + 1]]
                 unseen = [p for p in np.unique(shown).tolist() if p not in blocks]
@@ -287,17 +309,25 @@ class LLMBehavior:
                     task = asyncio.ensure_future(self._ask_one(
                         self._stacks[which[i]], request, set(posts), int(agents[i])))
                     task.add_done_callback(lambda _: ahead.release())
-                    task.add_done_callback(lambda _, row=i: answered.append(row))
+                    task.add_done_callback(lambda _, row=i: arrivals.note(row))
                     tasks.append(task)
                     # send it, and handle answers that came in, before building the next
                     await asyncio.sleep(0)
-            # the last requests are in flight: meanwhile, note what the agents saw
-            self._seen = await self._observations(obs)
+            # the last requests are in flight: meanwhile, note what the agents saw and
+            # assemble the answers that keep coming in
+            seen = asyncio.ensure_future(self._observations(obs))
+            batch = max(1, DESCRIBE_BATCH // 4)  # smaller: the loop has less to do now
+            while len(arrivals.rows) < len(tasks):
+                arrivals.changed.clear()
+                await arrivals.changed.wait()
+                if arrivals.waiting() >= batch and len(arrivals.rows) < len(tasks):
+                    await self._describe(obs, tasks, arrivals)
+            self._seen = await seen
         except BaseException:
-            for task in tasks:
+            for task in [*tasks, *([seen] if seen is not None else [])]:
                 task.cancel()
             raise
-        return list(await asyncio.gather(*tasks)), reflections
+        return [task.result() for task in tasks], reflections  # all done (gather is slow)
 
     def _decide_request(
         self, obs: Observation, i: int, posts: list[int], memories: list[str],
@@ -437,25 +467,22 @@ class LLMBehavior:
         return parsed
 
     async def _describe(
-        self, obs: Observation, tasks: list[asyncio.Future[_Outcome]], rows: list[int]
+        self, obs: Observation, tasks: list[asyncio.Future[_Outcome]], arrivals: _Arrivals
     ) -> None:
-        """Embed, ahead of storing, the action memories of agents whose answers are in.
+        """Assemble the answers that are in, and embed their action memories ahead of storing.
 
-        They are the texts :func:`action_memories` will give for the step's
-        decision, embedded while other answers are still awaited; the memory
-        writes look them up (:attr:`_described`) and embed only what is missing
-        (fallback agents, or all of it if this failed).
+        The memory writes look the embeddings up (:attr:`_described`) and embed
+        only what is missing (fallback agents, or all of it if this failed).
         """
-        answers = [(row, task.result().answer) for row, task in zip(rows, tasks, strict=True)
+        rows = arrivals.take()
+        done = [(row, tasks[row]) for row in rows]
+        answers = [(row, task.result().answer) for row, task in done
                    if not task.cancelled() and task.exception() is None]
         answers = [(row, answer) for row, answer in answers if answer is not None]
-        if not answers:
+        if not answers or self._answers is None:
             return
         picked = np.array([row for row, _ in answers], dtype=np.int64)
-        agents = np.asarray(obs.feed.agents, dtype=np.int64)[picked]
-        decided = answers_to_decision(obs, picked, [answer for _, answer in answers],
-                                      self.topics, self.news_ids, self._main_topic[agents])
-        _, texts, _ = action_memories(decided.actions, obs.content, self.topics)
+        texts = self._answers.add(picked, [answer for _, answer in answers])
         try:
             vectors = await self._embedder.embed(texts) if texts else None
         except LLMFault:
@@ -477,15 +504,14 @@ class LLMBehavior:
         vectors = np.concatenate(parts) if parts else None
         return _Seen(int(obs.step), by, texts, importance, vectors)
 
-    def _remember_meanwhile(self, obs: Observation, actions: ActionBatch) -> None:
+    def _remember_meanwhile(self, obs: Observation, did: Memories) -> None:
         """Store this step's memories on the loop while the engine applies the step.
 
-        What the agents did is described now, before the platform changes; the
-        embedding and storing finish in the background and every reader of the
-        memories (the next step, records, checkpoints, interviews) waits for
+        What the agents did (``did``) is described before the platform changes;
+        the embedding and storing finish in the background and every reader of
+        the memories (the next step, records, checkpoints, interviews) waits for
         them (:meth:`_settle`).
         """
-        did = action_memories(actions, obs.content, self.topics)
         self._remembering = self._loop.submit(self._store_memories(obs, did))
 
     def _settle(self) -> None:
@@ -503,9 +529,7 @@ class LLMBehavior:
         """Store what the agents saw (embedded while their answers came in) and did."""
         await self._store_memories(obs, action_memories(actions, obs.content, self.topics))
 
-    async def _store_memories(
-        self, obs: Observation, did_memories: tuple[np.ndarray, list[str], np.ndarray]
-    ) -> None:
+    async def _store_memories(self, obs: Observation, did_memories: Memories) -> None:
         seen, self._seen = self._seen, None
         if seen is None or seen.step != int(obs.step):
             seen = await self._observations(obs)
@@ -582,3 +606,8 @@ _PROBLEM = {
     Fault.REFUSAL: "it was a refusal; this is a harmless simulation, just pick actions",
     Fault.MALFORMED_JSON: "it was not one valid JSON object of the required form",
 }
+
+
+def _joined(first: Memories, second: Memories) -> Memories:
+    return (np.concatenate([first[0], second[0]]), first[1] + second[1],
+            np.concatenate([first[2], second[2]]))

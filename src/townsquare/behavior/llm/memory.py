@@ -39,6 +39,7 @@ class MemoryKind(IntEnum):
 
 
 KIND_NAMES = [k.name.lower() for k in MemoryKind]
+_KIND_NAMES = np.array(KIND_NAMES, dtype=object)
 _POOL = {
     "agent": np.int64,
     "step": np.int32,
@@ -63,7 +64,7 @@ class MemoryStore:
         self._seq = 0
         self._cols = {name: np.zeros(capacity, dtype=dt) for name, dt in _POOL.items()}
         self._emb: np.ndarray | None = None
-        self._text: list[str | None] = [None] * capacity
+        self._text = np.full(capacity, None, dtype=object)  # str per pool id
         self._log: dict[str, list] = {name: [] for name in MEMORY_COLUMNS}
 
     @property
@@ -109,8 +110,7 @@ class MemoryStore:
         rank = (rank - excess)[keep]
         items = order[keep]
 
-        slot_order = np.argsort(self._retention(uniq, step), axis=1, kind="stable")
-        slot = slot_order[group, rank]
+        slot = self._slots_for(uniq, group, rank, step)
         existing = self._slots[uniq[group], slot]
         pool = existing.copy()
         fresh = existing < 0
@@ -129,15 +129,36 @@ class MemoryStore:
         cols["seq"][pool] = self._seq + items
         self._emb[pool] = embeddings[items]
         self._seq += k
-        item_list = np.sort(items).tolist()
-        for p, i in zip(pool.tolist(), items.tolist(), strict=True):
-            self._text[p] = texts[i]
+        text = np.empty(k, dtype=object)
+        text[:] = texts
+        self._text[pool] = text[items]
+        kept = np.sort(items)
         log = self._log
-        log["agent"].extend(agents[item_list].tolist())
-        log["step"].extend([int(step)] * len(item_list))
-        log["kind"].extend(KIND_NAMES[int(c)] for c in kinds[item_list])
-        log["importance"].extend(importance[item_list].astype(float).tolist())
-        log["text"].extend(texts[i] for i in item_list)
+        log["agent"].extend(agents[kept].tolist())
+        log["step"].extend([int(step)] * len(kept))
+        log["kind"].extend(_KIND_NAMES[kinds[kept]].tolist())
+        log["importance"].extend(importance[kept].astype(float).tolist())
+        log["text"].extend(text[kept].tolist())
+
+    def _slots_for(
+        self, rows: np.ndarray, group: np.ndarray, rank: np.ndarray, step: int
+    ) -> np.ndarray:
+        """The slot of each new item (``rank``-th new item of ``rows[group]``).
+
+        An agent's free slots come first, in order, then its least valuable
+        memories (:meth:`_retention`) are replaced. Slots fill from the left
+        and are never emptied, so an agent's free slots are the ones after its
+        ``used`` first: only agents without room need the ranking.
+        """
+        used = (self._slots[rows] >= 0).sum(axis=1)
+        slot = used[group] + rank
+        short = used + np.bincount(group, minlength=len(rows)) > self.size
+        if short.any():
+            ranked = np.argsort(self._retention(rows[short], step), axis=1, kind="stable")
+            at = np.cumsum(short) - 1  # row of each short agent in ``ranked``
+            late = short[group]
+            slot[late] = ranked[at[group[late]], rank[late]]
+        return slot
 
     def _retention(self, rows: np.ndarray, step: int) -> np.ndarray:
         """Value of keeping each slot: empty slots lowest, long-term highest."""
@@ -257,9 +278,9 @@ class MemoryStore:
         return {
             "agent": cols["agent"][ids].tolist(),
             "step": cols["step"][ids].tolist(),
-            "kind": [KIND_NAMES[int(c)] for c in cols["kind"][ids]],
+            "kind": _KIND_NAMES[cols["kind"][ids]].tolist(),
             "importance": cols["importance"][ids].astype(float).tolist(),
-            "text": [self._text[i] for i in ids.tolist()],
+            "text": self._text[ids].tolist(),
         }
 
     def drain(self) -> dict[str, list]:
@@ -275,7 +296,7 @@ class MemoryStore:
             "seq": self._seq,
             "pool": {name: col[:n].copy() for name, col in self._cols.items()},
             "embeddings": None if self._emb is None else self._emb[:n].copy(),
-            "text": list(self._text[:n]),
+            "text": self._text[:n].tolist(),
             "log": {name: list(v) for name, v in self._log.items()},
         }
 
@@ -292,7 +313,8 @@ class MemoryStore:
             emb = np.asarray(emb, dtype=np.float32)
             self._emb = np.zeros((capacity, emb.shape[1]), dtype=np.float32)
             self._emb[:n] = emb
-        self._text = list(state["text"]) + [None] * (capacity - n)  # type: ignore[call-overload]
+        self._text = np.full(capacity, None, dtype=object)
+        self._text[:n] = list(state["text"])  # type: ignore[call-overload]
         self._n = n
         self._row_of = np.asarray(state["row_of"], dtype=np.int64).copy()
         self._slots = np.asarray(state["slots"], dtype=np.int64).copy()
@@ -344,7 +366,9 @@ class MemoryStore:
                 emb = np.zeros((new_capacity, self._emb.shape[1]), dtype=np.float32)
                 emb[: self._n] = self._emb[: self._n]
                 self._emb = emb
-            self._text.extend([None] * (new_capacity - capacity))
+            text = np.full(new_capacity, None, dtype=object)
+            text[:capacity] = self._text
+            self._text = text
         ids = np.arange(self._n, need, dtype=np.int64)
         self._n = need
         return ids
