@@ -26,6 +26,14 @@ Units that need care:
 Process CPU time is recorded beside wall time: on a shared machine the
 CPU-time ratios (detail table) are the steadier estimate.
 
+townsquare's single replicates and NDlib's are timed interleaved, so that both
+see the same machine: the replicates are split into ROUNDS rounds (fewer when
+either side has fewer replicates), and each round runs its share of townsquare's
+replicates, then its share of NDlib's in one subprocess. (The two voter rows
+share one NDlib sample: each round runs both rows' townsquare shares before
+NDlib's.) The outcome samples and the columns are as before: the rounds'
+replicates are pooled. The batched runs and Mesa are timed after the rounds.
+
 NDlib runs in a subprocess (bench/peers/ndlib_runner.py), so it can live in a
 separate venv when it does not import beside this environment's packages.
 
@@ -45,7 +53,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from importlib import metadata
 from pathlib import Path
 from types import ModuleType
@@ -66,6 +74,7 @@ NDLIB_PROBE = "import ndlib.models.epidemics, ndlib.models.opinions"
 NDLIB_PACKAGES = ["ndlib", "six", "scikit-learn"]
 MESA_PROBE = "import sys, mesa; sys.exit(int(mesa.__version__.split('.')[0]) < 3)"
 ALPHA = 0.01
+ROUNDS = 4  # rounds of interleaved townsquare and NDlib replicates
 
 Outcome = Callable[[np.ndarray, np.ndarray | None], float]
 # graph, seed -> outcome, steps, wall seconds, CPU seconds
@@ -178,6 +187,16 @@ class Sample:
 def _sample(rows: list[tuple[float, int, float, float, float, float | None]]) -> Sample:
     outcome, steps, seconds, cpu, updates, extra = (list(c) for c in zip(*rows, strict=True))
     return Sample(outcome, steps, seconds, cpu, updates, extra)
+
+
+def _pooled(samples: list[Sample]) -> Sample:
+    """The replicates of several samples as one sample."""
+    return Sample(*([x for s in samples for x in getattr(s, f.name)] for f in fields(Sample)))
+
+
+def _share(items: list, r: int, rounds: int) -> list:
+    """Round ``r``'s share of ``items`` (consecutive, as even as possible)."""
+    return items[len(items) * r // rounds : len(items) * (r + 1) // rounds]
 
 
 # -- cases ---------------------------------------------------------------------------------
@@ -305,11 +324,11 @@ def _advance(
     return steps, time.perf_counter() - start, time.process_time() - cpu
 
 
-def run_townsquare(case: Case, replicates: int, seed: int) -> Sample:
-    """Replicates one at a time, as ``classic.run`` runs them, steps timed."""
+def run_townsquare(case: Case, seeds: list[np.random.SeedSequence]) -> Sample:
+    """Replicates one at a time (one per seed), as ``classic.run`` runs them, steps timed."""
     rows = []
     graph = case.graph.follow
-    for child in np.random.SeedSequence(seed).spawn(replicates):
+    for child in seeds:
         rng = np.random.default_rng(child)
         state = case.model.initial(graph, rng)
         steps, seconds, cpu = _advance(case, graph, state, rng)
@@ -356,6 +375,35 @@ def run_ndlib(python: str, case: Case, replicates: int, seed: int, workdir: Path
     data = json.loads(done.stdout.strip().splitlines()[-1])
     keys = ("outcome", "steps", "seconds", "cpu", "updates", "extra")
     return Sample(*(data[k] for k in keys))
+
+
+def run_interleaved(
+    cases: list[Case], index: list[int], reps: tuple[int, int], ndlib: str | None, workdir: Path
+) -> tuple[list[Sample], Sample | None]:
+    """Single replicates of ``cases`` (one shared NDlib job) and of NDlib, in rounds.
+
+    ``index`` numbers the cases (for their seeds). Each round runs its share of
+    every case's townsquare replicates, then its share of NDlib's replicates in
+    one subprocess, so that machine drift during the run moves both sides
+    alike. Townsquare's replicates use the streams of one uninterrupted run;
+    each NDlib round gets a seed of its own.
+    """
+    ts_reps, nd_reps = reps
+    rounds = max(1, min(ROUNDS, ts_reps, nd_reps if ndlib else ts_reps))
+    children = [np.random.SeedSequence(100 + i).spawn(ts_reps) for i in index]
+    ts_parts: list[list[Sample]] = [[] for _ in cases]
+    nd_parts: list[Sample | None] = []
+    for r in range(rounds):
+        for parts, case, streams in zip(ts_parts, cases, children, strict=True):
+            parts.append(run_townsquare(case, _share(streams, r, rounds)))
+        count = len(_share(list(range(nd_reps)), r, rounds))
+        if ndlib and count:
+            seed = (300 + index[0]) * ROUNDS + r
+            nd_parts.append(run_ndlib(ndlib, cases[0], count, seed, workdir))
+    nd = None
+    if nd_parts and all(part is not None for part in nd_parts):
+        nd = _pooled([part for part in nd_parts if part is not None])
+    return [_pooled(parts) for parts in ts_parts], nd
 
 
 def run_mesa(case: Case, replicates: int, seed: int, per_step: float) -> Sample | None:
@@ -502,21 +550,24 @@ def sizes(quick: bool) -> argparse.Namespace:
 def bench(cases: list[Case], s: argparse.Namespace, reps: tuple[int, int, int], ndlib: str | None,
           workdir: Path, compare: bool) -> list[Row]:  # fmt: skip
     ts_reps, nd_reps, mesa_reps = reps
-    rows, peers = [], {}
+    groups: dict[tuple[str, int], list[int]] = {}  # the two voter rows share their peers' runs
     for i, case in enumerate(cases):
+        groups.setdefault((json.dumps(case.ndlib, sort_keys=True), case.graph.n), []).append(i)
+    rows: dict[int, Row] = {}
+    for members in groups.values():
         t0 = time.perf_counter()
-        ts = run_townsquare(case, ts_reps, seed=100 + i)
-        batched = run_batched(case, ts_reps, 200 + i, float(np.mean(ts.steps)))
-        key = (json.dumps(case.ndlib, sort_keys=True), case.graph.n)
-        if key not in peers:  # the two voter rows share their peers' runs
-            nd = run_ndlib(ndlib, case, nd_reps, 300 + i, workdir) if ndlib else None
-            reps_m = ts_reps if case.name.startswith("voter") and compare else mesa_reps
-            per_step = case.graph.n  # Mesa: every agent steps (voter: one sweep per step)
-            peers[key] = nd, run_mesa(case, reps_m, 400 + i, per_step)
-        nd, mesa = peers[key]
-        rows.append(Row(case, ts, batched, nd, mesa, compare))
-        print(f"  {case.name} on {case.graph.label}: {time.perf_counter() - t0:.0f} s", flush=True)
-    return rows
+        group = [cases[i] for i in members]
+        samples, nd = run_interleaved(group, members, (ts_reps, nd_reps), ndlib, workdir)
+        first = group[0]
+        reps_m = ts_reps if first.name.startswith("voter") and compare else mesa_reps
+        per_step = first.graph.n  # Mesa: every agent steps (voter: one sweep per step)
+        mesa = run_mesa(first, reps_m, 400 + members[0], per_step)
+        for i, case, ts in zip(members, group, samples, strict=True):
+            batched = run_batched(case, ts_reps, 200 + i, float(np.mean(ts.steps)))
+            rows[i] = Row(case, ts, batched, nd, mesa, compare)
+        names = " + ".join(case.name for case in group)
+        print(f"  {names} on {first.graph.label}: {time.perf_counter() - t0:.0f} s", flush=True)
+    return [rows[i] for i in sorted(rows)]
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -25,6 +26,7 @@ from townsquare.behavior.classic import (
     run,
     run_replicates,
 )
+from townsquare.checkpoint import load_checkpoint, save_checkpoint
 from townsquare.errors import UserError
 from townsquare.network.graph import FollowGraph
 
@@ -202,6 +204,69 @@ def test_lt_mean_size_matches_live_edge_enumeration(spec) -> None:
         LinearThresholdModel(seeds=[0]), graph, copies, 50, np.random.default_rng(8)
     )
     assert_within_se(sizes(state, copies, graph.n), lt_expected_size(spec, [0]))
+
+
+def test_lt_parent_is_uniform_among_the_followees_activated_last() -> None:
+    # 3 follows the seed 0 and 1, 2 (who follow 0): with threshold 1 it waits for all
+    # three, and one of 1, 2 (activated in the latest step) tipped it, never 0.
+    graph, copies = graph_of((4, [(1, 0), (2, 0), (3, 0), (3, 1), (3, 2)])), 4000
+    state = run_replicates(
+        LinearThresholdModel(1.0, 1.0, seeds=[0]), graph, copies, 10, np.random.default_rng(4)
+    )
+    assert (state.status == Status.ACTIVE).all()
+    np.testing.assert_array_equal(state.step_changed.reshape(copies, 4)[0], [0, 1, 1, 2])
+    parent_of_3 = state.parent.reshape(copies, 4)[:, 3] % 4
+    assert set(np.unique(parent_of_3)) == {1, 2}
+    assert_within_se((parent_of_3 == 1).astype(float), 0.5)
+
+
+def lt_pressure(graph: FollowGraph, state: ClassicState) -> np.ndarray:
+    """Brute force: per agent, its active followees outside the frontier."""
+    counted = state.status == Status.ACTIVE
+    counted[state.frontier] = False
+    return graph.following @ counted.astype(np.float64)
+
+
+def copied(state: ClassicState) -> ClassicState:
+    return ClassicState(**{k: None if v is None else v.copy() for k, v in state.__dict__.items()})
+
+
+def test_lt_pressure_is_the_count_of_active_followees_and_survives_a_checkpoint(
+    tmp_path: Path,
+) -> None:
+    rng = np.random.default_rng(5)
+    n = 3000
+    graph = FollowGraph.from_edges(n, rng.integers(0, n, 24000), rng.integers(0, n, 24000))
+    model = LinearThresholdModel(0.0, 0.6, seeds=30)
+    state = model.initial(graph, rng)
+    assert state.pressure is None  # counted by the first step
+    for t in range(1, 5):
+        model.step(graph, state, t, rng)
+        np.testing.assert_array_equal(state.pressure, lt_pressure(graph, state))
+    assert len(state.frontier) > 10 and state.pressure.dtype == np.int32
+    # a checkpoint stores the fields as arrays and rebuilds the state from them
+    save_checkpoint(tmp_path, 4, {"state": state.__dict__})
+    back = ClassicState(**load_checkpoint(tmp_path)[1]["state"])
+    # a state without pressure (edited by hand, or from before it existed) counts it again
+    recount = copied(state)
+    recount.pressure = None
+    states, rngs = [state, back, recount], [np.random.default_rng(9) for _ in range(3)]
+    for t in range(5, 9):
+        steps = [model.step(graph, s, t, r) for s, r in zip(states, rngs, strict=True)]
+        for other in steps[1:]:
+            np.testing.assert_array_equal(other.agents, steps[0].agents)
+            np.testing.assert_array_equal(other.parent, steps[0].parent)
+    for other in states[1:]:
+        for name in ("status", "parent", "step_changed", "frontier", "pressure"):
+            np.testing.assert_array_equal(getattr(other, name), getattr(state, name))
+    # stacked states keep each copy's counts (counts, not agent ids: nothing to shift)
+    union = disjoint_copies(graph, 2)
+    stacked = ClassicState.stack([state, recount], n)
+    np.testing.assert_array_equal(stacked.pressure, lt_pressure(union, stacked))
+    model.step(union, stacked, 9, rng)
+    np.testing.assert_array_equal(stacked.pressure, lt_pressure(union, stacked))
+    stacked = ClassicState.stack([state, model.initial(graph, rng)], n)
+    assert stacked.pressure is None  # one copy without: counted again by the next step
 
 
 # -- rumours ---------------------------------------------------------------------------

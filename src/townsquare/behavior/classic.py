@@ -86,6 +86,12 @@ class ClassicState:
     order, kept by its step so that a step need not scan every agent; None
     until the first step (or after changing ``status`` by hand): the step
     then finds them from ``status``.
+    ``pressure`` int32, linear threshold: per agent, how many of its followees
+    are active and not in ``frontier`` (the frontier's share is added by the
+    next step, which gathers the frontier's followers anyway), so that a step
+    need not gather the followees of every agent it checks; None until the
+    first step (or after changing ``status``, ``frontier`` or the graph by
+    hand): the step then counts it from ``status``.
     """
 
     status: np.ndarray
@@ -95,6 +101,7 @@ class ClassicState:
     opinion: np.ndarray | None = None
     threshold: np.ndarray | None = None
     spreading: np.ndarray | None = None
+    pressure: np.ndarray | None = None
 
     @classmethod
     def blank(cls, n: int) -> ClassicState:
@@ -112,7 +119,7 @@ class ClassicState:
 
         def joined(name: str) -> np.ndarray | None:
             parts = [getattr(s, name) for s in states]
-            return None if parts[0] is None else np.concatenate(parts)
+            return None if any(part is None for part in parts) else np.concatenate(parts)
 
         spreading = None
         if all(s.spreading is not None for s in states):
@@ -125,6 +132,7 @@ class ClassicState:
             opinion=joined("opinion"),
             threshold=joined("threshold"),
             spreading=spreading,
+            pressure=joined("pressure"),  # counts of followees: no shift
         )
 
 
@@ -181,41 +189,12 @@ class ClassicModel(Protocol):
 # -- contact structures: the few graph queries the models need --------------------------
 
 
-class _Exposure(Protocol):
-    counts: np.ndarray  # per agent: how many of the sources it follows
-
-    def pick(self, targets: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """For sorted ``targets`` (each with count > 0), a uniform followee among the sources."""
-        ...
-
-
-@dataclass
-class _EdgeExposure:
-    src: np.ndarray
-    dst: np.ndarray
-    n: int
-
-    @property
-    def counts(self) -> np.ndarray:
-        """Sources reaching each agent (length n: only for models that need all of it)."""
-        return np.bincount(self.dst, minlength=self.n)
-
-    def pick(self, targets: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        wanted = np.zeros(self.n, bool)
-        wanted[targets] = True
-        keep = wanted[self.dst]
-        src, dst = self.src[keep], self.dst[keep]
-        order = np.lexsort((rng.random(len(dst)), dst))  # random order within each target
-        dst = dst[order]
-        first = np.ones(len(dst), bool)
-        first[1:] = dst[1:] != dst[:-1]
-        return src[order][first]
-
-
 @dataclass
 class _MixedExposure:
+    """Who in a well-mixed population follows some of ``sources``, and a uniform pick of them."""
+
     sources: np.ndarray  # sorted
-    counts: np.ndarray
+    counts: np.ndarray  # per agent: how many of the sources it follows
 
     def pick(self, targets: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         return _uniform_other(self.sources, targets, rng)
@@ -224,12 +203,10 @@ class _MixedExposure:
 class _Contacts(Protocol):
     n: int
 
-    def exposure(self, sources: np.ndarray) -> _Exposure: ...
     def random_follower(self, agents: np.ndarray, rng: np.random.Generator) -> np.ndarray: ...
     def random_followee(self, agents: np.ndarray, rng: np.random.Generator) -> np.ndarray: ...
     def followee_count(self, agents: np.ndarray) -> np.ndarray: ...
     def follower_count(self, agents: np.ndarray) -> np.ndarray: ...
-    def followee_hits(self, agents: np.ndarray, mask: np.ndarray) -> np.ndarray: ...
     def followee_sum(self, values: np.ndarray) -> np.ndarray: ...
     def any_pair_within(self, values: np.ndarray, lo: float, hi: float) -> bool: ...
 
@@ -241,10 +218,6 @@ class _SparseContacts:
         self.n = graph.n
         self._graph = graph
 
-    def exposure(self, sources: np.ndarray) -> _Exposure:
-        owner, dst = _gather(self._graph.followers, sources)
-        return _EdgeExposure(sources[owner], dst, self.n)
-
     def random_follower(self, agents: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         return _random_entry(self._graph.followers, agents, rng)
 
@@ -252,16 +225,10 @@ class _SparseContacts:
         return _random_entry(self._graph.following, agents, rng)
 
     def followee_count(self, agents: np.ndarray) -> np.ndarray:
-        indptr = self._graph.following.indptr
-        return indptr[agents + 1] - indptr[agents]
+        return _row_lengths(self._graph.following)[agents]
 
     def follower_count(self, agents: np.ndarray) -> np.ndarray:
-        indptr = self._graph.followers.indptr
-        return indptr[agents + 1] - indptr[agents]
-
-    def followee_hits(self, agents: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        owner, dst = _gather(self._graph.following, agents)
-        return np.bincount(owner, weights=mask[dst], minlength=len(agents))
+        return _row_lengths(self._graph.followers)[agents]
 
     def followee_sum(self, values: np.ndarray) -> np.ndarray:
         return self._graph.following @ values.astype(np.float32)  # exact for 0/1 values
@@ -285,7 +252,7 @@ class _MixedContacts:
     def __init__(self, graph: WellMixed) -> None:
         self.n = graph.n
 
-    def exposure(self, sources: np.ndarray) -> _Exposure:
+    def exposure(self, sources: np.ndarray) -> _MixedExposure:
         counts = np.full(self.n, len(sources), np.int64)
         counts[sources] -= 1
         return _MixedExposure(np.sort(sources), counts)
@@ -350,6 +317,11 @@ def _rows(csr: sp.csr_array) -> tuple[np.ndarray, bool, np.ndarray]:
     return lens, bool(lens.all()), rows
 
 
+def _row_lengths(csr: sp.csr_array) -> np.ndarray:
+    """Entries per row of ``csr`` (read only, built once per view)."""
+    return _derived(csr, "rows", _rows)[0]
+
+
 def _edge_probe(csr: sp.csr_array) -> tuple[np.ndarray, ...]:
     """(row, column) of about 256 entries spread evenly over the CSR (all when fewer)."""
     m = len(csr.indices)
@@ -357,13 +329,18 @@ def _edge_probe(csr: sp.csr_array) -> tuple[np.ndarray, ...]:
     return _frozen(csr.indptr.searchsorted(at, "right") - 1, csr.indices[at].astype(np.int64))
 
 
-def _gather(csr: sp.csr_array, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """All entries of the given CSR rows: (index into ``rows``, column) pairs."""
-    start = csr.indptr[rows]
-    lens = csr.indptr[rows + 1] - start
-    owner = np.repeat(np.arange(len(rows)), lens)
-    pos = np.arange(len(owner)) - np.repeat(np.cumsum(lens) - lens, lens) + start[owner]
-    return owner, csr.indices[pos].astype(np.int64)
+def _entries(csr: sp.csr_array, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All entries of the given CSR rows, row after row: (row, column) pairs.
+
+    The columns keep the CSR's index type (int32 below 2**31 agents).
+    """
+    lens = _row_lengths(csr)[rows]
+    ends = lens.cumsum()
+    shift = csr.indptr[1:][rows]  # where each row ends in the CSR, minus where it ends here
+    shift -= ends
+    at = np.arange(ends[-1] if len(ends) else 0)
+    at += np.repeat(shift, lens)
+    return np.repeat(rows, lens), csr.indices[at]
 
 
 def _random_entry(csr: sp.csr_array, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -506,29 +483,57 @@ def _transmit_along_edges(
     """
     if not len(sources) or p <= 0:
         return np.empty(0, np.int64), np.empty(0, np.int64)
-    indptr = followers.indptr
-    start = indptr[sources]
-    stop = indptr[sources + 1]
-    ends = (stop - start).cumsum()  # end of each source's attempts
+    lens = _row_lengths(followers)[sources]
+    ends = lens.cumsum()  # end of each source's attempts
     pos = _bernoulli_positions(int(ends[-1]), p, rng)
     owner = ends.searchsorted(pos, "right")  # index into sources
-    dst = followers.indices[(stop - ends)[owner] + pos]
-    open_ = status[dst] == susceptible
+    shift = followers.indptr[1:][sources]  # where each source's attempts end in the CSR,
+    shift -= ends  # minus where they end in the list
+    at = shift[owner]
+    at += pos
+    dst = followers.indices[at]
+    open_ = (status[dst] == susceptible).nonzero()[0]  # indices: cheaper than a mask, twice
     dst, owner = dst[open_], owner[open_]
-    k = len(dst)
-    if k > 1:  # sorted, and one successful source per target, uniformly at random
-        order = dst.argsort()
-        dst, owner = dst[order], owner[order]
-        bound = np.empty(k + 1, bool)  # where a new target starts, and the end
-        bound[0] = bound[k] = True
-        np.not_equal(dst[1:], dst[:-1], out=bound[1:k])
-        bounds = bound.nonzero()[0]
-        if len(bounds) <= k:  # some target has several successes
-            pick = bounds[:-1]
-            # floor(u * c) < c for every double u < 1 and integer c < 2**53
-            pick += (rng.random(len(pick)) * (bounds[1:] - pick)).astype(np.int64)
+    if len(dst) > 1:  # sorted, and one successful source per target, uniformly at random
+        dst, owner, bounds = _runs(dst, owner)
+        if len(bounds) <= len(dst):  # some target has several successes
+            starts = bounds[:-1]
+            pick = _pick_in_runs(starts, bounds[1:] - starts, rng)
             dst, owner = dst[pick], owner[pick]
-    return dst.astype(np.int64), sources[owner]
+    return dst.astype(np.int64, copy=False), sources[owner]
+
+
+def _runs(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``keys`` sorted with ``values`` alongside, and the bounds of the runs of equal keys.
+
+    The bounds are each run's start, then the end (one more than the runs).
+    Values must lie in [0, 2**32). Over 400 int32 keys are sorted with their
+    values packed into one int64 each (faster than an argsort) and come back
+    as int64. The order within a run is arbitrary.
+    """
+    k = len(keys)
+    if k > 400 and keys.dtype == np.int32:
+        packed = keys.astype(np.int64)
+        packed <<= 32
+        packed |= values
+        packed.sort()
+        keys = packed >> 32
+        values = packed & 0xFFFFFFFF
+    else:
+        order = keys.argsort()
+        keys, values = keys[order], values[order]
+    bound = np.empty(k + 1, bool)
+    bound[0] = bound[k] = True
+    np.not_equal(keys[1:], keys[:-1], out=bound[1:k])
+    return keys, values, bound.nonzero()[0]
+
+
+def _pick_in_runs(starts: np.ndarray, sizes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One uniformly random position in each run ``starts[i] .. starts[i] + sizes[i] - 1``."""
+    # floor(u * c) < c for every double u < 1 and integer c < 2**53
+    pick = (rng.random(len(starts)) * sizes).astype(np.int64)
+    pick += starts
+    return pick
 
 
 def _bernoulli_positions(trials: int, p: float, rng: np.random.Generator) -> np.ndarray:
@@ -540,24 +545,28 @@ def _bernoulli_positions(trials: int, p: float, rng: np.random.Generator) -> np.
     """
     if p >= 1:
         return np.arange(trials, dtype=np.int64)
-    if trials * (0.3 - p) < 500:  # where drawing every trial is the cheaper
+    if trials * (0.35 - p) < 350:  # where drawing every trial is the cheaper (measured)
         return (rng.random(trials) < p).nonzero()[0]
     scale = -1.0 / math.log1p(-p)
     mean = trials * p
     size = int(mean + 6 * math.sqrt(mean) + 16)  # rarely too few: then draw more
-    parts, reached = [], 0.0
-    while reached < trials:
+    # an exponential drawn from a double is below 746, so the gaps' sum fits in an int64
+    # unless scale * size is huge; then gaps are cut at the trials (longer ones end them)
+    cut = scale * size > 2.0**50
+    parts, last = [], -1  # last: position of the latest success
+    while last < trials:
         gaps = rng.standard_exponential(size)
         gaps *= scale
-        np.floor(gaps, out=gaps)
+        if cut:
+            np.minimum(gaps, trials, out=gaps)
         gaps += 1.0
-        at = gaps.cumsum()
-        at += reached  # 1-based positions of the successes
+        gaps[0] += last
+        # the cast truncates each gap x + 1 to floor(x) + 1 (up to the rounding already in x)
+        at = np.add.accumulate(gaps, dtype=np.int64)  # positions of the successes
         parts.append(at)
-        reached = float(at[-1])
+        last = int(at[-1])
     at = parts[0] if len(parts) == 1 else np.concatenate(parts)
-    at = at[: at.searchsorted(trials, "right")]
-    return at.astype(np.int64) - 1
+    return at[: at.searchsorted(trials)]
 
 
 def _commit(
@@ -581,7 +590,9 @@ def _commit(
     state.status[agents] = new
     state.step_changed[agents] = t
     if not isinstance(new, np.ndarray):
-        new = np.full(len(agents), new, np.int8)
+        code = new
+        new = np.empty(len(agents), np.int8)
+        new.fill(code)  # (empty and fill: half the time of np.full)
     elif new.dtype != np.int8:
         new = new.astype(np.int8)
     if isinstance(parent, np.ndarray):
@@ -599,6 +610,17 @@ def _commit(
         old_opinion = state.opinion[agents]
         state.opinion[agents] = opinion
     return Transition(agents, old, new, parent, old_opinion, opinion)
+
+
+def _active_followees(graph: FollowGraph, status: np.ndarray, frontier: np.ndarray) -> np.ndarray:
+    """Per agent, how many of its followees are active and not in ``frontier`` (int32).
+
+    O(agents + the edges of those active agents): nothing more at the first step.
+    """
+    active = status == _ACTIVE
+    active[frontier] = False
+    _, reached = _entries(graph.followers, np.flatnonzero(active))
+    return np.bincount(reached, minlength=graph.n).astype(np.int32)
 
 
 def _seeded_state(n: int, seeds: Seeds, rng: np.random.Generator) -> ClassicState:
@@ -651,7 +673,9 @@ class LinearThresholdModel:
     means "any one followee" and agents no seed can reach stay inactive. Its
     parent is uniform among the followees activated in the latest step (one
     of them tipped it). Only followers of newly activated agents are checked
-    each step, which is exact while the graph does not change.
+    each step, and each agent's count of active followees is kept up to date
+    in :attr:`ClassicState.pressure` rather than recounted, which is exact
+    while the graph does not change.
     """
 
     threshold_low: float = 0.0
@@ -675,7 +699,31 @@ class LinearThresholdModel:
     def step(
         self, graph: Network, state: ClassicState, t: int, rng: np.random.Generator
     ) -> Transition:
-        contacts = _contacts(graph)
+        if isinstance(graph, WellMixed):
+            return self._well_mixed_step(graph, state, t, rng)
+        if state.pressure is None:
+            state.pressure = _active_followees(graph, state.status, state.frontier)
+        # the frontier's followers, in runs by follower (each run: its newly active followees)
+        src, dst = _entries(graph.followers, state.frontier)
+        dst, src, bounds = _runs(dst, src)
+        starts = bounds[:-1]
+        fresh = bounds[1:] - starts
+        targets = dst[starts]
+        hits = state.pressure[targets] + fresh  # active followees of each target
+        state.pressure[targets] = hits
+        tipped = hits / _row_lengths(graph.following)[targets] >= state.threshold[targets]
+        tipped &= state.status[targets] == _INACTIVE
+        at = tipped.nonzero()[0]
+        new = targets[at].astype(np.int64, copy=False)
+        parent = src[_pick_in_runs(starts[at], fresh[at], rng)]
+        state.frontier = new  # its share of the pressure is added by the next step
+        return _commit(state, t, new, _ACTIVE, parent)
+
+    def _well_mixed_step(
+        self, graph: WellMixed, state: ClassicState, t: int, rng: np.random.Generator
+    ) -> Transition:
+        """The step on a well-mixed population: counts in O(agents), no pressure kept."""
+        contacts = _MixedContacts(graph)
         exposure = contacts.exposure(state.frontier)
         inactive = state.status == _INACTIVE
         candidates = np.flatnonzero((exposure.counts > 0) & inactive)
@@ -781,16 +829,19 @@ class SIREpidemicModel:
         if spreaders is None:
             spreaders = np.flatnonzero(state.status == _SPREADER)
         told, told_by = _transmit(graph, spreaders, state.status, _IGNORANT, self.beta, rng)
-        stops = rng.random(len(spreaders)) < self.gamma
-        stopped = spreaders[stops]
-        state.spreading = np.concatenate([spreaders[~stops], told])
+        draw = rng.random(len(spreaders))
+        stopped = spreaders[(draw < self.gamma).nonzero()[0]]  # (indices beat masks here)
+        state.spreading = np.concatenate([spreaders[(draw >= self.gamma).nonzero()[0]], told])
         state.frontier = told
+        k = len(told)
         agents = np.concatenate([told, stopped])
-        new = np.full(len(agents), _STIFLER, np.int8)
-        new[: len(told)] = _SPREADER
-        parent = np.full(len(agents), -1, np.int64)
-        parent[: len(told)] = told_by
-        return _commit(state, t, agents, new, parent, caused=len(told))
+        new = np.empty(len(agents), np.int8)
+        new[:k] = _SPREADER
+        new[k:] = _STIFLER
+        parent = np.empty(len(agents), np.int64)
+        parent[:k] = told_by
+        parent[k:] = -1
+        return _commit(state, t, agents, new, parent, caused=k)
 
     def settled(self, graph: Network, state: ClassicState) -> bool:
         if state.spreading is not None:
