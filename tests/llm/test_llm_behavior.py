@@ -364,3 +364,29 @@ def _fingerprint(value: object) -> object:
     if isinstance(value, list | tuple):
         return [_fingerprint(item) for item in value]
     return value
+
+
+def test_a_step_collects_garbage_rarely_and_restores_the_thresholds(
+    fake_server: FakeLLMServer, world: World, tmp_path: Path
+) -> None:
+    """While answers are awaited the collector's gen-0 threshold is raised; afterwards the
+    caller's thresholds are back."""
+    import gc
+
+    seen: list[tuple[int, int, int]] = []
+    before = gc.get_threshold()
+    gc.set_threshold(500, 7, 9)
+    try:
+        with behavior(llm_config(fake_server, tmp_path / "c.sqlite"), world) as b:
+            original = b._stacks[0].complete
+
+            async def watched(request):  # noqa: ANN001, ANN202
+                seen.append(gc.get_threshold())
+                return await original(request)
+
+            b._stacks[0].complete = watched  # type: ignore[method-assign]
+            decide(b, world, 0)
+        assert seen and all(t[0] >= 20_000 and t[1:] == (7, 9) for t in seen)
+        assert gc.get_threshold() == (500, 7, 9)
+    finally:
+        gc.set_threshold(*before)

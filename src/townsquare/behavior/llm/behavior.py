@@ -33,7 +33,7 @@ from townsquare.behavior.llm.experience import action_memories, observation_memo
 from townsquare.behavior.llm.faults import Fault, LLMFault
 from townsquare.behavior.llm.http import HttpTransport
 from townsquare.behavior.llm.interview import ainterview
-from townsquare.behavior.llm.loop import LoopThread
+from townsquare.behavior.llm.loop import LoopThread, rare_collections
 from townsquare.behavior.llm.memory import MemoryKind, MemoryStore
 from townsquare.behavior.llm.records import CallRecord, call_columns, step_stats
 from townsquare.behavior.llm.schema import (
@@ -171,7 +171,8 @@ class LLMBehavior:
         if not len(agents):
             self._stats = step_stats(step)
             return Decision.only(ActionBatch.empty())
-        outcomes, reflections = self._loop.run(self._ask_all(obs))
+        with rare_collections():  # the step's many short-lived objects, collected later
+            outcomes, reflections = self._loop.run(self._ask_all(obs))
         ok = np.array([o.answer is not None for o in outcomes], dtype=bool)
         rows, failed = np.flatnonzero(ok), np.flatnonzero(~ok)
         answered, self._answers = self._answers, None
@@ -491,18 +492,30 @@ class LLMBehavior:
             self._described.update(zip(texts, vectors, strict=True))
 
     async def _observations(self, obs: Observation) -> _Seen:
-        """The observation memories of this step's agents, embedded (not yet stored)."""
-        by, texts, importance = observation_memories(obs, self.topics,
-                                                     self.config.memory.observe_k)
-        parts = []
-        for lo in range(0, len(texts), EMBED_BATCH):  # in pieces: answers keep coming in
-            part = await self._embed(texts[lo : lo + EMBED_BATCH], keep=True)
-            if part is None:
-                return _Seen(int(obs.step), by, texts, importance, None)
-            parts.append(part)
+        """The observation memories of this step's agents, embedded (not yet stored).
+
+        Written and embedded for a slice of agents at a time (about
+        ``EMBED_BATCH`` texts), yielding in between: answers keep coming in.
+        """
+        k = self.config.memory.observe_k
+        n = len(obs.feed.agents)
+        width = max(1, EMBED_BATCH // max(k, 1))
+        by, texts, importance, vectors = [], [], [], []
+        failed = False
+        for lo in range(0, n, width):
+            part = observation_memories(obs.subset(np.arange(lo, min(lo + width, n))),
+                                        self.topics, k)
+            by.append(part[0])
+            texts += part[1]
+            importance.append(part[2])
+            if part[1] and not failed:
+                embedded = await self._embed(part[1], keep=True)
+                failed = embedded is None
+                vectors.append(embedded)
             await asyncio.sleep(0)
-        vectors = np.concatenate(parts) if parts else None
-        return _Seen(int(obs.step), by, texts, importance, vectors)
+        return _Seen(int(obs.step), np.concatenate(by) if by else np.empty(0, np.int64), texts,
+                     np.concatenate(importance) if importance else np.empty(0, np.float32),
+                     None if failed or not vectors else np.concatenate(vectors))
 
     def _remember_meanwhile(self, obs: Observation, did: Memories) -> None:
         """Store this step's memories on the loop while the engine applies the step.

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import gc
 import threading
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -45,3 +47,23 @@ class LoopThread:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join()
         self._loop.close()
+
+
+@contextmanager
+def rare_collections(threshold: int = 20_000) -> Iterator[None]:
+    """Run CPython's cyclic garbage collector rarely inside the block.
+
+    A step leaves a few hundred short-lived container objects per request
+    (JSON, tasks, parsed answers). At the default generation-0 threshold
+    (700) the collector runs every few requests, and every few seconds a
+    full collection over the scientific stack's objects stalls the event loop
+    for 50-100 ms while answers wait in their sockets. Objects freed by
+    reference counting never reach the collector, so a higher threshold
+    costs little memory. The previous thresholds are restored on exit.
+    """
+    before = gc.get_threshold()
+    gc.set_threshold(max(before[0], threshold), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
