@@ -380,7 +380,7 @@ def test_a_step_collects_garbage_rarely_and_restores_the_thresholds(
         with behavior(llm_config(fake_server, tmp_path / "c.sqlite"), world) as b:
             original = b._stacks[0].complete
 
-            async def watched(request):  # noqa: ANN001, ANN202
+            async def watched(request):
                 seen.append(gc.get_threshold())
                 return await original(request)
 

@@ -187,3 +187,22 @@ def test_agents_hold_what_the_forgetting_rule_keeps(
     for agent in range(6):
         held = [text.split("] ")[1] for text in store.recent(np.array([agent]), size)[0]]
         assert held == expected.get(agent, [])
+
+
+def test_reserving_room_changes_nothing_but_the_room() -> None:
+    """Memories added after ``reserve`` (with or without growing the pool) are the same."""
+    rng = np.random.default_rng(3)
+    plain, reserved = (MemoryStore(MemoryConfig(memory_size=5)) for _ in range(2))
+    for step in range(6):
+        agents = rng.integers(0, 40, 300)
+        importance = rng.uniform(1, 10, 300)
+        texts = [f"{step}/{i}" for i in range(300)]
+        emb = rng.random((300, 4)).astype(np.float32)
+        reserved.reserve(int(rng.integers(0, 2000)))
+        for store in (plain, reserved):
+            store.add(agents, step, MemoryKind.OBSERVATION, importance, texts, emb)
+    query = rng.random((40, 4)).astype(np.float32)
+    everyone = np.arange(40)
+    assert reserved.retrieve(everyone, query, 6) == plain.retrieve(everyone, query, 6)
+    assert reserved.drain() == plain.drain()
+    assert reserved.rows_since(0) == plain.rows_since(0)

@@ -314,8 +314,10 @@ class LLMBehavior:
                     tasks.append(task)
                     # send it, and handle answers that came in, before building the next
                     await asyncio.sleep(0)
-            # the last requests are in flight: meanwhile, note what the agents saw and
-            # assemble the answers that keep coming in
+            # the last requests are in flight: meanwhile, make room for the step's memories,
+            # note what the agents saw and assemble the answers that keep coming in
+            memory = self.config.memory
+            self._memory.reserve(len(agents) * (memory.observe_k + self.config.max_actions))
             seen = asyncio.ensure_future(self._observations(obs))
             batch = max(1, DESCRIBE_BATCH // 4)  # smaller: the loop has less to do now
             while len(arrivals.rows) < len(tasks):

@@ -64,6 +64,7 @@ class MemoryStore:
         self._seq = 0
         self._cols = {name: np.zeros(capacity, dtype=dt) for name, dt in _POOL.items()}
         self._emb: np.ndarray | None = None
+        self._written = 0  # embedding rows below this have been written (their pages mapped)
         self._text = np.full(capacity, None, dtype=object)  # str per pool id
         self._log: dict[str, list] = {name: [] for name in MEMORY_COLUMNS}
 
@@ -127,7 +128,12 @@ class MemoryStore:
             importance[items] >= self.config.promote_importance
         )
         cols["seq"][pool] = self._seq + items
-        self._emb[pool] = embeddings[items]
+        if len(items) == k:  # all kept: scatter, no gathered copy
+            into = np.empty(k, np.int64)
+            into[items] = pool
+            self._emb[into] = embeddings
+        else:
+            self._emb[pool] = embeddings[items]
         self._seq += k
         text = np.empty(k, dtype=object)
         text[:] = texts
@@ -313,6 +319,7 @@ class MemoryStore:
             emb = np.asarray(emb, dtype=np.float32)
             self._emb = np.zeros((capacity, emb.shape[1]), dtype=np.float32)
             self._emb[:n] = emb
+        self._written = n
         self._text = np.full(capacity, None, dtype=object)
         self._text[:n] = list(state["text"])  # type: ignore[call-overload]
         self._n = n
@@ -353,8 +360,27 @@ class MemoryStore:
         slots = self._slots[row]
         return slots[slots >= 0]
 
+    def reserve(self, count: int) -> None:
+        """Make room for ``count`` more memories now, so that adding them is quick later.
+
+        Grows the pool if it must and writes the embedding rows the new
+        memories will take: the OS maps a fresh page on its first write, which
+        costs milliseconds per ten thousand memories.
+        """
+        need = self._n + count
+        self._grow(need)
+        if self._emb is not None and need > self._written:
+            self._emb[max(self._n, self._written) : need] = 0.0
+            self._written = need
+
     def _alloc(self, count: int) -> np.ndarray:
         need = self._n + count
+        self._grow(need)
+        ids = np.arange(self._n, need, dtype=np.int64)
+        self._n = need
+        return ids
+
+    def _grow(self, need: int) -> None:
         capacity = len(self._text)
         if need > capacity:
             new_capacity = max(need, 2 * capacity)
@@ -366,12 +392,10 @@ class MemoryStore:
                 emb = np.zeros((new_capacity, self._emb.shape[1]), dtype=np.float32)
                 emb[: self._n] = self._emb[: self._n]
                 self._emb = emb
+                self._written = self._n
             text = np.full(new_capacity, None, dtype=object)
             text[:capacity] = self._text
             self._text = text
-        ids = np.arange(self._n, need, dtype=np.int64)
-        self._n = need
-        return ids
 
 
 def _minmax(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
