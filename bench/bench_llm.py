@@ -379,7 +379,8 @@ PHASES = {
                      ("behavior", "structured_request"), ("LLMBehavior", "_system")],
     "request JSON + sha256 key": [("ChatRequest", "key")],
     "answer parse + validation": [("behavior", "parse_answer")],
-    "assemble decision": [("behavior", "answers_to_decision"), ("behavior", "merge")],
+    "assemble decision": [("assemble", "answers_to_decision"), ("StepAnswers", "combine"),
+                          ("behavior", "merge")],
     RETRIEVE: [("LLMBehavior", "_retrieve")],
     SEEN: [("LLMBehavior", "_observations")],
     REMEMBER: [("LLMBehavior", "_store_memories")],
@@ -391,11 +392,12 @@ PHASES = {
 @contextmanager
 def phases() -> Iterator[dict[str, float]]:
     """Seconds spent in each phase of :data:`PHASES` while the block runs."""
+    from townsquare.behavior.llm import assemble, prompts
     from townsquare.behavior.llm import behavior as module
-    from townsquare.behavior.llm import prompts
 
     owners = {"prompts": prompts, "behavior": module, "LLMBehavior": LLMBehavior,
-              "ChatRequest": ChatRequest}
+              "ChatRequest": ChatRequest, "assemble": assemble,
+              "StepAnswers": assemble.StepAnswers}
     spent = dict.fromkeys(PHASES, 0.0)
     saved = []
     for phase, names in PHASES.items():
@@ -682,7 +684,8 @@ def main() -> None:
     else:
         scaling_configs = [(0.1, 16, 640), (0.1, 64, 1280), (0.1, 256, 2560),
                            (0.1, 1024, 3072), (0.1, 2000, 4000),
-                           (1.0, 256, 1024), (1.0, 1024, 2048), (1.0, 2000, 4000)]
+                           (1.0, 256, 1024), (1.0, 1024, 2048), (1.0, 2000, 4000),
+                           (10.0, 2048, 4096), (10.0, 4096, 8192)]
     with tempfile.TemporaryDirectory() as tmp:
         sections = [
             lambda: acceptance(world, 400 if quick else 2000, 2 if quick else 3,
