@@ -26,7 +26,6 @@ from townsquare.behavior.base import Decision, Feed, Observation
 from townsquare.behavior.llm.behavior import LLMBehavior
 from townsquare.behavior.llm.config import ENV_BASE_URL, ENV_MODEL, LLMConfig
 from townsquare.behavior.llm.faults import Fault
-from townsquare.behavior.llm.loop import rare_collections
 from townsquare.behavior.llm.records import CallRecord
 from townsquare.behavior.llm.schema import ParsedAnswer
 from townsquare.distributed.cluster import portable_errors
@@ -75,8 +74,7 @@ class ShardMind(LLMBehavior):
         self._outcomes = []
         if not len(obs.feed.agents):
             return Asked([], [], 0)
-        with rare_collections():
-            self._outcomes, reflections = self._loop.run(self._ask_all(obs))
+        self._outcomes, reflections = self._ask_step(obs)
         self._answers = None  # the driver assembles the decision from the answers
         return Asked(
             [o.answer for o in self._outcomes],

@@ -109,6 +109,12 @@ def answers_to_decision(
 Memories = tuple[np.ndarray, list[str], np.ndarray]  # (agent, text, importance) per memory
 
 
+def join_memories(parts: list[Memories]) -> Memories:
+    """The memories of several parts, one after the other."""
+    return (np.concatenate([p[0] for p in parts]), [text for p in parts for text in p[1]],
+            np.concatenate([p[2] for p in parts]))
+
+
 class StepAnswers:
     """A step's answered agents, turned into decisions and action memories part by part.
 
@@ -166,9 +172,7 @@ class StepAnswers:
             arousal=state("arousal"),
             belief=state("belief") if decisions[0].belief is not None else None,
         )
-        who = np.concatenate([m[0] for _, _, m in parts])
-        texts = [text for _, _, m in parts for text in m[1]]
-        importance = np.concatenate([m[2] for _, _, m in parts])
+        who, texts, importance = join_memories([m for _, _, m in parts])
         order = np.argsort(self._row(who), kind="stable")
         return decision, (who[order], [texts[i] for i in order.tolist()], importance[order])
 

@@ -24,7 +24,7 @@ import scipy.sparse as sp
 
 from townsquare.behavior.base import Behavior, Decision, Observation
 from townsquare.behavior.llm import prompts
-from townsquare.behavior.llm.assemble import Memories, StepAnswers, merge
+from townsquare.behavior.llm.assemble import Memories, StepAnswers, join_memories, merge
 from townsquare.behavior.llm.cache import ResponseCache
 from townsquare.behavior.llm.client import CallTag, ChatRequest, ChatResult, structured_request
 from townsquare.behavior.llm.config import LLMConfig, apply_env_overrides, model_for_agents
@@ -171,8 +171,7 @@ class LLMBehavior:
         if not len(agents):
             self._stats = step_stats(step)
             return Decision.only(ActionBatch.empty())
-        with rare_collections():  # the step's many short-lived objects, collected later
-            outcomes, reflections = self._loop.run(self._ask_all(obs))
+        outcomes, reflections = self._ask_step(obs)
         ok = np.array([o.answer is not None for o in outcomes], dtype=bool)
         rows, failed = np.flatnonzero(ok), np.flatnonzero(~ok)
         answered, self._answers = self._answers, None
@@ -183,7 +182,7 @@ class LLMBehavior:
         if len(failed):
             backup = self.fallback.decide(obs.subset(failed), rng)
             decision = merge(obs, decision, backup)
-            did = _joined(did, action_memories(backup.actions, obs.content, self.topics))
+            did = join_memories([did, action_memories(backup.actions, obs.content, self.topics)])
         decision.fallbacks = len(failed)
 
         fallback_kinds = Counter()
@@ -273,6 +272,12 @@ class LLMBehavior:
     async def _aclose(self) -> None:
         await asyncio.gather(*(s.aclose() for s in self._stacks))
 
+    def _ask_step(self, obs: Observation) -> tuple[list[_Outcome], int]:
+        """Every agent's outcome (:meth:`_ask_all`), the garbage collector running rarely
+        meanwhile: the step's many short-lived objects are collected later."""
+        with rare_collections():
+            return self._loop.run(self._ask_all(obs))
+
     async def _ask_all(self, obs: Observation) -> tuple[list[_Outcome], int]:
         """Every agent's outcome, requests built just in time.
 
@@ -316,8 +321,8 @@ class LLMBehavior:
                     await asyncio.sleep(0)
             # the last requests are in flight: meanwhile, make room for the step's memories,
             # note what the agents saw and assemble the answers that keep coming in
-            memory = self.config.memory
-            self._memory.reserve(len(agents) * (memory.observe_k + self.config.max_actions))
+            per_agent = self.config.memory.observe_k + self.config.max_actions  # at most
+            self._memory.reserve(len(agents) * per_agent)
             seen = asyncio.ensure_future(self._observations(obs))
             batch = max(1, DESCRIBE_BATCH // 4)  # smaller: the loop has less to do now
             while len(arrivals.rows) < len(tasks):
@@ -621,8 +626,3 @@ _PROBLEM = {
     Fault.REFUSAL: "it was a refusal; this is a harmless simulation, just pick actions",
     Fault.MALFORMED_JSON: "it was not one valid JSON object of the required form",
 }
-
-
-def _joined(first: Memories, second: Memories) -> Memories:
-    return (np.concatenate([first[0], second[0]]), first[1] + second[1],
-            np.concatenate([first[2], second[2]]))
