@@ -490,6 +490,23 @@ def test_deffuant_matching_follows_the_first_appearance_rule() -> None:
         assert abs(seen.get(pair, 0.0) - chance) < 4 * se, (pair, seen.get(pair), chance)
 
 
+def test_deffuant_matching_in_a_well_mixed_population_is_the_complete_graphs() -> None:
+    n, steps = 4, 20_000
+    complete = (n, [(i, j) for i in range(n) for j in range(n) if i != j])
+    model, rng = DeffuantModel(epsilon=2.0, mu=1e-9), np.random.default_rng(2)
+    seen: dict[tuple[int, int], int] = {}
+    for _ in range(steps):
+        state = model.initial(WellMixed(n), rng)
+        transition = model.step(WellMixed(n), state, 1, rng)
+        half = len(transition) // 2
+        for a, b in zip(transition.agents[:half], transition.agents[half:], strict=True):
+            pair = (min(a, b), max(a, b))
+            seen[pair] = seen.get(pair, 0) + 1
+    for pair, chance in deffuant_pair_chances(complete).items():
+        se = np.sqrt(chance * (1 - chance) / steps)
+        assert abs(seen.get(pair, 0) / steps - chance) < 4 * se, (pair, seen.get(pair), chance)
+
+
 @pytest.mark.parametrize("activity", [1.0, 0.6])
 def test_deffuant_and_voter_skip_agents_who_follow_nobody(activity: float) -> None:
     rng = np.random.default_rng(16)

@@ -10,7 +10,10 @@ influences u. An agent's influencers are its *followees* (``graph.following``);
 the agents it reaches are its *followers* (``graph.followers``). Every step is
 synchronous: all agents read the state at the start of the step, with the
 conflict rule of each model documented on its class. Every step costs
-O(agents + edges touched), in numpy; the only Python loop is over steps.
+O(agents + edges touched), in numpy, or for transmission along edges and the
+Deffuant step in one compiled loop (:mod:`townsquare.behavior.kernels`),
+which on small graphs is several times faster than numpy's calls; the only
+Python loop is over steps.
 
 A :class:`WellMixed` population (everyone follows everyone else, no stored
 edges) stands in for a complete graph too large to materialise, which is
@@ -19,7 +22,6 @@ where the mean-field results (rumour and epidemic final sizes) hold.
 
 from __future__ import annotations
 
-import math
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -30,6 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from townsquare import scenario as cfg
+from townsquare.behavior import kernels
 from townsquare.errors import UserError
 from townsquare.network.graph import FollowGraph
 
@@ -69,6 +72,7 @@ class Status(IntEnum):
 _INACTIVE = _IGNORANT = int(Status.INACTIVE)
 _ACTIVE = _SPREADER = int(Status.ACTIVE)
 _STIFLER = int(Status.STIFLER)
+_NO_ROWS = np.empty(0, np.int64)
 
 
 @dataclass
@@ -236,14 +240,7 @@ class _SparseContacts:
     def any_pair_within(self, values: np.ndarray, lo: float, hi: float) -> bool:
         following = self._graph.following
         values = values.astype(np.float64, copy=False)
-        # a look at a sample of the edges first: while far from settled, that is enough
-        rows, cols = _derived(following, "probe", _edge_probe)
-        gap = np.abs(values[rows] - values[cols])
-        if np.count_nonzero((gap >= lo) & (gap < hi)):
-            return True
-        own = np.repeat(values, np.diff(following.indptr))
-        gap = np.abs(own - values[following.indices])
-        return bool(np.count_nonzero((gap >= lo) & (gap < hi)))
+        return kernels.any_edge_gap_within(following.indptr, following.indices, values, lo, hi)
 
 
 class _MixedContacts:
@@ -322,13 +319,6 @@ def _row_lengths(csr: sp.csr_array) -> np.ndarray:
     return _derived(csr, "rows", _rows)[0]
 
 
-def _edge_probe(csr: sp.csr_array) -> tuple[np.ndarray, ...]:
-    """(row, column) of about 256 entries spread evenly over the CSR (all when fewer)."""
-    m = len(csr.indices)
-    at = np.arange(0, m, max(1, m // 256))
-    return _frozen(csr.indptr.searchsorted(at, "right") - 1, csr.indices[at].astype(np.int64))
-
-
 def _entries(csr: sp.csr_array, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """All entries of the given CSR rows, row after row: (row, column) pairs.
 
@@ -395,47 +385,6 @@ def _actors(activity: float | np.ndarray, n: int, rng: np.random.Generator) -> n
     return np.flatnonzero(rng.random(n) < activity)
 
 
-def _propose(
-    graph: Network, activity: float | np.ndarray, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Proposals for a random matching: (agent, partner, key) with one row per acting agent
-    that follows someone (in agent order), the partner a uniformly random followee.
-
-    The keys are distinct and put the proposals in a uniformly random order:
-    they are i.i.d. uniform doubles compared through their bits (the same
-    order), the lowest bits replaced by the agent id.
-    """
-    n = graph.n
-    mask = -1 << max(1, (n - 1).bit_length())
-    if isinstance(graph, FollowGraph) and np.isscalar(activity) and activity >= 1:
-        following = graph.following  # everyone acts: the rows are slices, not gathers
-        lens, everyone, agents = _derived(following, "rows", _rows)
-        # u * len = k + f: the integer part k is a uniform entry of the row (k < len for
-        # every double u < 1 and integer len < 2**53), and the fractional part f is
-        # uniform on [0, 1) independently of k, so it serves as the random key
-        draw = rng.random(n)
-        draw *= lens
-        pick = draw.astype(np.int64)
-        draw -= pick
-        key = draw.view(np.int64)
-        key &= mask
-        key |= agents
-        pick += following.indptr[:-1]
-        if everyone:
-            return agents, following.indices[pick].astype(np.int64), key
-        has = lens > 0  # (an empty row's pick may lie past the last entry)
-        return agents[has], following.indices[pick[has]].astype(np.int64), key[has]
-    agents = _actors(activity, n, rng)
-    partner = _contacts(graph).random_followee(agents, rng)
-    valid = partner >= 0
-    if not valid.all():
-        agents, partner = agents[valid], partner[valid]
-    key = rng.random(len(agents)).view(np.int64)
-    key &= mask
-    key |= agents
-    return agents, partner, key
-
-
 def _first_position(agents: np.ndarray, positions: np.ndarray, n: int) -> np.ndarray:
     """Per agent, the smallest position at which it appears (int64 max if never)."""
     first = np.full(n, np.iinfo(np.int64).max)
@@ -453,54 +402,20 @@ def _transmit(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each source tells each follower whose status is ``susceptible`` with prob p.
 
-    Returns (told, parent), told sorted. An agent with k source followees is
+    Returns (told, parent), told in no set order. An agent with k source followees is
     told with prob 1 - (1-p)^k. Its parent is uniform among those k: given
     the set of successful attempts, one picked uniformly from it is equally
     likely to be any of the k sources.
     """
     if not isinstance(graph, WellMixed):
-        return _transmit_along_edges(graph.followers, sources, status, susceptible, p, rng)
+        followers = graph.followers
+        rows = (followers.indptr, followers.indices)
+        return kernels.transmit(*rows, sources, status, susceptible, p, kernels.stream(rng))
     exposure = _MixedContacts(graph).exposure(sources)
     candidates = np.flatnonzero((exposure.counts > 0) & (status == susceptible))
     chance = 1.0 - np.power(1.0 - p, exposure.counts[candidates])
     told = candidates[rng.random(len(candidates)) < chance]
     return told, exposure.pick(told, rng)
-
-
-def _transmit_along_edges(
-    followers: sp.csr_array,
-    sources: np.ndarray,
-    status: np.ndarray,
-    susceptible: int,
-    p: float,
-    rng: np.random.Generator,
-) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_transmit` in time proportional to the sources and the successful attempts.
-
-    The attempts are the sources' follower lists laid end to end; the
-    successful ones (each independently with prob p) are drawn directly as
-    Bernoulli positions in that list, so failed attempts cost next to nothing.
-    """
-    if not len(sources) or p <= 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    lens = _row_lengths(followers)[sources]
-    ends = lens.cumsum()  # end of each source's attempts
-    pos = _bernoulli_positions(int(ends[-1]), p, rng)
-    owner = ends.searchsorted(pos, "right")  # index into sources
-    shift = followers.indptr[1:][sources]  # where each source's attempts end in the CSR,
-    shift -= ends  # minus where they end in the list
-    at = shift[owner]
-    at += pos
-    dst = followers.indices[at]
-    open_ = (status[dst] == susceptible).nonzero()[0]  # indices: cheaper than a mask, twice
-    dst, owner = dst[open_], owner[open_]
-    if len(dst) > 1:  # sorted, and one successful source per target, uniformly at random
-        dst, owner, bounds = _runs(dst, owner)
-        if len(bounds) <= len(dst):  # some target has several successes
-            starts = bounds[:-1]
-            pick = _pick_in_runs(starts, bounds[1:] - starts, rng)
-            dst, owner = dst[pick], owner[pick]
-    return dst.astype(np.int64, copy=False), sources[owner]
 
 
 def _runs(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -534,39 +449,6 @@ def _pick_in_runs(starts: np.ndarray, sizes: np.ndarray, rng: np.random.Generato
     pick = (rng.random(len(starts)) * sizes).astype(np.int64)
     pick += starts
     return pick
-
-
-def _bernoulli_positions(trials: int, p: float, rng: np.random.Generator) -> np.ndarray:
-    """Sorted positions of the successes among ``trials`` independent Bernoulli(p) trials.
-
-    Many trials at a small p are drawn as geometric gaps between successes
-    (the floor of an exponential over -log(1-p), plus one), in time
-    proportional to the successes; few trials, or a large p, one by one.
-    """
-    if p >= 1:
-        return np.arange(trials, dtype=np.int64)
-    if trials * (0.35 - p) < 350:  # where drawing every trial is the cheaper (measured)
-        return (rng.random(trials) < p).nonzero()[0]
-    scale = -1.0 / math.log1p(-p)
-    mean = trials * p
-    size = int(mean + 6 * math.sqrt(mean) + 16)  # rarely too few: then draw more
-    # an exponential drawn from a double is below 746, so the gaps' sum fits in an int64
-    # unless scale * size is huge; then gaps are cut at the trials (longer ones end them)
-    cut = scale * size > 2.0**50
-    parts, last = [], -1  # last: position of the latest success
-    while last < trials:
-        gaps = rng.standard_exponential(size)
-        gaps *= scale
-        if cut:
-            np.minimum(gaps, trials, out=gaps)
-        gaps += 1.0
-        gaps[0] += last
-        # the cast truncates each gap x + 1 to floor(x) + 1 (up to the rounding already in x)
-        at = np.add.accumulate(gaps, dtype=np.int64)  # positions of the successes
-        parts.append(at)
-        last = int(at[-1])
-    at = parts[0] if len(parts) == 1 else np.concatenate(parts)
-    return at[: at.searchsorted(trials)]
 
 
 def _commit(
@@ -829,19 +711,12 @@ class SIREpidemicModel:
         if spreaders is None:
             spreaders = np.flatnonzero(state.status == _SPREADER)
         told, told_by = _transmit(graph, spreaders, state.status, _IGNORANT, self.beta, rng)
-        draw = rng.random(len(spreaders))
-        stopped = spreaders[(draw < self.gamma).nonzero()[0]]  # (indices beat masks here)
-        state.spreading = np.concatenate([spreaders[(draw >= self.gamma).nonzero()[0]], told])
+        agents, old, new, parent, state.spreading = kernels.sir_update(
+            state.status, state.parent, state.step_changed, t,
+            spreaders, told, told_by, self.gamma, kernels.stream(rng),
+        )  # fmt: skip
         state.frontier = told
-        k = len(told)
-        agents = np.concatenate([told, stopped])
-        new = np.empty(len(agents), np.int8)
-        new[:k] = _SPREADER
-        new[k:] = _STIFLER
-        parent = np.empty(len(agents), np.int64)
-        parent[:k] = told_by
-        parent[k:] = -1
-        return _commit(state, t, agents, new, parent, caused=k)
+        return Transition(agents, old, new, parent)
 
     def settled(self, graph: Network, state: ClassicState) -> bool:
         if state.spreading is not None:
@@ -924,41 +799,14 @@ class DeffuantModel:
     def step(
         self, graph: Network, state: ClassicState, t: int, rng: np.random.Generator
     ) -> Transition:
-        n = graph.n
-        agents, partner, key = _propose(graph, self.activity, rng)
-        # A proposal is kept when it is the earliest appearance of both its agents
-        # (in the order of the keys): before any proposal to its proposer, before
-        # its partner's own proposal and before any other proposal to its partner.
-        everyone = len(agents) == n  # then agents is 0..n-1
-        if everyone:
-            earliest = key.copy()
+        if isinstance(graph, WellMixed):
+            rows = (_NO_ROWS, _NO_ROWS)  # the kernel's well-mixed population
         else:
-            earliest = np.full(n, np.iinfo(np.int64).max)
-            earliest[agents] = key
-        np.minimum.at(earliest, partner, key)
-        keep = earliest == key if everyone else earliest[agents] == key
-        keep &= earliest[partner] == key
-        kept = keep.nonzero()[0]
-        i, j = kept if everyone else agents[kept], partner[kept]
-        x = state.opinion
-        xi, xj = x[i], x[j]
-        gap = xj - xi
-        size = np.abs(gap)
-        near = ((size < self.epsilon) & (size > 0)).nonzero()[0]
-        if self.mu <= 0:
-            near = near[:0]
-        if len(near) < len(i):
-            i, j, xi, xj, gap = i[near], j[near], xi[near], xj[near], gap[near]
-        gap *= self.mu
-        # _commit by hand: statuses stay 0 and the old opinions are at hand (4 % of a
-        # 1,000-agent step against calling _commit)
-        agents = np.concatenate([i, j])
-        parent = np.concatenate([j, i])
-        old = np.concatenate([xi, xj])
-        opinion = np.concatenate([xi + gap, xj - gap])
-        x[agents] = opinion
-        state.step_changed[agents] = t
-        state.parent[agents] = parent
+            rows = (graph.following.indptr, graph.following.indices)
+        agents, parent, old, opinion = kernels.deffuant_step(
+            *rows, _actors(self.activity, graph.n, rng), state.opinion, state.parent,
+            state.step_changed, t, self.epsilon, self.mu, kernels.stream(rng),
+        )  # fmt: skip
         status = state.status[agents]  # unchanged
         return Transition(agents, status, status.copy(), parent, old, opinion)
 
