@@ -34,6 +34,10 @@ share one NDlib sample: each round runs both rows' townsquare shares before
 NDlib's.) The outcome samples and the columns are as before: the rounds'
 replicates are pooled. The batched runs and Mesa are timed after the rounds.
 
+Before the rounds, one untimed townsquare replicate per case compiles the
+numba step loops for the graph's array types when they are not in numba's
+disk cache yet (a one-time cost of a few seconds per install, like an import).
+
 NDlib runs in a subprocess (bench/peers/ndlib_runner.py), so it can live in a
 separate venv when it does not import beside this environment's packages.
 
@@ -393,6 +397,8 @@ def run_interleaved(
     children = [np.random.SeedSequence(100 + i).spawn(ts_reps) for i in index]
     ts_parts: list[list[Sample]] = [[] for _ in cases]
     nd_parts: list[Sample | None] = []
+    for case in cases:  # untimed: compiles the kernels for these arrays' types if not cached
+        run_townsquare(case, [np.random.SeedSequence(99)])
     for r in range(rounds):
         for parts, case, streams in zip(ts_parts, cases, children, strict=True):
             parts.append(run_townsquare(case, _share(streams, r, rounds)))
