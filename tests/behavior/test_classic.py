@@ -11,6 +11,7 @@ import pytest
 from scipy.optimize import brentq
 
 from townsquare import scenario as cfg
+from townsquare.behavior import classic
 from townsquare.behavior.classic import (
     ClassicState,
     DeffuantModel,
@@ -85,11 +86,20 @@ def assert_within_se(values: np.ndarray, expected: float, k: float = 4.0) -> Non
 # -- independent cascade --------------------------------------------------------------
 
 
+@pytest.fixture(params=["compiled", "numpy", "mixed"])
+def transmission(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Transmission along edges as one compiled loop for every step, in numpy for every step,
+    or each by its size with a low bar, so that runs switch (``classic.COMPILED_ATTEMPTS``)."""
+    below = {"compiled": 2**62, "numpy": 0, "mixed": 64}[request.param]
+    monkeypatch.setattr(classic, "COMPILED_ATTEMPTS", below)
+    return request.param
+
+
 @pytest.mark.parametrize(
     ("spec", "p", "seeds"),
     [(PATH, 0.6, [0]), (STAR, 0.3, [0]), (DIGRAPH, 0.4, [0]), (DIGRAPH, 0.25, [0, 3])],
 )
-def test_ic_mean_size_matches_live_edge_enumeration(spec, p, seeds) -> None:
+def test_ic_mean_size_matches_live_edge_enumeration(spec, p, seeds, transmission) -> None:
     graph, copies = graph_of(spec), 4000
     state = run_replicates(
         IndependentCascadeModel(p=p, seeds=seeds), graph, copies, 50, np.random.default_rng(7)
@@ -97,7 +107,7 @@ def test_ic_mean_size_matches_live_edge_enumeration(spec, p, seeds) -> None:
     assert_within_se(sizes(state, copies, graph.n), ic_expected_size(spec, p, seeds))
 
 
-def test_ic_path_parents_and_steps_are_the_chain() -> None:
+def test_ic_path_parents_and_steps_are_the_chain(transmission) -> None:
     state = run(
         IndependentCascadeModel(p=1.0, seeds=[0]), graph_of(PATH), 10, np.random.default_rng(0)
     )
@@ -106,7 +116,7 @@ def test_ic_path_parents_and_steps_are_the_chain() -> None:
     np.testing.assert_array_equal(state.step_changed, [0, 1, 2, 3])
 
 
-def test_ic_parent_is_uniform_among_newly_active_followees() -> None:
+def test_ic_parent_is_uniform_among_newly_active_followees(transmission) -> None:
     copies = 4000
     state = run_replicates(
         IndependentCascadeModel(p=1.0, seeds=[0]),
@@ -120,7 +130,7 @@ def test_ic_parent_is_uniform_among_newly_active_followees() -> None:
     assert_within_se((parent_of_3 == 1).astype(float), 0.5)
 
 
-def test_ic_every_activation_comes_from_an_active_followee() -> None:
+def test_ic_every_activation_comes_from_an_active_followee(transmission) -> None:
     rng = np.random.default_rng(11)
     n = 3000
     graph = FollowGraph.from_edges(n, rng.integers(0, n, 20000), rng.integers(0, n, 20000))
@@ -133,7 +143,7 @@ def test_ic_every_activation_comes_from_an_active_followee() -> None:
     assert np.count_nonzero((state.status == 1) & (state.parent < 0)) == 20
 
 
-def test_ic_tells_each_follower_independently_with_prob_p() -> None:
+def test_ic_tells_each_follower_independently_with_prob_p(transmission) -> None:
     # A hub with 3,000 followers: its attempts are drawn as gaps between successes.
     k, p, copies = 3000, 0.1, 300
     graph = graph_of((k + 1, [(i, 0) for i in range(1, k + 1)]))
@@ -148,7 +158,7 @@ def test_ic_tells_each_follower_independently_with_prob_p() -> None:
     assert np.all(np.abs(by_block - p) < 4 * np.sqrt(p * (1 - p) / (copies * k / 10)))
 
 
-def test_epidemic_with_gamma_one_is_the_independent_cascade() -> None:
+def test_epidemic_with_gamma_one_is_the_independent_cascade(transmission) -> None:
     graph, copies, p = graph_of(DIGRAPH), 4000, 0.4
     state = run_replicates(
         SIREpidemicModel(beta=p, gamma=1.0, seeds=[0]),
@@ -298,7 +308,7 @@ def test_epidemic_final_size_solves_the_final_size_equation(r0: float) -> None:
     assert abs(r - r0) < 1e-3
 
 
-def test_epidemic_offspring_matches_the_discrete_time_r0() -> None:
+def test_epidemic_offspring_matches_the_discrete_time_r0(transmission) -> None:
     # A star: only the hub spreads; its followers are told with beta / (beta + gamma - beta gamma).
     k, beta, gamma, copies = 20, 0.3, 0.4, 3000
     graph = graph_of((k + 1, [(i, 0) for i in range(1, k + 1)]))
@@ -309,7 +319,7 @@ def test_epidemic_offspring_matches_the_discrete_time_r0() -> None:
     assert_within_se(told.astype(float), k * beta / (beta + gamma - beta * gamma))
 
 
-def test_epidemic_keeps_its_spreaders_and_resumes_from_a_copied_state() -> None:
+def test_epidemic_keeps_its_spreaders_and_resumes_from_a_copied_state(transmission) -> None:
     rng = np.random.default_rng(23)
     n = 2000
     graph = FollowGraph.from_edges(n, rng.integers(0, n, 16000), rng.integers(0, n, 16000))

@@ -10,10 +10,10 @@ influences u. An agent's influencers are its *followees* (``graph.following``);
 the agents it reaches are its *followers* (``graph.followers``). Every step is
 synchronous: all agents read the state at the start of the step, with the
 conflict rule of each model documented on its class. Every step costs
-O(agents + edges touched), in numpy, or for transmission along edges and the
-Deffuant step in one compiled loop (:mod:`townsquare.behavior.kernels`),
-which on small graphs is several times faster than numpy's calls; the only
-Python loop is over steps.
+O(agents + edges touched), in numpy, or in one compiled loop
+(:mod:`townsquare.behavior.kernels`) for the Deffuant step and for
+transmission steps below :data:`COMPILED_ATTEMPTS`, where numpy's fixed cost
+per call would dominate; the only Python loop is over steps.
 
 A :class:`WellMixed` population (everyone follows everyone else, no stored
 edges) stands in for a complete graph too large to materialise, which is
@@ -22,6 +22,7 @@ where the mean-field results (rumour and epidemic final sizes) hold.
 
 from __future__ import annotations
 
+import math
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -73,6 +74,11 @@ _INACTIVE = _IGNORANT = int(Status.INACTIVE)
 _ACTIVE = _SPREADER = int(Status.ACTIVE)
 _STIFLER = int(Status.STIFLER)
 _NO_ROWS = np.empty(0, np.int64)
+# Transmission steps expected to make fewer attempts than this run as one compiled loop
+# (kernels.transmit), larger ones in numpy: below it numpy's fixed cost per call
+# dominates; above it numpy's bulk random draws and gathers are faster (measured on
+# Barabási–Albert graphs: the two meet near 2**17 attempts). Both are exact.
+COMPILED_ATTEMPTS = 2**17
 
 
 @dataclass
@@ -409,13 +415,51 @@ def _transmit(
     """
     if not isinstance(graph, WellMixed):
         followers = graph.followers
-        rows = (followers.indptr, followers.indices)
-        return kernels.transmit(*rows, sources, status, susceptible, p, kernels.stream(rng))
+        if len(sources) * len(followers.indices) < COMPILED_ATTEMPTS * graph.n:
+            rows = (followers.indptr, followers.indices)
+            return kernels.transmit(*rows, sources, status, susceptible, p, kernels.stream(rng))
+        return _transmit_along_edges(followers, sources, status, susceptible, p, rng)
     exposure = _MixedContacts(graph).exposure(sources)
     candidates = np.flatnonzero((exposure.counts > 0) & (status == susceptible))
     chance = 1.0 - np.power(1.0 - p, exposure.counts[candidates])
     told = candidates[rng.random(len(candidates)) < chance]
     return told, exposure.pick(told, rng)
+
+
+def _transmit_along_edges(
+    followers: sp.csr_array,
+    sources: np.ndarray,
+    status: np.ndarray,
+    susceptible: int,
+    p: float,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_transmit` in time proportional to the sources and the successful attempts.
+
+    The attempts are the sources' follower lists laid end to end; the
+    successful ones (each independently with prob p) are drawn directly as
+    Bernoulli positions in that list, so failed attempts cost next to nothing.
+    """
+    if not len(sources) or p <= 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    lens = _row_lengths(followers)[sources]
+    ends = lens.cumsum()  # end of each source's attempts
+    pos = _bernoulli_positions(int(ends[-1]), p, rng)
+    owner = ends.searchsorted(pos, "right")  # index into sources
+    shift = followers.indptr[1:][sources]  # where each source's attempts end in the CSR,
+    shift -= ends  # minus where they end in the list
+    at = shift[owner]
+    at += pos
+    dst = followers.indices[at]
+    open_ = (status[dst] == susceptible).nonzero()[0]  # indices: cheaper than a mask, twice
+    dst, owner = dst[open_], owner[open_]
+    if len(dst) > 1:  # sorted, and one successful source per target, uniformly at random
+        dst, owner, bounds = _runs(dst, owner)
+        if len(bounds) <= len(dst):  # some target has several successes
+            starts = bounds[:-1]
+            pick = _pick_in_runs(starts, bounds[1:] - starts, rng)
+            dst, owner = dst[pick], owner[pick]
+    return dst.astype(np.int64, copy=False), sources[owner]
 
 
 def _runs(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -449,6 +493,39 @@ def _pick_in_runs(starts: np.ndarray, sizes: np.ndarray, rng: np.random.Generato
     pick = (rng.random(len(starts)) * sizes).astype(np.int64)
     pick += starts
     return pick
+
+
+def _bernoulli_positions(trials: int, p: float, rng: np.random.Generator) -> np.ndarray:
+    """Sorted positions of the successes among ``trials`` independent Bernoulli(p) trials.
+
+    Many trials at a small p are drawn as geometric gaps between successes
+    (the floor of an exponential over -log(1-p), plus one), in time
+    proportional to the successes; few trials, or a large p, one by one.
+    """
+    if p >= 1:
+        return np.arange(trials, dtype=np.int64)
+    if trials * (0.35 - p) < 350:  # where drawing every trial is the cheaper (measured)
+        return (rng.random(trials) < p).nonzero()[0]
+    scale = -1.0 / math.log1p(-p)
+    mean = trials * p
+    size = int(mean + 6 * math.sqrt(mean) + 16)  # rarely too few: then draw more
+    # an exponential drawn from a double is below 746, so the gaps' sum fits in an int64
+    # unless scale * size is huge; then gaps are cut at the trials (longer ones end them)
+    cut = scale * size > 2.0**50
+    parts, last = [], -1  # last: position of the latest success
+    while last < trials:
+        gaps = rng.standard_exponential(size)
+        gaps *= scale
+        if cut:
+            np.minimum(gaps, trials, out=gaps)
+        gaps += 1.0
+        gaps[0] += last
+        # the cast truncates each gap x + 1 to floor(x) + 1 (up to the rounding already in x)
+        at = np.add.accumulate(gaps, dtype=np.int64)  # positions of the successes
+        parts.append(at)
+        last = int(at[-1])
+    at = parts[0] if len(parts) == 1 else np.concatenate(parts)
+    return at[: at.searchsorted(trials)]
 
 
 def _commit(

@@ -75,6 +75,27 @@ def _below(s: np.ndarray, count: int) -> int:
     return int(_uniform(s) * count)
 
 
+@njit(inline="always")
+def _home(agent: int, bits: int) -> int:
+    """An agent's first place in a hash table of 2**bits places (Fibonacci hashing)."""
+    return np.int64((np.uint64(agent) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - bits))
+
+
+@njit(cache=True)
+def _table(told: np.ndarray, k: int, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """A hash table of 2**bits places holding ``told[:k]``: (agent or -1, its index in told)."""
+    agents = np.full(1 << bits, -1, np.int64)
+    index = np.empty(1 << bits, np.int64)
+    last = (1 << bits) - 1
+    for j in range(k):
+        h = _home(told[j], bits)
+        while agents[h] >= 0:
+            h = (h + 1) & last
+        agents[h] = told[j]
+        index[h] = j
+    return agents, index
+
+
 @njit(cache=True)
 def transmit(
     indptr: np.ndarray,
@@ -89,7 +110,9 @@ def transmit(
 
     Returns (told, parent): the told agents in the order first told, and for
     each the source behind it, uniform among its successful sources (kept by
-    reservoir sampling: the c-th success replaces the parent w.p. 1/c).
+    reservoir sampling: the c-th success replaces the parent w.p. 1/c). The
+    told are found again through a hash table sized to the successes, so a
+    step's memory and time do not grow with the population.
 
     Failed attempts are skipped over: the failures before the next success
     are geometric, ``floor(log(v) / log(1-p))`` for v uniform on (0, 1], and
@@ -105,7 +128,6 @@ def transmit(
     none_in[0] = 1.0
     for left in range(1, _SHORT):
         none_in[left] = none_in[left - 1] * q
-    scale = -1.0 / math.log1p(-p) if p < 1 else 0.0
     attempts = 0
     for src in sources:
         attempts += indptr[src + 1] - indptr[src]
@@ -113,10 +135,53 @@ def transmit(
     told = np.empty(most, np.int64)
     parent = np.empty(most, np.int64)
     successes = np.empty(most, np.int32)
-    slot = np.full(len(status), -1, np.int32)  # per agent: its place in ``told``
-    k = 0
-    for src in sources:
-        at, end = indptr[src], indptr[src + 1]
+    bits = 4  # the table stays at most half full
+    while (1 << bits) < 2.0 * min(attempts * (1.0 - q) + 16.0, float(most)):
+        bits += 1
+    k, i, at = 0, 0, -1
+    while True:
+        agents, index = _table(told, k, bits)
+        k, i, at = _tell(
+            indptr, indices, sources, status, susceptible, p, none_in, s,
+            agents, index, bits, told, parent, successes, k, i, at,
+        )  # fmt: skip
+        if i == len(sources):
+            return told[:k], parent[:k]
+        bits += 1  # the table is half full: a larger one, and on from the same attempt
+
+
+@njit(cache=True)
+def _tell(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    sources: np.ndarray,
+    status: np.ndarray,
+    susceptible: int,
+    p: float,
+    none_in: np.ndarray,
+    s: np.ndarray,
+    agents: np.ndarray,
+    index: np.ndarray,
+    bits: int,
+    told: np.ndarray,
+    parent: np.ndarray,
+    successes: np.ndarray,
+    k: int,
+    i: int,
+    at: int,
+) -> tuple[int, int, int]:
+    """The attempts of :func:`transmit` from source ``i``, entry ``at`` (-1: its first) on,
+    until the last source is done or the hash table is half full: (k told, i, at).
+
+    (Apart from :func:`transmit` so that no array changes inside the loop: an
+    array swapped in a compiled loop costs reference counting on every pass.)
+    """
+    scale = -1.0 / math.log1p(-p) if p < 1 else 0.0
+    last = (1 << bits) - 1
+    while i < len(sources):
+        src = sources[i]
+        at = indptr[src] if at < 0 else at
+        end = indptr[src + 1]
         while at < end:
             if p < 1:
                 left = end - at
@@ -131,18 +196,23 @@ def transmit(
             at += 1
             if status[target] != susceptible:
                 continue
-            j = slot[target]
-            if j < 0:
-                slot[target] = k
-                told[k] = target
-                parent[k] = src
-                successes[k] = 1
-                k += 1
-            else:
+            h = _home(target, bits)
+            while agents[h] >= 0 and agents[h] != target:
+                h = (h + 1) & last
+            if agents[h] == target:  # told before in this step
+                j = index[h]
                 successes[j] += 1
                 if _below(s, successes[j]) == 0:
                     parent[j] = src
-    return told[:k], parent[:k]
+                continue
+            agents[h], index[h] = target, k
+            told[k], parent[k], successes[k] = target, src, 1
+            k += 1
+            if 2 * k > last:
+                return k, i, at
+        i += 1
+        at = -1
+    return k, i, at
 
 
 @njit(cache=True)
