@@ -414,6 +414,19 @@ def test_voter_consensus_is_absorbing_and_reached_with_the_initial_share() -> No
     assert len(model.step(complete, fixed, 1, np.random.default_rng(0))) == 0
 
 
+@pytest.mark.parametrize("graph", [graph_of((2, [(0, 1), (1, 0)])), WellMixed(2)])
+def test_synchronous_voter_reads_the_start_of_step_opinions(graph) -> None:
+    # Two agents who follow each other swap opinions every step: each copies the other's
+    # opinion from before the step (copying one after the other would end in consensus).
+    model, rng = VoterModel(opinions=np.array([0, 1])), np.random.default_rng(0)
+    state = model.initial(graph, rng)
+    for t in range(1, 6):
+        transition = model.step(graph, state, t, rng)
+        np.testing.assert_array_equal(state.status, [t % 2, 1 - t % 2])
+        np.testing.assert_array_equal(transition.parent, 1 - transition.agents)
+    assert not model.settled(graph, state)
+
+
 def test_voter_agents_copy_a_followee() -> None:
     graph = mutual_regular(3, 40, seed=5)
     model = VoterModel(0.5)

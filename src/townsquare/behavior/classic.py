@@ -214,10 +214,7 @@ class _Contacts(Protocol):
     n: int
 
     def random_follower(self, agents: np.ndarray, rng: np.random.Generator) -> np.ndarray: ...
-    def random_followee(self, agents: np.ndarray, rng: np.random.Generator) -> np.ndarray: ...
-    def followee_count(self, agents: np.ndarray) -> np.ndarray: ...
     def follower_count(self, agents: np.ndarray) -> np.ndarray: ...
-    def followee_sum(self, values: np.ndarray) -> np.ndarray: ...
     def any_pair_within(self, values: np.ndarray, lo: float, hi: float) -> bool: ...
 
 
@@ -231,17 +228,8 @@ class _SparseContacts:
     def random_follower(self, agents: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         return _random_entry(self._graph.followers, agents, rng)
 
-    def random_followee(self, agents: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        return _random_entry(self._graph.following, agents, rng)
-
-    def followee_count(self, agents: np.ndarray) -> np.ndarray:
-        return _row_lengths(self._graph.following)[agents]
-
     def follower_count(self, agents: np.ndarray) -> np.ndarray:
         return _row_lengths(self._graph.followers)[agents]
-
-    def followee_sum(self, values: np.ndarray) -> np.ndarray:
-        return self._graph.following @ values.astype(np.float32)  # exact for 0/1 values
 
     def any_pair_within(self, values: np.ndarray, lo: float, hi: float) -> bool:
         following = self._graph.following
@@ -266,8 +254,6 @@ class _MixedContacts:
         other = rng.integers(0, self.n - 1, size=len(agents))
         return other + (other >= agents)
 
-    random_followee = random_follower
-
     def followee_count(self, agents: np.ndarray) -> np.ndarray:
         return np.full(len(agents), self.n - 1, np.int64)
 
@@ -276,13 +262,17 @@ class _MixedContacts:
     def followee_hits(self, agents: np.ndarray, mask: np.ndarray) -> np.ndarray:
         return np.count_nonzero(mask) - mask[agents].astype(np.int64)
 
-    def followee_sum(self, values: np.ndarray) -> np.ndarray:
-        return values.sum(dtype=np.float64) - values
-
     def any_pair_within(self, values: np.ndarray, lo: float, hi: float) -> bool:
         x = np.sort(values.astype(np.float64))
         furthest = np.searchsorted(x, x + hi, side="left") - 1  # largest j with x_j - x_i < hi
         return bool(len(x) and np.any(x[furthest] - x >= lo))
+
+
+def _followee_rows(graph: Network) -> tuple[np.ndarray, np.ndarray]:
+    """The kernels' view of who follows whom: the rows of ``following`` (none: well mixed)."""
+    if isinstance(graph, WellMixed):
+        return _NO_ROWS, _NO_ROWS
+    return graph.following.indptr, graph.following.indices
 
 
 def _contacts(graph: Network) -> _Contacts:
@@ -314,15 +304,9 @@ def _frozen(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
     return arrays
 
 
-def _rows(csr: sp.csr_array) -> tuple[np.ndarray, bool, np.ndarray]:
-    """Entries per row, whether every row has one, and the rows 0..n-1."""
-    lens, rows = _frozen(np.diff(csr.indptr), np.arange(len(csr.indptr) - 1))
-    return lens, bool(lens.all()), rows
-
-
 def _row_lengths(csr: sp.csr_array) -> np.ndarray:
     """Entries per row of ``csr`` (read only, built once per view)."""
-    return _derived(csr, "rows", _rows)[0]
+    return _derived(csr, "lengths", lambda csr: _frozen(np.diff(csr.indptr))[0])
 
 
 def _entries(csr: sp.csr_array, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -830,17 +814,15 @@ class VoterModel:
     def step(
         self, graph: Network, state: ClassicState, t: int, rng: np.random.Generator
     ) -> Transition:
-        agents = _actors(self.activity, graph.n, rng)
-        source = _contacts(graph).random_followee(agents, rng)
-        valid = source >= 0
-        copied = state.status[np.maximum(source, 0)]
-        changed = valid & (copied != state.status[agents])
-        return _commit(state, t, agents[changed], copied[changed], source[changed])
+        agents, old, new, source = kernels.voter_step(
+            *_followee_rows(graph), _actors(self.activity, graph.n, rng), state.status,
+            state.parent, state.step_changed, t, kernels.stream(rng),
+        )  # fmt: skip
+        return Transition(agents, old, new, source)
 
     def settled(self, graph: Network, state: ClassicState) -> bool:
-        contacts = _contacts(graph)
-        followees = contacts.followee_count(np.arange(graph.n))
-        return bool(np.all(contacts.followee_sum(state.status) == followees * state.status))
+        # no follow pair disagrees: no two statuses at least 1 apart
+        return not _contacts(graph).any_pair_within(state.status, 0.5, math.inf)
 
 
 @dataclass(frozen=True)
@@ -876,13 +858,9 @@ class DeffuantModel:
     def step(
         self, graph: Network, state: ClassicState, t: int, rng: np.random.Generator
     ) -> Transition:
-        if isinstance(graph, WellMixed):
-            rows = (_NO_ROWS, _NO_ROWS)  # the kernel's well-mixed population
-        else:
-            rows = (graph.following.indptr, graph.following.indices)
         agents, parent, old, opinion = kernels.deffuant_step(
-            *rows, _actors(self.activity, graph.n, rng), state.opinion, state.parent,
-            state.step_changed, t, self.epsilon, self.mu, kernels.stream(rng),
+            *_followee_rows(graph), _actors(self.activity, graph.n, rng), state.opinion,
+            state.parent, state.step_changed, t, self.epsilon, self.mu, kernels.stream(rng),
         )  # fmt: skip
         status = state.status[agents]  # unchanged
         return Transition(agents, status, status.copy(), parent, old, opinion)

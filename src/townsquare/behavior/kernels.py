@@ -26,6 +26,7 @@ __all__ = [
     "sir_update",
     "stream",
     "transmit",
+    "voter_step",
 ]
 
 _NO_KEY = np.iinfo(np.int64).max
@@ -350,6 +351,45 @@ def deffuant_step(
         parent[i], parent[j] = j, i
         step_changed[i] = step_changed[j] = t
     return agents, other, old, new
+
+
+@njit(cache=True)
+def voter_step(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    actors: np.ndarray,
+    status: np.ndarray,
+    parent: np.ndarray,
+    step_changed: np.ndarray,
+    t: int,
+    s: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One voter step: each actor copies the ``status`` of a random followee (rows of
+    ``indptr``/``indices``; an empty ``indptr``: everyone follows everyone), all reading
+    the start-of-step statuses. Writes the copies at step ``t``; returns the agents whose
+    status changed, old and new status, and the followee copied.
+    """
+    _nonzero(s)
+    source = _partners(indptr, indices, len(status), actors, s)
+    agents = np.empty(len(actors), np.int64)
+    copied = np.empty(len(actors), np.int64)
+    m = 0
+    for r in range(len(actors)):
+        j = source[r]
+        if j >= 0 and status[j] != status[actors[r]]:
+            agents[m], copied[m] = actors[r], j
+            m += 1
+    old = np.empty(m, np.int8)
+    new = np.empty(m, np.int8)
+    for q in range(m):  # the reads are done: now the writes
+        new[q] = status[copied[q]]
+    for q in range(m):
+        agent = agents[q]
+        old[q] = status[agent]
+        status[agent] = new[q]
+        parent[agent] = copied[q]
+        step_changed[agent] = t
+    return agents[:m], old, new, copied[:m]
 
 
 @njit(cache=True)
