@@ -11,9 +11,9 @@ the agents it reaches are its *followers* (``graph.followers``). Every step is
 synchronous: all agents read the state at the start of the step, with the
 conflict rule of each model documented on its class. Every step costs
 O(agents + edges touched), in numpy, or in one compiled loop
-(:mod:`townsquare.behavior.kernels`) for the Deffuant step and for
-transmission steps below :data:`COMPILED_ATTEMPTS`, where numpy's fixed cost
-per call would dominate; the only Python loop is over steps.
+(:mod:`townsquare.behavior.kernels`) for the voter and Deffuant steps, the
+SIR update and transmission steps below :data:`COMPILED_ATTEMPTS`, where
+numpy's fixed cost per call would dominate; the only Python loop is over steps.
 
 A :class:`WellMixed` population (everyone follows everyone else, no stored
 edges) stands in for a complete graph too large to materialise, which is

@@ -3,8 +3,9 @@
 A classic step on a graph of thousands of agents does little work but takes
 dozens of numpy calls, each with a fixed cost of about a microsecond, so on
 small graphs the calls, not the work, set the speed. These loops do a step's
-work in one compiled call (numba), which keeps large graphs as fast as numpy
-and makes small ones several times faster.
+work in one compiled call (numba), which makes small graphs 1.6-4x faster; on
+graphs of 100k agents they are within 15 % of numpy either way, and large
+transmission steps stay in numpy (``classic.COMPILED_ATTEMPTS``).
 
 Random draws: numba accepts a numpy ``Generator``, but unboxing one costs about
 11 µs a call, more than a whole small step. So each step runs its own
