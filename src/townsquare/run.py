@@ -89,6 +89,12 @@ class Run:
 
         return cascade_table(self.reader.posts())
 
+    def digest(self) -> str:
+        """SHA-256 of every output table: equal for runs that simulated the same thing."""
+        from townsquare.digest import run_digest
+
+        return run_digest(self.reader)
+
     def interview(self, agent: int, question: str) -> str:
         """Ask one agent a question: in character (LLM agents) or from its state."""
         from townsquare.interview import interview_run

@@ -101,6 +101,7 @@ def test_two_shards_on_two_servers_give_the_local_event_log(
     assert said_local == said_sharded and said_local[1]
 
 
+@pytest.mark.slow  # stops and resumes sharded runs, ~20 s
 def test_stopped_runs_resume_sharded_from_their_checkpoints(
     ray_local: ModuleType, servers: tuple[FakeLLMServer, FakeLLMServer],
     reference: tuple[Run, dict[int, str], int], tmp_path: Path,

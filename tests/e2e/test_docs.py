@@ -20,6 +20,7 @@ def blocks(page: str, language: str) -> list[str]:
     return [body for lang, body in BLOCK.findall(text) if lang == language]
 
 
+@pytest.mark.slow  # the Python API page as written, ~15 s
 @pytest.mark.parametrize("page", ["python-api.md"])
 def test_python_examples_run(page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
@@ -30,6 +31,7 @@ def test_python_examples_run(page: str, tmp_path: Path, monkeypatch: pytest.Monk
         exec(compile(code, f"{page}", "exec"), namespace)
 
 
+@pytest.mark.slow  # every CLI example of the docs, ~80 s
 def test_cli_examples_run(tmp_path: Path) -> None:
     commands = [line for block in blocks("cli.md", "bash") for line in block.splitlines()
                 if line.startswith("townsquare ")]

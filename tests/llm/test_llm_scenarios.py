@@ -17,7 +17,9 @@ RULE_BASED = {"commons"}
 FULL_SIZE = {"news-evolution"}
 
 
-@pytest.mark.parametrize("name", [n for n in builtin_names() if n not in RULE_BASED])
+@pytest.mark.parametrize("name", [
+    pytest.param(n, marks=[pytest.mark.slow] if n in FULL_SIZE else [])
+    for n in builtin_names() if n not in RULE_BASED])
 def test_builtin_scenario_runs_with_llm_agents(
     name: str, fake_server: FakeLLMServer, tmp_path: Path
 ) -> None:

@@ -184,7 +184,6 @@ def test_erdos_renyi_tie_count_within_binomial_bounds() -> None:
     pairs = n * (n - 1) // 2
     mean, sd = pairs * p, np.sqrt(pairs * p * (1 - p))
     counts = np.array([len(erdos_renyi(n, p, rng=rng(s))[0]) for s in range(20)])
-    assert np.all(np.abs(counts - mean) < 4.5 * sd)
     assert abs(counts.mean() - mean) < 4.5 * sd / np.sqrt(len(counts))
     assert counts.std() == pytest.approx(sd, rel=0.5)
 

@@ -1,4 +1,4 @@
-"""Replicated runs of a built-in scenario under several arms, and paired confidence intervals.
+"""Replicated runs of a built-in scenario under several arms (intervals: ``statcheck``).
 
 Every arm runs with the same seeds (common random numbers), so arm differences
 are paired per seed and their t-interval is narrow.
@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from townsquare.engine import Simulation
 from townsquare.run import Run
@@ -40,14 +39,6 @@ def replicate(
             values.append(measure(Simulation(run_scenario, run_dir=run_dir).run()))
         results[arm] = np.asarray(values, dtype=np.float64)
     return results
-
-
-def paired_ci(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
-    """Mean of ``a - b`` over paired replicates and its t-interval (low, high)."""
-    d = np.asarray(a, np.float64) - np.asarray(b, np.float64)
-    mean = float(d.mean())
-    half = float(stats.t.ppf(0.5 + level / 2, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d)))
-    return mean, mean - half, mean + half
 
 
 def summary_of(*keys: str) -> Callable[[Run], tuple[float, ...]]:

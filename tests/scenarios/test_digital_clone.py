@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scenario_replicates import paired_ci, replicate, summary_of
+from scenario_replicates import replicate, summary_of
 
+from statcheck import paired_ci
 from townsquare import clone
 from townsquare.engine import Simulation
 from townsquare.errors import DataError

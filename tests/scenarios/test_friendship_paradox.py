@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from scenario_replicates import paired_ci, replicate, summary_of
+from scenario_replicates import replicate, summary_of
+
+from statcheck import paired_ci
 
 
 def test_paradox_holds_and_is_stronger_on_weak_ties(tmp_path: Path) -> None:

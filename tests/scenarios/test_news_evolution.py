@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scenario_replicates import paired_ci, replicate
+from scenario_replicates import replicate
 
+from statcheck import paired_ci
 from townsquare.run import Run
 
 

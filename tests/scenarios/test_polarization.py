@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scenario_replicates import paired_ci, replicate, summary_of
+from scenario_replicates import replicate, summary_of
+
+from statcheck import paired_ci
 
 CROSS = {"network.homophily": 0.5, "platform.feed.out_of_network": 5,
          "platform.feed.mix": {"random": 1.0}}

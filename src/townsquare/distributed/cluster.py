@@ -48,11 +48,40 @@ def connect(address: str | None = None) -> bool:
         if address:
             ray.init(address=address, logging_level="WARNING")
         else:
-            ray.init(include_dashboard=False, logging_level="WARNING")
-    except (ConnectionError, ValueError, RuntimeError) as exc:
+            start_local(include_dashboard=False, logging_level="WARNING")
+    except (ConnectionError, ValueError, RuntimeError, StartupTimeout) as exc:
         where = f"the Ray cluster at '{address}'" if address else "a local Ray instance"
         raise UserError(f"could not connect to {where}: {exc}") from None
     return True
+
+
+class StartupTimeout(Exception):
+    """A local Ray instance did not come up in :data:`LOCAL_START_ATTEMPTS` tries."""
+
+
+# Ray waits a fixed 30 s for its own raylet to register; on a busy machine
+# (other work on every core) that is not always enough, and a second try with
+# the machine's caches warm usually is. The GCS port wait is configurable, so
+# it is lengthened instead of retried.
+LOCAL_START_ATTEMPTS = 4
+GCS_PORT_WAIT_S = "300"
+
+
+def start_local(**options: Any) -> None:
+    """``ray.init(**options)`` on this machine, tolerant of a slow start on a busy machine."""
+    ray = require_ray()
+    os.environ.setdefault("RAY_gcs_server_port_wait_time_s", GCS_PORT_WAIT_S)
+    for attempt in range(1, LOCAL_START_ATTEMPTS + 1):
+        try:
+            ray.init(**options)
+            return
+        except Exception as exc:  # Ray raises a bare Exception for this timeout
+            ray.shutdown()
+            if "timed out during startup" not in str(exc):
+                raise
+            if attempt == LOCAL_START_ATTEMPTS:
+                raise StartupTimeout(
+                    f"Ray did not start in {LOCAL_START_ATTEMPTS} tries ({exc})") from None
 
 
 def disconnect(started: bool) -> None:
