@@ -29,22 +29,22 @@ def tiny(agents: int = 200, steps: int = 4) -> Scenario:
 
 def test_results_table_and_common_random_numbers(tmp_path: Path) -> None:
     params = {"behavior.engage_rate": [0.02, 0.2]}
-    results = Sweep(tiny(), params, replicates=3, workers=1, out=tmp_path / "s").run()
-    assert len(results) == 6
+    results = Sweep(tiny(), params, replicates=5, workers=1, out=tmp_path / "s").run()
+    assert len(results) == 10
     assert list(results.columns[:5]) == ["run_id", "arm", "param_behavior_engage_rate",
                                          "replicate", "seed"]
-    assert results["run_id"].tolist() == ["0-r0", "0-r1", "0-r2", "1-r0", "1-r1", "1-r2"]
+    assert results["run_id"].tolist() == [f"{arm}-r{r}" for arm in (0, 1) for r in range(5)]
     assert {"largest_cascade", "reach_rumour", "final_believers_rumour"} <= set(results.columns)
     # common random numbers: one seed per replicate, the same in every arm
     seeds = results.pivot(index="replicate", columns="arm", values="seed")
-    assert (seeds[0] == seeds[1]).all() and seeds[0].nunique() == 3
-    # more engagement spreads further (paired by replicate)
-    reach = results.pivot(index="replicate", columns="arm", values="total_reposts")
+    assert (seeds[0] == seeds[1]).all() and seeds[0].nunique() == 5
+    # more engagement spreads further: paired by replicate, on the log scale of the counts
+    reach = np.log1p(results.pivot(index="replicate", columns="arm", values="total_reposts"))
     assert_paired_above(reach[1].to_numpy(), reach[0].to_numpy())
     assert (tmp_path / "s" / "results.parquet").is_file()
     assert load_results(tmp_path / "s").equals(pd.read_parquet(tmp_path / "s/results.parquet"))
     # the same plan elsewhere reproduces every measure exactly (wall time aside)
-    again = Sweep(tiny(), params, replicates=3, workers=1, out=tmp_path / "t").run()
+    again = Sweep(tiny(), params, replicates=5, workers=1, out=tmp_path / "t").run()
     measures = [c for c in results.columns if c != "wall_seconds"]
     pd.testing.assert_frame_equal(results[measures], again[measures])
 
