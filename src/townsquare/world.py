@@ -7,6 +7,7 @@ engine stays free of environment- and behaviour-specific code.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,8 +27,8 @@ from townsquare.scenario import Scenario, SocialBehavior
 class World:
     """Everything a run advances: the environment and the behaviour deciding in it."""
 
-    environment: Environment
-    behavior: Behavior | None
+    environment: Environment[Any, Any]  # the engine passes observations and decisions through
+    behavior: Behavior[Any, Any] | None
     population_frame: pd.DataFrame
     edges: tuple[np.ndarray, np.ndarray]
 
@@ -39,13 +40,14 @@ def make_world(scenario: Scenario, streams: RandomStreams) -> World:
     initial_edges = graph.edges()
     behavior_config = scenario.behavior
     if isinstance(behavior_config, SocialBehavior):
-        environment: Environment = SocialPlatform(scenario, population, graph, streams)
+        environment: Environment[Any, Any] = SocialPlatform(scenario, population, graph, streams)
         enabled = {Action[name.upper()] for name in scenario.platform.actions} | {Action.IDLE}
-        behavior: Behavior | None = SocialHeuristic(
+        heuristic = SocialHeuristic(
             behavior_config, enabled, scenario.platform.moderation.label_effect
         )
+        behavior: Behavior[Any, Any] | None = heuristic
         if scenario.llm is not None:
-            behavior = _with_language_model(scenario, population, behavior, streams)
+            behavior = _with_language_model(scenario, population, heuristic, streams)
             surveys = getattr(environment, "surveys", None)
             if surveys is not None:  # LLM agents answer surveys in their own words
                 surveys.model_agents = behavior.is_llm  # type: ignore[attr-defined]
