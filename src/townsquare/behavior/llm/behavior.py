@@ -385,7 +385,7 @@ class LLMBehavior:
         try:
             result = await model.complete(request)
         except LLMFault as fault:
-            return _Outcome(None, fault.kind, fault.record, transport=True)  # type: ignore[arg-type]
+            return _Outcome(None, fault.kind, fault.record, transport=True)
         parsed = self._parse(result, feed, agent)
         if isinstance(parsed, ParsedAnswer):
             return _Outcome(parsed, None, result.record)
