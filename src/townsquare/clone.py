@@ -35,7 +35,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -242,7 +242,7 @@ def recorded_news(
     *,
     topic: str,
     stance: float = 0.0,
-    veracity: str = "unverified",
+    veracity: Literal["true", "false", "unverified"] = "unverified",
     source: str | Path = "recorded cascades",
 ) -> list[NewsItem]:
     """One news item per recorded step with roots: posted at that step by the roots' users.

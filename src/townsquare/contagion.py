@@ -77,7 +77,7 @@ class ContagionEnvironment:
         if news is not None:
             veracity = {"true": Veracity.TRUE, "false": Veracity.FALSE}.get(
                 news.veracity, Veracity.UNVERIFIED)
-        text = [news.text] * len(seeds) if news is not None else None
+        text: list[str | None] | None = [news.text] * len(seeds) if news is not None else None
         ids = self.content.add(
             seeds, np.full(len(seeds), Action.POST), np.full(len(seeds), -1),
             np.zeros(len(seeds)), np.zeros(len(seeds)), step, text=text,

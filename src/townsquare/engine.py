@@ -31,7 +31,6 @@ from townsquare.rng import RandomStreams
 from townsquare.run import Run
 from townsquare.scenario import Scenario
 from townsquare.store import (  # the writer is chosen by scenario.store
-    RunWriter,
     create_writer,
     new_run_id,
     open_reader,
@@ -39,6 +38,7 @@ from townsquare.store import (  # the writer is chosen by scenario.store
     resolve_run,
     run_ref,
 )
+from townsquare.store.protocols import RunStoreWriter
 from townsquare.world import make_world
 
 StepCallback = Callable[[int, dict[str, float]], None]
@@ -144,11 +144,11 @@ class Simulation:
                 writer.flush()
                 summary |= run_summary(run_ref(scenario.store, self.run_dir), world.environment)
             writer.close(status=status, summary=summary if status == "completed" else None)
-            if hasattr(world.behavior, "close"):
+            if world.behavior is not None and hasattr(world.behavior, "close"):
                 world.behavior.close()
         return Run(run_ref(scenario.store, self.run_dir))
 
-    def step(self, step: int, writer: RunWriter) -> dict[str, float]:
+    def step(self, step: int, writer: RunStoreWriter) -> dict[str, float]:
         """One step: observe, decide, apply, measure, record."""
         env, behavior = self.world.environment, self.world.behavior
         observation = env.observe(step)
@@ -160,14 +160,14 @@ class Simulation:
         if decision is not None:
             metrics["fallbacks"] = float(decision.fallbacks)
         tables = dict(record.tables)
-        if hasattr(behavior, "step_report"):
+        if behavior is not None and hasattr(behavior, "step_report"):
             extra_tables, extra_metrics = behavior.step_report()
             tables |= extra_tables
             metrics |= extra_metrics
         writer.write_step(step, metrics=metrics, **tables)
         return metrics
 
-    def _before_step(self, step: int, writer: RunWriter) -> None:
+    def _before_step(self, step: int, writer: RunStoreWriter) -> None:
         """Let the behaviour refuse to start a step (budget spent, model server down).
 
         Nothing of ``step`` has happened yet, so the state after ``step - 1`` is
@@ -190,14 +190,15 @@ class Simulation:
 
         return interview_live(self, agent, question)
 
-    def checkpoint(self, writer: RunWriter, step: int) -> None:
+    def checkpoint(self, writer: RunStoreWriter, step: int) -> None:
         """Save the state after ``step`` once the store holds every row up to it."""
         writer.flush()
         behavior = self.world.behavior
         state = {
             "streams": self.streams.get_state(),
             "environment": self.world.environment.get_state(),
-            "behavior": behavior.get_state() if hasattr(behavior, "get_state") else {},
+            "behavior": (behavior.get_state()
+                         if behavior is not None and hasattr(behavior, "get_state") else {}),
         }
         save_checkpoint(self.run_dir, step, state)
         writer.set_meta(checkpoint_step=step)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
+from typing_extensions import TypeVar  # TypeVar defaults (PEP 696) before Python 3.13
 
 from townsquare.behavior.base import Decision, Observation
 
@@ -59,16 +60,25 @@ def _listed(values: Any, rows: int) -> list:
     return values.tolist() if isinstance(values, np.ndarray) else list(values)
 
 
-class Environment(Protocol):
-    """A world agents act in, advanced one step at a time by the engine."""
+ObservationOut = TypeVar("ObservationOut", covariant=True, default=Observation)
+DecisionIn = TypeVar("DecisionIn", contravariant=True, default=Decision)
+
+
+class Environment(Protocol[ObservationOut, DecisionIn]):
+    """A world agents act in, advanced one step at a time by the engine.
+
+    Plain ``Environment`` is the social platform's kind (:class:`Observation`
+    out, :class:`Decision` in); a market, commons or election is an
+    ``Environment[TheirObservation, TheirDecision]``.
+    """
 
     n_agents: int
 
-    def observe(self, step: int) -> Observation | None:
+    def observe(self, step: int) -> ObservationOut | None:
         """Start a step: who is active and what they see (None: nothing to decide)."""
         ...
 
-    def apply(self, step: int, decision: Decision | None) -> StepRecord:
+    def apply(self, step: int, decision: DecisionIn | None) -> StepRecord:
         """Apply the decided actions and the environment's own rules; report what happened."""
         ...
 

@@ -35,7 +35,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ('[behavior] model = "deffuant"', s.Deffuant),
     ("[[news]] (one table per item)", s.NewsItem),
     ("[snapshots]", s.SnapshotConfig),
-    *((f'[[interventions]] kind = "{cls.model_fields["kind"].annotation.__args__[0]}"', cls)
+    *((f'[[interventions]] kind = "{get_args(cls.model_fields["kind"].annotation)[0]}"', cls)
       for cls in sch.INTERVENTION_KINDS),
     ("[interventions.when] (every intervention)", sch.Schedule),
     ("[interventions.target] (agents)", sch.AgentTarget),
@@ -111,7 +111,7 @@ def _type_name(annotation: Any) -> str:
 
 def _default(info: FieldInfo) -> str:
     if info.default_factory is not None:
-        value = info.default_factory()  # type: ignore[call-arg]
+        value = info.get_default(call_default_factory=True)
         if isinstance(value, BaseModel):
             return "(section)"
         if isinstance(value, dict):

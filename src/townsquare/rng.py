@@ -8,6 +8,8 @@ the same scenario and seed give the same event log.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -25,9 +27,9 @@ class RandomStreams:
             self._streams[name] = np.random.default_rng(np.random.SeedSequence([self.seed, key]))
         return self._streams[name]
 
-    def get_state(self) -> dict[str, dict]:
+    def get_state(self) -> dict[str, Mapping[str, Any]]:
         return {name: g.bit_generator.state for name, g in self._streams.items()}
 
-    def set_state(self, state: dict[str, dict]) -> None:
+    def set_state(self, state: Mapping[str, Mapping[str, Any]]) -> None:
         for name, bit_state in state.items():
             self[name].bit_generator.state = bit_state

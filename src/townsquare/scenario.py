@@ -12,7 +12,7 @@ import re
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, Self, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -177,7 +177,7 @@ class FeedConfig(_Config):
     length: PositiveInt = Field(default=20, description="posts shown per active agent and step")
     window: PositiveInt = Field(default=6, description="steps a post stays eligible for feeds")
     mix: dict[Recommender, Annotated[float, Field(ge=0)]] = Field(
-        default_factory=lambda: {"chronological": 1.0},
+        default_factory=lambda: dict[Recommender, float]({"chronological": 1.0}),
         description="weights of recommenders blended into one ranking score",
     )
     out_of_network: Annotated[int, Field(ge=0)] = Field(
@@ -231,9 +231,9 @@ class PlatformConfig(_Config):
         default_factory=ModerationConfig, description="moderation strategy"
     )
     actions: list[ActionName] = Field(
-        default_factory=lambda: [
+        default_factory=lambda: list[ActionName]([
             "post", "repost", "quote", "comment", "like", "flag", "follow", "unfollow"
-        ],
+        ]),
         description="actions agents may take (others are never taken)",
     )
 
@@ -585,8 +585,8 @@ def builtin_descriptions() -> dict[str, str]:
     out = {}
     for name in builtin_names():
         data = tomllib.loads(read_scenario_text(name)[0])
-        out[name] = str(data.get("description", "")).strip().splitlines()[0:1]
-        out[name] = out[name][0] if out[name] else ""
+        lines = str(data.get("description", "")).strip().splitlines()
+        out[name] = lines[0] if lines else ""
     return out
 
 
@@ -631,7 +631,7 @@ def _describe_errors(exc: ValidationError, text: str) -> list[str]:
 # pydantic puts the tag of a discriminated-union member in error paths; users never write it
 _UNION_TAGS = {
     "social", "independent_cascade", "linear_threshold", "sir", "voter", "deffuant",
-    *(cls.model_fields["kind"].annotation.__args__[0] for cls in INTERVENTION_KINDS),
+    *(get_args(cls.model_fields["kind"].annotation)[0] for cls in INTERVENTION_KINDS),
     *ENVIRONMENT_KINDS,  # issue #10
 }
 

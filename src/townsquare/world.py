@@ -7,6 +7,7 @@ engine stays free of environment- and behaviour-specific code.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -21,13 +22,16 @@ from townsquare.population import Population, build_population
 from townsquare.rng import RandomStreams
 from townsquare.scenario import Scenario, SocialBehavior
 
+if TYPE_CHECKING:
+    from townsquare.behavior.hybrid import HybridBehavior
+
 
 @dataclass
 class World:
     """Everything a run advances: the environment and the behaviour deciding in it."""
 
-    environment: Environment
-    behavior: Behavior | None
+    environment: Environment[Any, Any]  # the engine passes observations and decisions through
+    behavior: Behavior[Any, Any] | None
     population_frame: pd.DataFrame
     edges: tuple[np.ndarray, np.ndarray]
 
@@ -39,17 +43,19 @@ def make_world(scenario: Scenario, streams: RandomStreams) -> World:
     initial_edges = graph.edges()
     behavior_config = scenario.behavior
     if isinstance(behavior_config, SocialBehavior):
-        environment: Environment = SocialPlatform(scenario, population, graph, streams)
+        environment: Environment[Any, Any] = SocialPlatform(scenario, population, graph, streams)
         enabled = {Action[name.upper()] for name in scenario.platform.actions} | {Action.IDLE}
-        behavior: Behavior | None = SocialHeuristic(
+        heuristic = SocialHeuristic(
             behavior_config, enabled, scenario.platform.moderation.label_effect
         )
+        behavior: Behavior[Any, Any] | None = heuristic
         if scenario.llm is not None:
-            behavior = _with_language_model(scenario, population, behavior, streams)
+            hybrid = _with_language_model(scenario, population, heuristic, streams)
+            behavior = hybrid
             surveys = getattr(environment, "surveys", None)
             if surveys is not None:  # LLM agents answer surveys in their own words
-                surveys.model_agents = behavior.is_llm  # type: ignore[attr-defined]
-                surveys.model_answer = behavior.interview  # type: ignore[attr-defined]
+                surveys.model_agents = hybrid.is_llm
+                surveys.model_answer = hybrid.interview
     else:
         from townsquare.contagion import ContagionEnvironment
 
@@ -69,13 +75,14 @@ def make_world(scenario: Scenario, streams: RandomStreams) -> World:
 
 def _with_language_model(
     scenario: Scenario, population: Population, heuristic: Behavior, streams: RandomStreams
-) -> Behavior:
+) -> HybridBehavior:
     """LLM minds for the assigned agents, the heuristic for the rest and as the fallback."""
     from townsquare.behavior.hybrid import HybridBehavior, LanguageMinds
     from townsquare.behavior.llm.behavior import LLMBehavior
     from townsquare.behavior.llm.config import select_llm_agents
 
-    assert scenario.llm is not None
+    if scenario.llm is None:
+        raise ValueError("language-model agents need the scenario's [llm] table")
     is_llm = select_llm_agents(scenario.llm, population, streams["llm_assignment"])
     news_ids = [item.id for item in scenario.news]
     if scenario.distributed is not None and scenario.distributed.llm_shards:  # issue #7: Ray

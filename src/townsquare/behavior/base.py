@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+from typing_extensions import TypeVar  # TypeVar defaults (PEP 696) before Python 3.13
 
 from townsquare.platform.actions import ActionBatch
 
@@ -97,7 +98,16 @@ class Decision:
         return cls(actions=actions)
 
 
-class Behavior(Protocol):
-    """Anything that decides a batch of agents' actions from their observation."""
+ObservationIn = TypeVar("ObservationIn", contravariant=True, default=Observation)
+DecisionOut = TypeVar("DecisionOut", covariant=True, default=Decision)
 
-    def decide(self, obs: Observation, rng: np.random.Generator) -> Decision: ...
+
+class Behavior(Protocol[ObservationIn, DecisionOut]):
+    """Anything that decides a batch of agents' actions from their observation.
+
+    Plain ``Behavior`` is a social-platform behaviour (:class:`Observation` in,
+    :class:`Decision` out); other environments' behaviours are
+    ``Behavior[TheirObservation, TheirDecision]``.
+    """
+
+    def decide(self, obs: ObservationIn, rng: np.random.Generator) -> DecisionOut: ...

@@ -132,8 +132,9 @@ class ClassicState:
             return None if any(part is None for part in parts) else np.concatenate(parts)
 
         spreading = None
-        if all(s.spreading is not None for s in states):
-            spreading = np.concatenate([s.spreading + c * n for c, s in enumerate(states)])
+        spreads = [s.spreading for s in states if s.spreading is not None]
+        if len(spreads) == len(states):
+            spreading = np.concatenate([part + c * n for c, part in enumerate(spreads)])
         return cls(
             status=np.concatenate([s.status for s in states]),
             parent=np.concatenate(parents),
@@ -144,6 +145,13 @@ class ClassicState:
             spreading=spreading,
             pressure=joined("pressure"),  # counts of followees: no shift
         )
+
+
+def _own(value: np.ndarray | None, name: str) -> np.ndarray:
+    """A model's own state column (``threshold``, ``opinion``), which its ``initial`` sets."""
+    if value is None:
+        raise ValueError(f"ClassicState.{name} is None: start from this model's initial() state")
+    return value
 
 
 @dataclass(frozen=True)
@@ -290,7 +298,7 @@ def _derived(csr: sp.csr_array, name: str, build: Callable[[sp.csr_array], Any])
     key = id(csr)
     entry = _DERIVED.get(key)
     if entry is None or entry[0]() is not csr:
-        entry = (weakref.ref(csr, lambda _, key=key: _DERIVED.pop(key, None)), {})
+        entry = (weakref.ref(csr, lambda _: _DERIVED.pop(key, None)), {})
         _DERIVED[key] = entry
     memo = entry[1]
     if name not in memo:
@@ -370,7 +378,7 @@ def _per_agent(values: np.ndarray, n: int, dtype: type) -> np.ndarray:
 
 def _actors(activity: float | np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
     """Agents acting this step: each with probability ``activity`` (all when it is 1)."""
-    if np.isscalar(activity) and activity >= 1:
+    if isinstance(activity, int | float | np.number) and activity >= 1:
         return np.arange(n)
     return np.flatnonzero(rng.random(n) < activity)
 
@@ -654,7 +662,8 @@ class LinearThresholdModel:
         targets = dst[starts]
         hits = state.pressure[targets] + fresh  # active followees of each target
         state.pressure[targets] = hits
-        tipped = hits / _row_lengths(graph.following)[targets] >= state.threshold[targets]
+        threshold = _own(state.threshold, "threshold")
+        tipped = hits / _row_lengths(graph.following)[targets] >= threshold[targets]
         tipped &= state.status[targets] == _INACTIVE
         at = tipped.nonzero()[0]
         new = targets[at].astype(np.int64, copy=False)
@@ -672,7 +681,7 @@ class LinearThresholdModel:
         candidates = np.flatnonzero((exposure.counts > 0) & inactive)
         hits = contacts.followee_hits(candidates, state.status == _ACTIVE)
         share = hits / contacts.followee_count(candidates)
-        new = candidates[share >= state.threshold[candidates]]
+        new = candidates[share >= _own(state.threshold, "threshold")[candidates]]
         state.frontier = new
         return _commit(state, t, new, _ACTIVE, exposure.pick(new, rng))
 
@@ -858,8 +867,9 @@ class DeffuantModel:
     def step(
         self, graph: Network, state: ClassicState, t: int, rng: np.random.Generator
     ) -> Transition:
+        before = _own(state.opinion, "opinion")
         agents, parent, old, opinion = kernels.deffuant_step(
-            *_followee_rows(graph), _actors(self.activity, graph.n, rng), state.opinion,
+            *_followee_rows(graph), _actors(self.activity, graph.n, rng), before,
             state.parent, state.step_changed, t, self.epsilon, self.mu, kernels.stream(rng),
         )  # fmt: skip
         status = state.status[agents]  # unchanged
@@ -868,7 +878,8 @@ class DeffuantModel:
     def settled(self, graph: Network, state: ClassicState) -> bool:
         if self.mu == 0 or self.tolerance >= self.epsilon:
             return True
-        return not _contacts(graph).any_pair_within(state.opinion, self.tolerance, self.epsilon)
+        opinion = _own(state.opinion, "opinion")
+        return not _contacts(graph).any_pair_within(opinion, self.tolerance, self.epsilon)
 
 
 # -- running --------------------------------------------------------------------

@@ -105,7 +105,7 @@ class HybridBehavior:
         for kind, count in stats["fallbacks"].items():
             metrics[f"llm_fallback_{kind}"] = float(count)
         tables = {name: rows for name, rows in self.llm.drain_records().items()
-                  if rows and next(iter(rows.values()), None)}
+                  if next(iter(rows.values()), None)}  # a table with rows
         return tables, metrics
 
     def interview(self, agent: int, question: str) -> str:

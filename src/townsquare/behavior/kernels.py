@@ -78,7 +78,7 @@ def _below(s: np.ndarray, count: int) -> int:
 
 
 @njit(inline="always")
-def _home(agent: int, bits: int) -> int:
+def _home(agent: int, bits: int) -> np.int64:
     """An agent's first place in a hash table of 2**bits places (Fibonacci hashing)."""
     return np.int64((np.uint64(agent) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - bits))
 

@@ -227,13 +227,13 @@ def assemble(
     agents = np.asarray(obs.feed.agents, dtype=np.int64)
     ok = np.array([a is not None for a in answers], dtype=bool)
     rows, failed = np.flatnonzero(ok), np.flatnonzero(~ok)
-    decision = answers_to_decision(obs, rows, [answers[i] for i in rows.tolist()],  # type: ignore[misc]
-                                   topics, news_ids, main_topic[agents[rows]])
+    answered = [a for a in answers if a is not None]  # the answers of ``rows``, in order
+    decision = answers_to_decision(obs, rows, answered, topics, news_ids, main_topic[agents[rows]])
     if len(failed):
         decision = merge(obs, decision, fallback.decide(obs.subset(failed), rng))
     decision.fallbacks = len(failed)
     kinds = Counter(str(faults[i]) for i in failed.tolist())
-    dropped = sum(answers[i].dropped for i in rows.tolist())  # type: ignore[union-attr]
+    dropped = sum(answer.dropped for answer in answered)
     return decision, kinds, dropped
 
 

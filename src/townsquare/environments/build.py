@@ -25,7 +25,7 @@ from townsquare.population import Population
 from townsquare.rng import RandomStreams
 from townsquare.scenario import Scenario
 
-Built = tuple[Environment, Behavior]
+Built = tuple[Environment[Any, Any], Behavior[Any, Any]]  # the composed environment's own types
 
 
 def compose(

@@ -108,7 +108,7 @@ class CommonsEnvironment:
         if decision is not None and decision.message is not None:
             self.messages = {int(a): m for a, m in zip(agents.tolist(), decision.message,
                                                         strict=True) if m}
-        if len(agents):
+        if decision is not None and len(agents):
             record.add("harvests", {
                 "step": np.full(len(agents), step), "agent": agents,
                 "announced": announced.astype(np.float64), "harvest": harvest,

@@ -74,7 +74,9 @@ class MarketConfig(_Config):
         default_factory=lambda: [Asset(name="ACME")], min_length=1, description="traded assets"
     )
     traders: dict[TraderKind, NonNegative] = Field(
-        default_factory=lambda: {"fundamentalist": 0.4, "chartist": 0.3, "noise": 0.3},
+        default_factory=lambda: dict[TraderKind, float](
+            {"fundamentalist": 0.4, "chartist": 0.3, "noise": 0.3}
+        ),
         description="trader kind -> weight (normalised) of heuristic traders",
     )
     trade_rate: Probability = Field(

@@ -206,8 +206,8 @@ class LLMAsker:
                        question: Question[T]) -> _Outcome:
         try:
             result = await model.complete(request)
-        except LLMFault as fault:
-            return _Outcome(None, fault.kind, fault.record, transport=True)  # type: ignore[arg-type]
+        except LLMFault as error:
+            return _Outcome(None, error.kind, error.record, transport=True)
         data = extract_object(result.text, truncated=result.finish_reason == "length")
         fault: Fault | None = None
         problem = ""

@@ -52,8 +52,10 @@ class OrderBatch:
         reason = None
         if any(b.reason is not None for b in batches):
             reason = [r for b in batches for r in (b.reason or [None] * len(b))]
-        return cls(*(np.concatenate([getattr(b, name) for b in batches])
-                     for name in ("agent", "asset", "side", "quantity", "limit")), reason)
+        agent, asset, side, quantity, limit = (
+            np.concatenate([getattr(b, name) for b in batches])
+            for name in ("agent", "asset", "side", "quantity", "limit"))
+        return cls(agent, asset, side, quantity, limit, reason)
 
 
 @dataclass

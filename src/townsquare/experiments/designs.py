@@ -263,12 +263,13 @@ class IndependentSetDesign(_Assign):
             raise UserError(f"in_set must be a boolean mask of length {self.n}")
         object.__setattr__(self, "in_set", in_set)
         _probability("p", self.p)
-        if self.auxiliary_p is None:
+        q = self.auxiliary_p
+        if q is None:
             deg = degrees(self.adjacency)[in_set]
             median = float(np.median(deg)) if len(deg) else 0.0
             q = 1.0 - 0.5 ** (1.0 / median) if median > 0 else 0.5
             object.__setattr__(self, "auxiliary_p", q)
-        _probability("auxiliary_p", float(self.auxiliary_p))  # type: ignore[arg-type]
+        _probability("auxiliary_p", float(q))
 
     @classmethod
     def from_graph(cls, graph: Any, p: float = 0.5, auxiliary_p: float | None = None,
@@ -282,6 +283,8 @@ class IndependentSetDesign(_Assign):
         return self.in_set
 
     def draw(self, rng: np.random.Generator, size: int = 1) -> np.ndarray:
+        if self.auxiliary_p is None:  # __post_init__ sets it
+            raise RuntimeError("IndependentSetDesign.auxiliary_p is unset")
         members = np.flatnonzero(self.in_set)
         z = rng.random((size, self.n)) < self.auxiliary_p
         z[:, members] = _complete(rng, size, len(members), round(self.p * len(members)))

@@ -49,7 +49,7 @@ def runs_table(runs_dir: str | Path) -> pd.DataFrame:
     for folder in run_folders(runs_dir):
         with RunReader(folder) as reader:
             meta = reader.meta()
-        row = {"run_id": folder.name}
+        row: dict[str, object] = {"run_id": folder.name}
         row |= {k: meta.get(k) for k in ("scenario_name", "status", "seed", "n_agents", "steps",
                                           "created_at", "version")}
         summary = meta.get("summary")

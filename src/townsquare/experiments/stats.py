@@ -186,8 +186,10 @@ def _reference(groups: list[tuple[tuple[Hashable, ...], pd.DataFrame]], by: list
         raise UserError("the results table is empty")
     if reference is None:
         return groups[0]
+    if isinstance(reference, bool):
+        raise UserError(f"reference must be an arm number or parameter values, not {reference}")
     for key, group in groups:
-        if isinstance(reference, int) and not isinstance(reference, bool):
+        if isinstance(reference, int):
             if "arm" in group and (group["arm"] == reference).all():
                 return key, group
             continue

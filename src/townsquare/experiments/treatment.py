@@ -65,9 +65,9 @@ def agent_outcome(run: Run, measure: Measure = "belief", item: str | None = None
     at least ``population.size``.
     """
     meta = run.meta()
-    n = int(meta["n_agents"])  # type: ignore[arg-type]
+    n = int(meta["n_agents"])
     if measure in ("belief", "attitude"):
-        names = list(meta["news" if measure == "belief" else "topics"])  # type: ignore[arg-type]
+        names = list(meta["news" if measure == "belief" else "topics"])
         if item not in names:
             raise UserError(f"{measure} needs item= one of {names}, got {item!r}")
         frame = run.beliefs() if measure == "belief" else run.attitudes()

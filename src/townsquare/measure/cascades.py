@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -25,7 +25,7 @@ import pandas as pd
 from townsquare.errors import DataError
 from townsquare.platform.content import Veracity
 
-PostsLike = pd.DataFrame | Mapping[str, Any]
+PostsLike: TypeAlias = pd.DataFrame | Mapping[str, Any]
 
 _POSTS = "posts table"
 _EXPOSURES = "exposures table"

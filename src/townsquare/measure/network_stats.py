@@ -8,6 +8,8 @@ All counts are bincounts over edge arrays: O(n + m log m).
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import numpy as np
 
 from townsquare.arrays import unique_ints
@@ -35,9 +37,32 @@ def simple_edges(
     return keys // n, keys % n
 
 
+class FriendshipParadox(TypedDict):
+    """What :func:`friendship_paradox` returns (keys described there)."""
+
+    mode: str
+    mean_degree: float
+    mean_friend_degree: float
+    mean_of_neighbor_means: float
+    fraction_paradox: float
+    fraction_strict_or_equal: float
+    nodes_with_friends: int
+
+
+class TieStrengthParadox(TypedDict):
+    """What :func:`paradox_by_tie_strength` returns (keys described there)."""
+
+    threshold: float
+    weak_edges: int
+    strong_edges: int
+    all: FriendshipParadox
+    weak: FriendshipParadox
+    strong: FriendshipParadox
+
+
 def friendship_paradox(
     src: np.ndarray, dst: np.ndarray, n: int, *, directed: bool = False
-) -> dict[str, float | int | str]:
+) -> FriendshipParadox:
     """Do nodes have fewer friends (or followers) than their friends do?
 
     Undirected (``directed=False``): ``k`` is the number of distinct
@@ -95,7 +120,7 @@ def paradox_by_tie_strength(
     quantile: float = 0.5,
     *,
     directed: bool = False,
-) -> dict[str, object]:
+) -> TieStrengthParadox:
     """The friendship paradox on weak ties only versus strong ties only.
 
     ``weight`` is the strength of each edge, e.g. the number of interactions

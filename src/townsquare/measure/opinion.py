@@ -85,7 +85,10 @@ def esteban_ray(x: np.ndarray, bins: int | Sequence[float] = 10, alpha: float = 
     x = _attitudes(x)
     if alpha <= 0:
         raise ValueError(f"alpha must be positive, got {alpha}")
-    edges = np.linspace(-1.0, 1.0, int(bins) + 1) if np.isscalar(bins) else np.asarray(bins, float)
+    if isinstance(bins, int | float | np.number):  # a bin count
+        edges = np.linspace(-1.0, 1.0, int(bins) + 1)
+    else:
+        edges = np.asarray(bins, float)
     if len(edges) < 3 or np.any(np.diff(edges) <= 0):
         raise ValueError("bins must give at least two increasing bins")
     if len(x) == 0:

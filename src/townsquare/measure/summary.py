@@ -10,14 +10,15 @@ import numpy as np
 from townsquare.measure.cascades import cascade_table
 from townsquare.measure.network_stats import paradox_by_tie_strength
 from townsquare.platform.actions import Action
-from townsquare.store import RunReader, open_reader
+from townsquare.store import PostgresRun, open_reader
+from townsquare.store.reader import RunTables
 
 _ACTION_TOTALS = ("post", "repost", "quote", "comment", "like", "flag", "follow", "unfollow")
 _ENGAGEMENTS = ("like", "repost", "quote", "comment")
 _FINAL_METRICS = ("reach_", "believers_", "sharers_", "deviation_", "versions_")
 
 
-def run_summary(run_dir: Path, environment: Any) -> dict[str, float]:
+def run_summary(run_dir: Path | PostgresRun, environment: Any) -> dict[str, float]:
     """Action totals, cascade shape, reach and the environment's final-state measures."""
     reader = open_reader(run_dir)  # a run folder, or a PostgreSQL run
     metrics = reader.metrics(wide=True)
@@ -86,11 +87,12 @@ def _llm_totals(metrics: Any) -> dict[str, float]:
     return out
 
 
-def _on_demand(reader: RunReader, environment: Any, scenario: Any) -> dict[str, float]:
+def _on_demand(reader: RunTables, environment: Any, scenario: Any) -> dict[str, float]:
     """Costlier measures, computed only when a scenario asks for them."""
     out: dict[str, float] = {}
     if {"paradox_weak_ties", "paradox_strong_ties"} & set(scenario.headline):
-        out |= tie_strength_paradox(reader, *environment.graph.edges(), environment.n_agents)
+        src, dst = environment.graph.edges()
+        out |= tie_strength_paradox(reader, src, dst, environment.n_agents)
     if scenario.recorded_cascades is not None:
         from townsquare.clone import compare_posts, read_cascades
 
@@ -100,7 +102,7 @@ def _on_demand(reader: RunReader, environment: Any, scenario: Any) -> dict[str, 
 
 
 def tie_strength_paradox(
-    reader: RunReader, src: np.ndarray, dst: np.ndarray, n: int
+    reader: RunTables, src: np.ndarray, dst: np.ndarray, n: int
 ) -> dict[str, float]:
     """The follower paradox split by tie strength on the final follow graph.
 
@@ -119,18 +121,18 @@ def tie_strength_paradox(
     followers = np.bincount(dst, minlength=n)
     out = {}
     weak = weight <= split["threshold"]
-    for name, ties in (("weak", weak), ("strong", ~weak)):
+    for name, ties, paradox in (("weak", weak, split["weak"]), ("strong", ~weak, split["strong"])):
         follows = np.bincount(src[ties], minlength=n)
         total = np.bincount(src[ties], weights=followers[dst[ties]], minlength=n)
         has = follows > 0
         below = followers[has] * follows[has] < total[has]
         out[f"paradox_{name}_ties"] = float(below.mean()) if has.any() else float("nan")
-        out[f"paradox_{name}_subgraph"] = float(split[name]["fraction_paradox"])
+        out[f"paradox_{name}_subgraph"] = float(paradox["fraction_paradox"])
     out["weak_tie_share"] = float(split["weak_edges"] / max(len(src), 1))
     return out
 
 
-def _tie_strength(reader: RunReader, src: np.ndarray, dst: np.ndarray, n: int) -> np.ndarray:
+def _tie_strength(reader: RunTables, src: np.ndarray, dst: np.ndarray, n: int) -> np.ndarray:
     """Interactions of each follower with each followee's posts (0 if none)."""
     codes = ", ".join(str(int(Action[a.upper()])) for a in _ENGAGEMENTS)
     pairs = reader.query(

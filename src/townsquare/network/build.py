@@ -8,6 +8,7 @@ network kind maps to one small builder in ``BUILDERS``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 from numpy.random import Generator
@@ -99,12 +100,19 @@ def _complete(config: NetworkConfig, leaning: np.ndarray, rng: Generator) -> Tie
     return generators.complete(len(leaning))
 
 
+def _file(config: NetworkConfig) -> Path:
+    """The file of a file-based network (the scenario check requires it)."""
+    if config.path is None:
+        raise UserError(f"network kind '{config.kind}' needs a 'path'")
+    return config.path
+
+
 def _edgelist(config: NetworkConfig, leaning: np.ndarray, rng: Generator) -> FollowGraph:
-    return read_edgelist(config.path, directed=config.directed, n=len(leaning))[0]
+    return read_edgelist(_file(config), directed=config.directed, n=len(leaning))[0]
 
 
 def _graphml(config: NetworkConfig, leaning: np.ndarray, rng: Generator) -> FollowGraph:
-    return read_graphml(config.path, n=len(leaning))[0]
+    return read_graphml(_file(config), n=len(leaning))[0]
 
 
 BUILDERS: dict[str, Builder] = {

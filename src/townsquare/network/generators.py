@@ -231,6 +231,8 @@ class _Growth:
                 step = attach[todo, col]
                 got = np.floor(draw[todo, col] * limit[todo]).astype(np.int64)
                 if not step.all():
+                    if keys is None:  # keys are built whenever p > 0, the only way to draw a triad
+                        raise RuntimeError("triad step drawn without tie keys (p == 0)")
                     triad = todo[~step]
                     tie = self._tie_of(anchor[triad], draw[triad, col], limit[triad], keys)
                     got[~step] = tie ^ 1

@@ -144,5 +144,5 @@ class ActionBatch:
             stance=self.stance[idx],
             text=pick(self.text) if self.text is not None else None,
             reason=pick(self.reason) if self.reason is not None else None,
-            news=self.news[idx],
+            news=self.news[idx] if self.news is not None else None,
         )

@@ -8,6 +8,7 @@ step it was made, plus running engagement counters and moderation labels.
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Any
 
 import numpy as np
 
@@ -55,7 +56,7 @@ class ContentStore:
 
     def __init__(self, capacity: int = 1024) -> None:
         self.n = 0
-        self._cols = {
+        self._cols: dict[str, np.ndarray] = {
             name: np.full(capacity, fill, dtype=dtype) for name, (dtype, fill) in _COLUMNS.items()
         }
         self.text: list[str | None] = []
@@ -140,7 +141,7 @@ class ContentStore:
             return
         new_capacity = max(size, 2 * capacity)
         for name, (dtype, fill) in _COLUMNS.items():
-            grown = np.full(new_capacity, fill, dtype=dtype)
+            grown: np.ndarray = np.full(new_capacity, fill, dtype=dtype)
             grown[: self.n] = self._cols[name][: self.n]
             self._cols[name] = grown
 
@@ -150,13 +151,13 @@ class ContentStore:
         }
 
     @classmethod
-    def from_state(cls, state: dict[str, object]) -> ContentStore:
-        n = int(state["n"])  # type: ignore[arg-type]
+    def from_state(cls, state: dict[str, Any]) -> ContentStore:
+        n = int(state["n"])
         store = cls(capacity=max(1024, n))
         for name in _COLUMNS:
             store._cols[name][:n] = state[name]
         store.n = n
-        store.text = list(state["text"])  # type: ignore[arg-type]
+        store.text = list(state["text"])
         return store
 
 

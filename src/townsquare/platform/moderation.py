@@ -14,6 +14,7 @@ Each label is an event with a cost (one fact check, one note) for cost vs effect
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -120,10 +121,10 @@ class Moderator:
             "cost": dict(self.cost),
         }
 
-    def set_state(self, state: dict[str, object]) -> None:
+    def set_state(self, state: dict[str, Any]) -> None:
         self.checked_news = np.asarray(state["checked_news"])
         self.labelled_news = np.asarray(state["labelled_news"])
-        self.cost = dict(state["cost"])  # type: ignore[arg-type]
+        self.cost = dict(state["cost"])
 
 
 def apply_label(

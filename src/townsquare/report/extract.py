@@ -125,7 +125,7 @@ def extract_run(run: Run, *, seed: int = 0) -> RunData:
     """Read and reduce one run (safe while the run is still being written)."""
     reader = run.reader
     tables = set(reader.tables())
-    meta = reader.meta()
+    meta: dict[str, Any] = reader.meta()  # decoded JSON values
     toml_text = str(meta.pop("scenario_toml", "") or "")
     scenario = _parse_toml(toml_text)
     topics = [str(t) for t in meta.get("topics") or scenario.get("population", {}).get(

@@ -14,7 +14,7 @@ from townsquare.measure.surveys import shifts, summarize
 from townsquare.report import figures_state as state
 from townsquare.report import figures_structure as structure
 from townsquare.report import figures_time as time
-from townsquare.report.document import Code, Document, Grid, Note, Plot, Section, Table, fmt
+from townsquare.report.document import Code, Document, Grid, Item, Note, Plot, Section, Table, fmt
 from townsquare.report.extract import RunData
 from townsquare.report.plots import integer_ticks
 
@@ -65,7 +65,7 @@ def run_document(data: RunData) -> Document:
     )
 
 
-def _plot(section: str, name: str, figure: Any, caption: str = "") -> list[Plot]:
+def _plot(section: str, name: str, figure: Any, caption: str = "") -> list[Item]:
     if figure is None:
         return []
     integer_ticks(figure)
@@ -244,9 +244,10 @@ def _llm(data: RunData) -> list[Any]:
         items = _plot("llm", "calls", time.llm_calls(usage.per_step, usage.latency, data.metrics),
                       "Calls, cache hits and fallbacks per step; latency percentiles of "
                       "network calls; cumulative cost.")
-        items += [_frame_table(usage.by_model, "Calls by model and purpose"),
+        tables = [_frame_table(usage.by_model, "Calls by model and purpose"),
                   _frame_table(usage.faults, "Faults")]
-        items = [i for i in items if i is not None] or [Note("No LLM calls recorded yet.")]
+        items += [table for table in tables if table is not None]
+        items = items or [Note("No LLM calls recorded yet.")]
     if len(data.reasons):
         items.append(_frame_table(data.reasons, "Stated reasons (first recorded)"))
     return items

@@ -13,7 +13,7 @@ import pandas as pd
 
 from townsquare.errors import DataError
 from townsquare.experiments.stats import measure_columns, summarize_sweep
-from townsquare.report.document import Document, Grid, Note, Plot, Section, Table, fmt
+from townsquare.report.document import Document, Grid, Item, Note, Plot, Section, Table, fmt
 from townsquare.report.figures_sweep import measure_vs_parameter
 from townsquare.report.plots import integer_ticks
 
@@ -69,23 +69,23 @@ def sweep_document(folder: str | Path) -> Document:
                     sections=sections, kind="sweep")
 
 
-def _overview(results: pd.DataFrame, params: list[str]) -> list[object]:
+def _overview(results: pd.DataFrame, params: list[str]) -> list[Item]:
     rows = [[p.removeprefix("param_"), ", ".join(fmt(v) for v in sorted(
         results[p].dropna().unique().tolist(), key=str))] for p in params]
-    items: list[object] = [Table(["parameter", "values"], rows, "Swept parameters")]
+    items: list[Item] = [Table(["parameter", "values"], rows, "Swept parameters")]
     if not params:
         items = [Note("No parameter varies: this is a set of replicates of one scenario.")]
     return items
 
 
-def _plots(summary: pd.DataFrame, measures: list[str], varying: list[str]) -> list[object]:
+def _plots(summary: pd.DataFrame, measures: list[str], varying: list[str]) -> list[Item]:
     if summary.empty:
         return [Note("No measure varies across the runs.")]
     if not varying:
         return [Note("No parameter varies, so there is nothing to plot against; see the table.")]
     x = max(varying, key=lambda c: summary[c].nunique())
     series = [c for c in varying if c != x][:2]
-    plots = []
+    plots: list[Plot | Table] = []
     for measure in measures:
         figure = measure_vs_parameter(summary, measure, x, series)
         if figure is not None:
@@ -95,7 +95,7 @@ def _plots(summary: pd.DataFrame, measures: list[str], varying: list[str]) -> li
     return [Grid(plots)] if plots else [Note("No measure could be plotted.")]
 
 
-def _table(summary: pd.DataFrame, params: list[str]) -> list[object]:
+def _table(summary: pd.DataFrame, params: list[str]) -> list[Item]:
     if summary.empty:
         return [Note("No measures.")]
     rows = [[*(fmt(getattr(r, p)) for p in params), str(r.measure).replace("_", " "),

@@ -84,16 +84,16 @@ class Table:
         ]
 
 
-def _int(name: str, **kw: bool) -> Column:
-    return Column(name, "INTEGER", **kw)
+def _int(name: str, *, required: bool = False, primary_key: bool = False) -> Column:
+    return Column(name, "INTEGER", required=required, primary_key=primary_key)
 
 
-def _real(name: str, **kw: bool) -> Column:
-    return Column(name, "REAL", **kw)
+def _real(name: str, *, required: bool = False, primary_key: bool = False) -> Column:
+    return Column(name, "REAL", required=required, primary_key=primary_key)
 
 
-def _text(name: str, **kw: bool) -> Column:
-    return Column(name, "TEXT", **kw)
+def _text(name: str, *, required: bool = False, primary_key: bool = False) -> Column:
+    return Column(name, "TEXT", required=required, primary_key=primary_key)
 
 
 _STEP = _int("step", required=True)

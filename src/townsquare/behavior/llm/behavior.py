@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import dataclasses
+import functools
 import hashlib
 import logging
 from collections import Counter
@@ -175,9 +176,11 @@ class LLMBehavior:
         ok = np.array([o.answer is not None for o in outcomes], dtype=bool)
         rows, failed = np.flatnonzero(ok), np.flatnonzero(~ok)
         answered, self._answers = self._answers, None
+        if answered is None:  # _ask_step starts a StepAnswers for every non-empty step
+            raise RuntimeError("LLMBehavior: the step's answers were never collected")
         rest = rows[~answered.covered[rows]]  # answers not yet assembled mid-step
         if len(rest):
-            answered.add(rest, [outcomes[i].answer for i in rest.tolist()])  # type: ignore[misc]
+            answered.add(rest, [outcomes[i].answer for i in rest.tolist()])
         decision, did = answered.combine()
         if len(failed):
             backup = self.fallback.decide(obs.subset(failed), rng)
@@ -185,7 +188,7 @@ class LLMBehavior:
             did = join_memories([did, action_memories(backup.actions, obs.content, self.topics)])
         decision.fallbacks = len(failed)
 
-        fallback_kinds = Counter()
+        fallback_kinds: Counter[str] = Counter()
         for i in failed.tolist():
             outcome = outcomes[i]
             fallback_kinds[(outcome.fault or Fault.EMPTY).value] += 1
@@ -315,7 +318,7 @@ class LLMBehavior:
                     task = asyncio.ensure_future(self._ask_one(
                         self._stacks[which[i]], request, set(posts), int(agents[i])))
                     task.add_done_callback(lambda _: ahead.release())
-                    task.add_done_callback(lambda _, row=i: arrivals.note(row))
+                    task.add_done_callback(functools.partial(lambda row, _: arrivals.note(row), i))
                     tasks.append(task)
                     # send it, and handle answers that came in, before building the next
                     await asyncio.sleep(0)
@@ -332,8 +335,10 @@ class LLMBehavior:
                     await self._describe(obs, tasks, arrivals)
             self._seen = await seen
         except BaseException:
-            for task in [*tasks, *([seen] if seen is not None else [])]:
-                task.cancel()
+            for pending in tasks:
+                pending.cancel()
+            if seen is not None:
+                seen.cancel()
             raise
         return [task.result() for task in tasks], reflections  # all done (gather is slow)
 
@@ -363,6 +368,8 @@ class LLMBehavior:
         outcome = await self._attempt(model, request, feed, agent)
         if outcome.answer is not None or outcome.transport or not self.config.repair:
             return outcome
+        if outcome.fault is None:  # _attempt names the fault of every unusable answer
+            raise RuntimeError("LLMBehavior: an unusable answer without a fault")
         repair = dataclasses.replace(
             request,
             messages=prompts.repair_messages(request.messages, outcome.text,
@@ -378,7 +385,7 @@ class LLMBehavior:
         try:
             result = await model.complete(request)
         except LLMFault as fault:
-            return _Outcome(None, fault.kind, fault.record, transport=True)  # type: ignore[arg-type]
+            return _Outcome(None, fault.kind, fault.record, transport=True)
         parsed = self._parse(result, feed, agent)
         if isinstance(parsed, ParsedAnswer):
             return _Outcome(parsed, None, result.record)
@@ -484,9 +491,9 @@ class LLMBehavior:
         """
         rows = arrivals.take()
         done = [(row, tasks[row]) for row in rows]
-        answers = [(row, task.result().answer) for row, task in done
-                   if not task.cancelled() and task.exception() is None]
-        answers = [(row, answer) for row, answer in answers if answer is not None]
+        answers = [(row, answer) for row, task in done
+                   if not task.cancelled() and task.exception() is None
+                   and (answer := task.result().answer) is not None]
         if not answers or self._answers is None:
             return
         picked = np.array([row for row, _ in answers], dtype=np.int64)
@@ -517,8 +524,10 @@ class LLMBehavior:
             importance.append(part[2])
             if part[1] and not failed:
                 embedded = await self._embed(part[1], keep=True)
-                failed = embedded is None
-                vectors.append(embedded)
+                if embedded is None:
+                    failed = True
+                else:
+                    vectors.append(embedded)
             await asyncio.sleep(0)
         return _Seen(int(obs.step), np.concatenate(by) if by else np.empty(0, np.int64), texts,
                      np.concatenate(importance) if importance else np.empty(0, np.float32),

@@ -296,6 +296,6 @@ def model_for_agents(config: LLMConfig, population: Population, agents: np.ndarr
     names = [m.name for m in config.models]
     by_code = np.zeros(len(ROLES), dtype=np.int64)
     for code, role in enumerate(ROLES):
-        name = config.model_for_role.get(role.value)  # type: ignore[call-overload]
+        name = config.model_for_role.get(role.value)
         by_code[code] = names.index(name) if name is not None else 0
     return by_code[population.role[np.asarray(agents, dtype=np.int64)]]

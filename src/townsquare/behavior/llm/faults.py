@@ -9,8 +9,12 @@ usefully) get one repair re-ask from the behaviour.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from townsquare.errors import UserError
+
+if TYPE_CHECKING:
+    from townsquare.behavior.llm.records import CallRecord
 
 
 class Fault(StrEnum):
@@ -56,7 +60,7 @@ class LLMFault(Exception):
         self.retry_after = retry_after
         self.status = status
         self.attempts = 1
-        self.record: object | None = None
+        self.record: CallRecord | None = None
 
 
 class EndpointUnreachableError(UserError):

@@ -58,11 +58,13 @@ class MemoryStore:
         self.config = config
         self.size = config.memory_size
         self._row_of = np.full(0, -1, dtype=np.int64)
-        self._slots = np.full((0, self.size), -1, dtype=np.int64)
+        self._slots: np.ndarray = np.full((0, self.size), -1, dtype=np.int64)
         self.n_rows = 0
         self._n = 0
         self._seq = 0
-        self._cols = {name: np.zeros(capacity, dtype=dt) for name, dt in _POOL.items()}
+        self._cols: dict[str, np.ndarray] = {
+            name: np.zeros(capacity, dtype=dt) for name, dt in _POOL.items()
+        }
         self._emb: np.ndarray | None = None
         self._written = 0  # embedding rows below this have been written (their pages mapped)
         self._text = np.full(capacity, None, dtype=object)  # str per pool id
@@ -216,6 +218,8 @@ class MemoryStore:
         short_term: int,
         touch: bool,
     ) -> list[list[int]]:
+        if self._emb is None:  # rows are made only by add(), which sets the embeddings first
+            raise RuntimeError("memory rows exist without embeddings")
         cfg, cols = self.config, self._cols
         slots = self._slots[rows]
         valid = slots >= 0

@@ -228,8 +228,8 @@ def parse_insights(text: object, limit: int = 5) -> list[Insight] | ParseFailure
             body, importance = as_text(item, TEXT_LIMIT), 7.0
         elif isinstance(item, Mapping):
             body = as_text(first(item, ("text", "insight", "statement")), TEXT_LIMIT)
-            importance = as_float(item.get("importance"))
-            importance = 7.0 if importance is None else min(10.0, max(1.0, importance))
+            given = as_float(item.get("importance"))
+            importance = 7.0 if given is None else min(10.0, max(1.0, given))
         else:
             continue
         if body:
