@@ -47,12 +47,15 @@ def database_path(path: Path | str) -> Path:
 
 
 class RunTables:
-    """Named table readers shared by every store backend (needs ``query`` and ``table``)."""
+    """Named table readers shared by every store backend (needs ``query``, ``table``, ``tables``)."""
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
         raise NotImplementedError
 
     def table(self, name: str) -> pd.DataFrame:
+        raise NotImplementedError
+
+    def tables(self) -> list[str]:
         raise NotImplementedError
 
     def meta(self) -> dict[str, object]:
