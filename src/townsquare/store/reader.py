@@ -47,7 +47,7 @@ def database_path(path: Path | str) -> Path:
 
 
 class RunTables:
-    """Named table readers shared by every store backend (needs ``query``, ``table``, ``tables``)."""
+    """Table readers shared by every store backend (needs ``query``, ``table``, ``tables``)."""
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
         raise NotImplementedError
