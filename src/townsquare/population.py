@@ -103,6 +103,7 @@ class AgentState:
     belief: np.ndarray  # float32 (n, news items) in [0, 1]
     suspended: np.ndarray  # bool: account suspended by moderation
     inoculation: np.ndarray  # float32 in [0, 1]: prebunking's protection against false items
+    expectation: np.ndarray  # float32 (n, topics): the stance an agent expects to see on a topic
 
     @classmethod
     def initial(cls, population: Population, n_news: int, rng: np.random.Generator) -> AgentState:
@@ -122,13 +123,33 @@ class AgentState:
             belief=np.zeros((n, n_news), dtype=np.float32),
             suspended=np.zeros(n, dtype=bool),
             inoculation=np.zeros(n, dtype=np.float32),
+            expectation=attitude.copy(),  # before reading anything: content like one's views
         )
+
+    def habituate(self, viewer: np.ndarray, topic: np.ndarray, stance: np.ndarray,
+                  rate: float) -> None:
+        """Move each viewer's expectation on a topic toward the mean stance it saw there.
+
+        ``viewer``, ``topic`` and ``stance`` are one entry per post seen (topic < 0:
+        a post on no topic, ignored); what is seen repeatedly stops being novel.
+        """
+        has = topic >= 0
+        if rate == 0 or not has.any():
+            return
+        n_topics = self.expectation.shape[1]
+        cell = viewer[has] * n_topics + topic[has]
+        cells, where = np.unique(cell, return_inverse=True)
+        seen = np.bincount(where, weights=stance[has]) / np.bincount(where)
+        flat = self.expectation.reshape(-1)
+        flat[cells] += rate * (seen - flat[cells])
 
     def get_state(self) -> dict[str, np.ndarray]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
     @classmethod
     def from_state(cls, state: dict[str, np.ndarray]) -> AgentState:
+        if "expectation" not in state:  # a checkpoint written before agents had expectations
+            state = {**state, "expectation": np.array(state["attitude"])}
         return cls(**{k: np.asarray(state[k]) for k in cls.__dataclass_fields__})
 
 

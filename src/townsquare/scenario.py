@@ -202,7 +202,15 @@ class ModerationConfig(_Config):
         default=2, description="steps before a checked false item is labelled"
     )
     fact_check_coverage: Probability = Field(
-        default=0.7, description="share of false news items third-party checkers label"
+        default=0.7, description="share of news items, true or false, third-party checkers rate"
+    )
+    fact_check_sensitivity: Probability = Field(
+        default=0.9, description="chance a rated false item is labelled (no source; "
+        "sensitivity in docs/scenarios.md)"
+    )
+    fact_check_false_positive: Probability = Field(
+        default=0.05, description="chance a rated true item is labelled anyway (no source; "
+        "sensitivity in docs/scenarios.md)"
     )
     note_threshold: PositiveInt = Field(
         default=5, description="flags on a root post before a community note is attached"
@@ -258,16 +266,56 @@ class SocialBehavior(_Config):
     emotion_weight: Annotated[float, Field(ge=0)] = Field(
         default=0.5, description="engagement weight of the agent's arousal"
     )
+    arousal_appeal: Annotated[float, Field(ge=0)] = Field(
+        default=1.0,
+        description="engagement weight of the arousal a post is written in: alarming content "
+        "is shared more (Berger & Milkman 2012; Brady et al. 2017); the magnitude has no "
+        "source (sensitivity in docs/scenarios.md)",
+    )
     novelty_weight: Annotated[float, Field(ge=0)] = Field(
-        default=0.5, description="extra appeal of false items (their novelty)"
+        default=0.5,
+        description="engagement weight of a post's novelty to the reader: how far its stance "
+        "lies from what the reader has seen on the topic (true or false alike; Vosoughi, Roy "
+        "& Aral 2018 attribute false news's reach to novelty)",
+    )
+    habituation: Probability = Field(
+        default=0.2,
+        description="step of a reader's expectation toward the stances seen on a topic, so "
+        "what is seen again stops being novel (no source; sensitivity in docs/scenarios.md)",
     )
     confidence: Annotated[float, Field(ge=0, le=2)] = Field(
         default=0.4, description="bounded-confidence threshold for attitude change"
     )
     convergence: Probability = Field(default=0.1, description="attitude step toward a post")
     belief_gain: Probability = Field(default=0.25, description="belief gained per exposure")
-    verify_skill: Probability = Field(
-        default=0.8, description="chance a verifier recognises a false item"
+    discernment: Annotated[float, Field(ge=0)] = Field(
+        default=1.0,
+        description="d' of an ordinary agent telling false items from true ones (signal "
+        "detection; lay headline ratings give d' near 1: Pennycook & Rand 2019, Batailler et "
+        "al. 2022)",
+    )
+    verifier_discernment: Annotated[float, Field(ge=0)] = Field(
+        default=2.5, description="d' of a verifier (no source; sensitivity in docs/scenarios.md)"
+    )
+    doubt_threshold: float = Field(
+        default=1.5,
+        description="criterion on the z scale above which an agent judges an item false: "
+        "1.5 makes 7% of neutral true items look false (no source; sensitivity in docs)",
+    )
+    partisan_doubt: Annotated[float, Field(ge=0)] = Field(
+        default=0.5,
+        description="how much disagreement with an item lowers the criterion, so people doubt "
+        "what they disagree with (a criterion shift, not a loss of d': Batailler et al. 2022)",
+    )
+    label_evidence: Annotated[float, Field(ge=0)] = Field(
+        default=1.0,
+        description="evidence of falsity a moderation label adds, on the z scale (no source; "
+        "sensitivity in docs)",
+    )
+    inoculation_discernment: Annotated[float, Field(ge=0)] = Field(
+        default=1.0,
+        description="d' added by full prebunking (inoculation raises discernment: Roozenbeek "
+        "& van der Linden 2019)",
     )
     emotion_contagion: Probability = Field(
         default=0.15, description="pull of valence/arousal toward the authors seen"

@@ -88,15 +88,24 @@ def test_disabled_actions_are_not_taken(tmp_path: Path) -> None:
     assert set(run.events()["action"].unique()) <= {"post", "like"}
 
 
-def test_fact_checks_label_false_items(tmp_path: Path) -> None:
-    scenario = small(tmp_path, **{"platform.moderation.strategy": "fact_check",
-                                  "platform.moderation.fact_check_coverage": 1.0,
-                                  "platform.moderation.fact_check_delay": 2})
-    run = Simulation(scenario).run()
+def test_fact_checks_label_what_checkers_rate_false(tmp_path: Path) -> None:
+    """Perfect checkers label only false items; careless ones label true items too."""
+    perfect = small(tmp_path, **{"platform.moderation.strategy": "fact_check",
+                                 "platform.moderation.fact_check_coverage": 1.0,
+                                 "platform.moderation.fact_check_sensitivity": 1.0,
+                                 "platform.moderation.fact_check_false_positive": 0.0,
+                                 "platform.moderation.fact_check_delay": 2})
+    run = Simulation(perfect).run()
     labels = run.labels()
     assert len(labels) > 0 and labels["step"].min() == 2
     labelled_posts = run.posts().set_index("post_id").loc[labels["post"]]
     assert (labelled_posts["veracity"] == 2).all()
+    assert run.summary()["labels_on_true"] == 0 and run.summary()["label_precision"] == 1.0
+    careless = perfect.with_overrides({"platform.moderation.fact_check_false_positive": 1.0})
+    run = Simulation(careless).run()
+    labelled = run.posts().set_index("post_id").loc[run.labels()["post"], "veracity"]
+    assert (labelled == 1).sum() == run.summary()["labels_on_true"] > 0  # true stories labelled
+    assert run.summary()["label_precision"] < 1.0
 
 
 @pytest.mark.parametrize("model", ["independent_cascade", "sir", "linear_threshold"])

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from townsquare.errors import DataError
-from townsquare.population import ROLES, load_population, sample_population
+from townsquare.population import ROLES, AgentState, load_population, sample_population
 from townsquare.scenario import PopulationConfig, Role
 
 TOPICS = ["politics", "health"]
@@ -103,3 +103,20 @@ def test_arbitrary_rows_load_or_raise_data_error(tmp_path_factory, rows) -> None
     else:
         assert np.all((pop.activity >= 0) & (pop.activity <= 1))
         assert np.all(np.abs(pop.leaning) <= 1)
+
+
+def test_habituation_moves_expectations_toward_the_stances_seen() -> None:
+    pop = sample_population(PopulationConfig(size=3, topics=["a", "b"]), np.random.default_rng(0))
+    state = AgentState.initial(pop, 0, np.random.default_rng(1))
+    assert np.array_equal(state.expectation, state.attitude)  # at first: one's own views
+    before = state.expectation.copy()
+    viewer = np.array([0, 0, 1, 2])
+    topic = np.array([1, 1, 0, -1])  # agent 2 saw a post on no topic
+    stance = np.array([1.0, 0.0, -1.0, 0.9])
+    state.habituate(viewer, topic, stance, rate=0.5)
+    want = before.copy()
+    want[0, 1] += 0.5 * (0.5 - before[0, 1])  # the mean of what agent 0 saw on topic b
+    want[1, 0] += 0.5 * (-1.0 - before[1, 0])
+    assert np.allclose(state.expectation, want)
+    state.habituate(viewer, topic, stance, rate=0.0)
+    assert np.allclose(state.expectation, want)

@@ -48,7 +48,8 @@ def test_checks_on_a_run(small_run: Run) -> None:
     assert list(frame.columns) == ["status", "value", "expected"]
     assert set(frame.index) >= {"cascade size tail", "cascade size exponent",
                                 "most cascades small", "user activity tail",
-                                "false news reach further"}
+                                "false news reach further", "false news faster",
+                                "follower degree tail"}
     assert set(frame["status"]) <= {"PASS", "FAIL", "SKIP"}
     cascades = small_run.cascades()
     share = (cascades["size"] == 1).mean()
@@ -63,11 +64,26 @@ def test_checks_on_a_run(small_run: Run) -> None:
     assert not strict.passed
 
 
-def test_reach_check_is_skipped_without_novelty(tmp_path: Path, make_scenario) -> None:
-    scenario = make_scenario(tmp_path, **{"behavior.novelty_weight": 0.0, "steps": 4})
+def test_news_checks_run_whatever_the_parameters_and_skip_only_without_both_kinds(
+        tmp_path: Path, make_scenario) -> None:
+    scenario = make_scenario(tmp_path, **{"behavior.novelty_weight": 0.0, "steps": 6})
     run = Simulation(scenario, run_dir=tmp_path / "r").run()
     frame = validate_run(run).to_frame().set_index("name")
+    metrics = run.metrics()
+    false, true = metrics["reach_false"].to_numpy(), metrics["reach_true"].to_numpy()
+    want = "PASS" if false[-1] > true[-1] else "FAIL"
+    assert frame.loc["false news reach further", "status"] == want  # never a SKIP
+    k = max(1.0, 0.5 * min(false[-1], true[-1]))
+    first = [int(np.argmax(r >= k)) for r in (false, true)]
+    assert frame.loc["false news faster", "status"] == ("PASS" if first[0] < first[1]
+                                                        else "FAIL")
+    only_true = [item.model_dump() | {"veracity": "true"} for item in scenario.news]
+    run = Simulation(scenario.with_overrides({"news": only_true}),
+                     run_dir=tmp_path / "t").run()
+    frame = validate_run(run).to_frame().set_index("name")
     assert frame.loc["false news reach further", "status"] == "SKIP"
+    assert frame.loc["false news faster", "status"] == "SKIP"
+    assert frame.loc["follower degree tail", "status"] in ("PASS", "FAIL")
 
 
 def test_a_run_matches_its_own_recording_and_differs_from_another(

@@ -1,28 +1,56 @@
-"""MOSAIC: every moderation strategy reduces the reach of false news versus none."""
+"""MOSAIC: every moderation strategy cuts the reach of false news versus none, at a cost.
+
+Moderation errs as its parts do: fact checkers label some true items, and community
+notes follow agents' flags, which land on true stories too (judgement is signal
+detection with partisan doubt). So notes also cost true news some reach; the test
+asserts that false news loses a larger share of its reach than true news does.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+import pytest
 from scenario_replicates import replicate, summary_of
 
-from statcheck import paired_ci
+from statcheck import assert_mean_above, paired_ci
+from townsquare import Scenario, Simulation
 
 STRATEGIES = ("none", "fact_check", "community_notes", "hybrid")
 
 
-def test_each_strategy_reduces_false_reach_but_not_true_reach(tmp_path: Path) -> None:
+@pytest.mark.slow  # 4 arms x 10 seeds at the scenario's own size, ~1-2 min
+def test_each_strategy_cuts_false_reach_more_than_true_reach(tmp_path: Path) -> None:
     arms = {s: {"platform.moderation.strategy": s} for s in STRATEGIES}
-    values = replicate("misinfo-moderation", arms, range(1, 7),
-                       summary_of("reach_false", "reach_true"), tmp_path,
-                       base={"population.size": 1500, "steps": 20})
+    values = replicate("misinfo-moderation", arms, range(1, 11),
+                       summary_of("reach_false", "reach_true", "labels_on_true"), tmp_path)
     none = values["none"]
     for strategy in STRATEGIES[1:]:
-        mean, low, high = paired_ci(values[strategy][:, 0], none[:, 0])
+        arm = values[strategy]
+        mean, low, high = paired_ci(arm[:, 0], none[:, 0])
         assert high < 0, (strategy, mean, low, high)
-        # true items are never labelled, so their reach does not fall
-        mean, low, high = paired_ci(values[strategy][:, 1], none[:, 1])
-        assert low > -0.02 * 1500, (strategy, mean, low, high)
+        # relative to what each had, false news loses more reach than true news
+        lost_false = 1 - arm[:, 0] / none[:, 0]
+        lost_true = 1 - arm[:, 1] / none[:, 1]
+        mean, low, high = paired_ci(lost_false, lost_true)
+        assert low > 0, (strategy, mean, low, high)
     # notes come from flags within a step or two, fact checks after a fixed delay
     mean, low, high = paired_ci(values["community_notes"][:, 0], values["fact_check"][:, 0])
     assert high < 0, (mean, low, high)
+    # and notes err: agents flag true stories too, so some notes land on them
+    assert_mean_above(values["community_notes"][:, 2], 0.0)
+
+
+def test_moderation_mistakes_are_recorded_in_the_run_database(tmp_path: Path) -> None:
+    scenario = Scenario.load("misinfo-moderation").with_overrides({
+        "platform.moderation.strategy": "hybrid", "population.size": 1500, "steps": 12,
+        "output_dir": str(tmp_path)})
+    run = Simulation(scenario).run()
+    labels = run.labels()
+    veracity = run.posts().set_index("post_id").loc[labels["post"], "veracity"].to_numpy()
+    summary = run.summary()
+    assert summary["labels_on_true"] == (veracity == 1).sum()  # false positives
+    assert summary["labels_on_false"] == (veracity == 2).sum()
+    assert summary["label_precision"] == pytest.approx(
+        (veracity == 2).sum() / np.isin(veracity, [1, 2]).sum())

@@ -20,7 +20,7 @@ def drift(run: Run) -> tuple[float, ...]:
 
 
 def test_deviation_grows_with_each_retelling_and_over_time(tmp_path: Path) -> None:
-    values = replicate("news-evolution", {"clustered": {}}, range(1, 7), drift,
+    values = replicate("news-evolution", {"clustered": {}}, range(1, 11), drift,
                        tmp_path)["clustered"]
     g1, g2, g3, early, late = values.T
     assert paired_ci(g2, g1)[1] > 0

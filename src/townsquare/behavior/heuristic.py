@@ -4,14 +4,23 @@ For every (active agent, feed post) pair at once:
 
 * **Engagement** happens with probability
   ``engage_rate * exp(w_i (interest - 1) + w_s (2 alignment - 1) + w_p log(1 + proof)
-  + w_e (arousal - 0.3) + w_n [false]) * susceptibility factor``, reduced by a
+  + w_e (arousal - 0.3) + w_a (post arousal - 0.3) + w_n novelty)
+  * susceptibility factor``, reduced by a
   moderation label. ``interest`` is the agent's interest in the post's topic
-  relative to uniform, ``alignment`` is ``1 - |attitude - stance| / 2``.
+  relative to uniform, ``alignment`` is ``1 - |attitude - stance| / 2``, and
+  ``novelty`` is ``|stance - expectation| / 2``: how far the post lies from what
+  the reader has seen on its topic (the platform moves expectations toward the
+  stances read, so what is seen again stops being novel). Veracity does not enter.
 * The **kind** of engagement follows the agent's role (FUSE): spreaders
-  repost, commentators comment and quote, verifiers flag false items they
-  recognise, bystanders mostly like.
+  repost, commentators comment and quote, bystanders mostly like.
+* **Judgement** is signal detection: a reader judges a news post false when
+  ``d' [false] + label evidence + N(0, 1)`` passes a criterion that
+  disagreement lowers; verifiers have a higher ``d'``, prebunking raises it.
+  Readers flag news they judge false when they engage with it (verifiers
+  whenever they see it), so true items draw flags too, and community notes
+  can land on them.
 * **Belief** in a news item grows with exposure (more for susceptible agents,
-  less when labelled); verifiers and labels push belief in false items down.
+  less when labelled); judging it false, or a label, pushes it down.
 * **Attitude** follows bounded confidence (Deffuant): posts within
   ``confidence`` of an agent's attitude pull it by ``convergence``.
 * **Emotion**: valence moves toward the authors' valence and arousal toward
@@ -19,7 +28,7 @@ For every (active agent, feed post) pair at once:
   (arousal toward an archetype's resting arousal where one is set);
   disagreement raises arousal.
 * **Prebunking** (inoculation) lowers belief gained from unproven items and
-  helps recognise false ones.
+  raises discernment.
 * **Follows**: an agent may follow the author of an aligned post it engaged
   with (homophily) or a popular account (sampled in proportion to followers);
   it may unfollow a followed author of a strongly disagreeable post.
@@ -94,12 +103,15 @@ class SocialHeuristic:
         role = pop.role[who]
         suscept = pop.susceptibility[who]
 
+        # novelty: how far the post lies from what the reader has seen on its topic
+        novelty = np.where(has_topic, np.abs(stance - state.expectation[who, topic_idx]) / 2, 0.0)
         logit = (
             p.interest_weight * (interest - 1.0)
             + p.stance_weight * (2.0 * alignment - 1.0)
             + p.social_proof_weight * np.log1p(feed.social_proof)
             + p.emotion_weight * (state.arousal[who] - 0.3)
-            + p.novelty_weight * false_item
+            + p.arousal_appeal * (content.arousal[post] - 0.3)
+            + p.novelty_weight * novelty
         )
         if p.outrage_weight:
             logit += p.outrage_weight * state.arousal[who] * np.maximum(0.0, 1 - 2 * alignment)
@@ -108,13 +120,10 @@ class SocialHeuristic:
         engaged = rng.random(len(post)) < np.clip(prob, 0.0, 0.95)
 
         verifier = role == ROLES.index(Role.VERIFIER)
-        inoculated = state.inoculation[who]
-        recognises = false_item & (
-            (verifier & (rng.random(len(post)) < p.verify_skill))
-            | (labelled & (rng.random(len(post)) < 1.0 - suscept))
-            | (rng.random(len(post)) < 0.5 * inoculated)
-        )
-        flags = recognises & (engaged | verifier)
+        judged_false = self._judge(false_item, labelled, alignment, verifier,
+                                   state.inoculation[who], rng)
+        checkable = content.news[post] >= 0  # a news item: a claim one can judge
+        flags = judged_false & checkable & (engaged | verifier)
         if p.report_rate:
             inflammatory = (content.arousal[post] >= INFLAMMATORY_AROUSAL) & (
                 np.abs(stance) >= INFLAMMATORY_STANCE)
@@ -135,11 +144,36 @@ class SocialHeuristic:
         actions = self._only_enabled(ActionBatch.concat(batches))
         attitude_new = self._attitudes(obs, owner, topic_idx, has_topic, stance)
         valence, arousal = self._emotions(obs, owner, alignment)
-        belief = self._beliefs(obs, owner, post, alignment, labelled, recognises)
+        belief = self._beliefs(obs, owner, post, alignment, labelled, judged_false)
         return Decision(actions, updated=agents, attitude=attitude_new, valence=valence,
                         arousal=arousal, belief=belief)
 
     # -- pieces ----------------------------------------------------------------------
+
+    def _judge(
+        self,
+        false_item: np.ndarray,
+        labelled: np.ndarray,
+        alignment: np.ndarray,
+        verifier: np.ndarray,
+        inoculation: np.ndarray,
+        rng: np.random.Generator,
+    ) -> np.ndarray:
+        """Which (reader, post) pairs the reader judges false: a signal-detection rule.
+
+        The evidence of falsity is ``d' [false] + label + noise``, with ``d'`` the
+        reader's discernment (verifiers': higher; prebunking adds to it) and unit
+        normal noise; the reader judges the post false when the evidence passes the
+        criterion, which disagreement lowers. True items are judged false too, at
+        the rate the criterion and the partisan shift give: judgement can err.
+        """
+        p = self.params
+        d_prime = np.where(verifier, p.verifier_discernment, p.discernment)
+        d_prime = d_prime + p.inoculation_discernment * inoculation
+        evidence = (d_prime * false_item + p.label_evidence * labelled
+                    + rng.standard_normal(len(false_item)))
+        criterion = p.doubt_threshold - p.partisan_doubt * (1.0 - 2.0 * alignment)
+        return evidence > criterion
 
     def _engagement_kind(self, role: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         u = rng.random(len(role))
@@ -245,7 +279,7 @@ class SocialHeuristic:
         post: np.ndarray,
         alignment: np.ndarray,
         labelled: np.ndarray,
-        recognises: np.ndarray,
+        judged_false: np.ndarray,
     ) -> np.ndarray:
         p, agents = self.params, obs.feed.agents
         belief = obs.state.belief[agents].astype(np.float64)
@@ -257,7 +291,7 @@ class SocialHeuristic:
         gain = p.belief_gain * suscept * alignment * np.where(labelled, 0.3, 1.0)
         unproven = obs.content.veracity[post] != Veracity.TRUE
         gain *= np.where(unproven, 1.0 - obs.state.inoculation[agents[owner]], 1.0)
-        doubt = recognises | labelled
+        doubt = judged_false | labelled
         cell = owner[carries] * belief.shape[1] + news[carries]
         up = np.bincount(cell, weights=(gain * ~doubt)[carries], minlength=belief.size)
         down = np.bincount(cell, weights=(0.5 * doubt)[carries], minlength=belief.size)

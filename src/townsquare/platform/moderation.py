@@ -1,14 +1,19 @@
 """Content moderation strategies from MOSAIC: fact-check labels, community notes, both.
 
-* Third-party fact checking: a share ``fact_check_coverage`` of the false news
-  items is checked; ``fact_check_delay`` steps after an item first appears,
-  every post carrying it is labelled.
+* Third-party fact checking: a share ``fact_check_coverage`` of the news items,
+  true or false, is rated; a rated false item is labelled with chance
+  ``fact_check_sensitivity``, a rated true one with chance
+  ``fact_check_false_positive``. ``fact_check_delay`` steps after an item first
+  appears, every post carrying a labelled item is labelled.
 * Community notes: when the flags on one story (all posts with the same root)
-  reach ``note_threshold``, a note is attached to that story.
+  reach ``note_threshold``, a note is attached to that story. Agents flag what
+  they judge false, so notes can land on true stories too.
 * Hybrid: both. Labels lower resharing and belief (``label_effect``);
   ``remove_labelled`` hides labelled stories from feeds instead.
 
-Each label is an event with a cost (one fact check, one note) for cost vs effect.
+Each label is an event with a cost (one fact check, one note) for cost vs effect,
+and each is scored against the story's veracity (:attr:`Moderator.verdicts`), so a
+run records its moderation's mistakes: labels on true stories are false positives.
 """
 
 from __future__ import annotations
@@ -64,11 +69,17 @@ class Moderator:
     ) -> None:
         self.config = config
         self.fact_checks, self.notes = STRATEGY_PARTS[config.strategy]
-        false = news_veracity == Veracity.FALSE
-        self.checked_news = false & (rng.random(len(news_veracity)) < config.fact_check_coverage)
+        n = len(news_veracity)
+        rated = rng.random(n) < config.fact_check_coverage
+        verdict = rng.random(n) < np.where(news_veracity == Veracity.FALSE,
+                                           config.fact_check_sensitivity,
+                                           config.fact_check_false_positive)
+        self.checked_news = rated & verdict  # the items the checkers will label
         self.news_step = news_step
-        self.labelled_news = np.zeros(len(news_veracity), bool)
-        self.cost = {"fact_checks": 0, "community_notes": 0}
+        self.labelled_news = np.zeros(n, bool)
+        self.cost = {"fact_checks": int(rated.sum()) if self.fact_checks else 0,
+                     "community_notes": 0}
+        self.verdicts = {"on_false": 0, "on_true": 0, "on_unverified": 0}
 
     @property
     def label(self) -> Label:
@@ -88,11 +99,10 @@ class Moderator:
         if not due.any():
             return
         self.labelled_news |= due
-        self.cost["fact_checks"] += int(due.sum())
         news = content.news
         posts = np.flatnonzero((news >= 0) & due[np.maximum(news, 0)])
         roots = unique_ints(content.root[posts])
-        apply_label(content, roots, self.label, "fact_check", record)
+        self._score(content, apply_label(content, roots, self.label, "fact_check", record))
 
     def _community_notes(self, content: ContentStore, record: LabelRecord) -> None:
         if len(content) == 0:
@@ -104,7 +114,14 @@ class Moderator:
             return
         self.cost["community_notes"] += len(roots)
         label = Label.REMOVED if self.config.remove_labelled else Label.COMMUNITY_NOTE
-        apply_label(content, roots, label, "community_note", record)
+        self._score(content, apply_label(content, roots, label, "community_note", record))
+
+    def _score(self, content: ContentStore, labelled: np.ndarray) -> None:
+        """Count newly labelled stories by their veracity."""
+        veracity = np.bincount(content.veracity[labelled], minlength=3)
+        self.verdicts["on_unverified"] += int(veracity[Veracity.UNVERIFIED])
+        self.verdicts["on_true"] += int(veracity[Veracity.TRUE])
+        self.verdicts["on_false"] += int(veracity[Veracity.FALSE])
 
     def labelled_new_posts(self, content: ContentStore, posts: np.ndarray) -> None:
         """New shares of an already fact-checked item carry the label at once."""
@@ -119,19 +136,21 @@ class Moderator:
             "checked_news": self.checked_news,
             "labelled_news": self.labelled_news,
             "cost": dict(self.cost),
+            "verdicts": dict(self.verdicts),
         }
 
     def set_state(self, state: dict[str, Any]) -> None:
         self.checked_news = np.asarray(state["checked_news"])
         self.labelled_news = np.asarray(state["labelled_news"])
         self.cost = dict(state["cost"])
+        self.verdicts = dict(state.get("verdicts", self.verdicts))
 
 
 def apply_label(
     content: ContentStore, roots: np.ndarray, label: Label, source: str, record: LabelRecord
-) -> int:
-    """Raise stories' labels to ``label`` (never lower one); returns how many changed."""
+) -> np.ndarray:
+    """Raise stories' labels to ``label`` (never lower one); returns the roots that changed."""
     fresh = roots[content.label[roots] < label]
     content.column("label")[fresh] = label
     record.add(fresh, label, source)
-    return len(fresh)
+    return fresh

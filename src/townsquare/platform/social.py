@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from townsquare.arrays import contains_sorted, first_occurrence, insert_sorted
-from townsquare.behavior.base import Decision, Observation
+from townsquare.behavior.base import Decision, Feed, Observation
 from townsquare.environment import StepRecord
 from townsquare.errors import UserError
 from townsquare.measure.network_stats import friendship_paradox
@@ -26,7 +26,7 @@ from townsquare.platform.moderation import LabelRecord, Moderator, apply_label
 from townsquare.platform.retelling import RetellingLog
 from townsquare.population import ROLES, AgentState, Population
 from townsquare.rng import RandomStreams
-from townsquare.scenario import Scenario
+from townsquare.scenario import Scenario, SocialBehavior
 
 VERACITY_CODES = {"unverified": Veracity.UNVERIFIED, "true": Veracity.TRUE, "false": Veracity.FALSE}
 # An uncivil reply: a comment written in high arousal by someone far from the parent's stance.
@@ -58,6 +58,8 @@ class SocialPlatform:
             scenario.platform.moderation, self.news_veracity, self.news_step, streams["moderation"]
         )
         self.topic_index = {t: i for i, t in enumerate(population.topics)}
+        behavior = scenario.behavior
+        self.habituation = behavior.habituation if isinstance(behavior, SocialBehavior) else 0.0
         self.news_index = {item.id: k for k, item in enumerate(news)}
         self.feed_config = scenario.platform.feed
         self.interventions = InterventionSchedule(scenario.interventions)
@@ -76,6 +78,7 @@ class SocialPlatform:
         self._exposed_inflammatory = np.zeros(population.n, bool)
         self._replies = np.zeros(2, np.int64)  # comments so far, uncivil ones among them
         self._step_replies = np.zeros(2, np.int64)  # the same, this step
+        self._feed: Feed | None = None  # the step's feeds, read in observe, used in apply
         sample_size = min(population.n, scenario.snapshots.max_agents)
         self.snapshot_agents = np.sort(
             streams["snapshots"].choice(population.n, size=sample_size, replace=False)
@@ -98,6 +101,7 @@ class SocialPlatform:
         )
         self._record_exposures(step, feed.posts, feed.agents[feed.owner])
         self._feed_lengths = np.diff(feed.indptr)
+        self._feed = feed
         return Observation(step, feed, self.content, self.population, self.state, self.graph)
 
     def _seed_news(self, step: int) -> None:
@@ -151,6 +155,10 @@ class SocialPlatform:
         if decision is not None:
             self._update_state(decision)
             self._apply_actions(step, decision.actions)
+        if self._feed is not None:  # what the agents read this step is no longer new to them
+            feed, c = self._feed, self.content
+            self.state.habituate(feed.agents[feed.owner], c.topic[feed.posts].astype(np.int64),
+                                 c.stance[feed.posts].astype(np.float64), self.habituation)
         labels = self.moderator.moderate(self.content, step)
         fired = self.interventions.apply(step, self, self.streams["interventions"])
         if fired["name"]:
@@ -297,8 +305,8 @@ class SocialPlatform:
 
     def label_stories(self, roots: np.ndarray, label: Label, source: str, step: int) -> int:
         """Label stories (recorded in this step's labels); returns how many changed."""
-        return apply_label(self.content, roots, label, source or label.name.lower(),
-                           self._labels)
+        return len(apply_label(self.content, roots, label, source or label.name.lower(),
+                               self._labels))
 
     def inject(self, step: int, batch: ActionBatch, veracity: int | None) -> None:
         """Post on behalf of an intervention (recorded as ordinary events and posts)."""
@@ -325,6 +333,8 @@ class SocialPlatform:
             "arousal_mean": float(s.arousal.mean()),
             "moderation_fact_checks": float(self.moderator.cost["fact_checks"]),
             "moderation_notes": float(self.moderator.cost["community_notes"]),
+            "labels_on_false": float(self.moderator.verdicts["on_false"]),
+            "labels_on_true": float(self.moderator.verdicts["on_true"]),
             "suspended": float(s.suspended.sum()),
             "reach_inflammatory": float(self._exposed_inflammatory.sum()),
         } | self._reply_metrics(record)
@@ -387,9 +397,18 @@ class SocialPlatform:
             "follow_edges": float(self.graph.num_edges),
             "friendship_paradox_share": float(paradox["fraction_paradox"]),
             "moderation_cost": float(sum(self.moderator.cost.values())),
+            **self._moderation_accuracy(),
             "intervention_cost": self.interventions.total_cost,
             "uncivil_share": float(self._replies[1] / max(self._replies[0], 1)),
         }
+
+    def _moderation_accuracy(self) -> dict[str, float]:
+        """Labels on true and false stories; precision is NaN before any label on news."""
+        verdicts = self.moderator.verdicts
+        scored = verdicts["on_true"] + verdicts["on_false"]
+        return {"labels_on_false": float(verdicts["on_false"]),
+                "labels_on_true": float(verdicts["on_true"]),
+                "label_precision": verdicts["on_false"] / scored if scored else float("nan")}
 
     # -- checkpoints ---------------------------------------------------------------------
 

@@ -1,0 +1,210 @@
+"""Knock-outs: does a study's headline effect survive switching each mechanism off?
+
+For a built-in study, every effect is measured over paired seeds (mean and 95%
+t-interval) with the scenario as shipped, then again with each named parameter
+set to its neutral value, one at a time, and over a small one-way sweep of the
+most influential parameters. An effect is *emergent* when no single knock-out of
+a parameter that names the outcome removes it; otherwise it is *assumed*, carried
+by that parameter. The tables in docs/scenarios.md come from this script:
+
+    python bench/knockouts.py default --seeds 10 --agents 3000
+    python bench/knockouts.py misinfo-moderation --seeds 10 --agents 3000
+    python bench/knockouts.py default --sweeps          # also the one-way sensitivity sweeps
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from townsquare import Run, Scenario, Simulation
+from townsquare.measure.cascades import cascade_table
+
+Effects = Callable[[Run, Run | None], dict[str, float]]
+
+
+@dataclass
+class Study:
+    """A study: its effects (from a run, and a control run where the effect is between arms),
+    the knock-outs (label -> overrides), and the sweeps (parameter -> values)."""
+
+    scenario: str
+    effects: Effects
+    knockouts: dict[str, dict[str, Any]]
+    treated: dict[str, Any] = field(default_factory=dict)  # overrides of the treated arm
+    control: dict[str, Any] | None = None  # overrides of the control arm, if any
+    sweeps: dict[str, list[float]] = field(default_factory=dict)
+
+
+def _speed(run: Run, news: str, share: float = 0.1) -> float:
+    """First step at which ``share`` of the agents have seen ``news`` (steps + 1 if never)."""
+    reach = run.metrics()[f"reach_{news}"].to_numpy()
+    goal = share * run.meta()["n_agents"]
+    hit = np.flatnonzero(reach >= goal)
+    return float(hit[0]) if len(hit) else float(len(reach))
+
+
+def _depth(run: Run, news: int) -> float:
+    table = cascade_table(run.reader.posts())
+    depths = table.loc[table["news"] == news, "depth"]
+    return float(depths.max()) if len(depths) else 0.0
+
+
+def false_vs_true(run: Run, _: Run | None) -> dict[str, float]:
+    """Rumour (false, news 0) minus report (true, news 1): reach, depth, and speed."""
+    summary = run.summary()
+    return {
+        "reach false - true (agents)": summary["reach_rumour"] - summary["reach_report"],
+        "depth false - true (hops)": _depth(run, 0) - _depth(run, 1),
+        "steps to 10% false - true": _speed(run, "rumour") - _speed(run, "report"),
+    }
+
+
+def moderation_effect(run: Run, control: Run | None) -> dict[str, float]:
+    """What the moderation strategy changes against no moderation, and its mistakes."""
+    assert control is not None
+    s, c = run.summary(), control.summary()
+    return {
+        "reach_false moderated - none": s["reach_false"] - c["reach_false"],
+        "reach_true moderated - none": s["reach_true"] - c["reach_true"],
+        "labels on true stories": s["labels_on_true"],
+        "label precision": s["label_precision"],
+    }
+
+
+DEFAULT_NEUTRAL = {
+    "behavior.novelty_weight": 0.0,
+    "behavior.arousal_appeal": 0.0,
+    "behavior.habituation": 0.0,
+    "behavior.stance_weight": 0.0,
+}
+STUDIES = {
+    "default": Study(
+        "default", false_vs_true,
+        knockouts={f"{k.split('.')[-1]} = {v}": {k: v} for k, v in DEFAULT_NEUTRAL.items()}
+        | {"news written alike (arousal 0.5, seeded alike)": {"news": "alike"}},
+        sweeps={"behavior.arousal_appeal": [0.0, 1.0, 2.0, 3.0],
+                "behavior.novelty_weight": [0.0, 0.5, 1.0, 2.0],
+                "behavior.stance_weight": [0.5, 1.0, 1.5, 2.5]},
+    ),
+    "misinfo-moderation": Study(
+        "misinfo-moderation", moderation_effect,
+        treated={"platform.moderation.strategy": "hybrid"},
+        control={"platform.moderation.strategy": "none"},
+        knockouts={
+            "fact_check_false_positive = 0": {"platform.moderation.fact_check_false_positive": 0.0},
+            "partisan_doubt = 0": {"behavior.partisan_doubt": 0.0},
+            "discernment = 0": {"behavior.discernment": 0.0,
+                                "behavior.verifier_discernment": 0.0},
+            "label_effect = 0": {"platform.moderation.label_effect": 0.0},
+        },
+    ),
+}
+
+
+def _alike(scenario: Scenario) -> list[dict[str, Any]]:
+    """The scenario's news with arousal and seeding made equal (content-neutral)."""
+    return [item.model_dump() | {"arousal": 0.5, "seeder_role": None} for item in scenario.news]
+
+
+def _run(scenario: Scenario, overrides: dict[str, Any], out: Path) -> Run:
+    if overrides.get("news") == "alike":
+        overrides = {**overrides, "news": _alike(scenario)}
+    return Simulation(scenario.with_overrides({**overrides, "output_dir": str(out)})).run()
+
+
+def measure(study: Study, overrides: dict[str, Any], seeds: range, agents: int,
+            out: Path) -> dict[str, np.ndarray]:
+    """Each effect per seed, for the study's scenario with ``overrides``."""
+    base = Scenario.load(study.scenario).with_overrides(
+        {"population.size": agents, "checkpoint_every": 0, "snapshots.max_agents": 0})
+    rows: dict[str, list[float]] = {}
+    for seed in seeds:
+        arm = {**overrides, "seed": seed}
+        run = _run(base, {**arm, **study.treated}, out)
+        control = _run(base, {**arm, **study.control}, out) if study.control else None
+        for name, value in study.effects(run, control).items():
+            rows.setdefault(name, []).append(value)
+    return {name: np.asarray(values, np.float64) for name, values in rows.items()}
+
+
+def interval(values: np.ndarray) -> tuple[float, float, float]:
+    values = values[np.isfinite(values)]
+    mean = float(values.mean())
+    if len(values) < 2 or values.std() == 0:
+        return mean, mean, mean
+    half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
+    return mean, mean - half, mean + half
+
+
+def cell(values: np.ndarray) -> str:
+    mean, low, high = interval(values)
+    return f"{mean:,.3g} [{low:,.3g}, {high:,.3g}]"
+
+
+def sign(values: np.ndarray) -> int:
+    """+1 / -1 when the interval excludes 0 on that side, else 0."""
+    _, low, high = interval(values)
+    return 1 if low > 0 else -1 if high < 0 else 0
+
+
+def knockout_table(study: Study, seeds: range, agents: int, out: Path) -> str:
+    shipped = measure(study, {}, seeds, agents, out)
+    names = list(shipped)
+    lines = ["| arm | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|",
+             "| as shipped | " + " | ".join(cell(shipped[n]) for n in names) + " |"]
+    removed: dict[str, list[str]] = {n: [] for n in names}
+    for label, overrides in study.knockouts.items():
+        print(f"  knock-out: {label}", flush=True)
+        values = measure(study, overrides, seeds, agents, out)
+        lines.append(f"| {label} | " + " | ".join(cell(values[n]) for n in names) + " |")
+        for n in names:
+            if sign(shipped[n]) != 0 and sign(values[n]) != sign(shipped[n]):
+                removed[n].append(label)
+    lines.append("")
+    for n in names:
+        verdict = ("no effect as shipped" if sign(shipped[n]) == 0
+                   else f"removed or reversed by: {', '.join(removed[n])}" if removed[n]
+                   else "survives every knock-out")
+        lines.append(f"- {n}: {verdict}")
+    return "\n".join(lines)
+
+
+def sweep_table(study: Study, seeds: range, agents: int, out: Path) -> str:
+    parts = []
+    for parameter, values in study.sweeps.items():
+        print(f"  sweep: {parameter}", flush=True)
+        rows = {v: measure(study, {parameter: v}, seeds, agents, out) for v in values}
+        names = list(next(iter(rows.values())))
+        parts += [f"\n{parameter}:\n", "| value | " + " | ".join(names) + " |",
+                  "|---" * (len(names) + 1) + "|"]
+        parts += [f"| {v} | " + " | ".join(cell(r[n]) for n in names) + " |"
+                  for v, r in rows.items()]
+    return "\n".join(parts)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("study", choices=sorted(STUDIES))
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--agents", type=int, default=3000)
+    parser.add_argument("--sweeps", action="store_true", help="also the one-way sweeps")
+    args = parser.parse_args()
+    study, seeds = STUDIES[args.study], range(1, args.seeds + 1)
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder)
+        print(f"{args.study}: {args.seeds} seeds, {args.agents:,} agents", flush=True)
+        print(knockout_table(study, seeds, args.agents, out))
+        if args.sweeps:
+            print(sweep_table(study, seeds, args.agents, out))
+
+
+if __name__ == "__main__":
+    main()
