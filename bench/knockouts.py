@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
+from scenario_results import interval, t_interval
 from townsquare import Run, Scenario, Simulation
 from townsquare.measure.cascades import cascade_table
 
@@ -43,12 +43,14 @@ class Study:
     sweeps: dict[str, list[float]] = field(default_factory=dict)
 
 
-def _speed(run: Run, news: str, share: float = 0.1) -> float:
-    """First step at which ``share`` of the agents have seen ``news`` (steps + 1 if never)."""
-    reach = run.metrics()[f"reach_{news}"].to_numpy()
-    goal = share * run.meta()["n_agents"]
-    hit = np.flatnonzero(reach >= goal)
-    return float(hit[0]) if len(hit) else float(len(reach))
+def _speeds(run: Run, first: str, second: str) -> tuple[float, float]:
+    """Steps until each news item has reached k agents, k half the smaller final reach
+    (as ``validate-run``'s "false news faster" check), so both get there."""
+    metrics = run.metrics()
+    reach = [metrics[f"reach_{news}"].to_numpy() for news in (first, second)]
+    k = max(1.0, 0.5 * min(r[-1] for r in reach))
+    a, b = (float(np.argmax(r >= k)) for r in reach)
+    return a, b
 
 
 def _depth(run: Run, news: int) -> float:
@@ -60,10 +62,11 @@ def _depth(run: Run, news: int) -> float:
 def false_vs_true(run: Run, _: Run | None) -> dict[str, float]:
     """Rumour (false, news 0) minus report (true, news 1): reach, depth, and speed."""
     summary = run.summary()
+    steps_false, steps_true = _speeds(run, "rumour", "report")
     return {
         "reach false - true (agents)": summary["reach_rumour"] - summary["reach_report"],
         "depth false - true (hops)": _depth(run, 0) - _depth(run, 1),
-        "steps to 10% false - true": _speed(run, "rumour") - _speed(run, "report"),
+        "steps to k agents, false - true": steps_false - steps_true,
     }
 
 
@@ -135,23 +138,12 @@ def measure(study: Study, overrides: dict[str, Any], seeds: range, agents: int,
     return {name: np.asarray(values, np.float64) for name, values in rows.items()}
 
 
-def interval(values: np.ndarray) -> tuple[float, float, float]:
-    values = values[np.isfinite(values)]
-    mean = float(values.mean())
-    if len(values) < 2 or values.std() == 0:
-        return mean, mean, mean
-    half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
-    return mean, mean - half, mean + half
-
-
-def cell(values: np.ndarray) -> str:
-    mean, low, high = interval(values)
-    return f"{mean:,.3g} [{low:,.3g}, {high:,.3g}]"
-
-
 def sign(values: np.ndarray) -> int:
-    """+1 / -1 when the interval excludes 0 on that side, else 0."""
-    _, low, high = interval(values)
+    """+1 / -1 when the 95% interval excludes 0 on that side, else 0."""
+    found = t_interval(values)
+    if found is None:
+        return 0
+    _, low, high = found
     return 1 if low > 0 else -1 if high < 0 else 0
 
 
@@ -159,12 +151,12 @@ def knockout_table(study: Study, seeds: range, agents: int, out: Path) -> str:
     shipped = measure(study, {}, seeds, agents, out)
     names = list(shipped)
     lines = ["| arm | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|",
-             "| as shipped | " + " | ".join(cell(shipped[n]) for n in names) + " |"]
+             "| as shipped | " + " | ".join(interval(shipped[n]) for n in names) + " |"]
     removed: dict[str, list[str]] = {n: [] for n in names}
     for label, overrides in study.knockouts.items():
         print(f"  knock-out: {label}", flush=True)
         values = measure(study, overrides, seeds, agents, out)
-        lines.append(f"| {label} | " + " | ".join(cell(values[n]) for n in names) + " |")
+        lines.append(f"| {label} | " + " | ".join(interval(values[n]) for n in names) + " |")
         for n in names:
             if sign(shipped[n]) != 0 and sign(values[n]) != sign(shipped[n]):
                 removed[n].append(label)
@@ -185,7 +177,7 @@ def sweep_table(study: Study, seeds: range, agents: int, out: Path) -> str:
         names = list(next(iter(rows.values())))
         parts += [f"\n{parameter}:\n", "| value | " + " | ".join(names) + " |",
                   "|---" * (len(names) + 1) + "|"]
-        parts += [f"| {v} | " + " | ".join(cell(r[n]) for n in names) + " |"
+        parts += [f"| {v} | " + " | ".join(interval(r[n]) for n in names) + " |"
                   for v, r in rows.items()]
     return "\n".join(parts)
 

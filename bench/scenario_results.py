@@ -106,7 +106,9 @@ STUDIES = [
          for s in ("none", "fact_check", "community_notes", "hybrid")},
         {"false reach": summary("reach_false"), "true reach": summary("reach_true"),
          "engagement": summary("total_engagement"), "flags": summary("total_flags"),
-         "moderation cost": summary("moderation_cost")},
+         "moderation cost": summary("moderation_cost"),
+         "labels on true stories": summary("labels_on_true"),
+         "label precision": summary("label_precision")},
         baseline="none",
     ),
     Study(
@@ -214,13 +216,22 @@ def run_study(study: Study, seeds: list[int], out: Path) -> dict[str, np.ndarray
     return results
 
 
-def interval(values: np.ndarray) -> str:
+def t_interval(values: np.ndarray) -> tuple[float, float, float] | None:
+    """(mean, low, high): the 95% t-interval over the finite values; None below two."""
     values = values[np.isfinite(values)]
     if len(values) < 2:
-        return "n/a"
-    mean = values.mean()
+        return None
+    mean = float(values.mean())
     half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
-    return f"{_fmt(mean)} [{_fmt(mean - half)}, {_fmt(mean + half)}]"
+    return mean, mean - half, mean + half
+
+
+def interval(values: np.ndarray) -> str:
+    found = t_interval(values)
+    if found is None:
+        return "n/a"
+    mean, low, high = found
+    return f"{_fmt(mean)} [{_fmt(low)}, {_fmt(high)}]"
 
 
 def _fmt(x: float) -> str:
