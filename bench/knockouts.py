@@ -82,6 +82,18 @@ def moderation_effect(run: Run, control: Run | None) -> dict[str, float]:
     }
 
 
+def polarization_effects(run: Run, cross: Run | None) -> dict[str, float]:
+    """Echo chambers over time (variance at the end minus the start), and against exposure
+    to the other side (cross-cutting minus homophilous variance at the end)."""
+    assert cross is not None
+    start, end = run.metrics()["attitude_var"].to_numpy()[[0, -1]]
+    return {"homophilous: variance end - start": end - start,
+            "variance cross-cutting - homophilous": cross.summary()["attitude_variance"]
+            - run.summary()["attitude_variance"]}
+
+
+CROSS_CUTTING = {"network.homophily": 0.5, "platform.feed.out_of_network": 5,
+                 "platform.feed.mix": {"random": 1.0}}
 DEFAULT_NEUTRAL = {
     "behavior.novelty_weight": 0.0,
     "behavior.arousal_appeal": 0.0,
@@ -96,6 +108,14 @@ STUDIES = {
         sweeps={"behavior.arousal_appeal": [0.0, 1.0, 2.0, 3.0],
                 "behavior.novelty_weight": [0.0, 0.5, 1.0, 2.0],
                 "behavior.stance_weight": [0.5, 1.0, 1.5, 2.5]},
+    ),
+    "polarization": Study(
+        "polarization", polarization_effects, control=CROSS_CUTTING,
+        knockouts={"assimilation_bias = 0 (plain averaging)": {"behavior.assimilation_bias": 0.0},
+                   "bounded confidence instead": {"behavior.attitude_rule":
+                                                  "bounded_confidence"}},
+        sweeps={"behavior.assimilation_bias": [0.0, 0.5, 1.0, 2.0, 3.0],
+                "behavior.self_weight": [2.0, 5.0, 10.0]},
     ),
     "misinfo-moderation": Study(
         "misinfo-moderation", moderation_effect,

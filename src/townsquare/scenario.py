@@ -283,10 +283,27 @@ class SocialBehavior(_Config):
         description="step of a reader's expectation toward the stances seen on a topic, so "
         "what is seen again stops being novel (no source; sensitivity in docs/scenarios.md)",
     )
+    attitude_rule: Literal["bounded_confidence", "biased_assimilation"] = Field(
+        default="bounded_confidence",
+        description="how posts move attitudes: bounded confidence (Deffuant et al. 2000: "
+        "posts within `confidence` pull) or biased assimilation (Dandekar, Goel & Lee 2013: "
+        "agreeing posts weigh more, by `assimilation_bias`)",
+    )
     confidence: Annotated[float, Field(ge=0, le=2)] = Field(
         default=0.4, description="bounded-confidence threshold for attitude change"
     )
     convergence: Probability = Field(default=0.1, description="attitude step toward a post")
+    assimilation_bias: Annotated[float, Field(ge=0)] = Field(
+        default=1.0,
+        description="biased assimilation's b: 0 weighs every post alike (DeGroot averaging); "
+        "with b > 0 agreeing posts count more, so homophilous exposure can polarize; with "
+        "b > 1 even balanced exposure does (Dandekar et al. 2013)",
+    )
+    self_weight: Annotated[float, Field(gt=0)] = Field(
+        default=5.0,
+        description="biased assimilation: weight of one's own attitude against the posts "
+        "read in a step (no source; sensitivity in docs/scenarios.md)",
+    )
     belief_gain: Probability = Field(default=0.25, description="belief gained per exposure")
     discernment: Annotated[float, Field(ge=0)] = Field(
         default=1.0,

@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 
 from townsquare.behavior.base import Feed, Observation
-from townsquare.behavior.heuristic import SocialHeuristic
+from townsquare.behavior.heuristic import SocialHeuristic, biased_assimilation
 from townsquare.network.graph import FollowGraph
 from townsquare.platform.actions import Action
 from townsquare.platform.content import ContentStore, Label, Veracity
@@ -146,3 +146,40 @@ def test_disabled_actions_never_appear() -> None:
     behavior = SocialHeuristic(SocialBehavior(engage_rate=0.5), enabled={Action.LIKE})
     decision = behavior.decide(world(), np.random.default_rng(7))
     assert set(np.unique(decision.actions.action)) <= {int(Action.LIKE)}
+
+
+def test_biased_assimilation_without_bias_is_averaging() -> None:
+    attitude = np.array([[0.2, -0.6]])
+    reader, topic = np.array([0, 0, 0]), np.array([0, 0, 1])
+    stance = np.array([1.0, 0.0, -1.0])
+    got = biased_assimilation(attitude, reader, topic, stance, bias=0.0, self_weight=2.0)
+    p = (attitude + 1) / 2
+    want_p = [(2 * p[0, 0] + 1.0 + 0.5) / (2 + 2), (2 * p[0, 1] + 0.0) / (2 + 1)]  # DeGroot
+    assert np.allclose(got, 2 * np.array([want_p]) - 1)
+
+
+@pytest.mark.parametrize(("bias", "direction"), [(0.5, -1), (1.0, 0), (2.0, 1)])
+def test_balanced_evidence_polarizes_only_when_bias_exceeds_one(bias: float,
+                                                               direction: int) -> None:
+    """Dandekar et al. (2013): with b > 1, even-handed feeds push readers outward."""
+    attitude = np.array([[0.4], [-0.4]])
+    reader, topic = np.array([0, 0, 1, 1]), np.zeros(4, np.int64)
+    stance = np.array([1.0, -1.0, 1.0, -1.0])  # both readers see one post of each side
+    got = biased_assimilation(attitude, reader, topic, stance, bias=bias, self_weight=5.0)
+    assert np.allclose(got[0], -got[1])  # symmetric
+    assert np.sign(np.round(abs(got[0, 0]) - 0.4, 12)) == direction
+
+
+def test_biased_assimilation_keeps_extremes_and_unread_topics() -> None:
+    attitude = np.array([[1.0, 0.3]])
+    got = biased_assimilation(attitude, np.array([0]), np.array([0]), np.array([-1.0]),
+                              bias=2.0, self_weight=1.0)
+    assert np.allclose(got, attitude)  # a fully committed reader discounts all dissent
+
+
+def test_the_attitude_rule_is_chosen_by_the_scenario() -> None:
+    params = SocialBehavior(attitude_rule="biased_assimilation", assimilation_bias=0.0,
+                            self_weight=1.0)
+    decision = SocialHeuristic(params).decide(world(stance=0.9, attitude=0.3),
+                                              np.random.default_rng(4))
+    assert np.allclose(decision.attitude[:, 0], 2 * ((0.65 + 0.95) / 2) - 1)  # averaging

@@ -22,7 +22,9 @@ For every (active agent, feed post) pair at once:
 * **Belief** in a news item grows with exposure (more for susceptible agents,
   less when labelled); judging it false, or a label, pushes it down.
 * **Attitude** follows bounded confidence (Deffuant): posts within
-  ``confidence`` of an agent's attitude pull it by ``convergence``.
+  ``confidence`` of an agent's attitude pull it by ``convergence``; or, with
+  ``attitude_rule = "biased_assimilation"``, Dandekar et al.'s rule, under which
+  agreeing posts weigh more than disagreeing ones.
 * **Emotion**: valence moves toward the authors' valence and arousal toward
   the arousal the posts were written in (contagion); both decay toward calm
   (arousal toward an archetype's resting arousal where one is set);
@@ -240,6 +242,10 @@ class SocialHeuristic:
     ) -> np.ndarray:
         p, agents = self.params, obs.feed.agents
         current = obs.state.attitude[agents].astype(np.float64)
+        if p.attitude_rule == "biased_assimilation":
+            updated = biased_assimilation(current, owner[has_topic], topic[has_topic],
+                                          stance[has_topic], p.assimilation_bias, p.self_weight)
+            return updated.astype(np.float32)
         n_topics = current.shape[1]
         gap = stance - current[owner, topic]
         close = has_topic & (np.abs(gap) < p.confidence)
@@ -300,6 +306,35 @@ class SocialHeuristic:
         belief = belief + up * (1.0 - belief)
         belief = belief * (1.0 - down)
         return np.clip(belief, 0, 1).astype(np.float32)
+
+
+def biased_assimilation(
+    attitude: np.ndarray,
+    reader: np.ndarray,
+    topic: np.ndarray,
+    stance: np.ndarray,
+    bias: float,
+    self_weight: float,
+) -> np.ndarray:
+    """Dandekar, Goel & Lee (2013) biased assimilation, on attitudes in [-1, 1].
+
+    With ``p`` the reader's attitude and ``q`` each post's stance mapped to [0, 1],
+    ``s`` the sum of ``q`` and ``d`` the count of posts a reader saw on a topic:
+    ``p' = (w p + p^b s) / (w + p^b s + (1 - p)^b (d - s))``. Agreeing evidence
+    is weighed by ``p^b`` and disagreeing by ``(1 - p)^b``; ``b = 0`` is plain
+    averaging (DeGroot); with ``b > 0`` agreeing evidence counts more, so
+    homophilous exposure can polarize; with ``b > 1`` even balanced exposure
+    pushes readers outward.
+    """
+    rows, n_topics = attitude.shape
+    p = (attitude.reshape(-1) + 1.0) / 2.0
+    cell = reader * n_topics + topic
+    s = np.bincount(cell, weights=(stance + 1.0) / 2.0, minlength=p.size)
+    d = np.bincount(cell, minlength=p.size).astype(np.float64)
+    agree, disagree = p**bias * s, (1.0 - p) ** bias * (d - s)
+    moved = (self_weight * p + agree) / (self_weight + agree + disagree)
+    p = np.where(d > 0, moved, p)
+    return np.clip(2.0 * p - 1.0, -1.0, 1.0).reshape(rows, n_topics)
 
 
 def _resting_arousal(population: Population, agents: np.ndarray) -> np.ndarray | float:
