@@ -56,6 +56,21 @@ def run_summary(run_dir: Path, environment: Any) -> dict[str, float]:
     return out
 
 
+def same_measures(scenario: Any) -> dict[str, str]:
+    """Aggregate measures that equal one item's by definition: ``{"reach_false": "reach_rumour"}``.
+
+    ``reach_false`` counts agents reached by any false item, so with a single false
+    item it is that item's reach; summaries show such a pair once.
+    """
+    out = {}
+    for veracity in ("false", "true"):
+        items = [item.id for item in scenario.news if item.veracity == veracity]
+        if len(items) == 1:
+            for prefix in ("reach_", "sharers_"):
+                out[f"{prefix}{veracity}"] = f"{prefix}{items[0]}"
+    return out
+
+
 def _posts(reader: Any, environment: Any) -> Any:
     """The posts' tree columns: from the environment's memory when it keeps them all.
 
