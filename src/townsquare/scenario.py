@@ -72,7 +72,9 @@ class PopulationConfig(_Config):
 
     size: PositiveInt = Field(default=10_000, description="number of agents")
     source: Path | None = Field(
-        default=None, description="CSV or Parquet file of personas; overrides sampling"
+        default=None,
+        description="CSV or Parquet file of personas (columns: docs/personas.md); overrides "
+        "sampling",
     )
     topics: list[str] = Field(
         default_factory=lambda: ["politics", "health", "science", "entertainment"],

@@ -75,7 +75,8 @@ def _comment(text: str, prefix: str = "# ") -> list[str]:
 
 
 def _emit_section(data: dict[str, Any], model: BaseModel, path: list[str], lines: list[str],
-                  array_item: bool = False, defaults: bool = True, off: str = "") -> None:
+                  array_item: bool = False, defaults: bool = True, off: str = "",
+                  about: str | None = None) -> None:
     """Scalars set by ``data``, then ``model``'s other fields as defaults, then sub-tables.
 
     ``path`` names the table (empty: the top level); an array item always gets its
@@ -96,19 +97,23 @@ def _emit_section(data: dict[str, Any], model: BaseModel, path: list[str], lines
         if dumped[key] is not None and not _holds_model(fields[key].annotation):
             body += _line(key, dumped[key], fields[key].description, off="# ")
     name = ".".join(_key(k) for k in path)
+    about_lines = _comment(about) if about and (array_item or body) else []
     if array_item:
-        lines += ["", f"[[{name}]]"]
+        lines += ["", *(about_lines if defaults else []), f"[[{name}]]"]
     elif path and body:
-        lines += ["", f"{off}[{name}]"]
+        lines += ["", *about_lines, f"{off}[{name}]"]
     lines += body
     for key in tables:
-        _emit_section(data[key], getattr(model, key), [*path, key], lines, off=off)
+        _emit_section(data[key], getattr(model, key), [*path, key], lines, off=off,
+                      about=fields[key].description)
     for key in unset:  # sections left at their defaults, shown commented out
         if isinstance(getattr(model, key), BaseModel):
-            _emit_section({}, getattr(model, key), [*path, key], lines, off="# ")
+            _emit_section({}, getattr(model, key), [*path, key], lines, off="# ",
+                          about=fields[key].description)
     for key in arrays:
         for index, (item, sub) in enumerate(zip(data[key], getattr(model, key), strict=True)):
-            _emit_section(item, sub, [*path, key], lines, array_item=True, defaults=index == 0)
+            _emit_section(item, sub, [*path, key], lines, array_item=True, defaults=index == 0,
+                          about=fields[key].description)
 
 
 def _line(key: str, value: Any, description: str | None, off: str = "") -> list[str]:

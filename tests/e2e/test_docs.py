@@ -20,7 +20,7 @@ def blocks(page: str, language: str) -> list[str]:
     return [body for lang, body in BLOCK.findall(text) if lang == language]
 
 
-@pytest.mark.parametrize("page", ["python-api.md"])
+@pytest.mark.parametrize("page", ["python-api.md", "personas.md"])
 def test_python_examples_run(page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     namespace: dict[str, object] = {}
