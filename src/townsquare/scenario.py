@@ -20,10 +20,16 @@ from townsquare.behavior.llm.config import LLMConfig
 from townsquare.distributed.config import DistributedConfig  # issue #7: Ray
 from townsquare.environments.config import ENVIRONMENT_KINDS, EnvironmentConfig  # issue #10
 from townsquare.errors import ScenarioError
+from townsquare.scenario_files import (  # re-exported: part of this module's API
+    builtin_descriptions,
+    builtin_names,
+    read_scenario_text,
+)
 from townsquare.scenario_types import PositiveInt, Probability, Recommender, Role, Stance
 from townsquare.schedules import INTERVENTION_KINDS, Intervention, Survey
 
-__all__ = ["Probability", "Recommender", "Role", "Scenario", "Stance"]
+__all__ = ["Probability", "Recommender", "Role", "Scenario", "Stance", "builtin_descriptions",
+           "builtin_names", "read_scenario_text"]
 
 
 class _Config(BaseModel):
@@ -573,42 +579,6 @@ def _source_folder(source: str) -> Path | None:
         return Path(source).parent if Path(source).exists() else None
     except OSError:  # a label too long to be a path
         return None
-
-
-def builtin_names() -> list[str]:
-    """Names of the scenarios shipped with townsquare."""
-    folder = resources.files("townsquare.scenarios")
-    names = (p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml"))
-    return sorted(names)
-
-
-def builtin_descriptions() -> dict[str, str]:
-    """One line per built-in scenario, from its ``description`` field."""
-    out = {}
-    for name in builtin_names():
-        data = tomllib.loads(read_scenario_text(name)[0])
-        out[name] = str(data.get("description", "")).strip().splitlines()[0:1]
-        out[name] = out[name][0] if out[name] else ""
-    return out
-
-
-def read_scenario_text(name_or_path: str | Path) -> tuple[str, str]:
-    """Return (toml text, source label) for a built-in name or a file path."""
-    path = Path(name_or_path)
-    if path.suffix == ".toml" or path.exists() or path.parent != Path("."):
-        if not path.is_file():
-            raise ScenarioError(path, ["file not found"])
-        try:
-            return path.read_text(encoding="utf-8"), str(path)
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ScenarioError(path, [f"cannot be read: {exc}"]) from None
-    resource = resources.files("townsquare.scenarios") / f"{name_or_path}.toml"
-    if not resource.is_file():
-        known = ", ".join(builtin_names())
-        raise ScenarioError(
-            str(name_or_path), [f"no built-in scenario or file of that name (built-ins: {known})"]
-        )
-    return resource.read_text(encoding="utf-8"), f"built-in scenario '{name_or_path}'"
 
 
 def _describe_errors(exc: ValidationError, text: str) -> list[str]:

@@ -35,7 +35,9 @@ def run(
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
     """Run a scenario and print its summary (default: a rumour on ~10,000 agents)."""
-    from townsquare.engine import Simulation
+    from townsquare.scenario_files import read_scenario_text
+
+    read_scenario_text(scenario)  # an unknown name or a missing file fails before heavy imports
     from townsquare.scenario import Scenario
 
     overrides = parse_assignments(set_)
@@ -46,6 +48,8 @@ def run(
     loaded = Scenario.load(scenario)
     if overrides:
         loaded = loaded.with_overrides(overrides)
+    from townsquare.engine import Simulation  # only now: a bad scenario fails fast
+
     console.print(f"[bold]townsquare[/] {loaded.name}: {plural(loaded.population.size, 'agent')}, "
                   f"{plural(loaded.steps, 'step')}, seed {loaded.seed}")
     with progress(loaded.steps, quiet) as advance:
@@ -100,7 +104,7 @@ def scenarios(
         metavar="NAME", help="Print this built-in scenario's TOML.")] = None,
 ) -> None:
     """List the built-in scenarios (--show NAME prints one)."""
-    from townsquare.scenario import builtin_descriptions
+    from townsquare.scenario_files import builtin_descriptions
 
     if show is not None:
         show_scenario(show)
@@ -117,10 +121,9 @@ def show_scenario(name: str) -> None:
     """A built-in scenario's TOML as shipped, and how to get an editable copy."""
     from rich.syntax import Syntax
 
-    from townsquare.scenario import Scenario, read_scenario_text
+    from townsquare.scenario_files import read_scenario_text
 
-    Scenario.load(name)  # an unknown name is a user error listing the built-ins
-    text, source = read_scenario_text(name)
+    text, source = read_scenario_text(name)  # an unknown name: an error listing the built-ins
     console.print(f"# {source}", markup=False, highlight=False)
     console.print(Syntax(text.rstrip(), "toml", theme="ansi_dark", background_color="default"),
                   soft_wrap=True)
