@@ -321,28 +321,69 @@ class LinearThreshold(_Config):
         return self
 
 
-class SIRRumour(_Config):
-    """Rumour with ignorants, spreaders and stiflers: Maki–Thompson or an SIR epidemic."""
+class SIREpidemic(_Config):
+    """The SIR epidemic (Kermack–McKendrick on a network), as NDlib's and EoN's SIR.
+
+    Each spreader (infected) tells every follower with chance ``beta`` per step and
+    stops (recovers) with chance ``gamma`` per step. The rumour model with stiflers
+    is ``model = "maki_thompson"``.
+    """
 
     model: Literal["sir"] = Field(description="selects this model")
-    mechanism: Literal["maki_thompson", "epidemic"] = Field(
-        default="maki_thompson",
-        description="maki_thompson: each spreader calls one follower per step; "
-        "epidemic: each spreader tells every follower with chance beta per step",
-    )
     beta: Probability = Field(
-        default=1.0,
-        description="chance a contact is told (maki_thompson: per call; epidemic: per follower "
-        "per step)",
+        default=0.1, description="chance a spreader tells each follower per step (infection)"
     )
     gamma: Probability = Field(
-        default=0.0, description="chance a spreader stops on its own each step (forgets/recovers)"
-    )
-    stifle: Probability = Field(
-        default=1.0,
-        description="maki_thompson: chance a spreader who calls someone who knows stops",
+        default=0.1, description="chance a spreader stops each step (recovery)"
     )
     seeds: PositiveInt = Field(default=10, description="agents active/informed at the start")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_rumour_fields(cls, data: Any) -> Any:
+        """Refuse what only the rumour model means, rather than silently run the epidemic."""
+        if isinstance(data, dict):
+            data = dict(data)
+            if data.get("mechanism") == "epidemic":
+                data.pop("mechanism")  # the old spelling of this model
+            if "stifle" in data or "mechanism" in data:
+                raise ValueError(
+                    'model = "sir" is the SIR epidemic; \'stifle\' and mechanism = '
+                    '"maki_thompson" belong to the Maki–Thompson rumour model: write '
+                    'model = "maki_thompson" to run it, or drop them for the epidemic')
+        return data
+
+
+class MakiThompson(_Config):
+    """Maki–Thompson rumour: ignorants, spreaders and stiflers.
+
+    Each spreader calls one random follower per step: an ignorant is told with chance
+    ``beta``; a spreader who calls someone who already knows stops with chance
+    ``stifle`` (a stifler), and stops on its own with chance ``gamma``.
+    """
+
+    model: Literal["maki_thompson"] = Field(description="selects this model")
+    beta: Probability = Field(default=1.0, description="chance a called ignorant is told")
+    gamma: Probability = Field(
+        default=0.0, description="chance a spreader stops on its own each step (forgets)"
+    )
+    stifle: Probability = Field(
+        default=1.0, description="chance a spreader who calls someone who knows stops"
+    )
+    seeds: PositiveInt = Field(default=10, description="agents active/informed at the start")
+
+
+def rumour_spelling(behavior: Any) -> Any:
+    """Runs stored before the rename said ``model = "sir", mechanism = "maki_thompson"``.
+
+    That spelling is explicit, so it still means the rumour model (old runs stay
+    readable and resumable); only ``sir`` without a mechanism changed meaning.
+    """
+    if isinstance(behavior, dict) and behavior.get("model") == "sir" \
+            and behavior.get("mechanism") == "maki_thompson":
+        behavior = {k: v for k, v in behavior.items() if k != "mechanism"}
+        behavior["model"] = "maki_thompson"
+    return behavior
 
 
 class Voter(_Config):
@@ -371,7 +412,8 @@ class Deffuant(_Config):
 
 
 BehaviorConfig = Annotated[
-    SocialBehavior | IndependentCascade | LinearThreshold | SIRRumour | Voter | Deffuant,
+    SocialBehavior | IndependentCascade | LinearThreshold | SIREpidemic | MakiThompson | Voter
+    | Deffuant,
     Field(discriminator="model"),
 ]
 
@@ -466,6 +508,13 @@ class Scenario(_Config):
         description="recorded cascades CSV (digital cloning, see townsquare.clone): the run's "
         "cascades of seeded news are compared with it and the KS distances join the summary",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_rumour_spelling(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "behavior" in data:
+            data = data | {"behavior": rumour_spelling(data["behavior"])}
+        return data
 
     @model_validator(mode="after")
     def _news_topics_known(self) -> Self:
@@ -602,7 +651,8 @@ def _describe_errors(exc: ValidationError, text: str) -> list[str]:
 
 # pydantic puts the tag of a discriminated-union member in error paths; users never write it
 _UNION_TAGS = {
-    "social", "independent_cascade", "linear_threshold", "sir", "voter", "deffuant",
+    "social", "independent_cascade", "linear_threshold", "sir", "maki_thompson", "voter",
+    "deffuant",
     *(cls.model_fields["kind"].annotation.__args__[0] for cls in INTERVENTION_KINDS),
     *ENVIRONMENT_KINDS,  # issue #10
 }
