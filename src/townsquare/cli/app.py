@@ -23,6 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from townsquare.errors import UserError
+from townsquare.wording import plural
 
 app = typer.Typer(
     name="townsquare",
@@ -149,11 +150,6 @@ def print_summary(result: Any, everything: bool = False) -> None:
     if not everything and hidden:
         console.print(f"[dim]{plural(hidden, 'more measure')}: "
                       f"townsquare show {result.id} --all[/]")
-
-
-def plural(count: int, noun: str) -> str:
-    """``1 agent``, ``2,000 agents``: the count with separators and a matching noun."""
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def fmt(value: Any) -> str:

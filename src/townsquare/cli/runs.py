@@ -145,8 +145,7 @@ def show(
 
     result = Run.open(run_ref, runs)
     meta = result.meta()
-    agents = plural(int(meta["n_agents"]), "agent") if meta.get("n_agents") is not None \
-        else "? agents"
+    agents = plural(meta.get("n_agents"), "agent")
     console.print(f"[bold]{meta.get('scenario_name')}[/] seed {meta.get('seed')}, "
                   f"{agents}, status {meta.get('status')}, "
                   f"townsquare {meta.get('version')}")
