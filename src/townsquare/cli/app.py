@@ -121,32 +121,27 @@ def print_summary(result: Any, everything: bool = False) -> None:
     A measure equal to another by definition (``reach_false`` with one false item,
     ``reach_rumour``) is one row, labelled with both names.
     """
-    from townsquare.measure.summary import same_measures
+    from townsquare.measure.summary import merged_rows
 
     summary = result.summary()
     scenario = result.scenario()
-    same = {a: b for a, b in same_measures(scenario).items() if a in summary and b in summary}
     headline = [key for key in scenario.headline if key in summary]
     rest = [key for key in (summary if everything else CORE_MEASURES)
             if key in summary and key not in headline]
-    shown = [*headline, *rest]
-    labels = {key: key.replace("_", " ") for key in shown}
-    for alias, item in same.items():
-        if alias in shown and item in shown:  # keep the first, name both
-            first, second = sorted((alias, item), key=shown.index)
-            labels[first] += f" = {second.replace('_', ' ')}"
-            (headline if second in headline else rest).remove(second)
+    rows = merged_rows(summary, [*headline, *rest],
+                       [(item.id, item.veracity) for item in scenario.news])
     table = Table(title=f"run {result.id}", show_header=True, header_style="bold")
     table.add_column("measure")
     table.add_column("value", justify="right")
-    for key in headline:
-        table.add_row(f"[bold]{labels[key]}[/]", f"[bold]{fmt(summary[key])}[/]")
-    if headline and rest:
-        table.add_section()
-    for key in rest:
-        table.add_row(labels[key], fmt(summary[key]))
+    for i, (key, label) in enumerate(rows):
+        if key in headline:
+            table.add_row(f"[bold]{label}[/]", f"[bold]{fmt(summary[key])}[/]")
+            continue
+        if i and rows[i - 1][0] in headline:
+            table.add_section()
+        table.add_row(label, fmt(summary[key]))
     console.print(table)
-    hidden = len(summary) - len(shown)
+    hidden = len(summary) - len(headline) - len(rest)
     if not everything and hidden:
         console.print(f"[dim]{plural(hidden, 'more measure')}: "
                       f"townsquare show {result.id} --all[/]")

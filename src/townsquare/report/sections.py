@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from townsquare.measure.summary import merged_rows
 from townsquare.measure.surveys import shifts, summarize
 from townsquare.report import figures_state as state
 from townsquare.report import figures_structure as structure
@@ -149,7 +150,10 @@ def _summary(data: RunData) -> list[Any]:
                            [[str(v) for v in row] for row in data.news.itertuples(index=False)],
                            "Seeded news items"))
     if data.summary:
-        rows = [[k.replace("_", " "), fmt(v)] for k, v in data.summary.items()]
+        news = [(str(i), str(v)) for i, v in zip(data.news["id"], data.news["veracity"],
+                                                 strict=True)] if len(data.news) else []
+        rows = [[label, fmt(data.summary[key])]
+                for key, label in merged_rows(data.summary, list(data.summary), news)]
         half = (len(rows) + 1) // 2
         items.append(Grid([Table(["measure", "value"], rows[:half], "Summary (Run.summary())"),
                            Table(["measure", "value"], rows[half:], "")]))
