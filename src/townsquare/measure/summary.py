@@ -78,15 +78,15 @@ def merged_rows(summary: dict[str, Any], order: list[str],
                 news: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     """(key, label) of the ``order`` measures to show, a pair equal by definition as one row.
 
-    The first of the pair keeps its place and is labelled with both names
-    (``reach rumour = reach false``); the second is dropped.
+    The first of the pair in ``order`` keeps its place, labelled with both names, the
+    item's first (``reach rumour = reach false``); the other is dropped.
     """
     labels = {key: key.replace("_", " ") for key in order}
     dropped = set()
     for alias, item in same_measures(news).items():
         if alias in labels and item in labels and alias in summary and item in summary:
             first, second = sorted((alias, item), key=order.index)
-            labels[first] += f" = {labels[second]}"
+            labels[first] = f"{item.replace('_', ' ')} = {alias.replace('_', ' ')}"
             dropped.add(second)
     return [(key, labels[key]) for key in order if key not in dropped]
 
