@@ -31,7 +31,7 @@ def test_caption_is_the_run_size_not_the_scenario_prose(tmp_path: Path) -> None:
     tables = [t for i in section(doc, "summary").items if i.kind == "grid" for t in i.items]
     labels = [row[0] for t in tables if t.columns == ["measure", "value"] for row in t.rows]
     assert "reach rumour = reach false" in labels and "reach false" not in labels
-    assert len(labels) == len(run.summary()) - 2  # reach_false and reach_true merged
+    assert len(labels) == len(run.summary()) - 4  # reach_ and sharers_ false/true merged
 
 
 def test_network_is_coloured_by_what_was_recorded(tmp_path: Path) -> None:
