@@ -22,11 +22,11 @@ def builtin_names() -> list[str]:
 
 def builtin_descriptions() -> dict[str, str]:
     """One line per built-in scenario, from its ``description`` field."""
-    out = {}
+    out: dict[str, str] = {}
     for name in builtin_names():
         data = tomllib.loads(read_scenario_text(name)[0])
-        out[name] = str(data.get("description", "")).strip().splitlines()[0:1]
-        out[name] = out[name][0] if out[name] else ""
+        lines = str(data.get("description", "")).strip().splitlines()
+        out[name] = lines[0] if lines else ""
     return out
 
 

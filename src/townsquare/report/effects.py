@@ -13,12 +13,12 @@ import pandas as pd
 
 from townsquare.experiments.stats import effect_sizes
 from townsquare.measure.ranges import measure_range
-from townsquare.report.document import Grid, Note, Plot, Table, fmt
+from townsquare.report.document import Grid, Item, Note, Plot, Table, fmt
 from townsquare.report.figures_sweep import effect_forest
 
 
 def effect_items(results: pd.DataFrame, main: list[str], other: list[str],
-                 params: list[str], labels: dict[str, str] | None = None) -> list[object]:
+                 params: list[str], labels: dict[str, str] | None = None) -> list[Item]:
     """Note, forest plots and table of the effects of each arm against the first arm.
 
     ``labels`` names parameter columns for display (default: without ``param_``).
@@ -31,13 +31,14 @@ def effect_items(results: pd.DataFrame, main: list[str], other: list[str],
     reference = arm_label(arms.iloc[0], params, labels)
     designs = sorted({"paired by replicate" if p else "Welch (unpaired)"
                       for p in effects["paired"]})
-    items: list[object] = [Note(
+    items: list[Item] = [Note(
         f"Reference arm: {reference}. Each other arm's mean minus the reference arm's, with "
         f"its 95% t interval and p-value ({' and '.join(designs)}), and Hedges' g (the "
         "difference over the pooled between-replicate SD, small-sample corrected).")]
     effects["arm"] = [arm_label(row, params, labels) for _, row in effects.iterrows()]
-    plots = [Plot(f"effects-{m}", effect_forest(effects[effects["measure"] == m], m))
-             for m in main if (effects["measure"] == m).any()]
+    plots: list[Plot | Table] = [
+        Plot(f"effects-{m}", effect_forest(effects[effects["measure"] == m], m))
+        for m in main if (effects["measure"] == m).any()]
     if plots:
         items.append(Grid(plots))
     rows = [[r.arm, str(r.measure).replace("_", " "), fmt(r.n), fmt(r.difference),

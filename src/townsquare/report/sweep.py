@@ -13,7 +13,16 @@ import pandas as pd
 
 from townsquare.errors import DataError
 from townsquare.experiments.stats import measure_columns, summarize_sweep
-from townsquare.report.document import Document, Grid, Note, Plot, Section, Table, fmt
+from townsquare.report.document import (
+    Document,
+    Grid,
+    Item,
+    Note,
+    Plot,
+    Section,
+    Table,
+    fmt,
+)
 from townsquare.report.effects import effect_items
 from townsquare.report.figures_sweep import measure_vs_parameter, selectable
 from townsquare.report.plots import integer_ticks
@@ -108,7 +117,7 @@ def _overview(results: pd.DataFrame, params: list[str]) -> list[object]:
 
 
 def _plots(summary: pd.DataFrame, main: list[str], other: list[str], constant: list[str],
-           varying: list[str]) -> list[object]:
+           varying: list[str]) -> list[Item]:
     if summary.empty:
         return [Note("No measure varies across the runs.")]
     if not varying:
@@ -122,7 +131,7 @@ def _plots(summary: pd.DataFrame, main: list[str], other: list[str], constant: l
             if pd.api.types.is_integer_dtype(summary[x]):
                 integer_ticks(figure)
             plots.append(Plot(f"measures-{measure}", figure))
-    items: list[object] = [Grid(plots)] if plots else [Note("No main measure could be plotted.")]
+    items: list[Item] = [Grid(plots)] if plots else [Note("No main measure could be plotted.")]
     figures = {m: f for m in other
                if (f := measure_vs_parameter(summary, m, x, series)) is not None}
     if figures:
