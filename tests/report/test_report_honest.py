@@ -3,6 +3,7 @@ and why a failed run failed."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -55,14 +56,7 @@ def test_network_is_coloured_by_what_was_recorded(tmp_path: Path) -> None:
 
 def test_a_failed_run_shows_its_error(tmp_path: Path) -> None:
     sim = Simulation(small(tmp_path))
-    apply = sim.world.environment.apply
-
-    def failing(step: int, decision: object) -> object:
-        if step == 2:
-            raise RuntimeError("the feed ranker ran out of posts")
-        return apply(step, decision)
-
-    sim.world.environment.apply = failing  # type: ignore[method-assign]
+    sim.world.environment.apply = _fail_at(2, sim.world.environment.apply)  # type: ignore
     with pytest.raises(RuntimeError):
         sim.run()
     run = Run.open(sim.run_dir)
@@ -72,3 +66,27 @@ def test_a_failed_run_shows_its_error(tmp_path: Path) -> None:
     assert "This run failed at step 2: RuntimeError: the feed ranker ran out of posts" in notes
     assert not any("when the run completes" in n for n in notes)
     assert "the feed ranker ran out of posts" in render_document(doc)
+
+
+def test_show_prints_a_failed_runs_error(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    sim = Simulation(small(tmp_path))
+    sim.world.environment.apply = _fail_at(1, sim.world.environment.apply)  # type: ignore
+    with pytest.raises(RuntimeError):
+        sim.run()
+    shown = subprocess.run([sys.executable, "-m", "townsquare.cli", "show", str(sim.run_dir)],
+                           capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0, shown.stderr
+    assert "status failed" in shown.stdout
+    assert "failed at step 1: RuntimeError: the feed ranker ran out of posts" in shown.stdout
+
+
+def _fail_at(step_to_fail: int, apply: Callable[..., object]) -> Callable[..., object]:
+    def failing(step: int, decision: object) -> object:
+        if step == step_to_fail:
+            raise RuntimeError("the feed ranker ran out of posts")
+        return apply(step, decision)
+
+    return failing

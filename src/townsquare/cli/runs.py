@@ -149,6 +149,9 @@ def show(
     console.print(f"[bold]{meta.get('scenario_name')}[/] seed {meta.get('seed')}, "
                   f"{agents}, status {meta.get('status')}, "
                   f"townsquare {meta.get('version')}")
+    if meta.get("error"):
+        console.print(f"failed at step {meta.get('error_step')}: {meta['error']}",
+                      markup=False, highlight=False, soft_wrap=True)
     print_summary(result, everything=all_)
 
 

@@ -51,7 +51,7 @@ UNITS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("total_posts", "total_reposts", "total_quotes", "total_comments"), "posts"),
     (("total_*", "n_*"), "actions"),
     (("cascades",), "cascades"),
-    (("largest_cascade",), "posts in the cascade"),
+    (("largest_cascade",), "posts"),
     (("deepest_cascade",), "reshare levels"),
     (("llm_cost", "cost_llm*"), "currency of llm.cost_per_1k_*"),
     (("*_cost", "cost_*"), "cost units"),
