@@ -28,12 +28,13 @@ from townsquare.scenario import Deffuant, Scenario, Voter
 STATUS_NAMES: dict[str, tuple[str, ...]] = {
     "independent_cascade": ("inactive", "active"),
     "linear_threshold": ("inactive", "active"),
-    "sir": ("ignorant", "spreader", "stifler"),
+    "sir": ("susceptible", "infected", "recovered"),
+    "maki_thompson": ("ignorant", "spreader", "stifler"),
     "voter": ("opinion_0", "opinion_1"),
     "deffuant": (),
 }
 ADOPTED = {"independent_cascade": Status.ACTIVE, "linear_threshold": Status.ACTIVE,
-           "sir": Status.SPREADER}
+           "sir": Status.SPREADER, "maki_thompson": Status.SPREADER}
 
 
 class ContagionEnvironment:

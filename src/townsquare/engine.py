@@ -15,6 +15,7 @@ ends with the same event log as one that was never interrupted.
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
@@ -138,6 +139,9 @@ class Simulation:
         except RunStopped:
             status = "interrupted"
             raise
+        except Exception as exc:  # recorded so the run's report can say why it failed
+            _record_error(writer, self.next_step, exc, scenario)
+            raise
         finally:
             summary: dict[str, Any] = {"wall_seconds": round(time.perf_counter() - started, 3)}
             if status == "completed":
@@ -241,3 +245,24 @@ class Simulation:
 
 def _is_url(value: str | Path) -> bool:
     return isinstance(value, str) and "://" in value
+
+
+def _record_error(writer: Any, step: int, exc: BaseException, scenario: Scenario) -> None:
+    """Keep a failed run's error in its meta (``error``, ``error_step``), best effort.
+
+    API keys (from the variables ``llm.models[].api_key_env`` name) and the store
+    URL's password are removed first: secrets never reach the store.
+    """
+    from townsquare.behavior.llm.faults import redact
+    from townsquare.store.postgres.layout import scrub
+
+    message = f"{type(exc).__name__}: {exc}".strip()
+    for model in scenario.llm.models if scenario.llm is not None else []:
+        if model.api_key_env:
+            message = redact(message, os.environ.get(model.api_key_env))
+    if scenario.store:
+        message = scrub(message, scenario.store)
+    try:
+        writer.set_meta(error=message[:2000], error_step=step)
+    except Exception:  # the writer itself may be what failed
+        return

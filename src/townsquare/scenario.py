@@ -20,10 +20,16 @@ from townsquare.behavior.llm.config import LLMConfig
 from townsquare.distributed.config import DistributedConfig  # issue #7: Ray
 from townsquare.environments.config import ENVIRONMENT_KINDS, EnvironmentConfig  # issue #10
 from townsquare.errors import ScenarioError
+from townsquare.scenario_files import (  # re-exported: part of this module's API
+    builtin_descriptions,
+    builtin_names,
+    read_scenario_text,
+)
 from townsquare.scenario_types import PositiveInt, Probability, Recommender, Role, Stance
 from townsquare.schedules import INTERVENTION_KINDS, Intervention, Survey
 
-__all__ = ["Probability", "Recommender", "Role", "Scenario", "Stance"]
+__all__ = ["Probability", "Recommender", "Role", "Scenario", "Stance", "builtin_descriptions",
+           "builtin_names", "read_scenario_text"]
 
 
 class _Config(BaseModel):
@@ -72,7 +78,9 @@ class PopulationConfig(_Config):
 
     size: PositiveInt = Field(default=10_000, description="number of agents")
     source: Path | None = Field(
-        default=None, description="CSV or Parquet file of personas; overrides sampling"
+        default=None,
+        description="CSV or Parquet file of personas (columns: docs/personas.md); overrides "
+        "sampling",
     )
     topics: list[str] = Field(
         default_factory=lambda: ["politics", "health", "science", "entertainment"],
@@ -378,28 +386,69 @@ class LinearThreshold(_Config):
         return self
 
 
-class SIRRumour(_Config):
-    """Rumour with ignorants, spreaders and stiflers: Maki–Thompson or an SIR epidemic."""
+class SIREpidemic(_Config):
+    """The SIR epidemic (Kermack–McKendrick on a network), as NDlib's and EoN's SIR.
+
+    Each spreader (infected) tells every follower with chance ``beta`` per step and
+    stops (recovers) with chance ``gamma`` per step. The rumour model with stiflers
+    is ``model = "maki_thompson"``.
+    """
 
     model: Literal["sir"] = Field(description="selects this model")
-    mechanism: Literal["maki_thompson", "epidemic"] = Field(
-        default="maki_thompson",
-        description="maki_thompson: each spreader calls one follower per step; "
-        "epidemic: each spreader tells every follower with chance beta per step",
-    )
     beta: Probability = Field(
-        default=1.0,
-        description="chance a contact is told (maki_thompson: per call; epidemic: per follower "
-        "per step)",
+        default=0.1, description="chance a spreader tells each follower per step (infection)"
     )
     gamma: Probability = Field(
-        default=0.0, description="chance a spreader stops on its own each step (forgets/recovers)"
-    )
-    stifle: Probability = Field(
-        default=1.0,
-        description="maki_thompson: chance a spreader who calls someone who knows stops",
+        default=0.1, description="chance a spreader stops each step (recovery)"
     )
     seeds: PositiveInt = Field(default=10, description="agents active/informed at the start")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_rumour_fields(cls, data: Any) -> Any:
+        """Refuse what only the rumour model means, rather than silently run the epidemic."""
+        if isinstance(data, dict):
+            data = dict(data)
+            if data.get("mechanism") == "epidemic":
+                data.pop("mechanism")  # the old spelling of this model
+            if "stifle" in data or "mechanism" in data:
+                raise ValueError(
+                    'model = "sir" is the SIR epidemic; \'stifle\' and mechanism = '
+                    '"maki_thompson" belong to the Maki–Thompson rumour model: write '
+                    'model = "maki_thompson" to run it, or drop them for the epidemic')
+        return data
+
+
+class MakiThompson(_Config):
+    """Maki–Thompson rumour: ignorants, spreaders and stiflers.
+
+    Each spreader calls one random follower per step: an ignorant is told with chance
+    ``beta``; a spreader who calls someone who already knows stops with chance
+    ``stifle`` (a stifler), and stops on its own with chance ``gamma``.
+    """
+
+    model: Literal["maki_thompson"] = Field(description="selects this model")
+    beta: Probability = Field(default=1.0, description="chance a called ignorant is told")
+    gamma: Probability = Field(
+        default=0.0, description="chance a spreader stops on its own each step (forgets)"
+    )
+    stifle: Probability = Field(
+        default=1.0, description="chance a spreader who calls someone who knows stops"
+    )
+    seeds: PositiveInt = Field(default=10, description="agents active/informed at the start")
+
+
+def rumour_spelling(behavior: Any) -> Any:
+    """Runs stored before the rename said ``model = "sir", mechanism = "maki_thompson"``.
+
+    That spelling is explicit, so it still means the rumour model (old runs stay
+    readable and resumable); only ``sir`` without a mechanism changed meaning.
+    """
+    if isinstance(behavior, dict) and behavior.get("model") == "sir" \
+            and behavior.get("mechanism") == "maki_thompson":
+        behavior = {k: v for k, v in behavior.items() if k != "mechanism"}
+        behavior["model"] = "maki_thompson"
+    return behavior
 
 
 class Voter(_Config):
@@ -428,7 +477,8 @@ class Deffuant(_Config):
 
 
 BehaviorConfig = Annotated[
-    SocialBehavior | IndependentCascade | LinearThreshold | SIRRumour | Voter | Deffuant,
+    SocialBehavior | IndependentCascade | LinearThreshold | SIREpidemic | MakiThompson | Voter
+    | Deffuant,
     Field(discriminator="model"),
 ]
 
@@ -523,6 +573,13 @@ class Scenario(_Config):
         description="recorded cascades CSV (digital cloning, see townsquare.clone): the run's "
         "cascades of seeded news are compared with it and the KS distances join the summary",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_rumour_spelling(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "behavior" in data:
+            data = data | {"behavior": rumour_spelling(data["behavior"])}
+        return data
 
     @model_validator(mode="after")
     def _news_topics_known(self) -> Self:
@@ -638,42 +695,6 @@ def _source_folder(source: str) -> Path | None:
         return None
 
 
-def builtin_names() -> list[str]:
-    """Names of the scenarios shipped with townsquare."""
-    folder = resources.files("townsquare.scenarios")
-    names = (p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml"))
-    return sorted(names)
-
-
-def builtin_descriptions() -> dict[str, str]:
-    """One line per built-in scenario, from its ``description`` field."""
-    out = {}
-    for name in builtin_names():
-        data = tomllib.loads(read_scenario_text(name)[0])
-        lines = str(data.get("description", "")).strip().splitlines()
-        out[name] = lines[0] if lines else ""
-    return out
-
-
-def read_scenario_text(name_or_path: str | Path) -> tuple[str, str]:
-    """Return (toml text, source label) for a built-in name or a file path."""
-    path = Path(name_or_path)
-    if path.suffix == ".toml" or path.exists() or path.parent != Path("."):
-        if not path.is_file():
-            raise ScenarioError(path, ["file not found"])
-        try:
-            return path.read_text(encoding="utf-8"), str(path)
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ScenarioError(path, [f"cannot be read: {exc}"]) from None
-    resource = resources.files("townsquare.scenarios") / f"{name_or_path}.toml"
-    if not resource.is_file():
-        known = ", ".join(builtin_names())
-        raise ScenarioError(
-            str(name_or_path), [f"no built-in scenario or file of that name (built-ins: {known})"]
-        )
-    return resource.read_text(encoding="utf-8"), f"built-in scenario '{name_or_path}'"
-
-
 def _describe_errors(exc: ValidationError, text: str) -> list[str]:
     problems = []
     for err in exc.errors():
@@ -695,7 +716,8 @@ def _describe_errors(exc: ValidationError, text: str) -> list[str]:
 
 # pydantic puts the tag of a discriminated-union member in error paths; users never write it
 _UNION_TAGS = {
-    "social", "independent_cascade", "linear_threshold", "sir", "voter", "deffuant",
+    "social", "independent_cascade", "linear_threshold", "sir", "maki_thompson", "voter",
+    "deffuant",
     *(get_args(cls.model_fields["kind"].annotation)[0] for cls in INTERVENTION_KINDS),
     *ENVIRONMENT_KINDS,  # issue #10
 }

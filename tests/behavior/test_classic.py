@@ -592,8 +592,10 @@ def test_well_mixed_matches_an_explicit_complete_graph(model, measure) -> None:
     [
         ({"model": "independent_cascade", "p": 0.2}, IndependentCascadeModel),
         ({"model": "linear_threshold", "threshold_low": 0.1}, LinearThresholdModel),
-        ({"model": "sir"}, MakiThompsonModel),
+        ({"model": "sir", "beta": 0.3, "gamma": 0.2}, SIREpidemicModel),
         ({"model": "sir", "mechanism": "epidemic", "beta": 0.1}, SIREpidemicModel),
+        ({"model": "maki_thompson", "stifle": 0.5}, MakiThompsonModel),
+        ({"model": "sir", "mechanism": "maki_thompson", "beta": 0.5}, MakiThompsonModel),
         ({"model": "voter", "initial_share": 0.2}, VoterModel),
         ({"model": "deffuant", "epsilon": 0.5}, DeffuantModel),
     ],

@@ -225,3 +225,32 @@ def test_live_run_step_counter_advances(dashboard: tuple[str, Path], page: Page)
     finally:
         stop.set()
         worker.join()  # the run stops at its next step
+
+
+def test_sweep_report_draws_effects_and_switches_measures(browser: Any, page: Page,
+                                                          tmp_path: Path) -> None:
+    from townsquare.experiments import Sweep
+    from townsquare.report import write_report
+    from townsquare.scenario import Scenario
+
+    base = Scenario.load("default").with_overrides(SMALL)
+    grid = {"platform.moderation.strategy": ["none", "fact_check"]}
+    Sweep(base, grid, replicates=3, out=tmp_path / "sweep", workers=1).run()
+    report = write_report(tmp_path / "sweep", tmp_path / "sweep.html")
+    page.page.goto(report.as_uri())
+    page.rendered()
+    figures = json.loads(page.page.locator("#figures").text_content())
+    for measure in base.headline:
+        assert f"measures-{measure}" in figures and f"effects-{measure}" in figures
+    stats = page.page.evaluate(STATS)
+    assert sorted(s["id"] for s in stats) == sorted(figures)
+    assert all(s["svgs"] >= 1 and s["marks"] > 3 for s in stats), stats
+    # the menu of other measures switches the plotted measure
+    other = page.page.locator('[data-figure="measures-other"]')
+    before = other.locator(".gtitle").text_content()
+    other.locator(".updatemenu-header-group").click()
+    other.locator(".updatemenu-dropdown-button").nth(1).click()
+    page.page.wait_for_function(  # until plotly has redrawn the title
+        """(before) => document.querySelector('[data-figure="measures-other"] .gtitle')
+            .textContent !== before""", arg=before)
+    assert page.errors == []

@@ -20,8 +20,9 @@ def blocks(page: str, language: str) -> list[str]:
     return [body for lang, body in BLOCK.findall(text) if lang == language]
 
 
-@pytest.mark.slow  # the Python API page as written, ~15 s
-@pytest.mark.parametrize("page", ["python-api.md"])
+@pytest.mark.parametrize("page", [
+    pytest.param("python-api.md", marks=pytest.mark.slow),  # the whole page as written, ~15 s
+    "personas.md"])
 def test_python_examples_run(page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     namespace: dict[str, object] = {}

@@ -16,6 +16,7 @@ from townsquare.report import build_document, render_document, write_report
 from townsquare.report.document import fmt, script_safe
 from townsquare.report.extract import extract_run
 from townsquare.report.sections import SECTIONS
+from townsquare.report.style import DASHES, FALSE, TRUE
 from townsquare.run import Run
 
 FIGURES = re.compile(r'<script type="application/json" id="figures">(.*?)</script>', re.DOTALL)
@@ -62,9 +63,19 @@ def test_the_report_is_self_contained(html: str) -> None:
 def test_false_items_are_red_and_true_items_blue(html: str) -> None:
     reach = figures(html)["reach-reach"]["data"]
     colour = {t["name"]: t["line"]["color"] for t in reach}
-    assert colour["all false items"] == "#d62728" and colour["all true items"] == "#1f6fb4"
+    assert colour["all false items"] == FALSE and colour["all true items"] == TRUE
     belief = {t["name"]: t["line"]["color"] for t in figures(html)["beliefs-belief"]["data"]}
-    assert belief["rumour (false)"] == "#d62728" and belief["report (true)"] == "#1f6fb4"
+    assert belief["rumour (false)"] == FALSE and belief["report (true)"] == TRUE
+    assert (FALSE, TRUE) == ("#D55E00", "#0072B2")  # Okabe–Ito vermillion and blue
+
+
+def test_activity_series_differ_by_more_than_hue(html: str) -> None:
+    lines = [t for t in figures(html)["activity-actions"]["data"] if t.get("mode") ==
+             "lines+markers"]
+    assert len(lines) >= 4
+    styles = {(t["line"]["color"], t["line"]["dash"], t["marker"]["symbol"]) for t in lines}
+    assert len({dash for _, dash, _ in styles}) == min(len(lines), len(DASHES))
+    assert len({symbol for _, _, symbol in styles}) == len(lines)
 
 
 def test_post_text_and_reasons_are_escaped(html: str) -> None:

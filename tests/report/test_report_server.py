@@ -148,4 +148,5 @@ def test_sweep_page(client: TestClient) -> None:
     page = client.get("/sweeps/sweep-moderation")
     assert page.status_code == 200
     figures = json.loads(page.text.split('id="figures">', 1)[1].split("</script>", 1)[0])
-    assert set(figures) == {"measures-reach_false", "measures-cascades"}
+    assert set(figures) == {"measures-reach_false", "measures-cascades",
+                            "effects-reach_false", "effects-cascades"}

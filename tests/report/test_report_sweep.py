@@ -12,7 +12,7 @@ from scipy import stats
 
 from townsquare.errors import DataError
 from townsquare.report import build_document, render_document
-from townsquare.report.sweep import headline_measures, load_results
+from townsquare.report.sweep import load_results, measure_groups
 
 
 @pytest.fixture
@@ -40,17 +40,24 @@ def test_bands_are_the_t_intervals_of_the_replicates(sweep: tuple[Path, pd.DataF
 def test_sweep_report_sections_and_table(sweep: tuple[Path, pd.DataFrame]) -> None:
     folder, _ = sweep
     doc, _ = build_document(folder)
-    assert [s.id for s in doc.sections] == ["overview", "measures", "table"]
+    assert [s.id for s in doc.sections] == ["overview", "measures", "effects", "table"]
     html = render_document(doc)
     assert "platform_feed_x" in html and "fact_check" in html and "95% CI" in html
     assert doc.facts["runs"] == "30" and doc.facts["arms"] == "6"
 
 
-def test_headline_measures_skip_constants_and_timings(sweep: tuple[Path, pd.DataFrame]) -> None:
+def test_measure_groups_keep_every_headline_first(sweep: tuple[Path, pd.DataFrame]) -> None:
     _, table = sweep
     table["final_reach"] = np.arange(len(table))
     table["constant"] = 1.0
-    assert headline_measures(table) == ["reach_false", "cascades"]
+    for k in range(30):  # more varying measures than the old cap of 24
+        table[f"extra_{k}"] = np.arange(len(table)) * (k + 1.0)
+    main, other, constant = measure_groups(table, ["cascades", "constant", "reach_false"])
+    assert main == ["cascades", "constant", "reach_false"]  # a constant headline is kept
+    assert set(other) == {"final_reach", *(f"extra_{k}" for k in range(30))}
+    assert constant == []  # wall_seconds is a timing, not a measure
+    fallback, _, constant = measure_groups(table, [])
+    assert fallback[:2] == ["reach_false", "cascades"] and "constant" in constant
 
 
 def test_a_results_table_without_replicates_is_a_data_error(tmp_path: Path) -> None:

@@ -929,15 +929,11 @@ def _advance(
 # -- from the scenario --------------------------------------------------------------
 
 
-_RUMOURS: dict[str, Callable[[cfg.SIRRumour], ClassicModel]] = {
-    "maki_thompson": lambda c: MakiThompsonModel(c.beta, c.gamma, c.stifle, c.seeds),
-    "epidemic": lambda c: SIREpidemicModel(c.beta, c.gamma, c.seeds),
-}
-
 _FROM_CONFIG: dict[type, Callable[[Any], ClassicModel]] = {
     cfg.IndependentCascade: lambda c: IndependentCascadeModel(c.p, c.seeds),
     cfg.LinearThreshold: lambda c: LinearThresholdModel(c.threshold_low, c.threshold_high, c.seeds),
-    cfg.SIRRumour: lambda c: _RUMOURS[c.mechanism](c),
+    cfg.SIREpidemic: lambda c: SIREpidemicModel(c.beta, c.gamma, c.seeds),
+    cfg.MakiThompson: lambda c: MakiThompsonModel(c.beta, c.gamma, c.stifle, c.seeds),
     cfg.Voter: lambda c: VoterModel(c.initial_share, c.activity),
     cfg.Deffuant: lambda c: DeffuantModel(c.epsilon, c.mu, c.activity),
 }

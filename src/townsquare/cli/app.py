@@ -7,6 +7,8 @@ run stopped cleanly (Ctrl-C, SIGTERM, a budget, an outage) exits with 130.
 
 from __future__ import annotations
 
+import math
+import numbers
 import sys
 import tomllib
 from collections.abc import Callable, Iterator
@@ -21,6 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from townsquare.errors import UserError
+from townsquare.wording import plural
 
 app = typer.Typer(
     name="townsquare",
@@ -37,6 +40,23 @@ RunsDir = Annotated[Path, typer.Option("--runs", help="Folder holding runs.")]
 
 
 EXIT_INTERRUPTED = 130
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from townsquare import __version__
+
+        console.print(f"townsquare {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True, help="Print the version and exit.")]
+    = False,
+) -> None:
+    """Simulate online social networks with heuristic and LLM agents."""
 
 
 def user_errors(func: F) -> F:
@@ -96,35 +116,51 @@ CORE_MEASURES = (
 
 
 def print_summary(result: Any, everything: bool = False) -> None:
-    """The end-of-run table: the scenario's headline measures, then the core ones."""
+    """The end-of-run table: the scenario's headline measures, then the core ones.
+
+    A measure equal to another by definition (``reach_false`` with one false item,
+    ``reach_rumour``) is one row, labelled with both names.
+    """
+    from townsquare.measure.summary import merged_rows
+
     summary = result.summary()
-    headline = [key for key in result.scenario().headline if key in summary]
+    scenario = result.scenario()
+    headline = [key for key in scenario.headline if key in summary]
     rest = [key for key in (summary if everything else CORE_MEASURES)
             if key in summary and key not in headline]
+    rows = merged_rows(summary, [*headline, *rest],
+                       [(item.id, item.veracity) for item in scenario.news])
     table = Table(title=f"run {result.id}", show_header=True, header_style="bold")
     table.add_column("measure")
     table.add_column("value", justify="right")
-    for key in headline:
-        table.add_row(f"[bold]{key.replace('_', ' ')}[/]", f"[bold]{fmt(summary[key])}[/]")
-    if headline and rest:
-        table.add_section()
-    for key in rest:
-        table.add_row(key.replace("_", " "), fmt(summary[key]))
+    for i, (key, label) in enumerate(rows):
+        if key in headline:
+            table.add_row(f"[bold]{label}[/]", f"[bold]{fmt(summary[key])}[/]")
+            continue
+        if i and rows[i - 1][0] in headline:
+            table.add_section()
+        table.add_row(label, fmt(summary[key]))
     console.print(table)
-    if not everything and len(summary) > len(headline) + len(rest):
-        console.print(f"[dim]{len(summary) - len(headline) - len(rest)} more measures: "
+    hidden = len(summary) - len(headline) - len(rest)
+    if not everything and hidden:
+        console.print(f"[dim]{plural(hidden, 'more measure')}: "
                       f"townsquare show {result.id} --all[/]")
 
 
 def fmt(value: Any) -> str:
-    if isinstance(value, float):
-        if value.is_integer() or abs(value) >= 1e4:
+    """A number for a table: thousands separators from 1,000 up, 4 significant digits below."""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, numbers.Integral):
+        return f"{int(value):,}"
+    if isinstance(value, numbers.Real):
+        value = float(value)
+        if not math.isfinite(value):
+            return str(value)
+        if value.is_integer() or abs(value) >= 1000:
             return f"{value:,.0f}"
         return f"{value:.4g}"
-    if isinstance(value, int):
-        return f"{value:,}"
     return str(value)
-
 
 
 def print_frame(frame: Any, title: str) -> None:

@@ -14,6 +14,7 @@ from townsquare.cli.app import (
     console,
     fmt,
     parse_assignments,
+    plural,
     print_summary,
     progress,
     user_errors,
@@ -34,7 +35,9 @@ def run(
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
     """Run a scenario and print its summary (default: a rumour on ~10,000 agents)."""
-    from townsquare.engine import Simulation
+    from townsquare.scenario_files import read_scenario_text
+
+    read_scenario_text(scenario)  # an unknown name or a missing file fails before heavy imports
     from townsquare.scenario import Scenario
 
     overrides = parse_assignments(set_)
@@ -45,8 +48,10 @@ def run(
     loaded = Scenario.load(scenario)
     if overrides:
         loaded = loaded.with_overrides(overrides)
-    console.print(f"[bold]townsquare[/] {loaded.name}: {loaded.population.size:,} agents, "
-                  f"{loaded.steps} steps, seed {loaded.seed}")
+    from townsquare.engine import Simulation  # only now: a bad scenario fails fast
+
+    console.print(f"[bold]townsquare[/] {loaded.name}: {plural(loaded.population.size, 'agent')}, "
+                  f"{plural(loaded.steps, 'step')}, seed {loaded.seed}")
     with progress(loaded.steps, quiet) as advance:
         sim = Simulation(loaded)
         result = sim.run(on_step=lambda step, metrics: advance())
@@ -71,7 +76,7 @@ def resume(
     sim = Simulation.resume(run_ref, runs, parse_assignments(set_) or None)
     remaining = sim.scenario.steps - sim.next_step
     console.print(f"[bold]townsquare[/] resuming {sim.run_dir.name} at step {sim.next_step} "
-                  f"({remaining} steps left)")
+                  f"({plural(remaining, 'step')} left)")
     with progress(remaining, quiet) as advance:
         result = sim.run(on_step=lambda step, metrics: advance())
     print_summary(result)
@@ -88,22 +93,42 @@ def validate(
 
     loaded = Scenario.load(scenario)
     console.print(f"[green]ok[/]: {scenario} is a valid scenario '{loaded.name}' "
-                  f"({loaded.population.size:,} agents, {loaded.steps} steps, "
+                  f"({plural(loaded.population.size, 'agent')}, {plural(loaded.steps, 'step')}, "
                   f"behavior '{loaded.behavior.model}')")
 
 
 @app.command()
 @user_errors
-def scenarios() -> None:
-    """List the built-in scenarios."""
-    from townsquare.scenario import builtin_descriptions
+def scenarios(
+    show: Annotated[str | None, typer.Option(
+        metavar="NAME", help="Print this built-in scenario's TOML.")] = None,
+) -> None:
+    """List the built-in scenarios (--show NAME prints one)."""
+    from townsquare.scenario_files import builtin_descriptions
 
+    if show is not None:
+        show_scenario(show)
+        return
     table = Table(show_header=True, header_style="bold")
     table.add_column("name")
     table.add_column("what it studies")
     for name, description in builtin_descriptions().items():
         table.add_row(name, description)
     console.print(table)
+
+
+def show_scenario(name: str) -> None:
+    """A built-in scenario's TOML as shipped, and how to get an editable copy."""
+    from rich.syntax import Syntax
+
+    from townsquare.scenario_files import read_scenario_text
+
+    text, source = read_scenario_text(name)  # an unknown name: an error listing the built-ins
+    console.print(f"# {source}", markup=False, highlight=False)
+    console.print(Syntax(text.rstrip(), "toml", theme="ansi_dark", background_color="default"),
+                  soft_wrap=True)
+    console.print(f"# an editable copy with every field described: townsquare init {name} "
+                  f"-o {name}.toml", markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -120,9 +145,13 @@ def show(
 
     result = Run.open(run_ref, runs)
     meta = result.meta()
+    agents = plural(meta.get("n_agents"), "agent")
     console.print(f"[bold]{meta.get('scenario_name')}[/] seed {meta.get('seed')}, "
-                  f"{meta.get('n_agents')} agents, status {meta.get('status')}, "
+                  f"{agents}, status {meta.get('status')}, "
                   f"townsquare {meta.get('version')}")
+    if meta.get("error"):
+        console.print(f"failed at step {meta.get('error_step')}: {meta['error']}",
+                      markup=False, highlight=False, soft_wrap=True)
     print_summary(result, everything=all_)
 
 
@@ -132,12 +161,21 @@ def list_runs_command(runs: RunsDir = Path("runs")) -> None:
     """List the runs in a folder."""
     from townsquare.store import list_runs
 
+    header = ("run", "scenario", "status", "agents", "last step")
+    rows = [(str(info["run_id"]), str(info["scenario_name"]), str(info["status"]),
+             fmt(info["n_agents"]), fmt(info["last_step"])) for info in list_runs(runs)]
+    widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
+    if sum(widths) + 3 * len(widths) + 1 > console.width:  # a table would cut the ids
+        for row in (header, *rows):
+            line = "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+            console.print(line.rstrip(), markup=False, highlight=False, soft_wrap=True)
+        return
     table = Table(show_header=True, header_style="bold")
-    for column in ("run", "scenario", "status", "agents", "last step"):
-        table.add_column(column)
-    for info in list_runs(runs):
-        table.add_row(str(info["run_id"]), str(info["scenario_name"]), str(info["status"]),
-                      fmt(info["n_agents"]), str(info["last_step"]))
+    for column in header:
+        table.add_column(column, no_wrap=True,
+                         justify="right" if column in ("agents", "last step") else "left")
+    for row in rows:
+        table.add_row(*row)
     console.print(table)
 
 

@@ -154,10 +154,15 @@ def validate_run_command(
     = None,
     news_only: Annotated[bool, typer.Option(
         help="Compare only cascades started by seeded news items.")] = False,
-    strict: Annotated[bool, typer.Option(help="Exit with code 1 if a check fails.")] = False,
+    strict: Annotated[bool, typer.Option(
+        help="Exit with code 1 if a check fails (--no-strict: always 0 after printing).")]
+    = True,
     runs: RunsDir = Path("runs"),
 ) -> None:
-    """Check a run against stylized facts of real platforms (and recorded data)."""
+    """Check a run against stylized facts of real platforms (and recorded data).
+
+    Exits with code 1 when a check fails (a skipped check is not a failure).
+    """
     from townsquare.experiments import validate_run
 
     found = validate_run(run_ref, recorded, runs_dir=runs, news_only=news_only)

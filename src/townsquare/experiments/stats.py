@@ -25,6 +25,7 @@ from scipy import special, stats
 
 from townsquare.errors import UserError
 from townsquare.experiments.grid import column_name
+from townsquare.measure.ranges import clip_to_range
 
 Method = Literal["t", "bootstrap"]
 ID_COLUMNS = ("run_id", "arm", "replicate", "seed")
@@ -133,7 +134,9 @@ def summarize_sweep(
     """Mean, SD and CI of each measure per arm (one row per arm and measure).
 
     ``by`` defaults to every ``param_`` column (one group per arm); parameter
-    names may be given with or without the ``param_`` prefix.
+    names may be given with or without the ``param_`` prefix. Interval bounds are
+    clipped to the measure's range (counts at 0, shares at 0 and 1; see
+    :mod:`townsquare.measure.ranges`).
     """
     _check(level, method)
     by_cols, names = _by_columns(results, by), _measures(results, measures)
@@ -142,6 +145,7 @@ def summarize_sweep(
         for measure in names:
             values = group[measure].to_numpy(np.float64)
             mean, low, high = mean_ci(values, level, method)
+            low, high = clip_to_range(measure, np.array([low, high]))
             valid = values[~np.isnan(values)]
             rows.append(dict(zip(by_cols, key, strict=True)) | {
                 "measure": measure, "n": len(valid), "mean": mean,

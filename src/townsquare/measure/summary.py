@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,40 @@ def run_summary(run_dir: Path | PostgresRun, environment: Any) -> dict[str, floa
     if scenario is not None:
         out |= _on_demand(reader, environment, scenario)
     return out
+
+
+def same_measures(news: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Aggregate measures that equal one item's by definition: ``{"reach_false": "reach_rumour"}``.
+
+    ``news`` holds each seeded item's (id, veracity). ``reach_false`` counts agents
+    reached by any false item, so with a single false item it is that item's reach;
+    summaries show such a pair once.
+    """
+    out = {}
+    items = list(news)
+    for veracity in ("false", "true"):
+        ids = [item for item, kind in items if kind == veracity]
+        if len(ids) == 1:
+            for prefix in ("reach_", "sharers_"):
+                out[f"{prefix}{veracity}"] = f"{prefix}{ids[0]}"
+    return out
+
+
+def merged_rows(summary: dict[str, Any], order: list[str],
+                news: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(key, label) of the ``order`` measures to show, a pair equal by definition as one row.
+
+    The first of the pair in ``order`` keeps its place, labelled with both names, the
+    item's first (``reach rumour = reach false``); the other is dropped.
+    """
+    labels = {key: key.replace("_", " ") for key in order}
+    dropped = set()
+    for alias, item in same_measures(news).items():
+        if alias in labels and item in labels and alias in summary and item in summary:
+            first, second = sorted((alias, item), key=order.index)
+            labels[first] = f"{item.replace('_', ' ')} = {alias.replace('_', ' ')}"
+            dropped.add(second)
+    return [(key, labels[key]) for key in order if key not in dropped]
 
 
 def _posts(reader: Any, environment: Any) -> Any:

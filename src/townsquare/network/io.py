@@ -10,14 +10,17 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from townsquare.errors import DataError
 from townsquare.network.graph import FollowGraph
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 _SOLID = np.ones(256, bool)  # bytes that belong to an id: not spaces, not line breaks
 _SOLID[list(b" \t\r\v\f\n")] = False
@@ -306,6 +309,8 @@ def read_graphml(path: str | Path, *, n: int | None = None) -> tuple[FollowGraph
     path = Path(path)
     if not path.is_file():
         raise DataError(path, "file not found" if not path.exists() else "is not a file")
+    import networkx as nx  # local: only GraphML and networkx graphs need it
+
     try:
         G = nx.read_graphml(path)
     except (ET.ParseError, nx.NetworkXError, ValueError, KeyError, TypeError) as exc:
@@ -322,6 +327,8 @@ def read_graphml(path: str | Path, *, n: int | None = None) -> tuple[FollowGraph
 
 def to_networkx(graph: FollowGraph) -> nx.DiGraph:
     """The follow graph as a networkx ``DiGraph`` on nodes ``0 .. n-1``."""
+    import networkx as nx
+
     G = nx.DiGraph()
     G.add_nodes_from(range(graph.n))
     src, dst = graph.edges()
@@ -338,5 +345,7 @@ def from_networkx(G: nx.Graph) -> tuple[FollowGraph, list]:
     nodes = list(G.nodes)
     if not nodes:
         return FollowGraph(0, np.zeros(0, np.int64)), nodes
+    import networkx as nx
+
     coo = nx.to_scipy_sparse_array(G, nodelist=nodes, weight=None, format="coo")
     return FollowGraph.from_edges(len(nodes), coo.row, coo.col), nodes

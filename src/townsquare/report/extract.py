@@ -68,7 +68,12 @@ class Tree:
 
 @dataclass(frozen=True)
 class Network:
-    """A sample of the follow graph with a layout and each node's attitude (NaN: unknown)."""
+    """A sample of the follow graph with a layout and each node's colour value (NaN: unknown).
+
+    ``attitude`` holds final attitudes on ``topic`` when most drawn agents have one
+    recorded (``coloured_by == "attitude"``), else every drawn agent's persona leaning
+    (``"leaning"``): the picture is coloured by what the run recorded for its nodes.
+    """
 
     positions: np.ndarray
     src: np.ndarray
@@ -78,6 +83,8 @@ class Network:
     topic: str
     total_nodes: int
     total_edges: int
+    coloured_by: str = "attitude"
+    recorded: int = 0  # drawn agents whose final attitude is recorded
 
 
 @dataclass
@@ -365,6 +372,29 @@ def network(run: Run, topic: str | None, topics: list[str], seed: int) -> Networ
     sample = graph_sample(src, dst, n, limit=NETWORK_NODES, seed=seed,
                           known=known if known.any() else None)
     positions = force_layout(sample.src, sample.dst, len(sample.nodes), seed=seed)
+    values, recorded = attitude[sample.nodes], int(known[sample.nodes].sum())
+    coloured_by = "attitude"
+    if recorded < MOSTLY_RECORDED * len(sample.nodes):  # snapshots sample too few of them
+        leaning = _leanings(run, n)
+        if np.isfinite(leaning[sample.nodes]).any():
+            values, coloured_by = leaning[sample.nodes], "leaning"
     return Network(positions=positions, src=sample.src, dst=sample.dst, agents=sample.nodes,
-                   attitude=attitude[sample.nodes], topic=topic or "", total_nodes=n,
-                   total_edges=sample.total_edges)
+                   attitude=values, topic=topic or "", total_nodes=n,
+                   total_edges=sample.total_edges, coloured_by=coloured_by, recorded=recorded)
+
+
+MOSTLY_RECORDED = 0.5
+"""Below this share of drawn agents with a recorded attitude, nodes show their leaning."""
+
+
+def _leanings(run: Run, n: int) -> np.ndarray:
+    """Every agent's persona leaning (stored for all agents), NaN where missing."""
+    out = np.full(n, np.nan)
+    try:
+        frame = run.reader.query("SELECT agent, leaning FROM agents")
+    except StoreError:
+        return out
+    agents = frame["agent"].to_numpy(np.int64)
+    ok = (agents >= 0) & (agents < n)
+    out[agents[ok]] = frame["leaning"].to_numpy(float)[ok]
+    return out

@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 
 from townsquare.report.extract import Histogram
 from townsquare.report.plots import esc
-from townsquare.report.style import ATTITUDE_SCALE, DENSITY_SCALE, SERIES, base_figure
+from townsquare.report.style import DENSITY_SCALE, SERIES, base_figure
 
 
 def distribution_heatmap(hist: Histogram, *, ytitle: str, scale: str = DENSITY_SCALE,
@@ -15,7 +15,7 @@ def distribution_heatmap(hist: Histogram, *, ytitle: str, scale: str = DENSITY_S
     fig = base_figure(height=height)
     fig.add_trace(go.Heatmap(
         x=hist.steps, y=hist.centres, z=hist.shares.T, colorscale=scale,
-        colorbar={"title": {"text": "share"}, "thickness": 12},
+        colorbar={"title": {"text": "share of agents"}, "thickness": 12},
         hovertemplate="step %{x}<br>" + ytitle + " %{y:.2f}<br>share %{z:.3f}<extra></extra>"))
     fig.update_layout(xaxis_title="step", yaxis_title=ytitle)
     return fig
@@ -37,10 +37,11 @@ def final_attitudes(hists: dict[str, Histogram]) -> go.Figure | None:
                 x=hist.centres, y=hist.shares[row], mode="lines", line_shape="hvh",
                 name=f"{esc(topic)} ({when}, step {int(hist.steps[row])})",
                 line={"color": colour, "dash": dash, "width": 2}, legendgroup=esc(topic)))
-    fig.update_layout(xaxis_title="attitude", yaxis_title="share of agents",
+    fig.update_layout(xaxis_title="attitude (-1 to 1)", yaxis_title="share of agents",
                       xaxis_range=[-1, 1])
     return fig
 
 
 def emotion_heatmap(hist: Histogram) -> go.Figure:
-    return distribution_heatmap(hist, ytitle="valence", scale=ATTITUDE_SCALE, height=340)
+    """Valence distribution over steps: a share per cell, so a sequential scale."""
+    return distribution_heatmap(hist, ytitle="valence (-1 to 1)", height=340)

@@ -77,7 +77,7 @@ def cascade_tree(tree: Tree) -> go.Figure:
 
 
 def network(net: Network) -> go.Figure:
-    """The sampled follow graph, nodes coloured by final attitude (grey: not recorded)."""
+    """The sampled follow graph, nodes coloured by final attitude or by leaning (grey: none)."""
     fig = base_figure(height=560)
     pos = net.positions
     lines = np.full((3 * len(net.src), 2), np.nan)
@@ -91,20 +91,22 @@ def network(net: Network) -> go.Figure:
     if (~known).any():
         rows = np.flatnonzero(~known)
         fig.add_trace(go.Scatter(
-            x=pos[rows, 0], y=pos[rows, 1], mode="markers", name="attitude not recorded",
+            x=pos[rows, 0], y=pos[rows, 1], mode="markers", name=f"{net.coloured_by} not recorded",
             marker={"color": UNVERIFIED, "size": size[rows], "opacity": 0.6},
             customdata=net.agents[rows], hovertemplate="agent %{customdata}<extra></extra>"))
     if known.any():
         rows = np.flatnonzero(known)
+        label = (f"final attitude on {esc(net.topic)}" if net.coloured_by == "attitude"
+                 else "political leaning")
         fig.add_trace(go.Scatter(
-            x=pos[rows, 0], y=pos[rows, 1], mode="markers",
-            name=f"agents (attitude on {esc(net.topic)})",
+            x=pos[rows, 0], y=pos[rows, 1], mode="markers", name=f"agents ({label})",
             marker={"color": net.attitude[rows], "colorscale": ATTITUDE_SCALE, "cmin": -1,
                     "cmax": 1, "size": size[rows], "line": {"color": "white", "width": 0.4},
-                    "colorbar": {"title": {"text": "attitude"}, "thickness": 12}},
+                    "colorbar": {"title": {"text": f"{net.coloured_by}<br>(-1 to 1)"},
+                                 "thickness": 12}},
             customdata=np.column_stack([net.agents[rows], net.attitude[rows]]),
-            hovertemplate="agent %{customdata[0]}<br>attitude %{customdata[1]:.2f}"
-            "<extra></extra>"))
+            hovertemplate=f"agent %{{customdata[0]}}<br>{net.coloured_by} "
+            "%{customdata[1]:.2f}<extra></extra>"))
     fig.update_layout(xaxis={"visible": False}, yaxis={"visible": False, "scaleanchor": "x"},
                       legend={"orientation": "h", "y": -0.02})
     return fig

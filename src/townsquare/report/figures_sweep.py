@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from townsquare.measure.ranges import unit
+from townsquare.report.document import fmt
 from townsquare.report.plots import esc
 from townsquare.report.style import SERIES, base_figure
 
@@ -57,6 +59,57 @@ def measure_vs_parameter(summary: pd.DataFrame, measure: str, x: str,
                          "arrayminus": (group["mean"] - group["ci_low"]).fillna(0)}))
     fig.update_layout(title={"text": esc(measure.replace("_", " ")), "x": 0.01,
                              "font": {"size": 14}},
-                      xaxis_title=esc(x.removeprefix("param_")), yaxis_title="mean ± 95% CI",
+                      xaxis_title=esc(x.removeprefix("param_")),
+                      yaxis_title=f"mean ± 95% CI ({esc(unit(measure))})",
                       showlegend=bool(series), margin={"t": 48})
+    return fig
+
+
+def effect_forest(effects: pd.DataFrame, measure: str) -> go.Figure:
+    """Difference from the reference arm with its 95% CI, one row per arm, zero marked."""
+    fig = base_figure(height=max(220, 60 + 34 * len(effects)))
+    low = (effects["difference"] - effects["ci_low"]).fillna(0)
+    high = (effects["ci_high"] - effects["difference"]).fillna(0)
+    hover = [f"difference {fmt(d)} [{fmt(a)}, {fmt(b)}]<br>p = {fmt(p)}, g = {fmt(g)}"
+             for d, a, b, p, g in effects[["difference", "ci_low", "ci_high", "p_value",
+                                           "hedges_g"]].itertuples(index=False)]
+    fig.add_trace(go.Scatter(
+        x=effects["difference"], y=[esc(a) for a in effects["arm"]], mode="markers",
+        marker={"color": SERIES[0], "size": 9, "symbol": "diamond"}, name="difference",
+        error_x={"type": "data", "symmetric": False, "array": high, "arrayminus": low,
+                 "color": SERIES[0]},
+        hovertext=hover, hoverinfo="text+y"))
+    fig.add_vline(x=0, line={"color": "#52606d", "dash": "dash", "width": 1})
+    fig.update_layout(title={"text": esc(measure.replace("_", " ")), "x": 0.01,
+                             "font": {"size": 14}},
+                      xaxis_title=f"difference from the reference arm ({esc(unit(measure))})",
+                      showlegend=False, margin={"t": 48})
+    return fig
+
+
+def selectable(figures: dict[str, go.Figure]) -> go.Figure:
+    """One figure holding several measures' figures, one shown at a time, chosen in a menu."""
+    fig = base_figure(height=360)
+    spans, first = [], True
+    for measure, figure in figures.items():
+        start = len(fig.data)
+        for trace in figure.data:
+            trace.visible = first
+            fig.add_trace(trace)
+        spans.append((measure, start, len(fig.data), figure.layout.xaxis.title.text,
+                      figure.layout.yaxis.title.text))
+        first = False
+    buttons = []
+    for measure, start, stop, x_title, y_title in spans:
+        visible = [start <= i < stop for i in range(len(fig.data))]
+        buttons.append({"label": esc(measure.replace("_", " ")), "method": "update",
+                        "args": [{"visible": visible},
+                                 {"title.text": esc(measure.replace("_", " ")),
+                                  "xaxis.title.text": x_title, "yaxis.title.text": y_title}]})
+    first_measure, _, _, x_title, y_title = spans[0]
+    fig.update_layout(
+        title={"text": esc(first_measure.replace("_", " ")), "x": 0.3, "font": {"size": 14}},
+        xaxis_title=x_title, yaxis_title=y_title, margin={"t": 60},
+        updatemenus=[{"buttons": buttons, "direction": "down", "x": 0.0, "xanchor": "left",
+                      "y": 1.18, "yanchor": "top", "showactive": True}])
     return fig

@@ -19,7 +19,7 @@ from townsquare.report.plots import (
     panels,
     step_lines,
 )
-from townsquare.report.style import FALSE, SERIES, TRUE, UNVERIFIED, base_figure
+from townsquare.report.style import FALSE, SERIES, TRUE, UNVERIFIED, base_figure, series_style
 
 ACTIONS = ("post", "repost", "quote", "comment", "like", "flag", "follow", "unfollow")
 
@@ -27,18 +27,20 @@ ACTIONS = ("post", "repost", "quote", "comment", "like", "flag", "follow", "unfo
 def activity(metrics: pd.DataFrame) -> go.Figure | None:
     """Actions per step, with the number of active agents dashed."""
     columns = [f"n_{a}" for a in ACTIONS if f"n_{a}" in metrics and metrics[f"n_{a}"].sum() > 0]
-    names = [c[2:] + "s" for c in columns]
-    colours: list[str | None] = [SERIES[i % len(SERIES)] for i in range(len(columns))]
-    dashes = ["solid"] * len(columns)
-    if "active" in metrics:
-        columns.append("active")
-        names.append("active agents")
-        colours.append("#52606d")
-        dashes.append("dot")
-    if not columns:
+    if not columns and "active" not in metrics:
         return None
-    return step_lines(metrics, columns, names=names, colours=colours, dashes=dashes,
-                      ytitle="per step")
+    fig = base_figure(height=360)
+    steps = metrics.index.to_numpy()
+    for i, column in enumerate(columns):  # colour, dash and marker: never hue alone
+        fig.add_trace(go.Scatter(x=steps, y=metrics[column].to_numpy(float),
+                                 mode="lines+markers", name=esc(column[2:] + "s"),
+                                 **series_style(i)))
+    if "active" in metrics:
+        fig.add_trace(go.Scatter(x=steps, y=metrics["active"].to_numpy(float), mode="lines",
+                                 name="active agents",
+                                 line={"color": "#52606d", "dash": "dot", "width": 2}))
+    fig.update_layout(xaxis_title="step", yaxis_title="actions (or agents) per step")
+    return fig
 
 
 def _news_metric(metrics: pd.DataFrame, news: pd.DataFrame, prefix: str) -> list[str]:
@@ -96,7 +98,9 @@ def emotion_means(metrics: pd.DataFrame) -> go.Figure | None:
     if not columns:
         return None
     return step_lines(metrics, columns, names=[c.split("_")[0] for c in columns],
-                      colours=["#2ca02c", "#ff7f0e"][: len(columns)], ytitle="mean")
+                      colours=[SERIES[2], SERIES[1]][: len(columns)],
+                      dashes=["solid", "dash"][: len(columns)],
+                      ytitle="mean (valence -1 to 1, arousal 0 to 1)")
 
 
 LABEL_NAMES = {1: "fact check", 2: "community note", 3: "removed"}
@@ -108,7 +112,7 @@ def moderation(labels: pd.DataFrame, metrics: pd.DataFrame) -> go.Figure | None:
                     if c.startswith(("moderation_", "cost_")) and metrics[c].abs().sum() > 0]
     if labels.empty and not cost_columns:
         return None
-    fig = panels(["labels applied per step", "cumulative cost (units)"])
+    fig = panels(["labels applied per step", "cumulative cost (cost units)"])
     if not labels.empty:
         kinds = labels.assign(kind=[LABEL_NAMES.get(int(v), f"label {v}") for v in
                                     labels["label"]])
@@ -162,7 +166,8 @@ def llm_calls(per_step: pd.DataFrame, latency: pd.DataFrame,
     """LLM calls, cache hits and fallbacks per step; latency p50/p95; cumulative cost."""
     if per_step.empty:
         return None
-    fig = panels(["calls per step", "latency of network calls (ms)", "cumulative cost"])
+    fig = panels(["calls per step", "latency of network calls (ms)",
+                  "cumulative cost (currency of llm.cost_per_1k_*)"])
     steps = per_step["step"]
     fig.add_trace(go.Bar(x=steps, y=per_step["calls"], name="calls",
                          marker_color=SERIES[0]), row=1, col=1)

@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from townsquare.measure.summary import merged_rows
 from townsquare.measure.surveys import shifts, summarize
 from townsquare.report import figures_state as state
 from townsquare.report import figures_structure as structure
@@ -17,6 +18,7 @@ from townsquare.report import figures_time as time
 from townsquare.report.document import Code, Document, Grid, Item, Note, Plot, Section, Table, fmt
 from townsquare.report.extract import RunData
 from townsquare.report.plots import integer_ticks
+from townsquare.wording import plural
 
 KEY_PARAMETERS = (
     "population.size", "population.topics", "population.leaning_polarization",
@@ -58,11 +60,46 @@ def run_document(data: RunData) -> Document:
     steps = meta.get("steps")
     return Document(
         title=f"{scenario} — run {data.run_id}",
-        subtitle=str(data.scenario.get("description") or ""),
+        subtitle=run_caption(meta, data.scenario),
         facts=facts, sections=sections, kind="run", run_id=data.run_id,
         status=facts["status"], last_step=data.last_step,
         steps=steps if isinstance(steps, int) else None,
     )
+
+
+def run_caption(meta: dict[str, Any], scenario: dict[str, Any]) -> str:
+    """The run as it ran: its size and settings from the run itself, not the scenario's prose.
+
+    A scenario's description is written for its default size ("10,000 agents"); a run
+    with ``--agents 100000`` must not be captioned with it.
+    """
+    behavior = _lookup(scenario, "behavior.model") or "social"
+    network = _lookup(scenario, "network.kind")
+    parts = [f"{plural(meta.get('n_agents'), 'agent')}", plural(meta.get("steps"), "step"),
+             f"seed {fmt(meta.get('seed'))}", f"behaviour '{behavior}'"]
+    if network:
+        parts.append(f"network '{network}'")
+    if scenario.get("llm"):
+        parts.append("with LLM agents")
+    return ", ".join(parts)
+
+
+def _status_note(meta: dict[str, Any]) -> Note | None:
+    """Why a run has no summary: it failed (with its error), was stopped, or is running."""
+    status = meta.get("status")
+    if status == "failed":
+        error = meta.get("error")
+        where = f" at step {meta['error_step']}" if meta.get("error_step") is not None else ""
+        return Note(f"This run failed{where}: {error}" if error else
+                    "This run failed; no error was recorded (the process was killed, or the "
+                    "run predates error recording). Its tables hold the steps committed "
+                    "before the failure.")
+    if status == "interrupted":
+        return Note("This run was stopped before its last step; `townsquare resume` "
+                    "continues it. Its summary is written when it completes.")
+    if status == "running":
+        return Note("This run is in progress: the summary is written when it completes.")
+    return None
 
 
 def _plot(section: str, name: str, figure: Any, caption: str = "") -> list[Item]:
@@ -101,19 +138,27 @@ def _summary(data: RunData) -> list[Any]:
             names = [str(i.get("name") or i.get("id") or i.get("kind") or "")
                      for i in data.scenario[key]]
             params.append([key, ", ".join(names)])
-    items: list[Any] = [Grid([Table(["field", "value"], facts, "Run"),
-                              Table(["parameter", "value"], params, "Key parameters")])]
+    status = _status_note(meta)
+    items: list[Any] = [status] if status is not None else []
+    if data.scenario.get("description"):
+        items.append(Note(f"The scenario's own description (written for its default size): "
+                          f"{data.scenario['description']}"))
+    items.append(Grid([Table(["field", "value"], facts, "Run"),
+                       Table(["parameter", "value"], params, "Key parameters")]))
     if len(data.news):
         items.append(Table(["news item", "topic", "veracity", "step", "text"],
                            [[str(v) for v in row] for row in data.news.itertuples(index=False)],
                            "Seeded news items"))
     if data.summary:
-        rows = [[k.replace("_", " "), fmt(v)] for k, v in data.summary.items()]
+        news = [(str(i), str(v)) for i, v in zip(data.news["id"], data.news["veracity"],
+                                                 strict=True)] if len(data.news) else []
+        rows = [[label, fmt(data.summary[key])]
+                for key, label in merged_rows(data.summary, list(data.summary), news)]
         half = (len(rows) + 1) // 2
         items.append(Grid([Table(["measure", "value"], rows[:half], "Summary (Run.summary())"),
                            Table(["measure", "value"], rows[half:], "")]))
-    else:
-        items.append(Note("No summary yet: it is written when the run completes."))
+    elif status is None:
+        items.append(Note("No summary was recorded for this run."))
     if data.scenario_toml:
         items.append(Code(data.scenario_toml, "Scenario as run (TOML)"))
     return items
@@ -209,10 +254,18 @@ def _network(data: RunData) -> list[Any]:
     net = data.network
     if net is None or len(net.agents) == 0:
         return [Note("No follow graph recorded.")]
+    drawn = len(net.agents)
+    if net.coloured_by == "attitude":
+        colour = f"coloured by final attitude on '{net.topic}'"
+        if net.recorded < drawn:
+            colour += f" ({net.recorded:,} of them recorded by the snapshots; the rest grey)"
+    else:
+        colour = (f"coloured by political leaning (persona), because the snapshots recorded "
+                  f"a final attitude for only {net.recorded:,} of them")
     return _plot("network", "graph", structure.network(net),
-                 f"A snowball sample of {len(net.agents):,} of {net.total_nodes:,} agents and "
-                 f"{len(net.src):,} follow edges among them (of {net.total_edges:,} at the start), "
-                 f"coloured by final attitude on '{net.topic}'.")
+                 f"A snowball sample of {drawn:,} of {net.total_nodes:,} agents and "
+                 f"{len(net.src):,} follow edges among them (of {net.total_edges:,} at the "
+                 f"start), {colour}.")
 
 
 def _surveys(data: RunData) -> list[Any]:

@@ -1,23 +1,37 @@
 """The report's visual language: one palette, one plotly template, shared by every figure.
 
-False items are red and true items blue everywhere (lines, bars, tree nodes),
-so a reader learns the code once. The template is small on purpose: it is
-written into every figure's JSON.
+False items are vermillion (red) and true items blue everywhere (lines, bars,
+tree nodes), so a reader learns the code once; the palette is Okabe–Ito's. The
+template is small on purpose: it is written into every figure's JSON.
 """
 
 from __future__ import annotations
 
 import plotly.graph_objects as go
 
-FALSE = "#d62728"
-TRUE = "#1f6fb4"
+FALSE = "#D55E00"  # Okabe–Ito vermillion
+TRUE = "#0072B2"  # Okabe–Ito blue
 UNVERIFIED = "#7f7f7f"
 VERACITY_COLOURS = {"false": FALSE, "true": TRUE, "unverified": UNVERIFIED}
 VERACITY_CODES = {0: "unverified", 1: "true", 2: "false"}
 
-SERIES = ("#1f6fb4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf",
-          "#bcbd22", "#7f7f7f", "#d62728")
-"""Colours for series without a meaning of their own (actions, parameters)."""
+SERIES = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000",
+          "#F0E442")
+"""Colours for series without a meaning of their own (actions, parameters): the Okabe–Ito
+palette, told apart under the common colour-vision deficiencies. Many series still
+collapse to a few hues for some readers, so lines also differ by dash and marker."""
+
+DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "cross", "star", "triangle-down")
+
+
+def series_style(i: int) -> dict[str, object]:
+    """Line and marker of the i-th series: colour, dash and symbol all differ, so no
+    two series depend on hue alone (8 colours x 6 dashes x 8 symbols)."""
+    return {"line": {"color": SERIES[i % len(SERIES)], "dash": DASHES[i % len(DASHES)],
+                     "width": 2},
+            "marker": {"symbol": SYMBOLS[i % len(SYMBOLS)], "size": 7, "maxdisplayed": 12}}
+
 
 ATTITUDE_SCALE = "RdBu_r"
 """Diverging scale for attitudes in [-1, 1]: negative blue, positive red."""

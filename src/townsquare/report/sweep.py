@@ -13,13 +13,23 @@ import pandas as pd
 
 from townsquare.errors import DataError
 from townsquare.experiments.stats import measure_columns, summarize_sweep
-from townsquare.report.document import Document, Grid, Item, Note, Plot, Section, Table, fmt
-from townsquare.report.figures_sweep import measure_vs_parameter
+from townsquare.report.document import (
+    Document,
+    Grid,
+    Item,
+    Note,
+    Plot,
+    Section,
+    Table,
+    fmt,
+)
+from townsquare.report.effects import effect_items
+from townsquare.report.figures_sweep import measure_vs_parameter, selectable
 from townsquare.report.plots import integer_ticks
 
 RESULTS = "results.parquet"
-MAX_MEASURES = 24
 SKIPPED_MEASURES = ("wall_seconds",)
+FALLBACK_MAIN = 4  # main measures when the sweep names no headline
 
 
 def is_sweep(path: str | Path) -> bool:
@@ -39,12 +49,35 @@ def load_results(folder: str | Path) -> pd.DataFrame:
     return results
 
 
-def headline_measures(results: pd.DataFrame) -> list[str]:
-    """Measures worth a plot: summary measures (not per-metric finals) that vary, at most 24."""
+def measure_groups(results: pd.DataFrame, headline: list[str]
+                   ) -> tuple[list[str], list[str], list[str]]:
+    """(main, other, constant) measures of a results table.
+
+    Main: the scenario's headline measures found in the results, all of them and
+    first, varying or not (else the first few varying summary measures). Other:
+    every remaining measure that varies (selectable in the report). Constant: the
+    rest, listed by name so nothing disappears silently.
+    """
     names = [m for m in measure_columns(results) if m not in SKIPPED_MEASURES]
     varying = [m for m in names if results[m].nunique(dropna=True) > 1]
-    primary = [m for m in varying if not m.startswith("final_")]
-    return (primary or varying)[:MAX_MEASURES]
+    main = [m for m in headline if m in names]
+    if not main:
+        primary = [m for m in varying if not m.startswith("final_")] or varying
+        main = primary[:FALLBACK_MAIN]
+    other = [m for m in varying if m not in main]
+    constant = [m for m in names if m not in main and m not in other]
+    return main, other, constant
+
+
+def sweep_headline(folder: Path) -> tuple[list[str], dict[str, str]]:
+    """The swept scenario's headline measures and short parameter labels (from the manifest;
+    none for a folder holding only a results table)."""
+    from townsquare.experiments.grid import MANIFEST, read_manifest
+    from townsquare.experiments.sweep import short_labels
+
+    if not (folder / MANIFEST).is_file():
+        return [], {}
+    return list(read_manifest(folder).scenario.headline), short_labels(folder)
 
 
 def sweep_document(folder: str | Path) -> Document:
@@ -53,7 +86,9 @@ def sweep_document(folder: str | Path) -> Document:
     results = load_results(folder)
     params = [c for c in results.columns if c.startswith("param_")]
     varying = [c for c in params if results[c].nunique(dropna=False) > 1]
-    measures = headline_measures(results)
+    headline, labels = sweep_headline(folder)
+    main, other, constant = measure_groups(results, headline)
+    measures = main + other
     summary = summarize_sweep(results, measures, by=params) if measures else pd.DataFrame()
     replicates = results.groupby(params, dropna=False).size() if params else pd.Series(
         [len(results)])
@@ -62,7 +97,10 @@ def sweep_document(folder: str | Path) -> Document:
         "arms": fmt(len(replicates)), "replicates per arm": fmt(int(replicates.median()))}
     sections = [
         Section("overview", "Sweep", _overview(results, params)),
-        Section("measures", "Measures vs parameters", _plots(summary, measures, varying)),
+        Section("measures", "Measures vs parameters",
+                _plots(summary, main, other, constant, varying)),
+        Section("effects", "Effects against the reference arm",
+                effect_items(results, main, other, params, labels)),
         Section("table", "Means and 95% confidence intervals", _table(summary, params)),
     ]
     return Document(title=f"sweep {folder.name}", subtitle=str(folder), facts=facts,
@@ -78,7 +116,8 @@ def _overview(results: pd.DataFrame, params: list[str]) -> list[Item]:
     return items
 
 
-def _plots(summary: pd.DataFrame, measures: list[str], varying: list[str]) -> list[Item]:
+def _plots(summary: pd.DataFrame, main: list[str], other: list[str], constant: list[str],
+           varying: list[str]) -> list[Item]:
     if summary.empty:
         return [Note("No measure varies across the runs.")]
     if not varying:
@@ -86,13 +125,23 @@ def _plots(summary: pd.DataFrame, measures: list[str], varying: list[str]) -> li
     x = max(varying, key=lambda c: summary[c].nunique())
     series = [c for c in varying if c != x][:2]
     plots: list[Plot | Table] = []
-    for measure in measures:
+    for measure in main:
         figure = measure_vs_parameter(summary, measure, x, series)
         if figure is not None:
             if pd.api.types.is_integer_dtype(summary[x]):
                 integer_ticks(figure)
             plots.append(Plot(f"measures-{measure}", figure))
-    return [Grid(plots)] if plots else [Note("No measure could be plotted.")]
+    items: list[Item] = [Grid(plots)] if plots else [Note("No main measure could be plotted.")]
+    figures = {m: f for m in other
+               if (f := measure_vs_parameter(summary, m, x, series)) is not None}
+    if figures:
+        items.append(Plot("measures-other", selectable(figures),
+                          caption=f"{len(figures)} other measures that vary: pick one in the "
+                          "menu at the top left."))
+    if constant:
+        items.append(Note("Constant across every run (not plotted): "
+                          + ", ".join(m.replace("_", " ") for m in constant) + "."))
+    return items
 
 
 def _table(summary: pd.DataFrame, params: list[str]) -> list[Item]:
@@ -102,4 +151,5 @@ def _table(summary: pd.DataFrame, params: list[str]) -> list[Item]:
              fmt(r.n), fmt(r.mean), f"[{fmt(r.ci_low)}, {fmt(r.ci_high)}]"]
             for r in summary.itertuples()]
     columns = [*(p.removeprefix("param_") for p in params), "measure", "n", "mean", "95% CI"]
-    return [Table(columns, rows)]
+    return [Table(columns, rows, "Intervals are clipped to each measure's range (counts "
+                  "at 0, shares at 0 and 1).")]

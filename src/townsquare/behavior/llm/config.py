@@ -13,13 +13,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from townsquare.behavior.llm.faults import LLMConfigError
 from townsquare.errors import RunStopped
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from townsquare.population import Population
 
 # Role names as plain strings: importing townsquare.scenario here would make a
@@ -266,6 +267,8 @@ def select_llm_agents(
     The random share picks exactly ``round(fraction * n)`` agents without
     replacement from ``rng``, so the same seed selects the same agents.
     """
+    import numpy as np  # local: the scenario imports this module and needs no numpy
+
     from townsquare.population import ROLES  # local: population imports the scenario
 
     n = population.n
@@ -291,6 +294,8 @@ def select_llm_agents(
 
 def model_for_agents(config: LLMConfig, population: Population, agents: np.ndarray) -> np.ndarray:
     """Index into ``config.models`` of the model that drives each agent (by role)."""
+    import numpy as np
+
     from townsquare.population import ROLES
 
     names = [m.name for m in config.models]
