@@ -12,19 +12,18 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.stats import chi2_contingency
+from scipy.stats import binomtest, chi2_contingency
 
 from townsquare import Scenario, Simulation
 
 HERE = Path(__file__).resolve().parent
 
 
-def wilson(k: np.ndarray, n: np.ndarray, z: float = 1.96) -> tuple[np.ndarray, np.ndarray]:
-    """95% Wilson score interval of k successes in n trials."""
-    p = k / n
-    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
-    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
-    return centre - half, centre + half
+def wilson(k: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """95% Wilson score interval of k successes in n trials (scipy's, exact at 0 and n)."""
+    bounds = [binomtest(int(ki), int(ni)).proportion_ci(0.95, method="wilson")
+              for ki, ni in zip(k, n, strict=True)]
+    return (np.array([b.low for b in bounds]), np.array([b.high for b in bounds]))
 
 
 def main() -> None:
