@@ -28,7 +28,7 @@ from townsquare.experiments.estimators import (
     estimate_effects,
     exposure_probabilities,
 )
-from townsquare.experiments.synthetic import synthetic_outcomes, true_effects
+from townsquare.experiments.synthetic import replicate_design, synthetic_outcomes, true_effects
 from townsquare.network import generators
 
 TRUTH = {"direct": 1.0, "spillover": 0.5, "interaction": -0.6}
@@ -42,21 +42,11 @@ def graph() -> sp.csr_array:
     return undirected_adjacency(sp.csr_array((np.ones(len(u)), (u, v)), shape=(n, n)))
 
 
-def replicate_estimates(design, graph: sp.csr_array, seed: int) -> pd.DataFrame:
+def replicate_estimates(design, graph: sp.csr_array, seed: int, exposure: str = "any",
+                        truth: dict[str, float] = TRUTH) -> pd.DataFrame:
     """Estimates over REPLICATES fresh assignments and outcomes (noise and degree effect)."""
-    model = exposure_probabilities(design, graph, draws=1500, seed=seed)
-    rng = np.random.default_rng(seed + 1)
-    rows = []
-    for r in range(REPLICATES):
-        z = design.assign(rng)
-        y = synthetic_outcomes(graph, z, degree_effect=0.5, rng=rng, **TRUTH)
-        estimates = pd.concat([estimate_effects(y, z, model),
-                               difference_in_means(y, z, units=design.measured)])
-        rows.append(estimates.assign(replicate=r))
-    table = pd.concat(rows, ignore_index=True)
-    table["truth"] = table["effect"].map(true_effects(**TRUTH) | {"naive": TRUTH["direct"]})
-    table["covered"] = (table["ci_low"] <= table["truth"]) & (table["truth"] <= table["ci_high"])
-    return table
+    return replicate_design(design, graph, exposure=exposure, replicates=REPLICATES, seed=seed,
+                            **truth)
 
 
 @pytest.mark.parametrize("make_design", [
@@ -73,6 +63,26 @@ def test_designs_recover_direct_and_spillover_effects(make_design, graph: sp.csr
         assert abs(rows["estimate"].mean() - rows["truth"].iloc[0]) < 4 * error
         # honest standard errors: reported SE close to the spread over replicates
         assert 0.7 < rows["se"].mean() / rows["estimate"].std() < 1.4
+
+
+@pytest.mark.slow  # 2 designs x 50 replicates, ~15-30 s
+def test_a_dose_dependent_spillover_biases_every_design_s_total_effect(
+        graph: sp.csr_array) -> None:
+    """Misspecified exposure: the spillover grows with the share of treated neighbours.
+
+    The designs' "exposed" units have a share far below 1, so their total-effect
+    contrast misses the global effect (everyone treated vs no one) by many
+    Monte Carlo errors, and its intervals do not cover it.
+    """
+    dose = {"direct": 1.0, "spillover": 0.5, "interaction": 0.0}
+    truth = true_effects(**dose)["total"]
+    for design in (IndependentSetDesign.from_graph(graph, seed=0),
+                   ClusterDesign.from_graph(graph, saturations=(0.0, 0.5), seed=0)):
+        table = replicate_estimates(design, graph, seed=41, exposure="share", truth=dose)
+        total = table[table["effect"] == "total"]
+        error = total["estimate"].std() / np.sqrt(REPLICATES)
+        assert abs(total["estimate"].mean() - truth) > 4 * error, type(design).__name__
+        assert total["covered"].mean() < 0.5, type(design).__name__
 
 
 def test_naive_difference_in_means_is_biased(graph: sp.csr_array) -> None:

@@ -31,7 +31,7 @@ from townsquare.experiments.recorded import compare_cascades, read_recorded, to_
 from townsquare.experiments.results import export_table, query, runs_table
 from townsquare.experiments.stats import effect_sizes, mean_ci, summarize_sweep
 from townsquare.experiments.sweep import Sweep, collect_results, load_results
-from townsquare.experiments.synthetic import synthetic_outcomes, true_effects
+from townsquare.experiments.synthetic import replicate_design, synthetic_outcomes, true_effects
 from townsquare.experiments.treatment import agent_outcome, scenario_graph, with_treatment
 from townsquare.experiments.validate import ValidationReport, fit_tail, validate_run
 
@@ -60,6 +60,7 @@ __all__ = [
     "runs_table",
     "scenario_graph",
     "summarize_sweep",
+    "replicate_design",
     "synthetic_outcomes",
     "to_recorded",
     "true_effects",
