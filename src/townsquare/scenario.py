@@ -361,6 +361,117 @@ class SocialBehavior(_Config):
     report_rate: Probability = Field(
         default=0.0, description="chance of flagging an inflammatory post one disagrees with"
     )
+    arousal_reference: Probability = Field(
+        default=0.3,
+        description=(
+            "arousal at which the reader's and the post's arousal add nothing to "
+            "engagement (no source; test it with bench/knockouts.py)"
+        ),
+    )
+    susceptibility_floor: Annotated[float, Field(ge=0)] = Field(
+        default=0.5,
+        description=(
+            "engagement factor of the least susceptible reader (the factor is this plus "
+            "susceptibility) (no source; test it with bench/knockouts.py)"
+        ),
+    )
+    max_engage_probability: Probability = Field(
+        default=0.95,
+        description=(
+            "ceiling on the chance of engaging with one post (no source; sensitivity: "
+            "bench/knockouts.py)"
+        ),
+    )
+    outrage_arousal: Probability = Field(
+        default=0.5,
+        description=(
+            "arousal from which an engaged reader who disagrees replies (with "
+            "outrage_weight) (no source; test it with bench/knockouts.py)"
+        ),
+    )
+    post_stance_noise: Annotated[float, Field(ge=0)] = Field(
+        default=0.1,
+        description=(
+            "SD of an original post's stance around its author's attitude (no source; "
+            "sensitivity: bench/knockouts.py)"
+        ),
+    )
+    follow_alignment: Probability = Field(
+        default=0.7,
+        description=(
+            "agreement above which engaging with a post may lead to following its author "
+            "(no source; test it with bench/knockouts.py)"
+        ),
+    )
+    follow_engaged_factor: Annotated[float, Field(ge=0)] = Field(
+        default=10.0,
+        description=(
+            "follow_rate multiplier for following the author of an agreeable post engaged "
+            "with (no source; test it with bench/knockouts.py)"
+        ),
+    )
+    unfollow_alignment: Probability = Field(
+        default=0.3,
+        description=(
+            "agreement below which a followed author's post may lead to an unfollow (no "
+            "source; sensitivity: bench/knockouts.py)"
+        ),
+    )
+    unfollow_clash_factor: Annotated[float, Field(ge=0)] = Field(
+        default=5.0,
+        description=(
+            "unfollow_rate multiplier for such a post (no source; sensitivity: "
+            "bench/knockouts.py)"
+        ),
+    )
+    clash_alignment: Probability = Field(
+        default=0.4,
+        description=(
+            "agreement below which a post read counts as a clash for emotions (no source; "
+            "sensitivity: bench/knockouts.py)"
+        ),
+    )
+    clash_arousal: Annotated[float, Field(ge=0)] = Field(
+        default=0.1,
+        description=(
+            "arousal added per step by a feed made only of clashes (no source; "
+            "sensitivity: bench/knockouts.py)"
+        ),
+    )
+    clash_valence: Annotated[float, Field(ge=0)] = Field(
+        default=0.05,
+        description=(
+            "valence lost per step by a feed made only of clashes (no source; "
+            "sensitivity: bench/knockouts.py)"
+        ),
+    )
+    resting_valence: Stance = Field(
+        default=0.1,
+        description=(
+            "valence emotions relax toward (no source; test it with bench/knockouts.py)"
+        ),
+    )
+    resting_arousal: Probability = Field(
+        default=0.2,
+        description=(
+            "arousal emotions relax toward (an archetype's temperament overrides it) (no "
+            "source; sensitivity: bench/knockouts.py)"
+        ),
+    )
+    label_belief_factor: Probability = Field(
+        default=0.3,
+        description=(
+            "share of the usual belief gain a labelled post still gives (no source; "
+            "sensitivity: bench/knockouts.py)"
+        ),
+    )
+    doubt_belief_drop: Probability = Field(
+        default=0.5,
+        description=(
+            "share of belief lost when a reader doubts a post carrying the item (no "
+            "source; sensitivity: bench/knockouts.py)"
+        ),
+    )
 
 
 class IndependentCascade(_Config):

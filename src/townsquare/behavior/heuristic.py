@@ -53,7 +53,9 @@ from townsquare.population import ROLES, Population
 from townsquare.scenario import Role, SocialBehavior
 
 # Rows: roles in ROLES order; columns: share of engagements that are
-# like, repost, quote, comment (flags are decided separately).
+# like, repost, quote, comment (flags are decided separately). The role tables have
+# no source: they encode FUSE's role descriptions (spreaders share, commentators
+# comment, bystanders like) as numbers; sensitivity by overriding the roles' shares.
 ROLE_MIX: dict[Role, tuple[float, float, float, float]] = {
     Role.SPREADER: (0.25, 0.55, 0.10, 0.10),
     Role.COMMENTATOR: (0.25, 0.10, 0.25, 0.40),
@@ -111,15 +113,16 @@ class SocialHeuristic:
             p.interest_weight * (interest - 1.0)
             + p.stance_weight * (2.0 * alignment - 1.0)
             + p.social_proof_weight * np.log1p(feed.social_proof)
-            + p.emotion_weight * (state.arousal[who] - 0.3)
-            + p.arousal_appeal * (content.arousal[post] - 0.3)
+            + p.emotion_weight * (state.arousal[who] - p.arousal_reference)
+            + p.arousal_appeal * (content.arousal[post] - p.arousal_reference)
             + p.novelty_weight * novelty
         )
         if p.outrage_weight:
             logit += p.outrage_weight * state.arousal[who] * np.maximum(0.0, 1 - 2 * alignment)
-        prob = p.engage_rate * np.exp(logit) * self._role_engage[role] * (0.5 + suscept)
+        prob = (p.engage_rate * np.exp(logit) * self._role_engage[role]
+                * (p.susceptibility_floor + suscept))
         prob = np.where(labelled, prob * (1.0 - self.label_effect), prob)
-        engaged = rng.random(len(post)) < np.clip(prob, 0.0, 0.95)
+        engaged = rng.random(len(post)) < np.clip(prob, 0.0, p.max_engage_probability)
 
         verifier = role == ROLES.index(Role.VERIFIER)
         judged_false = self._judge(false_item, labelled, alignment, verifier,
@@ -134,7 +137,7 @@ class SocialHeuristic:
 
         kind = self._engagement_kind(role[engaged], rng)
         if p.outrage_weight:
-            angry = (state.arousal[who[engaged]] >= 0.5) & (alignment[engaged] < 0.5)
+            angry = (state.arousal[who[engaged]] >= p.outrage_arousal) & (alignment[engaged] < 0.5)
             kind[angry] = Action.COMMENT
         batches = [
             ActionBatch.build(who[engaged], kind, post=post[engaged], topic=topic[engaged],
@@ -192,7 +195,8 @@ class SocialHeuristic:
         u = rng.random(len(posting)) * cdf[:, -1]
         topic = np.minimum((u[:, None] > cdf).sum(axis=1), cdf.shape[1] - 1)
         stance = np.clip(
-            obs.state.attitude[posting, topic] + rng.normal(0, 0.1, len(posting)), -1, 1
+            obs.state.attitude[posting, topic]
+            + rng.normal(0, self.params.post_stance_noise, len(posting)), -1, 1
         )
         return ActionBatch.build(posting, Action.POST, topic=topic, stance=stance)
 
@@ -208,7 +212,8 @@ class SocialHeuristic:
         p, graph, content = self.params, obs.graph, obs.content
         author = content.author[post]
         # homophily: follow the author of an aligned post you engaged with
-        take = engaged & (alignment > 0.7) & (rng.random(len(post)) < p.follow_rate * 10)
+        take = engaged & (alignment > p.follow_alignment) & (
+            rng.random(len(post)) < p.follow_rate * p.follow_engaged_factor)
         follow_src, follow_dst = who[take], author[take]
         # popularity: pick accounts in proportion to their followers (a random edge's head)
         agents = obs.feed.agents
@@ -221,7 +226,8 @@ class SocialHeuristic:
         keep = follow_src != follow_dst
         follows = ActionBatch.build(follow_src[keep], Action.FOLLOW, target=follow_dst[keep])
         # unfollow: a strongly disagreeable post from someone you follow
-        clash = (alignment < 0.3) & (rng.random(len(post)) < p.unfollow_rate * 5)
+        clash = (alignment < p.unfollow_alignment) & (
+            rng.random(len(post)) < p.unfollow_rate * p.unfollow_clash_factor)
         clash &= graph.has_edges(who, author) if clash.any() else clash
         unfollows = ActionBatch.build(who[clash], Action.UNFOLLOW, target=author[clash])
         return ActionBatch.concat([follows, unfollows])
@@ -265,15 +271,17 @@ class SocialHeuristic:
         seen = np.bincount(owner, minlength=n)
         mean_val = _group_mean(owner, state.valence[author], n)
         mean_aro = _group_mean(owner, obs.content.arousal[obs.feed.posts], n)
-        clash = _group_mean(owner, (alignment < 0.4).astype(np.float64), n)
+        clash = _group_mean(owner, (alignment < p.clash_alignment).astype(np.float64), n)
         has = seen > 0
         valence = state.valence[agents].astype(np.float64)
         arousal = state.arousal[agents].astype(np.float64)
         valence[has] += p.emotion_contagion * (mean_val[has] - valence[has])
-        arousal[has] += p.emotion_contagion * (mean_aro[has] - arousal[has]) + 0.1 * clash[has]
-        valence -= 0.05 * clash
-        valence += p.emotion_decay * (0.1 - valence)
-        arousal += p.emotion_decay * (_resting_arousal(obs.population, agents) - arousal)
+        arousal[has] += (p.emotion_contagion * (mean_aro[has] - arousal[has])
+                         + p.clash_arousal * clash[has])
+        valence -= p.clash_valence * clash
+        valence += p.emotion_decay * (p.resting_valence - valence)
+        resting = _resting_arousal(obs.population, agents, p.resting_arousal)
+        arousal += p.emotion_decay * (resting - arousal)
         return np.clip(valence, -1, 1).astype(np.float32), np.clip(arousal, 0, 1).astype(
             np.float32
         )
@@ -294,13 +302,15 @@ class SocialHeuristic:
         news = obs.content.news[post].astype(np.int64)
         carries = news >= 0
         suscept = obs.population.susceptibility[agents[owner]]
-        gain = p.belief_gain * suscept * alignment * np.where(labelled, 0.3, 1.0)
+        gain = p.belief_gain * suscept * alignment * np.where(labelled, p.label_belief_factor,
+                                                              1.0)
         unproven = obs.content.veracity[post] != Veracity.TRUE
         gain *= np.where(unproven, 1.0 - obs.state.inoculation[agents[owner]], 1.0)
         doubt = judged_false | labelled
         cell = owner[carries] * belief.shape[1] + news[carries]
         up = np.bincount(cell, weights=(gain * ~doubt)[carries], minlength=belief.size)
-        down = np.bincount(cell, weights=(0.5 * doubt)[carries], minlength=belief.size)
+        down = np.bincount(cell, weights=(p.doubt_belief_drop * doubt)[carries],
+                           minlength=belief.size)
         up = np.minimum(up.reshape(belief.shape), 1.0)
         down = np.minimum(down.reshape(belief.shape), 1.0)
         belief = belief + up * (1.0 - belief)
@@ -337,12 +347,13 @@ def biased_assimilation(
     return np.clip(2.0 * p - 1.0, -1.0, 1.0).reshape(rows, n_topics)
 
 
-def _resting_arousal(population: Population, agents: np.ndarray) -> np.ndarray | float:
-    """Arousal agents relax toward: 0.2, or their archetype's temperament where set."""
+def _resting_arousal(population: Population, agents: np.ndarray,
+                     default: float) -> np.ndarray | float:
+    """Arousal agents relax toward: ``default``, or their archetype's temperament where set."""
     base = population.arousal_baseline
     if base is None:
-        return 0.2
-    return np.where(np.isnan(base[agents]), 0.2, base[agents])
+        return default
+    return np.where(np.isnan(base[agents]), default, base[agents])
 
 
 def _group_mean(group: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
