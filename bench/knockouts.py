@@ -26,8 +26,17 @@ import numpy as np
 from scenario_results import interval, t_interval
 from townsquare import Run, Scenario, Simulation
 from townsquare.measure.cascades import cascade_table
+from townsquare.measure.network_stats import friendship_paradox
 
 Effects = Callable[[Run, Run | None], dict[str, float]]
+
+
+@dataclass(frozen=True)
+class Arms:
+    """A knock-out that differs between the treated and the control arm."""
+
+    treated: dict[str, Any]
+    control: dict[str, Any]
 
 
 @dataclass
@@ -37,7 +46,7 @@ class Study:
 
     scenario: str
     effects: Effects
-    knockouts: dict[str, dict[str, Any]]
+    knockouts: dict[str, dict[str, Any] | Arms]
     treated: dict[str, Any] = field(default_factory=dict)  # overrides of the treated arm
     control: dict[str, Any] | None = None  # overrides of the control arm, if any
     sweeps: dict[str, list[float]] = field(default_factory=dict)
@@ -94,6 +103,50 @@ def polarization_effects(run: Run, cross: Run | None) -> dict[str, float]:
 
 CROSS_CUTTING = {"network.homophily": 0.5, "platform.feed.out_of_network": 5,
                  "platform.feed.mix": {"random": 1.0}}
+def _alike(scenario: Scenario) -> list[dict[str, Any]]:
+    """The scenario's news with arousal and seeding made equal (content-neutral)."""
+    return [item.model_dump() | {"arousal": 0.5, "seeder_role": None} for item in scenario.news]
+
+
+def _without_provocateurs(scenario: Scenario) -> list[dict[str, Any]]:
+    """The community's archetypes with the provocateurs' share given to the old-timers."""
+    archetypes = [a.model_dump() for a in scenario.population.archetypes]
+    spare = sum(a["share"] for a in archetypes if a["name"] == "provocateur")
+    for a in archetypes:
+        a["share"] = 0.0 if a["name"] == "provocateur" else a["share"]
+    archetypes[0]["share"] += spare
+    return [a for a in archetypes if a["share"] > 0]
+
+
+def _debunks(start: int, memory: float) -> list[dict[str, Any]]:
+    return [{"kind": "debunk", "news": "fake", "when": {"start": start, "every": 4,
+                                                       "until": start + 8},
+             "strength": 0.5, "memory": memory, "target": {"share": 0.5}}]
+
+
+def early_vs_late(early: Run, late: Run | None) -> dict[str, float]:
+    """Believers in the fake story, averaged over the run: early debunks minus late ones."""
+    assert late is not None
+    return {"believers early - late (mean over time)":
+            early.summary()["avg_believers_fake"] - late.summary()["avg_believers_fake"]}
+
+
+def paradox_growth(run: Run, _: Run | None) -> dict[str, float]:
+    """The friendship paradox on the grown graph minus on the initial one."""
+    edges = run.edges()
+    initial = friendship_paradox(edges["src"], edges["dst"], len(run.agents()),
+                                 directed=True)["fraction_paradox"]
+    return {"paradox final - initial": run.summary()["friendship_paradox_share"] - initial,
+            "paradox initial": initial}
+
+
+def moderation_of_incivility(moderated: Run, unmoderated: Run | None) -> dict[str, float]:
+    assert unmoderated is not None
+    base = unmoderated.summary()["uncivil_share"]
+    return {"uncivil share, unmoderated": base,
+            "uncivil share moderated - unmoderated": moderated.summary()["uncivil_share"] - base}
+
+
 DEFAULT_NEUTRAL = {
     "behavior.novelty_weight": 0.0,
     "behavior.arousal_appeal": 0.0,
@@ -104,7 +157,7 @@ STUDIES = {
     "default": Study(
         "default", false_vs_true,
         knockouts={f"{k.split('.')[-1]} = {v}": {k: v} for k, v in DEFAULT_NEUTRAL.items()}
-        | {"news written alike (arousal 0.5, seeded alike)": {"news": "alike"}},
+        | {"news written alike (arousal 0.5, seeded alike)": {"news": _alike}},
         sweeps={"behavior.arousal_appeal": [0.0, 1.0, 2.0, 3.0],
                 "behavior.novelty_weight": [0.0, 0.5, 1.0, 2.0],
                 "behavior.stance_weight": [0.5, 1.0, 1.5, 2.5]},
@@ -116,6 +169,29 @@ STUDIES = {
                                                   "bounded_confidence"}},
         sweeps={"behavior.assimilation_bias": [0.0, 0.5, 1.0, 2.0, 3.0],
                 "behavior.self_weight": [2.0, 5.0, 10.0]},
+    ),
+    "fake-news-attitudes": Study(
+        "fake-news-attitudes", early_vs_late,
+        treated={"interventions": _debunks(2, 0.3)}, control={"interventions": _debunks(14, 0.3)},
+        knockouts={
+            "debunk memory = 0": Arms({"interventions": _debunks(2, 0.0)},
+                                      {"interventions": _debunks(14, 0.0)}),
+            "inoculation_discernment = 0": {"behavior.inoculation_discernment": 0.0},
+            "discernment = 0": {"behavior.discernment": 0.0,
+                                "behavior.verifier_discernment": 0.0},
+        },
+    ),
+    "friendship-paradox": Study(
+        "friendship-paradox", paradox_growth,
+        knockouts={"popularity_weight = 0": {"behavior.popularity_weight": 0.0},
+                   "follow_rate = 0": {"behavior.follow_rate": 0.0},
+                   "unfollow_rate = 0": {"behavior.unfollow_rate": 0.0}},
+    ),
+    "community-prototype": Study(
+        "community-prototype", moderation_of_incivility,
+        control={"interventions": []},
+        knockouts={"outrage_weight = 0": {"behavior.outrage_weight": 0.0},
+                   "no provocateurs": {"population.archetypes": _without_provocateurs}},
     ),
     "misinfo-moderation": Study(
         "misinfo-moderation", moderation_effect,
@@ -132,27 +208,24 @@ STUDIES = {
 }
 
 
-def _alike(scenario: Scenario) -> list[dict[str, Any]]:
-    """The scenario's news with arousal and seeding made equal (content-neutral)."""
-    return [item.model_dump() | {"arousal": 0.5, "seeder_role": None} for item in scenario.news]
-
-
 def _run(scenario: Scenario, overrides: dict[str, Any], out: Path) -> Run:
-    if overrides.get("news") == "alike":
-        overrides = {**overrides, "news": _alike(scenario)}
+    """Run with ``overrides``; a callable value is computed from the scenario."""
+    overrides = {k: v(scenario) if callable(v) else v for k, v in overrides.items()}
     return Simulation(scenario.with_overrides({**overrides, "output_dir": str(out)})).run()
 
 
-def measure(study: Study, overrides: dict[str, Any], seeds: range, agents: int,
+def measure(study: Study, overrides: dict[str, Any] | Arms, seeds: range, agents: int,
             out: Path) -> dict[str, np.ndarray]:
-    """Each effect per seed, for the study's scenario with ``overrides``."""
+    """Each effect per seed, for the study's scenario with ``overrides`` (on both arms,
+    over the arms' own overrides, unless given per arm)."""
     base = Scenario.load(study.scenario).with_overrides(
         {"population.size": agents, "checkpoint_every": 0, "snapshots.max_agents": 0})
+    arms = overrides if isinstance(overrides, Arms) else Arms(overrides, overrides)
     rows: dict[str, list[float]] = {}
     for seed in seeds:
-        arm = {**overrides, "seed": seed}
-        run = _run(base, {**arm, **study.treated}, out)
-        control = _run(base, {**arm, **study.control}, out) if study.control else None
+        run = _run(base, {**study.treated, **arms.treated, "seed": seed}, out)
+        control = (_run(base, {**study.control, **arms.control, "seed": seed}, out)
+                   if study.control is not None else None)
         for name, value in study.effects(run, control).items():
             rows.setdefault(name, []).append(value)
     return {name: np.asarray(values, np.float64) for name, values in rows.items()}
