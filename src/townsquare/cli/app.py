@@ -17,8 +17,10 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from townsquare.errors import UserError
 
@@ -29,14 +31,20 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
+# no emoji codes and no highlighting: data text such as ':x:' prints as written (issue #20)
+console = Console(emoji=False, highlight=False)
+err_console = Console(stderr=True, emoji=False, highlight=False)
 F = TypeVar("F", bound=Callable[..., Any])
 
 RunsDir = Annotated[Path, typer.Option("--runs", help="Folder holding runs.")]
 
 
 EXIT_INTERRUPTED = 130
+
+
+def lit(value: Any) -> str:
+    """``value`` as text that rich prints literally inside markup (user and data text)."""
+    return escape(str(value))
 
 
 def user_errors(func: F) -> F:
@@ -49,11 +57,10 @@ def user_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except RunStopped as exc:
-            err_console.print(f"[bold yellow]stopped:[/] {exc}", highlight=False, soft_wrap=True)
+            err_console.print(f"[bold yellow]stopped:[/] {lit(exc)}", soft_wrap=True)
             raise typer.Exit(code=EXIT_INTERRUPTED) from None
         except UserError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True,
-                              soft_wrap=True)
+            err_console.print(f"[bold red]error:[/] {lit(exc)}", soft_wrap=True)
             raise typer.Exit(code=2) from None
 
     return wrapper  # type: ignore[return-value]
@@ -101,19 +108,20 @@ def print_summary(result: Any, everything: bool = False) -> None:
     headline = [key for key in result.scenario().headline if key in summary]
     rest = [key for key in (summary if everything else CORE_MEASURES)
             if key in summary and key not in headline]
-    table = Table(title=f"run {result.id}", show_header=True, header_style="bold")
+    table = Table(title=f"run {lit(result.id)}", show_header=True, header_style="bold")
     table.add_column("measure")
     table.add_column("value", justify="right")
     for key in headline:
-        table.add_row(f"[bold]{key.replace('_', ' ')}[/]", f"[bold]{fmt(summary[key])}[/]")
+        table.add_row(Text(key.replace("_", " "), style="bold"),
+                      Text(fmt(summary[key]), style="bold"))
     if headline and rest:
         table.add_section()
     for key in rest:
-        table.add_row(key.replace("_", " "), fmt(summary[key]))
+        table.add_row(Text(key.replace("_", " ")), Text(fmt(summary[key])))
     console.print(table)
     if not everything and len(summary) > len(headline) + len(rest):
         console.print(f"[dim]{len(summary) - len(headline) - len(rest)} more measures: "
-                      f"townsquare show {result.id} --all[/]")
+                      f"townsquare show {lit(result.id)} --all[/]")
 
 
 def fmt(value: Any) -> str:
@@ -129,11 +137,11 @@ def fmt(value: Any) -> str:
 
 def print_frame(frame: Any, title: str) -> None:
     """A DataFrame as a rich table."""
-    table = Table(title=title, show_header=True, header_style="bold")
+    table = Table(title=lit(title), show_header=True, header_style="bold")
     for column in frame.columns:
-        table.add_column(str(column), justify="right")
+        table.add_column(Text(str(column)), justify="right")
     for row in frame.itertuples(index=False):
-        table.add_row(*(fmt(v) for v in row))
+        table.add_row(*(Text(fmt(v)) for v in row))
     console.print(table)
 
 

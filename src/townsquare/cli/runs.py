@@ -7,12 +7,14 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from townsquare.cli.app import (
     RunsDir,
     app,
     console,
     fmt,
+    lit,
     parse_assignments,
     print_summary,
     progress,
@@ -45,13 +47,13 @@ def run(
     loaded = Scenario.load(scenario)
     if overrides:
         loaded = loaded.with_overrides(overrides)
-    console.print(f"[bold]townsquare[/] {loaded.name}: {loaded.population.size:,} agents, "
+    console.print(f"[bold]townsquare[/] {lit(loaded.name)}: {loaded.population.size:,} agents, "
                   f"{loaded.steps} steps, seed {loaded.seed}")
     with progress(loaded.steps, quiet) as advance:
         sim = Simulation(loaded)
         result = sim.run(on_step=lambda step, metrics: advance())
     print_summary(result)
-    console.print(f"run database: [cyan]{result.path / 'run.sqlite'}[/]")
+    console.print(f"run database: [cyan]{lit(result.path / 'run.sqlite')}[/]")
 
 
 @app.command()
@@ -70,12 +72,12 @@ def resume(
 
     sim = Simulation.resume(run_ref, runs, parse_assignments(set_) or None)
     remaining = sim.scenario.steps - sim.next_step
-    console.print(f"[bold]townsquare[/] resuming {sim.run_dir.name} at step {sim.next_step} "
+    console.print(f"[bold]townsquare[/] resuming {lit(sim.run_dir.name)} at step {sim.next_step} "
                   f"({remaining} steps left)")
     with progress(remaining, quiet) as advance:
         result = sim.run(on_step=lambda step, metrics: advance())
     print_summary(result)
-    console.print(f"run database: [cyan]{result.path / 'run.sqlite'}[/]")
+    console.print(f"run database: [cyan]{lit(result.path / 'run.sqlite')}[/]")
 
 
 @app.command()
@@ -87,9 +89,9 @@ def validate(
     from townsquare.scenario import Scenario
 
     loaded = Scenario.load(scenario)
-    console.print(f"[green]ok[/]: {scenario} is a valid scenario '{loaded.name}' "
+    console.print(f"[green]ok[/]: {lit(scenario)} is a valid scenario '{lit(loaded.name)}' "
                   f"({loaded.population.size:,} agents, {loaded.steps} steps, "
-                  f"behavior '{loaded.behavior.model}')")
+                  f"behavior '{lit(loaded.behavior.model)}')")
 
 
 @app.command()
@@ -102,7 +104,7 @@ def scenarios() -> None:
     table.add_column("name")
     table.add_column("what it studies")
     for name, description in builtin_descriptions().items():
-        table.add_row(name, description)
+        table.add_row(Text(name), Text(description))
     console.print(table)
 
 
@@ -120,9 +122,9 @@ def show(
 
     result = Run.open(run_ref, runs)
     meta = result.meta()
-    console.print(f"[bold]{meta.get('scenario_name')}[/] seed {meta.get('seed')}, "
-                  f"{meta.get('n_agents')} agents, status {meta.get('status')}, "
-                  f"townsquare {meta.get('version')}")
+    console.print(f"[bold]{lit(meta.get('scenario_name'))}[/] seed {lit(meta.get('seed'))}, "
+                  f"{lit(meta.get('n_agents'))} agents, status {lit(meta.get('status'))}, "
+                  f"townsquare {lit(meta.get('version'))}")
     print_summary(result, everything=all_)
 
 
@@ -136,8 +138,9 @@ def list_runs_command(runs: RunsDir = Path("runs")) -> None:
     for column in ("run", "scenario", "status", "agents", "last step"):
         table.add_column(column)
     for info in list_runs(runs):
-        table.add_row(str(info["run_id"]), str(info["scenario_name"]), str(info["status"]),
-                      fmt(info["n_agents"]), str(info["last_step"]))
+        cells = (info["run_id"], info["scenario_name"], info["status"], fmt(info["n_agents"]),
+                 info["last_step"])
+        table.add_row(*(Text(str(cell)) for cell in cells))
     console.print(table)
 
 
@@ -153,6 +156,6 @@ def export(
 
     paths = export_parquet(resolve_run(run_ref, runs), out)
     for path in paths:
-        console.print(f"wrote [cyan]{path}[/]")
+        console.print(f"wrote [cyan]{lit(path)}[/]")
 
 

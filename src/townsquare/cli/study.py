@@ -11,6 +11,7 @@ from townsquare.cli.app import (
     RunsDir,
     app,
     console,
+    lit,
     parse_assignments,
     print_frame,
     progress,
@@ -98,15 +99,15 @@ def sweep(
                 executor=make_executor(backend, workers, address))
     todo = len(job.pending())
     todo = todo if max_runs is None else min(todo, max_runs)
-    console.print(f"[bold]townsquare sweep[/] {base.name}: {len(job.plan.arms)} arms x "
-                  f"{replicates} replicates, {todo} runs to do, in [cyan]{job.folder}[/]")
+    console.print(f"[bold]townsquare sweep[/] {lit(base.name)}: {len(job.plan.arms)} arms x "
+                  f"{replicates} replicates, {todo} runs to do, in [cyan]{lit(job.folder)}[/]")
     with progress(todo, quiet) as advance:
         results = job.run(progress=lambda done, total: advance(), max_runs=max_runs)
     names = measure or default_measures(job.folder, results)
     if len(results):
         summary = summarize_sweep(results, names).rename(columns=short_labels(job.folder))
         print_frame(summary, "mean and 95% CI per arm")
-    console.print(f"results: [cyan]{job.folder / 'results.parquet'}[/] ({len(results)} runs)")
+    console.print(f"results: [cyan]{lit(job.folder / 'results.parquet')}[/] ({len(results)} runs)")
 
 
 @app.command("sweep-summary")
@@ -141,7 +142,7 @@ def sweep_summary(
             print_frame(effects[shown].rename(columns=labels),
                         f"{name}: difference from the reference arm ({how})")
     if csv is not None:
-        console.print(f"wrote [cyan]{export_table(summary, csv)}[/]")
+        console.print(f"wrote [cyan]{lit(export_table(summary, csv))}[/]")
 
 
 @app.command("validate-run")
@@ -187,6 +188,6 @@ def query_command(
     shown = f"{len(frame)} rows" + (f" (first {limit})" if len(frame) > limit else "")
     print_frame(frame.head(limit), shown)
     if out is not None:
-        console.print(f"wrote [cyan]{export_table(frame, out)}[/]")
+        console.print(f"wrote [cyan]{lit(export_table(frame, out))}[/]")
 
 

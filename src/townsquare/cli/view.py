@@ -11,6 +11,7 @@ from townsquare.cli.app import (
     RunsDir,
     app,
     console,
+    lit,
     user_errors,
 )
 
@@ -31,7 +32,8 @@ def report(
     from townsquare.report import commands
 
     path = commands.report(run_ref, out, runs, png)
-    console.print(f"wrote [cyan]{path}[/]" + (f" and PNG figures in [cyan]{png}[/]" if png else ""))
+    console.print(f"wrote [cyan]{lit(path)}[/]"
+                  + (f" and PNG figures in [cyan]{lit(png)}[/]" if png else ""))
 
 
 @app.command()
@@ -48,7 +50,7 @@ def serve(
     from townsquare.report import commands
 
     commands.check_host(host, allow_remote)
-    console.print(f"dashboard for [cyan]{runs_dir}[/] on [bold]http://{host}:{port}[/] "
+    console.print(f"dashboard for [cyan]{lit(runs_dir)}[/] on [bold]http://{lit(host)}:{port}[/] "
                   "(Ctrl+C to stop)")
     commands.serve(runs_dir, host, port, allow_remote)
 
