@@ -64,7 +64,7 @@ class Run:
         bad = ~np.isfinite(values) | (values < 0) | (values >= len(ACTION_LABELS))
         if bad.any():
             raise StoreError(f"run {self.id} is damaged: {column} holds "
-                             f"{codes.iloc[int(bad.argmax())]!r}, not an action code")
+                             f"{codes.tolist()[int(bad.argmax())]!r}, not an action code")
         return pd.Categorical.from_codes(values.astype(int), ACTION_LABELS)
 
     def agents(self) -> pd.DataFrame:
