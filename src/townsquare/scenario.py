@@ -545,6 +545,19 @@ class Scenario(_Config):
             self.recorded_cascades = base / self.recorded_cascades
         return self
 
+    def referenced_files(self) -> dict[str, Path]:
+        """The data files the scenario reads, by field (persona file, network, cascades)."""
+        fields = {"population.source": self.population.source, "network.path": self.network.path,
+                  "recorded_cascades": self.recorded_cascades}
+        return {field: path for field, path in fields.items() if path is not None}
+
+    def check_files(self, source: str) -> None:
+        """Raise ScenarioError naming every referenced data file that is not a readable file."""
+        missing = [f"field '{field}': file not found: {path}"
+                   for field, path in self.referenced_files().items() if not path.is_file()]
+        if missing:
+            raise ScenarioError(source, missing)
+
     def to_toml(self) -> str:
         """The scenario as TOML text (what is stored with a run)."""
         return dumps_toml(self.model_dump(mode="json", exclude_none=True))

@@ -47,10 +47,11 @@ def run(
     loaded = Scenario.load(scenario)
     if overrides:
         loaded = loaded.with_overrides(overrides)
-    console.print(f"[bold]townsquare[/] {lit(loaded.name)}: {loaded.population.size:,} agents, "
-                  f"{loaded.steps} steps, seed {loaded.seed}")
+    sim = Simulation(loaded)  # loads persona and network files: the real population size
+    console.print(f"[bold]townsquare[/] {lit(loaded.name)}: "
+                  f"{sim.world.environment.n_agents:,} agents, {loaded.steps} steps, "
+                  f"seed {loaded.seed}")
     with progress(loaded.steps, quiet) as advance:
-        sim = Simulation(loaded)
         result = sim.run(on_step=lambda step, metrics: advance())
     print_summary(result)
     console.print(f"run database: [cyan]{lit(result.path / 'run.sqlite')}[/]")
@@ -88,9 +89,15 @@ def validate(
     """Check a scenario without running it."""
     from townsquare.scenario import Scenario
 
+    from townsquare.population import load_population
+
     loaded = Scenario.load(scenario)
+    loaded.check_files(scenario)
+    size = loaded.population.size
+    if loaded.population.source is not None:  # the persona file decides the size
+        size = load_population(loaded.population.source, loaded.population.topics).n
     console.print(f"[green]ok[/]: {lit(scenario)} is a valid scenario '{lit(loaded.name)}' "
-                  f"({loaded.population.size:,} agents, {loaded.steps} steps, "
+                  f"({size:,} agents, {loaded.steps} steps, "
                   f"behavior '{lit(loaded.behavior.model)}')")
 
 
