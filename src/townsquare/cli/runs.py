@@ -87,9 +87,8 @@ def validate(
     scenario: Annotated[str, typer.Argument(help="Built-in name or TOML path.")],
 ) -> None:
     """Check a scenario without running it."""
-    from townsquare.scenario import Scenario
-
     from townsquare.population import load_population
+    from townsquare.scenario import Scenario
 
     loaded = Scenario.load(scenario)
     loaded.check_files(scenario)
