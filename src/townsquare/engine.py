@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from townsquare import __version__
-from townsquare.checkpoint import load_checkpoint, save_checkpoint
-from townsquare.errors import RunStopped, UserError
+from townsquare.checkpoint import CHECKPOINT_FILE, check_like, load_checkpoint, save_checkpoint
+from townsquare.errors import RunStopped, StoreError, UserError
 from townsquare.measure.summary import run_summary
 from townsquare.rng import RandomStreams
 from townsquare.run import Run
@@ -94,16 +94,49 @@ class Simulation:
         if overrides:
             scenario = scenario.with_overrides(overrides)
         sim = cls(scenario, run_dir=run_dir)
-        checkpoint = load_checkpoint(run_dir)
-        if checkpoint is not None:
-            step, state = checkpoint
-            sim.streams.set_state(state["streams"])
-            sim.world.environment.set_state(state["environment"])
-            if sim.world.behavior is not None and hasattr(sim.world.behavior, "set_state"):
-                sim.world.behavior.set_state(state["behavior"])
-            sim.next_step = step + 1
+        sim._restore(meta)
         sim._resuming = True
         return sim
+
+    def _state(self) -> dict[str, Any]:
+        """Everything a checkpoint holds: random streams, environment, behaviour."""
+        behavior = self.world.behavior
+        return {
+            "streams": self.streams.get_state(),
+            "environment": self.world.environment.get_state(),
+            "behavior": behavior.get_state() if hasattr(behavior, "get_state") else {},
+        }
+
+    def _restore(self, meta: dict[str, Any]) -> None:
+        """Load the run's checkpoint, checked against this run's size before and after.
+
+        The checkpoint is untrusted: arrays larger than the run could have made are
+        refused before they are read, the state must have the structure of a fresh
+        run's, its step must be one the store has committed, and any failure to
+        restore is reported as a damaged checkpoint, never a traceback.
+        """
+        n, edges = self.world.environment.n_agents, len(self.world.edges[0])
+        rows = 16 * (n + edges) * (self.scenario.steps + 1) + 2**20
+        checkpoint = load_checkpoint(self.run_dir, max_elements=rows,
+                                     max_json_bytes=256 * rows + 2**24)
+        if checkpoint is None:
+            return
+        step, state = checkpoint
+        where = self.run_dir / CHECKPOINT_FILE
+        last = meta.get("last_step")
+        if step >= self.scenario.steps or not isinstance(last, int) or step > last:
+            raise StoreError(f"{where}: the checkpoint is damaged (step {step}, but the run "
+                             f"has {self.scenario.steps} steps and stored up to {last})")
+        check_like(self._state(), state, self.run_dir, n)
+        try:
+            self.streams.set_state(state["streams"])
+            self.world.environment.set_state(state["environment"])
+            if self.world.behavior is not None and hasattr(self.world.behavior, "set_state"):
+                self.world.behavior.set_state(state["behavior"])
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError,
+                OverflowError) as exc:
+            raise StoreError(f"{where}: the checkpoint is damaged ({exc})") from None
+        self.next_step = step + 1
 
     def run(self, on_step: StepCallback | None = None) -> Run:
         """Advance every remaining step, record it, and return the finished :class:`Run`."""
@@ -193,13 +226,7 @@ class Simulation:
     def checkpoint(self, writer: RunWriter, step: int) -> None:
         """Save the state after ``step`` once the store holds every row up to it."""
         writer.flush()
-        behavior = self.world.behavior
-        state = {
-            "streams": self.streams.get_state(),
-            "environment": self.world.environment.get_state(),
-            "behavior": behavior.get_state() if hasattr(behavior, "get_state") else {},
-        }
-        save_checkpoint(self.run_dir, step, state)
+        save_checkpoint(self.run_dir, step, self._state())
         writer.set_meta(checkpoint_step=step)
 
     def _checkpoint_due(self, step: int) -> bool:
