@@ -39,6 +39,7 @@ from townsquare.store import (  # the writer is chosen by scenario.store
     resolve_run,
     run_ref,
 )
+from townsquare.trust import check_stored_llm
 from townsquare.world import make_world
 
 StepCallback = Callable[[int, dict[str, float]], None]
@@ -70,12 +71,16 @@ class Simulation:
         run_ref: str | Path,
         runs_dir: str | Path = "runs",
         overrides: dict[str, Any] | None = None,
+        *,
+        trust_endpoint: bool = False,
     ) -> Simulation:
         """Rebuild a stopped or crashed run from its last checkpoint, ready to ``run()``.
 
         ``overrides`` change the stored scenario first — meant for limits such
         as ``{"llm.budget_cost": 20}``; anything that changes the dynamics makes
-        the run differ from an uninterrupted one.
+        the run differ from an uninterrupted one. The stored scenario is
+        untrusted: an LLM run resumes only with ``trust_endpoint=True`` (the
+        user confirms its endpoints and key variables), see :mod:`townsquare.trust`.
         """
         found = resolve_run(run_ref, runs_dir if _is_url(runs_dir) else Path(runs_dir))
         reader = open_reader(found)
@@ -93,6 +98,8 @@ class Simulation:
             run_dir = Path(str(meta.get("run_dir") or scenario.output_dir / found.name))
         if overrides:
             scenario = scenario.with_overrides(overrides)
+        check_stored_llm(scenario.llm, run_dir, found.name, trust_endpoint=trust_endpoint,
+                         overrides=overrides)
         sim = cls(scenario, run_dir=run_dir)
         sim._restore(meta)
         sim._resuming = True

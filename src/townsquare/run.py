@@ -103,11 +103,15 @@ class Run:
 
         return cascade_table(self.reader.posts())
 
-    def interview(self, agent: int, question: str) -> str:
-        """Ask one agent a question: in character (LLM agents) or from its state."""
+    def interview(self, agent: int, question: str, *, trust_endpoint: bool = False) -> str:
+        """Ask one agent a question: in character (LLM agents) or from its state.
+
+        An LLM agent's answer calls the endpoint stored with the run, so it needs
+        ``trust_endpoint=True`` (see :mod:`townsquare.trust`).
+        """
         from townsquare.interview import interview_run
 
-        return interview_run(self, agent, question)
+        return interview_run(self, agent, question, trust_endpoint=trust_endpoint)
 
     def __repr__(self) -> str:
         return f"Run({str(self.path)!r})"

@@ -37,6 +37,10 @@ err_console = Console(stderr=True, emoji=False, highlight=False)
 F = TypeVar("F", bound=Callable[..., Any])
 
 RunsDir = Annotated[Path, typer.Option("--runs", help="Folder holding runs.")]
+TrustEndpoint = Annotated[bool, typer.Option(
+    "--trust-endpoint",
+    help="Send LLM requests to the endpoints stored in the run (and read their key "
+         "variables); without it an LLM run's stored endpoints are shown and refused.")]
 
 
 EXIT_INTERRUPTED = 130

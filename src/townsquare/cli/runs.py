@@ -11,6 +11,7 @@ from rich.text import Text
 
 from townsquare.cli.app import (
     RunsDir,
+    TrustEndpoint,
     app,
     console,
     fmt,
@@ -67,11 +68,13 @@ def resume(
         typer.Option("--set", help="Change a limit first, e.g. llm.budget_cost=20."),
     ] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+    trust_endpoint: TrustEndpoint = False,
 ) -> None:
     """Continue a stopped or crashed run from its last checkpoint."""
     from townsquare.engine import Simulation
 
-    sim = Simulation.resume(run_ref, runs, parse_assignments(set_) or None)
+    sim = Simulation.resume(run_ref, runs, parse_assignments(set_) or None,
+                            trust_endpoint=trust_endpoint)
     remaining = sim.scenario.steps - sim.next_step
     console.print(f"[bold]townsquare[/] resuming {lit(sim.run_dir.name)} at step {sim.next_step} "
                   f"({remaining} steps left)")

@@ -9,6 +9,7 @@ import typer
 
 from townsquare.cli.app import (
     RunsDir,
+    TrustEndpoint,
     app,
     console,
     lit,
@@ -27,12 +28,13 @@ def interview(
     agent: Annotated[int, typer.Argument(help="Agent id.")],
     question: Annotated[str, typer.Argument(help="The question, in quotes.")],
     runs: RunsDir = Path("runs"),
+    trust_endpoint: TrustEndpoint = False,
 ) -> None:
     """Ask an agent of a run a question (LLM agents answer in character)."""
     from townsquare.run import Run
 
-    console.print(Run.open(run_ref, runs).interview(agent, question), markup=False,
-                  highlight=False)
+    answer = Run.open(run_ref, runs).interview(agent, question, trust_endpoint=trust_endpoint)
+    console.print(answer, markup=False, highlight=False)
 
 
 @app.command()
