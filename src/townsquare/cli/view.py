@@ -43,15 +43,22 @@ def serve(
     = Path("runs"),
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8765,
-    allow_remote: Annotated[bool, typer.Option(help="Allow a host other than this machine.")]
-    = False,
+    allow_remote: Annotated[bool, typer.Option(
+        help="Listen beyond this machine; every request then needs the token printed at "
+             "start.")] = False,
 ) -> None:
     """Serve a live dashboard of the runs in a folder (http://127.0.0.1:8765)."""
     from townsquare.report import commands
+    from townsquare.report.guard import new_token
 
     commands.check_host(host, allow_remote)
-    console.print(f"dashboard for [cyan]{lit(runs_dir)}[/] on [bold]http://{lit(host)}:{port}[/] "
+    token = new_token() if allow_remote else None
+    url = f"http://{host}:{port}/" + (f"?token={token}" if token else "")
+    console.print(f"dashboard for [cyan]{lit(runs_dir)}[/] on [bold]{lit(url)}[/] "
                   "(Ctrl+C to stop)")
-    commands.serve(runs_dir, host, port, allow_remote)
+    if token:
+        console.print(f"remote access: every request needs the token {lit(token)} "
+                      "(open the link above once; a cookie keeps it)")
+    commands.serve(runs_dir, host, port, allow_remote, token)
 
 

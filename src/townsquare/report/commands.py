@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from townsquare.errors import UserError
+from townsquare.report.guard import new_token
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -30,8 +31,13 @@ def check_host(host: str, allow_remote: bool) -> None:
 
 
 def serve(runs_dir: Path = Path("runs"), host: str = "127.0.0.1", port: int = 8765,
-          allow_remote: bool = False) -> None:
-    """Serve the dashboard for ``runs_dir`` until interrupted."""
+          allow_remote: bool = False, token: str | None = None) -> None:
+    """Serve the dashboard for ``runs_dir`` until interrupted.
+
+    With ``allow_remote`` every request must carry ``token`` (a fresh one is
+    made and printed if none is given); without it only loopback host names are
+    answered.
+    """
     check_host(host, allow_remote)
     if not Path(runs_dir).is_dir():
         raise UserError(f"runs folder {runs_dir} does not exist (start a run with "
@@ -42,4 +48,8 @@ def serve(runs_dir: Path = Path("runs"), host: str = "127.0.0.1", port: int = 87
 
     from townsquare.report.server import create_app
 
-    uvicorn.run(create_app(runs_dir), host=host, port=port, log_level="warning")
+    if allow_remote and token is None:
+        token = new_token()
+        print(f"dashboard token: {token} (open http://{host}:{port}/?token={token})")
+    app = create_app(runs_dir, token if allow_remote else None)
+    uvicorn.run(app, host=host, port=port, log_level="warning")

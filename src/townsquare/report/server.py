@@ -27,6 +27,7 @@ from starlette.routing import Route
 from townsquare.errors import UserError
 from townsquare.report.build import run_report
 from townsquare.report.document import Document, fmt
+from townsquare.report.guard import Guard
 from townsquare.report.html import Live, plotly_js, render_document, render_index
 from townsquare.report.sweep import RESULTS, load_results, sweep_document
 from townsquare.run import Run
@@ -55,12 +56,14 @@ class Dashboard:
     # -- finding runs and sweeps
 
     def runs(self) -> list[dict[str, Any]]:
-        return list_runs(self.runs_dir)
+        """The runs in the folder; a symlink to a run elsewhere is not followed."""
+        return list_runs(self.runs_dir, within=True)
 
     def sweeps(self) -> list[Path]:
         if not self.runs_dir.is_dir():
             return []
-        return sorted(p for p in self.runs_dir.iterdir() if (p / RESULTS).is_file())
+        return sorted(p for p in self.runs_dir.iterdir()
+                      if p.resolve().is_relative_to(self.runs_dir) and (p / RESULTS).is_file())
 
     def run_path(self, run_id: str) -> Path:
         """The folder of a listed run; 404 for anything else (``..``, slashes, unknown ids).
@@ -220,8 +223,13 @@ async def _user_error(request: Request, exc: Exception) -> Response:
     return await _not_found(request, HTTPException(422, str(exc)))
 
 
-def create_app(runs_dir: str | Path) -> Starlette:
-    """The dashboard app for one runs folder (serve it with uvicorn)."""
+def create_app(runs_dir: str | Path, token: str | None = None) -> Guard:
+    """The dashboard app for one runs folder (serve it with uvicorn).
+
+    Without ``token`` it answers only requests addressed to a loopback host name;
+    with one, any host name but only requests carrying the token (see
+    :mod:`townsquare.report.guard`).
+    """
     app = Starlette(routes=[
         Route("/", index),
         Route("/runs/{run_id}", run_page),
@@ -233,5 +241,5 @@ def create_app(runs_dir: str | Path) -> Starlette:
     ], exception_handlers={HTTPException: _not_found, UserError: _user_error})
     app.router.redirect_slashes = False  # "/runs/..%2F" is a 404, not a redirect to "/runs/.."
     app.state.dashboard = Dashboard(Path(runs_dir))
-    return app
+    return Guard(app, token)
 

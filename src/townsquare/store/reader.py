@@ -254,10 +254,12 @@ def _fits(value: Any, sql: str) -> bool:
 # ------------------------------------------------------------------- finding runs
 
 
-def list_runs(runs_dir: Path | str) -> list[dict[str, object]]:
+def list_runs(runs_dir: Path | str, *, within: bool = False) -> list[dict[str, object]]:
     """Runs under ``runs_dir``, oldest first; unreadable ones have status ``unreadable``.
 
     ``runs_dir`` may be a ``postgresql://`` URL: the runs stored in that database.
+    With ``within``, a folder that is a symlink to somewhere outside ``runs_dir``
+    is skipped without being read (the dashboard serves only its own folder).
     """
     if is_store_url(runs_dir):  # PostgreSQL store (townsquare.store.postgres)
         from townsquare.store.postgres import list_postgres_runs
@@ -267,7 +269,10 @@ def list_runs(runs_dir: Path | str) -> list[dict[str, object]]:
     if not runs_dir.is_dir():
         return []
     runs = []
+    root = runs_dir.resolve()
     for folder in sorted(runs_dir.iterdir()):
+        if within and not (folder / RUN_FILE).resolve().is_relative_to(root):
+            continue
         if not (folder / RUN_FILE).is_file():
             continue
         run: dict[str, object] = {"run_id": folder.name, "path": folder}
