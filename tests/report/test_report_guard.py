@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("httpx")
-from starlette.testclient import TestClient  # noqa: E402
+from starlette.testclient import TestClient
 
-from townsquare.report.guard import host_name  # noqa: E402
-from townsquare.report.server import create_app  # noqa: E402
+from townsquare.report.guard import host_name
+from townsquare.report.server import create_app
 
 
 @pytest.mark.parametrize("base", ["http://127.0.0.1", "http://localhost:8765",
