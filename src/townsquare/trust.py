@@ -21,16 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from townsquare.behavior.llm.config import LLMConfig
+from townsquare.cache_dir import user_cache_dir
 from townsquare.errors import UserError
 
 
 class UntrustedRunError(UserError):
     """A stored setting would act outside the run before the user confirmed it."""
-
-
-def default_cache_root() -> Path:
-    """The user's townsquare cache directory (where the response cache lives by default)."""
-    return LLMConfig().resolved_cache_path().parent
 
 
 def check_endpoints(llm: LLMConfig | None, run_name: str, *, trust_endpoint: bool) -> None:
@@ -53,7 +49,7 @@ def cache_is_allowed(llm: LLMConfig, run_dir: Path) -> bool:
         return True
     target = llm.cache_path.expanduser().resolve()
     return any(target.is_relative_to(root.resolve())
-               for root in (Path(run_dir), default_cache_root()))
+               for root in (Path(run_dir), user_cache_dir()))
 
 
 def check_stored_llm(llm: LLMConfig | None, run_dir: Path, run_name: str, *,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,8 @@ import pytest
 
 
 def townsquare(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "townsquare.cli", *args], cwd=cwd,
+    env = os.environ | {"XDG_CACHE_HOME": str(cwd / "cache")}  # query caches stay here
+    return subprocess.run([sys.executable, "-m", "townsquare.cli", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=300)
 
 

@@ -1,28 +1,34 @@
 """SQL over a folder of runs: every run's tables as DuckDB views, with a ``run_id`` column.
 
-Each run's tables are exported once to Parquet next to its database
-(``<run>/parquet/<table>.parquet``, via :func:`townsquare.store.export_parquet`;
-re-exported when the database is newer), and DuckDB reads them all: the view
-``events`` is the union of every run's events, and so on for each table of
-the store. Two more views: ``runs`` (one row per run: id, scenario, status,
-seed, agents and every summary measure) and, in a sweep folder, ``results``
-(the sweep's results table). A query naming no store table (only ``runs``
-or ``results``) exports nothing. The run databases are never written to.
+Each run's tables are exported once to Parquet in the user's cache directory
+(``~/.cache/townsquare/query/<hash of the run's path>/``, via
+:func:`townsquare.store.export_parquet`; re-exported when the database is
+newer), and DuckDB reads them all: the view ``events`` is the union of every
+run's events, and so on for each table of the store. Two more views: ``runs``
+(one row per run: id, scenario, status, seed, agents and every summary
+measure) and, in a sweep folder, ``results`` (the sweep's results table). A
+query naming no store table (only ``runs`` or ``results``) exports nothing.
+Run folders are never written to.
+
+The SQL is sandboxed: once the views exist, DuckDB's external access is turned
+off and its configuration locked, so a query reads only those files and cannot
+read other files (``read_csv('/etc/passwd')``), write any (``COPY ... TO``),
+attach databases or install extensions.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
+from townsquare.cache_dir import user_cache_dir
 from townsquare.errors import UserError
 from townsquare.store import RUN_FILE, RunReader, export_parquet
 from townsquare.store.schema import TABLES, quote
-
-PARQUET_DIR = "parquet"
 
 
 def run_folders(runs_dir: str | Path) -> list[Path]:
@@ -33,10 +39,18 @@ def run_folders(runs_dir: str | Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if (p / RUN_FILE).is_file())
 
 
+def parquet_cache(run_dir: Path) -> Path:
+    """Where the Parquet copy of a run's tables is cached (outside the run folder)."""
+    key = hashlib.sha256(str(run_dir.resolve()).encode()).hexdigest()[:24]
+    return user_cache_dir() / "query" / key
+
+
 def ensure_parquet(run_dir: Path) -> Path:
-    """The run's Parquet folder, exported (again) if missing or older than the database."""
-    out = run_dir / PARQUET_DIR
-    stamp = (run_dir / RUN_FILE).stat().st_mtime
+    """The run's cached Parquet folder, exported (again) if missing or older than the database."""
+    out = parquet_cache(run_dir)
+    database = run_dir / RUN_FILE
+    wal = database.with_name(database.name + "-wal")
+    stamp = max(p.stat().st_mtime for p in (database, wal) if p.exists())
     files = list(out.glob("*.parquet")) if out.is_dir() else []
     if not files or min(f.stat().st_mtime for f in files) < stamp:
         export_parquet(run_dir, out)
@@ -68,10 +82,12 @@ def connect(runs_dir: str | Path, run_tables: bool = True) -> duckdb.DuckDBPyCon
     folder = Path(runs_dir)
     runs = run_folders(folder)
     con = duckdb.connect()
+    readable: list[str] = []
     by_table: dict[str, list[tuple[str, Path]]] = {}
     for run_dir in runs if run_tables else []:
         for path in sorted(ensure_parquet(run_dir).glob("*.parquet")):
             by_table.setdefault(path.stem, []).append((run_dir.name, path))
+            readable.append(str(path))
     for table, parts in by_table.items():
         union = " UNION ALL BY NAME ".join(
             f"SELECT {_literal(run_id)} AS run_id, * FROM read_parquet({_literal(str(path))})"
@@ -84,7 +100,18 @@ def connect(runs_dir: str | Path, run_tables: bool = True) -> duckdb.DuckDBPyCon
     results = folder / "results.parquet"
     if results.is_file():
         con.execute(f"CREATE VIEW results AS SELECT * FROM read_parquet({_literal(str(results))})")
+        readable.append(str(results))
+    _sandbox(con, readable)
     return con
+
+
+def _sandbox(con: duckdb.DuckDBPyConnection, readable: list[str]) -> None:
+    """Only the views' own files stay readable; nothing can be written, attached or loaded."""
+    con.execute("SET allowed_paths = $paths", {"paths": readable})
+    con.execute("SET enable_external_access = false")
+    con.execute("SET autoinstall_known_extensions = false")
+    con.execute("SET autoload_known_extensions = false")
+    con.execute("SET lock_configuration = true")
 
 
 def mentions_run_tables(sql: str) -> bool:
