@@ -134,12 +134,17 @@ class Simulation:
         if step >= self.scenario.steps or not isinstance(last, int) or step > last:
             raise StoreError(f"{where}: the checkpoint is damaged (step {step}, but the run "
                              f"has {self.scenario.steps} steps and stored up to {last})")
-        check_like(self._state(), state, self.run_dir, n)
+        if not isinstance(state, dict) or not {"streams", "environment"} <= set(state):
+            raise StoreError(f"{where}: the checkpoint is damaged (no streams or environment)")
+        # the environment's structure is fixed by the scenario; a behaviour's may differ
+        # between backends (a local checkpoint resumes sharded), so set_state checks it
+        check_like(self.world.environment.get_state(), state["environment"], self.run_dir, n,
+                   "environment")
         try:
             self.streams.set_state(state["streams"])
             self.world.environment.set_state(state["environment"])
             if self.world.behavior is not None and hasattr(self.world.behavior, "set_state"):
-                self.world.behavior.set_state(state["behavior"])
+                self.world.behavior.set_state(state.get("behavior", {}))
         except (ValueError, KeyError, IndexError, TypeError, AttributeError,
                 OverflowError) as exc:
             raise StoreError(f"{where}: the checkpoint is damaged ({exc})") from None
