@@ -27,6 +27,7 @@ from townsquare import __version__
 from townsquare.checkpoint import CHECKPOINT_FILE, check_like, load_checkpoint, save_checkpoint
 from townsquare.errors import RunStopped, StoreError, UserError
 from townsquare.measure.summary import run_summary
+from townsquare.phases import armed, reached
 from townsquare.rng import RandomStreams
 from townsquare.run import Run
 from townsquare.scenario import Scenario
@@ -63,6 +64,7 @@ class Simulation:
         self.run_dir = run_dir or scenario.output_dir / new_run_id(scenario.name, scenario.seed)
         self.next_step = 0
         self._resuming = False
+        self._initial_stored = False  # agents and edges committed (meta initial_tables)
         self._stop_requested = False
 
     @classmethod
@@ -103,6 +105,7 @@ class Simulation:
         sim = cls(scenario, run_dir=run_dir)
         sim._restore(meta)
         sim._resuming = True
+        sim._initial_stored = bool(meta.get("initial_tables"))
         return sim
 
     def _state(self) -> dict[str, Any]:
@@ -152,33 +155,45 @@ class Simulation:
 
     def run(self, on_step: StepCallback | None = None) -> Run:
         """Advance every remaining step, record it, and return the finished :class:`Run`."""
+        with self._stop_on_signals():  # also over the close: a signal there must not kill it
+            self._run_steps(on_step)
+        return Run(run_ref(self.scenario.store, self.run_dir))
+
+    def _run_steps(self, on_step: StepCallback | None) -> None:
         scenario, world = self.scenario, self.world
         started = time.perf_counter()
         if self._resuming:
             last = self.next_step - 1 if self.next_step > 0 else None
-            writer = reopen_writer(scenario.store, self.run_dir, after_step=last)
+            writer = reopen_writer(scenario.store, self.run_dir, after_step=last,
+                                   reset_initial=not self._initial_stored)
             writer.set_meta(scenario_toml=scenario.to_toml())
         else:
             writer = create_writer(scenario.store, self.run_dir, self._meta())
-            writer.write_agents(world.population_frame)
-            writer.write_edges(*world.edges)
+        if not self._initial_stored:  # a fresh run, or one killed before these committed
+            self._write_initial(writer)
         status = "failed"
         try:
-            with self._stop_on_signals():
-                for step in range(self.next_step, scenario.steps):
-                    self._before_step(step, writer)
-                    metrics = self.step(step, writer)
-                    self.next_step = step + 1
-                    if on_step is not None:
-                        on_step(step, metrics)
-                    if self._stop_requested:
-                        self.checkpoint(writer, step)
-                        status = "interrupted"
-                        raise RunInterrupted(
-                            f"run {self.run_dir.name} stopped after step {step}; continue with "
-                            f"`townsquare resume {self.run_dir}`")
-                    if self._checkpoint_due(step):
-                        self.checkpoint(writer, step)
+            for step in range(self.next_step, scenario.steps):
+                self._before_step(step, writer)
+                metrics = self.step(step, writer)
+                self.next_step = step + 1
+                if on_step is not None:
+                    on_step(step, metrics)
+                if step == 0 and armed("first_step"):
+                    writer.flush()
+                    reached("first_step")
+                if self._stop_requested and step + 1 < scenario.steps:  # else just finish
+                    self.checkpoint(writer, step)
+                    status = "interrupted"
+                    raise RunInterrupted(
+                        f"run {self.run_dir.name} stopped after step {step}; continue with "
+                        f"`townsquare resume {self.run_dir}`")
+                if self._checkpoint_due(step):
+                    self.checkpoint(writer, step)
+                    reached("checkpoint")
+            if armed("last_step"):
+                writer.flush()
+                reached("last_step")
             status = "completed"
         except RunStopped:
             status = "interrupted"
@@ -189,9 +204,21 @@ class Simulation:
                 writer.flush()
                 summary |= run_summary(run_ref(scenario.store, self.run_dir), world.environment)
             writer.close(status=status, summary=summary if status == "completed" else None)
+            reached("close")
             if hasattr(world.behavior, "close"):
                 world.behavior.close()
-        return Run(run_ref(scenario.store, self.run_dir))
+
+    def _write_initial(self, writer: RunWriter) -> None:
+        """Personas and the initial follow graph, then the meta key saying both committed."""
+        writer.write_agents(self.world.population_frame)
+        if armed("agents"):
+            writer.flush()
+            reached("agents")
+        writer.write_edges(*self.world.edges)
+        if armed("edges"):
+            writer.flush()
+            reached("edges")
+        writer.set_meta(initial_tables=True)
 
     def step(self, step: int, writer: RunWriter) -> dict[str, float]:
         """One step: observe, decide, apply, measure, record."""

@@ -28,6 +28,8 @@ RUN_FILE = "run.sqlite"
 """Name of the database inside a run folder."""
 
 STATUSES = ("running", "completed", "failed", "interrupted")
+# written once when a run starts; meta key ``initial_tables`` marks them committed
+INITIAL_TABLES = ("agents", "edges")
 """Values of the ``status`` meta key."""
 
 SQL_TYPES = ("INTEGER", "REAL", "TEXT")

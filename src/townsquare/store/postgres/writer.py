@@ -36,7 +36,14 @@ from townsquare.store.postgres.layout import (
     table_ddl,
 )
 from townsquare.store.rows import Rows, frame_rows, metric_columns, prepare_rows
-from townsquare.store.schema import SCHEMA, SCHEMA_VERSION, TABLES, encode_meta, quote
+from townsquare.store.schema import (
+    INITIAL_TABLES,
+    SCHEMA,
+    SCHEMA_VERSION,
+    TABLES,
+    encode_meta,
+    quote,
+)
 from townsquare.store.sqlite import package_version
 from townsquare.store.worker import WriterLifecycle, WriterThread
 
@@ -108,12 +115,14 @@ class PostgresRunWriter(WriterLifecycle):
 
     @classmethod
     def reopen(
-        cls, url: str, run_id: str, after_step: int | None, *, queue_size: int = 2
+        cls, url: str, run_id: str, after_step: int | None, *, queue_size: int = 2,
+        reset_initial: bool = False,
     ) -> PostgresRunWriter:
         """Continue a run after ``after_step`` (None: before step 0).
 
         Rows of later steps are deleted in one transaction, so the run goes on
-        from a state that matches its checkpoint exactly.
+        from a state that matches its checkpoint exactly. ``reset_initial``
+        also recreates the tables written once at the start (agents, edges).
         """
         from townsquare.store.postgres.reader import PostgresRunReader
 
@@ -126,6 +135,9 @@ class PostgresRunWriter(WriterLifecycle):
             registry = registry_name(conn, url)
             with conn.transaction():
                 for table in TABLES:
+                    if reset_initial and table.name in INITIAL_TABLES:
+                        conn.execute(f"DROP TABLE IF EXISTS {qualified(schema, table.name)}")
+                        conn.execute(table_ddl(schema, table))
                     if table.per_step or table.name == "steps":
                         conn.execute(
                             f"DELETE FROM {qualified(schema, table.name)} WHERE step > %s",
@@ -227,9 +239,10 @@ class PostgresRunWriter(WriterLifecycle):
         try:
             with conn.transaction():
                 _set_meta(conn, self.schema, self._registry, self.run_id, encoded, values)
-                for table in TABLES:
-                    for ddl in index_ddl(self.schema, table):
-                        conn.execute(ddl)
+                if values["status"] == "completed":  # a stopped run indexes on resume
+                    for table in TABLES:
+                        for ddl in index_ddl(self.schema, table):
+                            conn.execute(ddl)
         except Exception as exc:  # psycopg.Error: the connection may be gone
             finish_error = exc
         finally:
