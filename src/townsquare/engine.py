@@ -187,7 +187,7 @@ class Simulation:
                     status = "interrupted"
                     raise RunInterrupted(
                         f"run {self.run_dir.name} stopped after step {step}; continue with "
-                        f"`townsquare resume {self.run_dir}`")
+                        f"`{self.resume_command()}`")
                 if self._checkpoint_due(step):
                     self.checkpoint(writer, step)
                     reached("checkpoint")
@@ -254,7 +254,17 @@ class Simulation:
             if step > 0:
                 self.checkpoint(writer, step - 1)
             raise RunStopped(f"{stop} Run {self.run_dir.name} stopped before step {step}; "
-                             f"continue with `townsquare resume {self.run_dir}`") from None
+                             f"continue with `{self.resume_command()}`") from None
+
+    def resume_command(self) -> str:
+        """The command that continues this run (a PostgreSQL run is named by URL#id)."""
+        ref = str(self.run_dir)
+        if self.scenario.store is not None:  # the URL without its password
+            from townsquare.store.postgres.layout import redact_url
+
+            ref = f"'{redact_url(self.scenario.store)}#{self.run_dir.name}'"
+        trust = " --trust-endpoint" if self.scenario.llm is not None else ""
+        return f"townsquare resume {ref}{trust}"
 
     def interview(self, agent: int, question: str) -> str:
         """Ask an agent a question between steps (from ``on_step``), from the live state."""

@@ -12,7 +12,6 @@ import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
-from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -36,7 +35,8 @@ console = Console(emoji=False, highlight=False)
 err_console = Console(stderr=True, emoji=False, highlight=False)
 F = TypeVar("F", bound=Callable[..., Any])
 
-RunsDir = Annotated[Path, typer.Option("--runs", help="Folder holding runs.")]
+RunsDir = Annotated[str, typer.Option(
+    "--runs", help="Folder holding runs, or a postgresql:// URL of a run store.")]
 TrustEndpoint = Annotated[bool, typer.Option(
     "--trust-endpoint",
     help="Send LLM requests to the endpoints stored in the run (and read their key "

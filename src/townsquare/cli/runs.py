@@ -55,14 +55,14 @@ def run(
     with progress(loaded.steps, quiet) as advance:
         result = sim.run(on_step=lambda step, metrics: advance())
     print_summary(result)
-    console.print(f"run database: [cyan]{lit(result.path / 'run.sqlite')}[/]")
+    console.print(f"run database: [cyan]{lit(result.reader.path)}[/]", soft_wrap=True)
 
 
 @app.command()
 @user_errors
 def resume(
     run_ref: Annotated[str, typer.Argument(metavar="RUN", help="Run folder, id or 'latest'.")],
-    runs: RunsDir = Path("runs"),
+    runs: RunsDir = "runs",
     set_: Annotated[
         list[str] | None,
         typer.Option("--set", help="Change a limit first, e.g. llm.budget_cost=20."),
@@ -81,7 +81,7 @@ def resume(
     with progress(remaining, quiet) as advance:
         result = sim.run(on_step=lambda step, metrics: advance())
     print_summary(result)
-    console.print(f"run database: [cyan]{lit(result.path / 'run.sqlite')}[/]")
+    console.print(f"run database: [cyan]{lit(result.reader.path)}[/]", soft_wrap=True)
 
 
 @app.command()
@@ -122,7 +122,7 @@ def scenarios() -> None:
 def show(
     run_ref: Annotated[str, typer.Argument(metavar="RUN", help="Run folder, id or 'latest'.")]
     = "latest",
-    runs: RunsDir = Path("runs"),
+    runs: RunsDir = "runs",
     all_: Annotated[bool, typer.Option("--all", help="Every measure, not only the core.")]
     = False,
 ) -> None:
@@ -139,7 +139,7 @@ def show(
 
 @app.command("runs")
 @user_errors
-def list_runs_command(runs: RunsDir = Path("runs")) -> None:
+def list_runs_command(runs: RunsDir = "runs") -> None:
     """List the runs in a folder."""
     from townsquare.store import list_runs
 
@@ -158,7 +158,7 @@ def list_runs_command(runs: RunsDir = Path("runs")) -> None:
 def export(
     run_ref: Annotated[str, typer.Argument(metavar="RUN", help="Run folder, id or 'latest'.")],
     out: Annotated[Path | None, typer.Option(help="Folder for the Parquet files.")] = None,
-    runs: RunsDir = Path("runs"),
+    runs: RunsDir = "runs",
 ) -> None:
     """Export every table of a run to Parquet (the run itself is not changed)."""
     from townsquare.store import export_parquet, resolve_run

@@ -27,7 +27,7 @@ def interview(
     run_ref: Annotated[str, typer.Argument(metavar="RUN", help="Run folder, id or 'latest'.")],
     agent: Annotated[int, typer.Argument(help="Agent id.")],
     question: Annotated[str, typer.Argument(help="The question, in quotes.")],
-    runs: RunsDir = Path("runs"),
+    runs: RunsDir = "runs",
     trust_endpoint: TrustEndpoint = False,
 ) -> None:
     """Ask an agent of a run a question (LLM agents answer in character)."""
@@ -42,7 +42,7 @@ def interview(
 def survey(
     run_ref: Annotated[str, typer.Argument(metavar="RUN", help="Run folder, id or 'latest'.")]
     = "latest",
-    runs: RunsDir = Path("runs"),
+    runs: RunsDir = "runs",
 ) -> None:
     """Summarize a run's survey answers: mean per wave with 95% CI, and the shift."""
     from townsquare.measure.surveys import shifts, summarize
@@ -158,7 +158,7 @@ def validate_run_command(
     news_only: Annotated[bool, typer.Option(
         help="Compare only cascades started by seeded news items.")] = False,
     strict: Annotated[bool, typer.Option(help="Exit with code 1 if a check fails.")] = False,
-    runs: RunsDir = Path("runs"),
+    runs: RunsDir = "runs",
 ) -> None:
     """Check a run against stylized facts of real platforms (and recorded data)."""
     from townsquare.experiments import validate_run
@@ -177,7 +177,8 @@ def validate_run_command(
 @app.command("query")
 @user_errors
 def query_command(
-    runs_dir: Annotated[Path, typer.Argument(metavar="RUNS_DIR", help="Folder of runs.")],
+    runs_dir: Annotated[str, typer.Argument(
+        metavar="RUNS_DIR", help="Folder of runs, or a postgresql:// URL of a run store.")],
     sql: Annotated[str, typer.Argument(help="DuckDB SQL; every run table is a view.")],
     out: Annotated[Path | None, typer.Option(help="Write all rows to .csv or .parquet.")]
     = None,

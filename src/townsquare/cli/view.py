@@ -26,7 +26,7 @@ def report(
                                              "(default: report.html in the run folder).")] = None,
     png: Annotated[Path | None, typer.Option(help="Also export every figure as PNG here.")]
     = None,
-    runs: RunsDir = Path("runs"),
+    runs: RunsDir = "runs",
 ) -> None:
     """Write a self-contained HTML report with plots of a run or a sweep."""
     from townsquare.report import commands
