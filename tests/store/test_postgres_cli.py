@@ -72,3 +72,22 @@ def test_resume_of_a_stopped_postgresql_run(pg_url: str, tmp_path: Path) -> None
     assert done.returncode == 0, done.stderr
     assert f"#{run_id}" in done.stdout
     assert "completed" in cli("show", run_id, "--runs", pg_url, cwd=tmp_path).stdout
+
+
+def test_sweeps_into_one_database(pg_url: str, tmp_path: Path) -> None:
+    with_password = pg_url.replace("postgres@", "postgres:hunter2@")  # trust auth ignores it
+    for name in ("a", "b"):
+        done = cli("sweep", "default", "--param", "behavior.engage_rate=0.05,0.1",
+                   "--agents", "200", "--steps", "2", "--workers", "1", "--quiet",
+                   "--out", str(tmp_path / name), "--set", f"store={with_password}",
+                   cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert "(2 runs)" in done.stdout
+        assert "hunter2" not in (tmp_path / name / "sweep.json").read_text()
+        assert "hunter2" not in done.stdout + done.stderr
+    listed = cli("runs", "--runs", pg_url, cwd=tmp_path)
+    assert listed.returncode == 0 and listed.stdout.count("completed") == 4
+    again = cli("sweep", "default", "--param", "behavior.engage_rate=0.05,0.1",
+                "--agents", "200", "--steps", "2", "--workers", "1", "--quiet",
+                "--out", str(tmp_path / "a"), "--set", f"store={with_password}", cwd=tmp_path)
+    assert again.returncode == 0 and "0 runs to do" in again.stdout and "(2 runs)" in again.stdout

@@ -328,3 +328,17 @@ def _registry_value(key: str, value: object) -> object:
 def _in_transaction(conn: psycopg.Connection, task: Callable[[psycopg.Connection], None]) -> None:
     with conn.transaction():
         task(conn)
+
+
+def drop_postgres_run(url: str, run_id: str) -> None:
+    """Delete a run's schema and registry row, if any (a sweep redoing a failed attempt)."""
+    conn = connect(url)
+    try:
+        registry = registry_name(conn, url)
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+            conn.execute(registry_ddl(registry))
+            conn.execute(f"DROP SCHEMA IF EXISTS {quote(schema_name(run_id))} CASCADE")
+            conn.execute(f"DELETE FROM {registry} WHERE run_id = %s", (run_id,))
+    finally:
+        conn.close()
