@@ -91,3 +91,18 @@ def test_sweeps_into_one_database(pg_url: str, tmp_path: Path) -> None:
                 "--agents", "200", "--steps", "2", "--workers", "1", "--quiet",
                 "--out", str(tmp_path / "a"), "--set", f"store={with_password}", cwd=tmp_path)
     assert again.returncode == 0 and "0 runs to do" in again.stdout and "(2 runs)" in again.stdout
+
+
+def test_the_dashboard_serves_a_postgresql_store(stored: tuple[str, str]) -> None:
+    pytest.importorskip("httpx")
+    from starlette.testclient import TestClient
+
+    from townsquare.report.server import create_app
+
+    url, run_id = stored
+    client = TestClient(create_app(url), base_url="http://127.0.0.1")
+    assert [r["run_id"] for r in client.get("/api/runs").json()] == [run_id]
+    assert client.get(f"/runs/{run_id}").status_code == 200
+    status = client.get(f"/api/runs/{run_id}/status").json()
+    assert status["status"] == "completed" and status["last_step"] == 2
+    assert client.get("/runs/nope").status_code == 404

@@ -39,8 +39,8 @@ def report(
 @app.command()
 @user_errors
 def serve(
-    runs_dir: Annotated[Path, typer.Argument(metavar="RUNS_DIR", help="Folder holding runs.")]
-    = Path("runs"),
+    runs_dir: Annotated[str, typer.Argument(
+        metavar="RUNS_DIR", help="Folder holding runs, or a postgresql:// URL.")] = "runs",
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8765,
     allow_remote: Annotated[bool, typer.Option(

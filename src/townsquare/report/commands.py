@@ -9,6 +9,7 @@ from pathlib import Path
 
 from townsquare.errors import UserError
 from townsquare.report.guard import new_token
+from townsquare.store.postgres.layout import is_store_url
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -30,7 +31,7 @@ def check_host(host: str, allow_remote: bool) -> None:
             f"to listen on {host} anyway")
 
 
-def serve(runs_dir: Path = Path("runs"), host: str = "127.0.0.1", port: int = 8765,
+def serve(runs_dir: Path | str = Path("runs"), host: str = "127.0.0.1", port: int = 8765,
           allow_remote: bool = False, token: str | None = None) -> None:
     """Serve the dashboard for ``runs_dir`` until interrupted.
 
@@ -39,7 +40,7 @@ def serve(runs_dir: Path = Path("runs"), host: str = "127.0.0.1", port: int = 87
     answered.
     """
     check_host(host, allow_remote)
-    if not Path(runs_dir).is_dir():
+    if not is_store_url(runs_dir) and not Path(runs_dir).is_dir():
         raise UserError(f"runs folder {runs_dir} does not exist (start a run with "
                         f"`townsquare run --out {runs_dir}`, or name another folder)")
     if not 0 < port < 65536:
