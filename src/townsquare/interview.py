@@ -60,8 +60,8 @@ def interview_run(run: Run, agent: int, question: str, *, trust_endpoint: bool =
 
         check_endpoints(scenario.llm, run.id, trust_endpoint=trust_endpoint)
         llm = scenario.llm
-        if not cache_is_allowed(llm, run.path):  # a stored path elsewhere: the user's cache
-            llm = llm.model_copy(update={"cache_path": None})
+        if not cache_is_allowed(llm, run.path):  # a stored path elsewhere: no cache at all
+            llm = llm.model_copy(update={"cache": False})
         memories = run.reader.query(
             "SELECT text FROM memories WHERE agent = ? ORDER BY importance DESC, step DESC "
             "LIMIT ?", (agent, MEMORIES_IN_INTERVIEW))["text"].tolist()

@@ -91,3 +91,12 @@ def test_confirmed_resume_with_the_users_cache_finishes(planted: Path, tmp_path:
     assert run.meta()["status"] == "completed"
     assert fake_server.auth_headers > 0  # the user confirmed: now the key is sent
     assert not (tmp_path / "elsewhere").exists()
+
+
+def test_a_trusted_interview_asks_without_the_foreign_cache(planted: Path, tmp_path: Path,
+                                                            fake_server: FakeLLMServer) -> None:
+    run = Run(planted)
+    llm_agent = int(run.agents().query("behavior == 'llm'")["agent"].iloc[0])
+    answer = run.interview(llm_agent, "hello?", trust_endpoint=True)
+    assert answer and fake_server.counts["chat"] == 1
+    assert not (tmp_path / "elsewhere").exists()
