@@ -40,6 +40,7 @@ from townsquare.store import (  # the writer is chosen by scenario.store
     resolve_run,
     run_ref,
 )
+from townsquare.store.backend import AnyWriter
 from townsquare.trust import check_stored_llm
 from townsquare.world import make_world
 
@@ -208,7 +209,7 @@ class Simulation:
             if hasattr(world.behavior, "close"):
                 world.behavior.close()
 
-    def _write_initial(self, writer: RunWriter) -> None:
+    def _write_initial(self, writer: AnyWriter) -> None:
         """Personas and the initial follow graph, then the meta key saying both committed."""
         writer.write_agents(self.world.population_frame)
         if armed("agents"):

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from townsquare.errors import DataError
 from townsquare.scenario import Archetype, PopulationConfig, Role
@@ -265,8 +264,8 @@ def _read_table(path: Path) -> pd.DataFrame:
         return pd.read_csv(path, sep=sep)
     except pd.errors.EmptyDataError:
         raise DataError(path, "the file is empty") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError,
-            pa.ArrowException) as exc:
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError, TypeError,
+            KeyError, NotImplementedError) as exc:  # pyarrow's errors derive from these
         raise DataError(path, f"cannot be parsed: {str(exc).splitlines()[0]}") from None
 
 

@@ -14,7 +14,7 @@ from townsquare.store.postgres.layout import is_store_url
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
-def report(run_ref: str, out: Path | None = None, runs: Path = Path("runs"),
+def report(run_ref: str, out: Path | None = None, runs: Path | str = Path("runs"),
            png: Path | None = None) -> Path:
     """Write the HTML report of a run or sweep; returns the file written."""
     from townsquare.report.build import write_report

@@ -16,7 +16,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -77,7 +77,7 @@ class Dashboard:
         if self.store is not None:
             for info in list_runs(self.store):
                 if info["run_id"] == run_id:
-                    return info["path"]  # type: ignore[no-any-return]
+                    return cast(PostgresRun, info["path"])
         elif self.runs_dir.is_dir():
             for path in self.runs_dir.iterdir():
                 if path.name == run_id and (path / RUN_FILE).is_file():
