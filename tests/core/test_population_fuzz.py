@@ -39,7 +39,8 @@ def _arrow_column(values: list) -> pa.Array:
         return pa.array([repr(v) for v in values])
 
 
-def _check(path: Path) -> None:
+def check_loaded(path: Path) -> None:
+    """Loaded with sane values, or a DataError naming the file."""
     try:
         pop = load_population(path, TOPICS)
     except DataError as exc:
@@ -53,7 +54,7 @@ def _check(path: Path) -> None:
 def _fuzz_parquet(tmp_path_factory: pytest.TempPathFactory, table: dict) -> None:
     path = tmp_path_factory.mktemp("pq") / "p.parquet"
     pq.write_table(pa.table({k: _arrow_column(v) for k, v in table.items()} or {"x": [1]}), path)
-    _check(path)
+    check_loaded(path)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -72,7 +73,7 @@ def test_arbitrary_parquet_personas_many(tmp_path_factory, table: dict) -> None:
 def _fuzz_csv(tmp_path_factory: pytest.TempPathFactory, content: bytes) -> None:
     path = tmp_path_factory.mktemp("csv") / "p.csv"
     path.write_bytes(b"leaning,activity,susceptibility,age_group,role\n" + content)
-    _check(path)
+    check_loaded(path)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -13,7 +13,8 @@ message.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -90,10 +91,7 @@ class PostgresRunWriter(WriterLifecycle):
         schema = schema_name(run_id)
         conn = connect(url)
         try:
-            registry = registry_name(conn, url)
-            with conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
-                conn.execute(registry_ddl(registry))
+            with _registry_locked(conn, url) as registry:
                 taken = conn.execute(
                     f"SELECT 1 FROM {registry} WHERE run_id = %s OR schema_name = %s "
                     "UNION ALL SELECT 1 FROM pg_namespace WHERE nspname = %s",
@@ -330,14 +328,21 @@ def _in_transaction(conn: psycopg.Connection, task: Callable[[psycopg.Connection
         task(conn)
 
 
+@contextmanager
+def _registry_locked(conn: psycopg.Connection, url: str) -> Iterator[str]:
+    """A transaction holding the run-creation lock, with the registry table in place."""
+    registry = registry_name(conn, url)
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+        conn.execute(registry_ddl(registry))
+        yield registry
+
+
 def drop_postgres_run(url: str, run_id: str) -> None:
     """Delete a run's schema and registry row, if any (a sweep redoing a failed attempt)."""
     conn = connect(url)
     try:
-        registry = registry_name(conn, url)
-        with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
-            conn.execute(registry_ddl(registry))
+        with _registry_locked(conn, url) as registry:
             conn.execute(f"DROP SCHEMA IF EXISTS {quote(schema_name(run_id))} CASCADE")
             conn.execute(f"DELETE FROM {registry} WHERE run_id = %s", (run_id,))
     finally:
