@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import pytest
@@ -38,3 +39,10 @@ def test_queries_leave_run_folders_untouched(runs_folder: Path) -> None:
     assert len(counts) == 2
     assert _digest(runs_folder) == before
     assert not any(p.name == "parquet" for p in runs_folder.rglob("*"))
+
+
+def test_a_symlinked_run_elsewhere_is_not_queried(runs_folder: Path, tmp_path: Path) -> None:
+    served = tmp_path / "served"
+    served.mkdir()
+    os.symlink(runs_folder / "run-1", served / "linked")
+    assert query("SELECT COUNT(*) AS n FROM runs", served)["n"].tolist() == [0]

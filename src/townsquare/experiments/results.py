@@ -54,8 +54,10 @@ def run_sources(runs_dir: str | Path) -> list[_RunSource]:
     folder = Path(runs_dir)
     if not folder.is_dir():
         raise UserError(f"{folder} is not a folder of runs")
-    sources = []
+    sources, root = [], folder.resolve()
     for path in sorted(p for p in folder.iterdir() if (p / RUN_FILE).is_file()):
+        if not (path / RUN_FILE).resolve().is_relative_to(root):
+            continue  # a symlink to a run elsewhere is not followed
         files = [path / RUN_FILE, path / f"{RUN_FILE}-wal"]
         stamp = [(f.stat().st_size, f.stat().st_mtime_ns) for f in files if f.exists()]
         sources.append(_RunSource(path.name, path, str(path.resolve()), json.dumps(stamp)))
