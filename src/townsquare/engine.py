@@ -94,8 +94,9 @@ class Simulation:
         if meta.get("status") == "completed":
             raise UserError(f"run {found.name} is already completed; nothing to resume")
         scenario = Scenario.from_toml(str(meta["scenario_toml"]), source=f"run {found.name}")
-        if isinstance(found, Path):
-            run_dir = found
+        if isinstance(found, Path):  # a SQLite run: it stays in its file, whatever the
+            run_dir = found             # stored scenario says (a planted store URL is ignored)
+            scenario = scenario.model_copy(update={"store": None})
         else:  # a PostgreSQL run: the stored URL is redacted, the caller's is the real one
             scenario = scenario.model_copy(update={"store": found.url})
             run_dir = Path(str(meta.get("run_dir") or scenario.output_dir / found.name))

@@ -1,4 +1,4 @@
-"""A crafted or damaged checkpoint is refused as 'damaged', never a traceback (#20)."""
+"""A crafted checkpoint is refused as 'damaged'; a planted store URL is ignored (#20)."""
 
 from __future__ import annotations
 
@@ -148,3 +148,14 @@ def test_an_untouched_checkpoint_still_resumes(stopped: Path, tmp_path: Path) ->
     sim = Simulation.resume(run)
     assert sim.next_step == 2
     assert sim.run().meta()["status"] == "completed"
+
+
+def test_a_planted_store_url_does_not_move_a_sqlite_run(stopped: Path, tmp_path: Path) -> None:
+    run = _copy(stopped, tmp_path)
+    with sqlite3.connect(run / "run.sqlite") as conn:
+        (text,) = conn.execute("SELECT value FROM meta WHERE key = 'scenario_toml'").fetchone()
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'scenario_toml'",
+                     ('store = "postgresql://attacker@127.0.0.1:9/x"\n' + text,))
+    finished = Simulation.resume(run).run()  # no connection attempt: port 9 would refuse
+    assert finished.meta()["status"] == "completed"
+    assert finished.reader.path == run / "run.sqlite"
