@@ -103,7 +103,7 @@ class Simulation:
         if overrides:
             scenario = scenario.with_overrides(overrides)
         check_stored_llm(scenario.llm, run_dir, found.name, trust_endpoint=trust_endpoint,
-                         overrides=overrides)
+                         overrides=overrides, distributed=scenario.distributed)
         sim = cls(scenario, run_dir=run_dir)
         sim._restore(meta)
         sim._resuming = True

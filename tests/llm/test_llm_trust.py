@@ -100,3 +100,15 @@ def test_a_trusted_interview_asks_without_the_foreign_cache(planted: Path, tmp_p
     answer = run.interview(llm_agent, "hello?", trust_endpoint=True)
     assert answer and fake_server.counts["chat"] == 1
     assert not (tmp_path / "elsewhere").exists()
+
+
+def test_a_planted_ray_cluster_is_shown_and_refused(planted: Path,
+                                                   fake_server: FakeLLMServer) -> None:
+    with sqlite3.connect(planted / "run.sqlite") as conn:
+        (text,) = conn.execute("SELECT value FROM meta WHERE key = 'scenario_toml'").fetchone()
+        data = tomllib.loads(text) | {"distributed": {"ray_address": "ray://evil.example:10001"}}
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'scenario_toml'",
+                     (tomli_w.dumps(data),))
+    with pytest.raises(UntrustedRunError, match="Ray cluster ray://evil.example:10001"):
+        Simulation.resume(planted)
+    assert sum(fake_server.counts.values()) == 0
