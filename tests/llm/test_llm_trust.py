@@ -109,6 +109,6 @@ def test_a_planted_ray_cluster_is_shown_and_refused(planted: Path,
         data = tomllib.loads(text) | {"distributed": {"ray_address": "ray://evil.example:10001"}}
         conn.execute("UPDATE meta SET value = ? WHERE key = 'scenario_toml'",
                      (tomli_w.dumps(data),))
-    with pytest.raises(UntrustedRunError, match="Ray cluster ray://evil.example:10001"):
+    with pytest.raises(UntrustedRunError, match=r"Ray cluster ray://evil\.example:10001"):
         Simulation.resume(planted)
     assert sum(fake_server.counts.values()) == 0
