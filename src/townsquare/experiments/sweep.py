@@ -16,7 +16,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
-from functools import partial
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -41,16 +41,13 @@ Progress = Callable[[int, int], None]
 """Called with (runs done, runs in the sweep) after each finished run."""
 
 
-def run_task(task: RunTask, store: str | None = None) -> str:
-    """Produce one run (in a worker process); returns its run id.
-
-    ``store`` is the PostgreSQL URL with its password, which the manifest omits.
-    """
+def run_task(task: RunTask) -> str:
+    """Produce one run (in a worker process); returns its run id."""
     from townsquare.engine import Simulation
 
     try:
         scenario = Scenario.from_toml(task.scenario_toml, source="sweep base scenario")
-        scenario = scenario.with_overrides(task.overrides | ({"store": store} if store else {}))
+        scenario = scenario.with_overrides(task.overrides)
         Simulation(scenario, run_dir=Path(task.run_dir)).run()
     except UserError as exc:  # re-raised as the plain base class: it always pickles
         raise UserError(f"sweep run {task.run_id}: {exc}") from None
@@ -100,7 +97,12 @@ class Sweep:
         self.executor = executor or make_executor("local", workers)
 
     def tasks(self) -> list[RunTask]:
-        return self.plan.tasks(self.folder)
+        """The plan's tasks; with PostgreSQL, each carries the URL with its password (which
+        the manifest omits) to its worker."""
+        tasks = self.plan.tasks(self.folder)
+        if self.store is None:
+            return tasks
+        return [replace(t, overrides=t.overrides | {"store": self.store}) for t in tasks]
 
     def pending(self) -> list[RunTask]:
         """Runs not yet completed (in the order they will be started)."""
@@ -121,7 +123,7 @@ class Sweep:
             shutil.rmtree(task.run_dir, ignore_errors=True)  # a killed or failed attempt
             if self.store is not None:
                 drop_postgres_run(self.store, task.run_id)
-        for _ in self.executor.map(partial(run_task, store=self.store), todo):
+        for _ in self.executor.map(run_task, todo):
             done += 1
             if progress is not None:
                 progress(done, total)
