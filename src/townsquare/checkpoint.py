@@ -43,24 +43,99 @@ def save_checkpoint(run_dir: Path, step: int, tree: dict[str, Any]) -> Path:
     return path
 
 
-def load_checkpoint(run_dir: Path) -> tuple[int, dict[str, Any]] | None:
-    """(step, state tree) of the last checkpoint, or None when the run has none."""
+def load_checkpoint(run_dir: Path, max_elements: int | None = None,
+                    max_json_bytes: int | None = None) -> tuple[int, dict[str, Any]] | None:
+    """(step, state tree) of the last checkpoint, or None when the run has none.
+
+    A checkpoint is untrusted input (a run folder may come from anyone): with
+    ``max_elements`` each array's shape is read from its header and refused when
+    larger, and ``state.json`` is refused above ``max_json_bytes``, before
+    anything is decompressed or allocated. Any defect is a StoreError saying the
+    checkpoint is damaged.
+    """
     path = Path(run_dir) / CHECKPOINT_FILE
     if not path.exists():
         return None
     try:
         with zipfile.ZipFile(path) as archive:
-            doc = json.loads(archive.read("state.json"))
-            if doc.get("format") != FORMAT:
-                raise StoreError(f"{path}: checkpoint format {doc.get('format')} is not "
+            info = archive.getinfo("state.json")
+            if max_json_bytes is not None and info.file_size > max_json_bytes:
+                raise ValueError(f"state.json holds {info.file_size:,} bytes, more than this "
+                                 f"run can need ({max_json_bytes:,})")
+            doc = json.loads(archive.read(info))
+            if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+                found = doc.get("format") if isinstance(doc, dict) else None
+                raise StoreError(f"{path}: checkpoint format {found} is not "
                                  f"supported (expected {FORMAT})")
+            step = doc["step"]
+            if not isinstance(step, int) or isinstance(step, bool) or step < 0:
+                raise ValueError(f"step {step!r} is not a step number")
 
-            def array(key: str) -> np.ndarray:
+            def array(key: object) -> np.ndarray:
+                with archive.open(f"{key}.npy") as member:
+                    _check_header(member, max_elements, key)
                 return np.load(io.BytesIO(archive.read(f"{key}.npy")), allow_pickle=False)
 
-            return int(doc["step"]), _decode(doc["state"], array)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+            return step, _decode(doc["state"], array)
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, AttributeError, OSError,
+            RecursionError, EOFError) as exc:
         raise StoreError(f"{path}: the checkpoint is damaged ({exc})") from None
+
+
+def _check_header(member: Any, max_elements: int | None, key: object) -> None:
+    """Refuse an array whose header declares more elements than the run can hold."""
+    version = np.lib.format.read_magic(member)
+    readers = {(1, 0): np.lib.format.read_array_header_1_0,
+               (2, 0): np.lib.format.read_array_header_2_0}
+    if version not in readers:
+        raise ValueError(f"array {key} has .npy format {version}")
+    shape, _, dtype = readers[version](member)
+    if dtype.hasobject:
+        raise ValueError(f"array {key} holds Python objects")
+    elements = int(np.prod(shape, dtype=object))
+    if max_elements is not None and elements > max_elements:
+        raise ValueError(f"array {key} declares shape {shape}, more than this run can hold "
+                         f"({max_elements:,} elements)")
+
+
+def check_like(template: Any, state: Any, path: Path, n_agents: int, where: str = "") -> None:
+    """Refuse a restored state whose structure differs from a fresh run's (``template``).
+
+    Every key of a fresh run's tables must be there (random streams and caches
+    add keys as a run goes, so more keys are allowed); arrays keep their dtype,
+    their number of axes and every axis but the first; the first axis may differ
+    (posts and follows grow) unless it counts agents. Float arrays that are finite
+    in a fresh run must stay finite. Anything else is a damaged checkpoint.
+    """
+    def damaged(problem: str) -> StoreError:
+        return StoreError(f"{Path(path) / CHECKPOINT_FILE}: the checkpoint is damaged "
+                          f"({where or 'state'}: {problem})")
+
+    if isinstance(template, dict):
+        if not isinstance(state, dict):
+            raise damaged("expected a table")
+        missing = set(template) - set(state)  # tables may gain keys as a run goes
+        if missing:
+            raise damaged(f"missing keys {sorted(map(str, missing))}")
+        for key, value in template.items():
+            if key in state:
+                check_like(value, state[key], path, n_agents, f"{where}.{key}".lstrip("."))
+    elif isinstance(template, np.ndarray):
+        if not isinstance(state, np.ndarray) or state.dtype != template.dtype:
+            raise damaged(f"expected a {template.dtype} array")
+        if state.ndim != template.ndim or state.shape[1:] != template.shape[1:]:
+            raise damaged(f"shape {state.shape}, expected {template.shape}")
+        if template.ndim and template.shape[0] == n_agents and state.shape[0] != n_agents:
+            raise damaged(f"{state.shape[0]} rows for {n_agents} agents")
+        if (template.dtype.kind == "f" and np.isfinite(template).all()
+                and not np.isfinite(state).all()):
+            raise damaged("not-a-number or infinite values")
+    elif isinstance(template, list):
+        if not isinstance(state, list):
+            raise damaged("expected a list")
+    elif isinstance(template, bool | int | float | str) and not isinstance(
+            state, type(template) if not isinstance(template, float) else int | float):
+        raise damaged(f"expected {type(template).__name__}, got {type(state).__name__}")
 
 
 def _encode(node: Any, arrays: dict[str, np.ndarray]) -> Any:

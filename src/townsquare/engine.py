@@ -25,9 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from townsquare import __version__
-from townsquare.checkpoint import load_checkpoint, save_checkpoint
-from townsquare.errors import RunStopped, UserError
+from townsquare.checkpoint import CHECKPOINT_FILE, check_like, load_checkpoint, save_checkpoint
+from townsquare.errors import RunStopped, StoreError, UserError
 from townsquare.measure.summary import run_summary
+from townsquare.phases import armed, reached
 from townsquare.rng import RandomStreams
 from townsquare.run import Run
 from townsquare.scenario import Scenario
@@ -40,6 +41,7 @@ from townsquare.store import (  # the writer is chosen by scenario.store
     run_ref,
 )
 from townsquare.store.protocols import RunStoreWriter
+from townsquare.trust import check_stored_llm
 from townsquare.world import make_world
 
 StepCallback = Callable[[int, dict[str, float]], None]
@@ -63,6 +65,7 @@ class Simulation:
         self.run_dir = run_dir or scenario.output_dir / new_run_id(scenario.name, scenario.seed)
         self.next_step = 0
         self._resuming = False
+        self._initial_stored = False  # agents and edges committed (meta initial_tables)
         self._stop_requested = False
 
     @classmethod
@@ -71,12 +74,16 @@ class Simulation:
         run_ref: str | Path,
         runs_dir: str | Path = "runs",
         overrides: dict[str, Any] | None = None,
+        *,
+        trust_endpoint: bool = False,
     ) -> Simulation:
         """Rebuild a stopped or crashed run from its last checkpoint, ready to ``run()``.
 
         ``overrides`` change the stored scenario first — meant for limits such
         as ``{"llm.budget_cost": 20}``; anything that changes the dynamics makes
-        the run differ from an uninterrupted one.
+        the run differ from an uninterrupted one. The stored scenario is
+        untrusted: an LLM run resumes only with ``trust_endpoint=True`` (the
+        user confirms its endpoints and key variables), see :mod:`townsquare.trust`.
         """
         found = resolve_run(run_ref, runs_dir if _is_url(runs_dir) else Path(runs_dir))
         reader = open_reader(found)
@@ -87,54 +94,109 @@ class Simulation:
         if meta.get("status") == "completed":
             raise UserError(f"run {found.name} is already completed; nothing to resume")
         scenario = Scenario.from_toml(str(meta["scenario_toml"]), source=f"run {found.name}")
-        if isinstance(found, Path):
-            run_dir = found
+        if isinstance(found, Path):  # a SQLite run: it stays in its file, whatever the
+            run_dir = found             # stored scenario says (a planted store URL is ignored)
+            scenario = scenario.model_copy(update={"store": None})
         else:  # a PostgreSQL run: the stored URL is redacted, the caller's is the real one
             scenario = scenario.model_copy(update={"store": found.url})
             run_dir = Path(str(meta.get("run_dir") or scenario.output_dir / found.name))
         if overrides:
             scenario = scenario.with_overrides(overrides)
+        check_stored_llm(scenario.llm, run_dir, found.name, trust_endpoint=trust_endpoint,
+                         overrides=overrides, distributed=scenario.distributed)
         sim = cls(scenario, run_dir=run_dir)
-        checkpoint = load_checkpoint(run_dir)
-        if checkpoint is not None:
-            step, state = checkpoint
-            sim.streams.set_state(state["streams"])
-            sim.world.environment.set_state(state["environment"])
-            if sim.world.behavior is not None and hasattr(sim.world.behavior, "set_state"):
-                sim.world.behavior.set_state(state["behavior"])
-            sim.next_step = step + 1
+        sim._restore(meta)
         sim._resuming = True
+        sim._initial_stored = bool(meta.get("initial_tables"))
         return sim
+
+    def _state(self) -> dict[str, Any]:
+        """Everything a checkpoint holds: random streams, environment, behaviour."""
+        behavior = self.world.behavior
+        return {
+            "streams": self.streams.get_state(),
+            "environment": self.world.environment.get_state(),
+            "behavior": (behavior.get_state()
+                         if behavior is not None and hasattr(behavior, "get_state") else {}),
+        }
+
+    def _restore(self, meta: dict[str, Any]) -> None:
+        """Load the run's checkpoint, checked against this run's size before and after.
+
+        The checkpoint is untrusted: arrays larger than the run could have made are
+        refused before they are read, the state must have the structure of a fresh
+        run's, its step must be one the store has committed, and any failure to
+        restore is reported as a damaged checkpoint, never a traceback.
+        """
+        n, edges = self.world.environment.n_agents, len(self.world.edges[0])
+        rows = 16 * (n + edges) * (self.scenario.steps + 1) + 2**20
+        checkpoint = load_checkpoint(self.run_dir, max_elements=rows,
+                                     max_json_bytes=256 * rows + 2**24)
+        if checkpoint is None:
+            return
+        step, state = checkpoint
+        where = self.run_dir / CHECKPOINT_FILE
+        last = meta.get("last_step")
+        if step >= self.scenario.steps or not isinstance(last, int) or step > last:
+            raise StoreError(f"{where}: the checkpoint is damaged (step {step}, but the run "
+                             f"has {self.scenario.steps} steps and stored up to {last})")
+        if not isinstance(state, dict) or not {"streams", "environment"} <= set(state):
+            raise StoreError(f"{where}: the checkpoint is damaged (no streams or environment)")
+        # the environment's structure is fixed by the scenario; a behaviour's may differ
+        # between backends (a local checkpoint resumes sharded), so set_state checks it
+        check_like(self.world.environment.get_state(), state["environment"], self.run_dir, n,
+                   "environment")
+        try:
+            self.streams.set_state(state["streams"])
+            self.world.environment.set_state(state["environment"])
+            if self.world.behavior is not None and hasattr(self.world.behavior, "set_state"):
+                self.world.behavior.set_state(state.get("behavior", {}))
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError,
+                OverflowError) as exc:
+            raise StoreError(f"{where}: the checkpoint is damaged ({exc})") from None
+        self.next_step = step + 1
 
     def run(self, on_step: StepCallback | None = None) -> Run:
         """Advance every remaining step, record it, and return the finished :class:`Run`."""
+        with self._stop_on_signals():  # also over the close: a signal there must not kill it
+            self._run_steps(on_step)
+        return Run(run_ref(self.scenario.store, self.run_dir))
+
+    def _run_steps(self, on_step: StepCallback | None) -> None:
         scenario, world = self.scenario, self.world
         started = time.perf_counter()
         if self._resuming:
             last = self.next_step - 1 if self.next_step > 0 else None
-            writer = reopen_writer(scenario.store, self.run_dir, after_step=last)
+            writer = reopen_writer(scenario.store, self.run_dir, after_step=last,
+                                   reset_initial=not self._initial_stored)
             writer.set_meta(scenario_toml=scenario.to_toml())
         else:
             writer = create_writer(scenario.store, self.run_dir, self._meta())
-            writer.write_agents(world.population_frame)
-            writer.write_edges(*world.edges)
+        if not self._initial_stored:  # a fresh run, or one killed before these committed
+            self._write_initial(writer)
         status = "failed"
         try:
-            with self._stop_on_signals():
-                for step in range(self.next_step, scenario.steps):
-                    self._before_step(step, writer)
-                    metrics = self.step(step, writer)
-                    self.next_step = step + 1
-                    if on_step is not None:
-                        on_step(step, metrics)
-                    if self._stop_requested:
-                        self.checkpoint(writer, step)
-                        status = "interrupted"
-                        raise RunInterrupted(
-                            f"run {self.run_dir.name} stopped after step {step}; continue with "
-                            f"`townsquare resume {self.run_dir}`")
-                    if self._checkpoint_due(step):
-                        self.checkpoint(writer, step)
+            for step in range(self.next_step, scenario.steps):
+                self._before_step(step, writer)
+                metrics = self.step(step, writer)
+                self.next_step = step + 1
+                if on_step is not None:
+                    on_step(step, metrics)
+                if step == 0 and armed("first_step"):
+                    writer.flush()
+                    reached("first_step")
+                if self._stop_requested and step + 1 < scenario.steps:  # else just finish
+                    self.checkpoint(writer, step)
+                    status = "interrupted"
+                    raise RunInterrupted(
+                        f"run {self.run_dir.name} stopped after step {step}; continue with "
+                        f"`{self.resume_command()}`")
+                if self._checkpoint_due(step):
+                    self.checkpoint(writer, step)
+                    reached("checkpoint")
+            if armed("last_step"):
+                writer.flush()
+                reached("last_step")
             status = "completed"
         except RunStopped:
             status = "interrupted"
@@ -148,9 +210,21 @@ class Simulation:
                 writer.flush()
                 summary |= run_summary(run_ref(scenario.store, self.run_dir), world.environment)
             writer.close(status=status, summary=summary if status == "completed" else None)
+            reached("close")
             if world.behavior is not None and hasattr(world.behavior, "close"):
                 world.behavior.close()
-        return Run(run_ref(scenario.store, self.run_dir))
+
+    def _write_initial(self, writer: RunStoreWriter) -> None:
+        """Personas and the initial follow graph, then the meta key saying both committed."""
+        writer.write_agents(self.world.population_frame)
+        if armed("agents"):
+            writer.flush()
+            reached("agents")
+        writer.write_edges(*self.world.edges)
+        if armed("edges"):
+            writer.flush()
+            reached("edges")
+        writer.set_meta(initial_tables=True)
 
     def step(self, step: int, writer: RunStoreWriter) -> dict[str, float]:
         """One step: observe, decide, apply, measure, record."""
@@ -186,7 +260,17 @@ class Simulation:
             if step > 0:
                 self.checkpoint(writer, step - 1)
             raise RunStopped(f"{stop} Run {self.run_dir.name} stopped before step {step}; "
-                             f"continue with `townsquare resume {self.run_dir}`") from None
+                             f"continue with `{self.resume_command()}`") from None
+
+    def resume_command(self) -> str:
+        """The command that continues this run (a PostgreSQL run is named by URL#id)."""
+        ref = str(self.run_dir)
+        if self.scenario.store is not None:  # the URL without its password
+            from townsquare.store.postgres.layout import redact_url
+
+            ref = f"'{redact_url(self.scenario.store)}#{self.run_dir.name}'"
+        trust = " --trust-endpoint" if self.scenario.llm is not None else ""
+        return f"townsquare resume {ref}{trust}"
 
     def interview(self, agent: int, question: str) -> str:
         """Ask an agent a question between steps (from ``on_step``), from the live state."""
@@ -197,14 +281,7 @@ class Simulation:
     def checkpoint(self, writer: RunStoreWriter, step: int) -> None:
         """Save the state after ``step`` once the store holds every row up to it."""
         writer.flush()
-        behavior = self.world.behavior
-        state = {
-            "streams": self.streams.get_state(),
-            "environment": self.world.environment.get_state(),
-            "behavior": (behavior.get_state()
-                         if behavior is not None and hasattr(behavior, "get_state") else {}),
-        }
-        save_checkpoint(self.run_dir, step, state)
+        save_checkpoint(self.run_dir, step, self._state())
         writer.set_meta(checkpoint_step=step)
 
     def _checkpoint_due(self, step: int) -> bool:

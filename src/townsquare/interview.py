@@ -45,7 +45,7 @@ def structured_answer(
     return "\n".join(lines)
 
 
-def interview_run(run: Run, agent: int, question: str) -> str:
+def interview_run(run: Run, agent: int, question: str, *, trust_endpoint: bool = False) -> str:
     """Ask an agent of a finished (or stopped) run a question."""
     scenario = run.scenario()
     agents = run.agents()
@@ -56,11 +56,16 @@ def interview_run(run: Run, agent: int, question: str) -> str:
     behavior = agents.set_index("agent").loc[agent].get("behavior", "heuristic")
     if behavior == "llm" and scenario.llm is not None:
         from townsquare.behavior.llm.interview import interview
+        from townsquare.trust import cache_is_allowed, check_endpoints
 
+        check_endpoints(scenario.llm, run.id, trust_endpoint=trust_endpoint)
+        llm = scenario.llm
+        if not cache_is_allowed(llm, run.path):  # a stored path elsewhere: no cache at all
+            llm = llm.model_copy(update={"cache": False})
         memories = run.reader.query(
             "SELECT text FROM memories WHERE agent = ? ORDER BY importance DESC, step DESC "
             "LIMIT ?", (agent, MEMORIES_IN_INTERVIEW))["text"].tolist()
-        return interview(scenario.llm, persona, memories, question, seed=scenario.seed + agent)
+        return interview(llm, persona, memories, question, seed=scenario.seed + agent)
     return structured_answer(persona, question, *_recorded_state(run, agent))
 
 

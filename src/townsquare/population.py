@@ -28,7 +28,7 @@ class Population:
 
     topics: list[str]
     age_labels: list[str]
-    age_group: np.ndarray  # int8 index into age_labels
+    age_group: np.ndarray  # index into age_labels (int8 up to 127 labels, then wider)
     leaning: np.ndarray  # float32 in [-1, 1]; -1 left, +1 right
     interests: np.ndarray  # float32 (n, topics), rows sum to 1
     activity: np.ndarray  # float32 in [0, 1]: chance to be active in a step
@@ -166,7 +166,8 @@ def sample_population(config: PopulationConfig, rng: np.random.Generator) -> Pop
     population = Population(
         topics=list(topics),
         age_labels=age_labels,
-        age_group=rng.choice(len(age_labels), size=n, p=age_p / age_p.sum()).astype(np.int8),
+        age_group=rng.choice(len(age_labels), size=n, p=age_p / age_p.sum()).astype(
+            code_dtype(len(age_labels))),
         leaning=leaning.astype(np.float32),
         interests=interests.astype(np.float32),
         activity=rng.beta(config.activity.a, config.activity.b, n).astype(np.float32),
@@ -225,9 +226,9 @@ def load_population(path: Path, topics: list[str]) -> Population:
     leaning = _numeric(frame, "leaning", path, -1.0, 1.0)
     activity = _numeric(frame, "activity", path, 0.0, 1.0)
     susceptibility = _numeric(frame, "susceptibility", path, 0.0, 1.0)
-    ages = frame["age_group"].astype(str) if "age_group" in frame else pd.Series(["unknown"] * n)
+    ages = _text(frame["age_group"]) if "age_group" in frame else pd.Series(["unknown"] * n)
     age_cat = pd.Categorical(ages)
-    roles = frame["role"].astype(str).str.strip().str.lower() if "role" in frame else None
+    roles = _text(frame["role"]).str.strip().str.lower() if "role" in frame else None
     role_codes = np.full(n, ROLES.index(Role.BYSTANDER), dtype=np.int8)
     if roles is not None:
         valid = {r.value: i for i, r in enumerate(ROLES)}
@@ -252,13 +253,26 @@ def load_population(path: Path, topics: list[str]) -> Population:
     return Population(
         topics=list(topics),
         age_labels=[str(c) for c in age_cat.categories],
-        age_group=age_cat.codes.astype(np.int8),
+        age_group=age_cat.codes.astype(code_dtype(len(age_cat.categories))),
         leaning=leaning.astype(np.float32),
         interests=interests.astype(np.float32),
         activity=activity.astype(np.float32),
         susceptibility=susceptibility.astype(np.float32),
         role=role_codes,
     )
+
+
+def code_dtype(n_labels: int) -> type[np.signedinteger]:
+    """The smallest signed integer type indexing ``n_labels`` labels (int8 up to 127)."""
+    for dtype in (np.int8, np.int16, np.int32):
+        if n_labels <= np.iinfo(dtype).max:
+            return dtype
+    return np.int64
+
+
+def _text(column: pd.Series) -> pd.Series:
+    """A column as text; bytes (a Parquet binary column) decode as UTF-8 with replacement."""
+    return column.map(lambda v: v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v))
 
 
 def _read_table(path: Path) -> pd.DataFrame:
@@ -271,12 +285,16 @@ def _read_table(path: Path) -> pd.DataFrame:
         return pd.read_csv(path, sep=sep)
     except pd.errors.EmptyDataError:
         raise DataError(path, "the file is empty") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError, TypeError,
+            KeyError, NotImplementedError) as exc:  # pyarrow's errors derive from these
         raise DataError(path, f"cannot be parsed: {str(exc).splitlines()[0]}") from None
 
 
 def _numeric(frame: pd.DataFrame, column: str, path: Path, low: float, high: float) -> np.ndarray:
-    values = pd.to_numeric(frame[column], errors="coerce").to_numpy(np.float64)
+    try:
+        values = pd.to_numeric(frame[column], errors="coerce").to_numpy(np.float64)
+    except (TypeError, ValueError):  # lists, dicts or bytes in a Parquet column
+        values = np.array([_number(v) for v in frame[column]], dtype=np.float64)
     bad = ~np.isfinite(values) | (values < low) | (values > high)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
@@ -287,6 +305,13 @@ def _numeric(frame: pd.DataFrame, column: str, path: Path, low: float, high: flo
             line=row + 2,
         )
     return values
+
+
+def _number(value: object) -> float:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return float("nan")
 
 
 def build_population(config: PopulationConfig, rng: np.random.Generator) -> Population:

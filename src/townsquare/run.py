@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from townsquare.errors import StoreError
 from townsquare.platform.actions import Action
 from townsquare.scenario import Scenario
 from townsquare.store import PostgresRun, open_reader, resolve_run
@@ -40,18 +42,30 @@ class Run:
 
     def scenario(self) -> Scenario:
         """The scenario exactly as it was run."""
-        return Scenario.from_toml(str(self.meta()["scenario_toml"]), source=f"run {self.id}")
+        text = self.meta().get("scenario_toml")
+        if not isinstance(text, str):
+            raise StoreError(f"run {self.id} is damaged: its meta has no scenario_toml text")
+        return Scenario.from_toml(text, source=f"run {self.id}")
 
     def events(self) -> pd.DataFrame:
         """One row per action: step, agent, action (name), post, target, reason."""
         frame = self.reader.events()
-        frame["action"] = pd.Categorical.from_codes(frame["action"].astype(int), ACTION_LABELS)
+        frame["action"] = self._actions(frame["action"], "events.action")
         return frame
 
     def posts(self) -> pd.DataFrame:
         frame = self.reader.posts()
-        frame["kind"] = pd.Categorical.from_codes(frame["kind"].astype(int), ACTION_LABELS)
+        frame["kind"] = self._actions(frame["kind"], "posts.kind")
         return frame
+
+    def _actions(self, codes: pd.Series, column: str) -> pd.Categorical:
+        """Action codes as names; a code no action has is a damaged run (StoreError)."""
+        values = codes.to_numpy(dtype="float64", na_value=np.nan)  # int64, or Int64 with NULLs
+        bad = ~np.isfinite(values) | (values < 0) | (values >= len(ACTION_LABELS))
+        if bad.any():
+            raise StoreError(f"run {self.id} is damaged: {column} holds "
+                             f"{codes.tolist()[int(bad.argmax())]!r}, not an action code")
+        return pd.Categorical.from_codes(values.astype(int), ACTION_LABELS)
 
     def agents(self) -> pd.DataFrame:
         return self.reader.agents()
@@ -95,11 +109,15 @@ class Run:
 
         return run_digest(self.reader)
 
-    def interview(self, agent: int, question: str) -> str:
-        """Ask one agent a question: in character (LLM agents) or from its state."""
+    def interview(self, agent: int, question: str, *, trust_endpoint: bool = False) -> str:
+        """Ask one agent a question: in character (LLM agents) or from its state.
+
+        An LLM agent's answer calls the endpoint stored with the run, so it needs
+        ``trust_endpoint=True`` (see :mod:`townsquare.trust`).
+        """
         from townsquare.interview import interview_run
 
-        return interview_run(self, agent, question)
+        return interview_run(self, agent, question, trust_endpoint=trust_endpoint)
 
     def __repr__(self) -> str:
         return f"Run({str(self.path)!r})"

@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self, get_args
 
+import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from townsquare.behavior.llm.config import LLMConfig
@@ -777,6 +778,19 @@ class Scenario(_Config):
             self.recorded_cascades = base / self.recorded_cascades
         return self
 
+    def referenced_files(self) -> dict[str, Path]:
+        """The data files the scenario reads, by field (persona file, network, cascades)."""
+        fields = {"population.source": self.population.source, "network.path": self.network.path,
+                  "recorded_cascades": self.recorded_cascades}
+        return {field: path for field, path in fields.items() if path is not None}
+
+    def check_files(self, source: str) -> None:
+        """Raise ScenarioError naming every referenced data file that is not a readable file."""
+        missing = [f"field '{field}': file not found: {path}"
+                   for field, path in self.referenced_files().items() if not path.is_file()]
+        if missing:
+            raise ScenarioError(source, missing)
+
     def to_toml(self) -> str:
         """The scenario as TOML text (what is stored with a run)."""
         return dumps_toml(self.model_dump(mode="json", exclude_none=True))
@@ -870,52 +884,9 @@ def _locate(text: str, loc: list[str]) -> int | None:
 
 
 def dumps_toml(data: dict[str, Any]) -> str:
-    """Serialise nested dicts/lists of scalars to TOML (enough for scenarios)."""
-    out: list[str] = []
-    _emit_table(data, [], out)
-    return "\n".join(out).strip() + "\n"
+    """Serialise nested dicts/lists of scalars to TOML with tomli-w.
 
-
-def _emit_table(table: dict[str, Any], prefix: list[str], out: list[str]) -> None:
-    scalars = {k: v for k, v in table.items() if not _is_table(v) and not _is_table_array(v)}
-    if prefix and (scalars or not table):
-        out.append(f"\n[{'.'.join(_key(k) for k in prefix)}]")
-    for key, value in scalars.items():
-        out.append(f"{_key(key)} = {_value(value)}")
-    for key, value in table.items():
-        if _is_table(value):
-            _emit_table(value, [*prefix, key], out)
-    for key, value in table.items():
-        if _is_table_array(value):
-            for item in value:
-                out.append(f"\n[[{'.'.join(_key(k) for k in [*prefix, key])}]]")
-                for k, v in item.items():
-                    out.append(f"{_key(k)} = {_value(v)}")
-
-
-def _is_table(value: Any) -> bool:
-    return isinstance(value, dict)
-
-
-def _is_table_array(value: Any) -> bool:
-    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
-
-
-def _key(key: str) -> str:
-    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _value(key)
-
-
-def _value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-        escaped = escaped.replace("\t", "\\t").replace("\r", "\\r")
-        return f'"{escaped}"'
-    if isinstance(value, list):
-        return "[" + ", ".join(_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items()) + " }"
-    raise TypeError(f"cannot write {type(value).__name__} to TOML")
+    A real writer, not a hand-written one: every control character in a string is
+    escaped, so the scenario stored with a run always parses back (issue #20).
+    """
+    return tomli_w.dumps(data)

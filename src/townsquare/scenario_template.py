@@ -14,9 +14,10 @@ import tomllib
 from pathlib import Path
 from typing import Any, get_args
 
+import tomli_w
 from pydantic import BaseModel
 
-from townsquare.scenario import Scenario, _key, _value, read_scenario_text
+from townsquare.scenario import Scenario, read_scenario_text
 
 WIDTH = 92
 
@@ -124,3 +125,18 @@ def _line(key: str, value: Any, description: str | None, off: str = "") -> list[
     if len(line) + len(description) + 4 <= WIDTH:
         return [f"{line}  # {description}"]
     return [*_comment(description), line]
+
+
+def _key(key: str) -> str:
+    """A TOML key: bare where TOML allows it, else quoted and escaped by tomli-w."""
+    return key if key.replace("_", "").replace("-", "").isalnum() and key.isascii() else (
+        _value(key))
+
+
+def _value(value: Any) -> str:
+    """A TOML value on one line (tables inline), every string escaped by tomli-w."""
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, list):
+        return "[" + ", ".join(_value(v) for v in value) + "]"
+    return tomli_w.dumps({"v": value}).removeprefix("v = ").rstrip("\n")

@@ -100,6 +100,18 @@ toml_like = st.recursive(
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(max_size=300))
 def test_arbitrary_text_loads_or_fails_cleanly(text: str) -> None:
+    check_text(text)
+
+
+@pytest.mark.slow
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.text(max_size=600), st.builds(dumps_toml, toml_like)))
+def test_arbitrary_text_loads_or_fails_cleanly_many(text: str) -> None:
+    check_text(text)
+
+
+def check_text(text: str) -> None:
+    """Any text is a scenario or a ScenarioError naming the file."""
     try:
         Scenario.from_toml(text, source="fuzz.toml")
     except ScenarioError as exc:

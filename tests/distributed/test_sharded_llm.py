@@ -117,12 +117,15 @@ def test_stopped_runs_resume_sharded_from_their_checkpoints(
     with pytest.raises(RunStopped, match="before step 2"):
         Simulation(scenario).run()
     run_dir = next((tmp_path / "stop").iterdir())
+    cache = {"llm.cache_path": str(tmp_path / "cache-stop.sqlite")}  # the user's own choice
     second = Simulation.resume(
-        run_dir, overrides={"llm.budget_tokens": int(spent[:2].sum()) + 1} | shards)
+        run_dir, overrides={"llm.budget_tokens": int(spent[:2].sum()) + 1} | shards | cache,
+        trust_endpoint=True)
     assert second.next_step == 2
     with pytest.raises(RunStopped, match="before step 3"):
         second.run()
-    third = Simulation.resume(run_dir, overrides={"llm.budget_tokens": 10**9} | shards)
+    third = Simulation.resume(run_dir, overrides={"llm.budget_tokens": 10**9} | shards | cache,
+                              trust_endpoint=True)
     assert third.next_step == 3
     pd.testing.assert_frame_equal(local.events(), third.run().events())
 

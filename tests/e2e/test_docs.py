@@ -38,7 +38,8 @@ def test_cli_examples_run(tmp_path: Path) -> None:
                 if line.startswith("townsquare ")]
     assert len(commands) >= 5
     bin_dir = Path(sys.executable).parent
-    env = os.environ | {"PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env = os.environ | {"PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+                        "XDG_CACHE_HOME": str(tmp_path / "cache")}  # query's Parquet cache
     for command in commands:
         argv = shlex.split(command)
         argv = [sys.executable, "-m", "townsquare.cli", *argv[1:]]

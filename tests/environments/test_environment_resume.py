@@ -57,7 +57,9 @@ def crash_then_resume(sc: Scenario, at: int) -> Run:
     with pytest.raises(Crash):
         sim.run(on_step=crash)
     assert Run(sim.run_dir).meta()["checkpoint_step"] == 5
-    return Simulation.resume(sim.run_dir).run()
+    # the test's own run folder: its endpoint and cache file are confirmed, as a user would
+    cache = {"llm.cache_path": str(sc.llm.cache_path)} if sc.llm and sc.llm.cache_path else None
+    return Simulation.resume(sim.run_dir, overrides=cache, trust_endpoint=True).run()
 
 
 @pytest.mark.parametrize("name", ["market", "commons", "election"])

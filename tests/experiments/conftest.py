@@ -19,6 +19,12 @@ def small_scenario(folder: Path, **overrides: object) -> Scenario:
     return Scenario.load("default").with_overrides(settings)
 
 
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Query caches go to a temporary folder, not the user's ~/.cache."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
 @pytest.fixture(scope="session")
 def make_scenario() -> Callable[..., Scenario]:
     """``make_scenario(folder, **overrides)``: a small default scenario."""

@@ -23,6 +23,7 @@ from townsquare.experiments import (
     undirected_adjacency,
     with_treatment,
 )
+from townsquare.experiments.results import parquet_cache
 from townsquare.network.graph import FollowGraph
 from townsquare.run import Run
 
@@ -42,11 +43,12 @@ def test_query_unions_every_run_with_its_id(runs_folder: Path) -> None:
 
 
 def test_parquet_exports_are_reused_until_the_run_changes(runs_folder: Path) -> None:
-    query("SELECT 1", runs_folder)
-    exported = runs_folder / "run-1" / "parquet" / "events.parquet"
+    query("SELECT COUNT(*) FROM events", runs_folder)
+    exported = parquet_cache(runs_folder / "run-1") / "events.parquet"
     stamp = exported.stat().st_mtime_ns
     query("SELECT COUNT(*) FROM posts", runs_folder)
     assert exported.stat().st_mtime_ns == stamp
+    assert not (runs_folder / "run-1" / "parquet").exists()  # the run folder is untouched
 
 
 def test_bad_sql_and_folders_are_user_errors(runs_folder: Path, tmp_path: Path) -> None:

@@ -14,6 +14,11 @@ from townsquare.errors import RunStopped
 from townsquare.store import RunReader
 
 
+def own_cache(out: Path) -> dict[str, str]:
+    """The cache file llm_scenario chose, named again by the user on resume (#20)."""
+    return {"llm.cache_path": str(out / "llm-cache.sqlite")}
+
+
 def test_endpoint_goes_away_and_comes_back(fake_server: FakeLLMServer, tmp_path: Path) -> None:
     scenario = llm_scenario(fake_server, tmp_path, size=150, steps=5,
                             **{"llm.outage_wait_s": 60.0, "llm.memory": {"reflect_every": 0}})
@@ -55,7 +60,8 @@ def test_endpoint_stays_down_checkpoints_stops_and_resumes(
     # step 2 ran on fallbacks; before step 3 the probe gave up and step 2 was checkpointed
     assert meta["checkpoint_step"] == 2 and meta["last_step"] == 2
     fake_server.down = False
-    run = Simulation.resume(sim.run_dir).run()
+    run = Simulation.resume(sim.run_dir, overrides=own_cache(tmp_path),
+                            trust_endpoint=True).run()
     assert run.meta()["status"] == "completed"
     assert sorted(run.metrics().index) == list(range(5))
 
@@ -73,7 +79,9 @@ def test_token_budget_stops_cleanly_and_a_raised_budget_finishes(
     stopped_at = meta["last_step"]
     assert 0 <= stopped_at < 5
     with pytest.raises(RunStopped, match="token budget"):  # same budget: refuses again
-        Simulation.resume(sim.run_dir).run()
-    run = Simulation.resume(sim.run_dir, overrides={"llm.budget_tokens": 10**9}).run()
+        Simulation.resume(sim.run_dir, overrides=own_cache(tmp_path),
+                          trust_endpoint=True).run()
+    run = Simulation.resume(sim.run_dir, trust_endpoint=True,
+                             overrides={"llm.budget_tokens": 10**9} | own_cache(tmp_path)).run()
     assert run.meta()["status"] == "completed"
     assert "budget_tokens = 1000000000" in run.meta()["scenario_toml"]

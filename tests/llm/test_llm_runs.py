@@ -131,7 +131,7 @@ def test_interviews_after_and_during_a_run(fake_server: FakeLLMServer, tmp_path:
         sim.interview(rule_agent, "How do you feel?")) if step == 1 else None)
     assert live and "Attitudes:" in live[0] and "Mood:" in live[0]
     asked = fake_server.counts["chat"]
-    answer = sim_run.interview(llm_agent, "What did you read today?")
+    answer = sim_run.interview(llm_agent, "What did you read today?", trust_endpoint=True)
     assert fake_server.counts["chat"] == asked + 1  # answered by the model, in character
     assert answer and "Attitudes:" not in answer
     structured = sim_run.interview(rule_agent, "Do you believe the rumour?")

@@ -202,6 +202,18 @@ def records(text: str) -> list[str]:
 @SETTINGS
 @given(text=edge_files())
 def test_well_formed_files_load_exactly(tmp_path: Path, text: str) -> None:
+    check_exact(tmp_path, text)
+
+
+@pytest.mark.slow
+@settings(SETTINGS, max_examples=1000)
+@given(text=edge_files())
+def test_well_formed_files_load_exactly_many(tmp_path: Path, text: str) -> None:
+    check_exact(tmp_path, text)
+
+
+def check_exact(tmp_path: Path, text: str) -> None:
+    """A well-formed file loads exactly the labels and edges of a reference parser."""
     rows = records(text)
     assume(rows)
     first_id = re.split(f"[{SPACES},]+", rows[0].strip(SPACES))[0]
@@ -220,6 +232,19 @@ def test_well_formed_files_load_exactly(tmp_path: Path, text: str) -> None:
 @SETTINGS
 @given(content=st.one_of(st.binary(max_size=300), st.text(max_size=300).map(str.encode)))
 def test_arbitrary_content_loads_or_raises_data_error(tmp_path: Path, content: bytes) -> None:
+    check_arbitrary(tmp_path, content)
+
+
+@pytest.mark.slow
+@settings(SETTINGS, max_examples=1000)
+@given(content=st.one_of(st.binary(max_size=600), st.text(max_size=600).map(str.encode)))
+def test_arbitrary_content_loads_or_raises_data_error_many(tmp_path: Path,
+                                                           content: bytes) -> None:
+    check_arbitrary(tmp_path, content)
+
+
+def check_arbitrary(tmp_path: Path, content: bytes) -> None:
+    """Any bytes load as a graph without self-loops, or raise DataError naming the file."""
     path = write(tmp_path, content)
     try:
         graph, labels = read_edgelist(path)

@@ -21,7 +21,7 @@ from townsquare.run import Run
 
 @pytest.fixture(scope="module")
 def client(runs_dir: Path) -> TestClient:
-    return TestClient(create_app(runs_dir))
+    return TestClient(create_app(runs_dir), base_url="http://127.0.0.1")
 
 
 def test_index_lists_runs_and_sweeps(client: TestClient, run_dir: Path) -> None:
@@ -139,7 +139,7 @@ def test_a_run_id_that_exists_outside_the_folder_is_not_served(runs_dir: Path,
     served = tmp_path / "served"
     served.mkdir()
     shutil.copytree(run_dir, tmp_path / "outside")
-    client = TestClient(create_app(served))
+    client = TestClient(create_app(served), base_url="http://127.0.0.1")
     assert client.get("/runs/..%2Foutside").status_code == 404
     assert client.get("/runs/outside").status_code == 404
 

@@ -51,6 +51,18 @@ def test_non_databases_are_store_errors(tmp_path: Path, content: bytes, message:
 @settings(max_examples=50, deadline=None)
 @given(body=st.binary(max_size=2048), with_header=st.booleans())
 def test_any_garbage_gives_a_store_error(body: bytes, with_header: bool) -> None:
+    check_garbage(body, with_header)
+
+
+@pytest.mark.slow
+@settings(max_examples=1000, deadline=None)
+@given(body=st.binary(max_size=4096), with_header=st.booleans())
+def test_any_garbage_gives_a_store_error_many(body: bytes, with_header: bool) -> None:
+    check_garbage(body, with_header)
+
+
+def check_garbage(body: bytes, with_header: bool) -> None:
+    """Random bytes (after an optional SQLite header) are refused with a StoreError."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "run.sqlite"
         path.write_bytes((SQLITE_HEADER if with_header else b"") + body)

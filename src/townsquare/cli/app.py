@@ -14,13 +14,14 @@ import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
-from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from townsquare.errors import UserError
 from townsquare.wording import plural
@@ -32,11 +33,17 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
+# no emoji codes and no highlighting: data text such as ':x:' prints as written (issue #20)
+console = Console(emoji=False, highlight=False)
+err_console = Console(stderr=True, emoji=False, highlight=False)
 F = TypeVar("F", bound=Callable[..., Any])
 
-RunsDir = Annotated[Path, typer.Option("--runs", help="Folder holding runs.")]
+RunsDir = Annotated[str, typer.Option(
+    "--runs", help="Folder holding runs, or a postgresql:// URL of a run store.")]
+TrustEndpoint = Annotated[bool, typer.Option(
+    "--trust-endpoint",
+    help="Send LLM requests to the endpoints stored in the run (and read their key "
+         "variables); without it an LLM run's stored endpoints are shown and refused.")]
 
 
 EXIT_INTERRUPTED = 130
@@ -59,6 +66,11 @@ def _options(
     """Simulate online social networks with heuristic and LLM agents."""
 
 
+def lit(value: Any) -> str:
+    """``value`` as text that rich prints literally inside markup (user and data text)."""
+    return escape(str(value))
+
+
 def user_errors(func: F) -> F:
     """Turn UserError into a clear message and exit code 2 (130 for a clean stop)."""
 
@@ -69,11 +81,10 @@ def user_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except RunStopped as exc:
-            err_console.print(f"[bold yellow]stopped:[/] {exc}", highlight=False, soft_wrap=True)
+            err_console.print(f"[bold yellow]stopped:[/] {lit(exc)}", soft_wrap=True)
             raise typer.Exit(code=EXIT_INTERRUPTED) from None
         except UserError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True,
-                              soft_wrap=True)
+            err_console.print(f"[bold red]error:[/] {lit(exc)}", soft_wrap=True)
             raise typer.Exit(code=2) from None
 
     return wrapper  # type: ignore[return-value]
@@ -130,21 +141,21 @@ def print_summary(result: Any, everything: bool = False) -> None:
             if key in summary and key not in headline]
     rows = merged_rows(summary, [*headline, *rest],
                        [(item.id, item.veracity) for item in scenario.news])
-    table = Table(title=f"run {result.id}", show_header=True, header_style="bold")
+    table = Table(title=f"run {lit(result.id)}", show_header=True, header_style="bold")
     table.add_column("measure")
     table.add_column("value", justify="right")
     for i, (key, label) in enumerate(rows):
         if key in headline:
-            table.add_row(f"[bold]{label}[/]", f"[bold]{fmt(summary[key])}[/]")
+            table.add_row(Text(label, style="bold"), Text(fmt(summary[key]), style="bold"))
             continue
         if i and rows[i - 1][0] in headline:
             table.add_section()
-        table.add_row(label, fmt(summary[key]))
+        table.add_row(Text(label), Text(fmt(summary[key])))
     console.print(table)
     hidden = len(summary) - len(headline) - len(rest)
     if not everything and hidden:
         console.print(f"[dim]{plural(hidden, 'more measure')}: "
-                      f"townsquare show {result.id} --all[/]")
+                      f"townsquare show {lit(result.id)} --all[/]")
 
 
 def fmt(value: Any) -> str:
@@ -165,11 +176,11 @@ def fmt(value: Any) -> str:
 
 def print_frame(frame: Any, title: str) -> None:
     """A DataFrame as a rich table."""
-    table = Table(title=title, show_header=True, header_style="bold")
+    table = Table(title=lit(title), show_header=True, header_style="bold")
     for column in frame.columns:
-        table.add_column(str(column), justify="right")
+        table.add_column(Text(str(column)), justify="right")
     for row in frame.itertuples(index=False):
-        table.add_row(*(fmt(v) for v in row))
+        table.add_row(*(Text(fmt(v)) for v in row))
     console.print(table)
 
 

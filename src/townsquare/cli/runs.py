@@ -7,12 +7,15 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from townsquare.cli.app import (
     RunsDir,
+    TrustEndpoint,
     app,
     console,
     fmt,
+    lit,
     parse_assignments,
     plural,
     print_summary,
@@ -50,37 +53,40 @@ def run(
         loaded = loaded.with_overrides(overrides)
     from townsquare.engine import Simulation  # only now: a bad scenario fails fast
 
-    console.print(f"[bold]townsquare[/] {loaded.name}: {plural(loaded.population.size, 'agent')}, "
+    sim = Simulation(loaded)  # loads persona and network files: the real population size
+    console.print(f"[bold]townsquare[/] {lit(loaded.name)}: "
+                  f"{plural(sim.world.environment.n_agents, 'agent')}, "
                   f"{plural(loaded.steps, 'step')}, seed {loaded.seed}")
     with progress(loaded.steps, quiet) as advance:
-        sim = Simulation(loaded)
         result = sim.run(on_step=lambda step, metrics: advance())
     print_summary(result)
-    console.print(f"run database: [cyan]{result.path / 'run.sqlite'}[/]")
+    console.print(f"run database: [cyan]{lit(result.reader.path)}[/]", soft_wrap=True)
 
 
 @app.command()
 @user_errors
 def resume(
     run_ref: Annotated[str, typer.Argument(metavar="RUN", help="Run folder, id or 'latest'.")],
-    runs: RunsDir = Path("runs"),
+    runs: RunsDir = "runs",
     set_: Annotated[
         list[str] | None,
         typer.Option("--set", help="Change a limit first, e.g. llm.budget_cost=20."),
     ] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+    trust_endpoint: TrustEndpoint = False,
 ) -> None:
     """Continue a stopped or crashed run from its last checkpoint."""
     from townsquare.engine import Simulation
 
-    sim = Simulation.resume(run_ref, runs, parse_assignments(set_) or None)
+    sim = Simulation.resume(run_ref, runs, parse_assignments(set_) or None,
+                            trust_endpoint=trust_endpoint)
     remaining = sim.scenario.steps - sim.next_step
-    console.print(f"[bold]townsquare[/] resuming {sim.run_dir.name} at step {sim.next_step} "
+    console.print(f"[bold]townsquare[/] resuming {lit(sim.run_dir.name)} at step {sim.next_step} "
                   f"({plural(remaining, 'step')} left)")
     with progress(remaining, quiet) as advance:
         result = sim.run(on_step=lambda step, metrics: advance())
     print_summary(result)
-    console.print(f"run database: [cyan]{result.path / 'run.sqlite'}[/]")
+    console.print(f"run database: [cyan]{lit(result.reader.path)}[/]", soft_wrap=True)
 
 
 @app.command()
@@ -89,12 +95,17 @@ def validate(
     scenario: Annotated[str, typer.Argument(help="Built-in name or TOML path.")],
 ) -> None:
     """Check a scenario without running it."""
+    from townsquare.population import load_population
     from townsquare.scenario import Scenario
 
     loaded = Scenario.load(scenario)
-    console.print(f"[green]ok[/]: {scenario} is a valid scenario '{loaded.name}' "
-                  f"({plural(loaded.population.size, 'agent')}, {plural(loaded.steps, 'step')}, "
-                  f"behavior '{loaded.behavior.model}')")
+    loaded.check_files(scenario)
+    size = loaded.population.size
+    if loaded.population.source is not None:  # the persona file decides the size
+        size = load_population(loaded.population.source, loaded.population.topics).n
+    console.print(f"[green]ok[/]: {lit(scenario)} is a valid scenario '{lit(loaded.name)}' "
+                  f"({plural(size, 'agent')}, {plural(loaded.steps, 'step')}, "
+                  f"behavior '{lit(loaded.behavior.model)}')")
 
 
 @app.command()
@@ -113,7 +124,7 @@ def scenarios(
     table.add_column("name")
     table.add_column("what it studies")
     for name, description in builtin_descriptions().items():
-        table.add_row(name, description)
+        table.add_row(Text(name), Text(description))
     console.print(table)
 
 
@@ -136,7 +147,7 @@ def show_scenario(name: str) -> None:
 def show(
     run_ref: Annotated[str, typer.Argument(metavar="RUN", help="Run folder, id or 'latest'.")]
     = "latest",
-    runs: RunsDir = Path("runs"),
+    runs: RunsDir = "runs",
     all_: Annotated[bool, typer.Option("--all", help="Every measure, not only the core.")]
     = False,
 ) -> None:
@@ -146,9 +157,9 @@ def show(
     result = Run.open(run_ref, runs)
     meta = result.meta()
     agents = plural(meta.get("n_agents"), "agent")
-    console.print(f"[bold]{meta.get('scenario_name')}[/] seed {meta.get('seed')}, "
-                  f"{agents}, status {meta.get('status')}, "
-                  f"townsquare {meta.get('version')}")
+    console.print(f"[bold]{lit(meta.get('scenario_name'))}[/] seed {lit(meta.get('seed'))}, "
+                  f"{agents}, status {lit(meta.get('status'))}, "
+                  f"townsquare {lit(meta.get('version'))}")
     if meta.get("error"):
         console.print(f"failed at step {meta.get('error_step')}: {meta['error']}",
                       markup=False, highlight=False, soft_wrap=True)
@@ -157,7 +168,7 @@ def show(
 
 @app.command("runs")
 @user_errors
-def list_runs_command(runs: RunsDir = Path("runs")) -> None:
+def list_runs_command(runs: RunsDir = "runs") -> None:
     """List the runs in a folder."""
     from townsquare.store import list_runs
 
@@ -175,7 +186,7 @@ def list_runs_command(runs: RunsDir = Path("runs")) -> None:
         table.add_column(column, no_wrap=True,
                          justify="right" if column in ("agents", "last step") else "left")
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(Text(cell) for cell in row))
     console.print(table)
 
 
@@ -184,13 +195,13 @@ def list_runs_command(runs: RunsDir = Path("runs")) -> None:
 def export(
     run_ref: Annotated[str, typer.Argument(metavar="RUN", help="Run folder, id or 'latest'.")],
     out: Annotated[Path | None, typer.Option(help="Folder for the Parquet files.")] = None,
-    runs: RunsDir = Path("runs"),
+    runs: RunsDir = "runs",
 ) -> None:
     """Export every table of a run to Parquet (the run itself is not changed)."""
     from townsquare.store import export_parquet, resolve_run
 
     paths = export_parquet(resolve_run(run_ref, runs), out)
     for path in paths:
-        console.print(f"wrote [cyan]{path}[/]")
+        console.print(f"wrote [cyan]{lit(path)}[/]")
 
 

@@ -9,8 +9,10 @@ import typer
 
 from townsquare.cli.app import (
     RunsDir,
+    TrustEndpoint,
     app,
     console,
+    lit,
     parse_assignments,
     print_frame,
     progress,
@@ -25,13 +27,14 @@ def interview(
     run_ref: Annotated[str, typer.Argument(metavar="RUN", help="Run folder, id or 'latest'.")],
     agent: Annotated[int, typer.Argument(help="Agent id.")],
     question: Annotated[str, typer.Argument(help="The question, in quotes.")],
-    runs: RunsDir = Path("runs"),
+    runs: RunsDir = "runs",
+    trust_endpoint: TrustEndpoint = False,
 ) -> None:
     """Ask an agent of a run a question (LLM agents answer in character)."""
     from townsquare.run import Run
 
-    console.print(Run.open(run_ref, runs).interview(agent, question), markup=False,
-                  highlight=False)
+    answer = Run.open(run_ref, runs).interview(agent, question, trust_endpoint=trust_endpoint)
+    console.print(answer, markup=False, highlight=False)
 
 
 @app.command()
@@ -39,7 +42,7 @@ def interview(
 def survey(
     run_ref: Annotated[str, typer.Argument(metavar="RUN", help="Run folder, id or 'latest'.")]
     = "latest",
-    runs: RunsDir = Path("runs"),
+    runs: RunsDir = "runs",
 ) -> None:
     """Summarize a run's survey answers: mean per wave with 95% CI, and the shift."""
     from townsquare.measure.surveys import shifts, summarize
@@ -98,15 +101,15 @@ def sweep(
                 executor=make_executor(backend, workers, address))
     todo = len(job.pending())
     todo = todo if max_runs is None else min(todo, max_runs)
-    console.print(f"[bold]townsquare sweep[/] {base.name}: {len(job.plan.arms)} arms x "
-                  f"{replicates} replicates, {todo} runs to do, in [cyan]{job.folder}[/]")
+    console.print(f"[bold]townsquare sweep[/] {lit(base.name)}: {len(job.plan.arms)} arms x "
+                  f"{replicates} replicates, {todo} runs to do, in [cyan]{lit(job.folder)}[/]")
     with progress(todo, quiet) as advance:
         results = job.run(progress=lambda done, total: advance(), max_runs=max_runs)
     names = measure or default_measures(job.folder, results)
     if len(results):
         summary = summarize_sweep(results, names).rename(columns=short_labels(job.folder))
         print_frame(summary, "mean and 95% CI per arm")
-    console.print(f"results: [cyan]{job.folder / 'results.parquet'}[/] ({len(results)} runs)")
+    console.print(f"results: [cyan]{lit(job.folder / 'results.parquet')}[/] ({len(results)} runs)")
 
 
 @app.command("sweep-summary")
@@ -141,7 +144,7 @@ def sweep_summary(
             print_frame(effects[shown].rename(columns=labels),
                         f"{name}: difference from the reference arm ({how})")
     if csv is not None:
-        console.print(f"wrote [cyan]{export_table(summary, csv)}[/]")
+        console.print(f"wrote [cyan]{lit(export_table(summary, csv))}[/]")
 
 
 @app.command("validate-run")
@@ -157,7 +160,7 @@ def validate_run_command(
     strict: Annotated[bool, typer.Option(
         help="Exit with code 1 if a check fails (--no-strict: always 0 after printing).")]
     = True,
-    runs: RunsDir = Path("runs"),
+    runs: RunsDir = "runs",
 ) -> None:
     """Check a run against stylized facts of real platforms (and recorded data).
 
@@ -179,7 +182,8 @@ def validate_run_command(
 @app.command("query")
 @user_errors
 def query_command(
-    runs_dir: Annotated[Path, typer.Argument(metavar="RUNS_DIR", help="Folder of runs.")],
+    runs_dir: Annotated[str, typer.Argument(
+        metavar="RUNS_DIR", help="Folder of runs, or a postgresql:// URL of a run store.")],
     sql: Annotated[str, typer.Argument(help="DuckDB SQL; every run table is a view.")],
     out: Annotated[Path | None, typer.Option(help="Write all rows to .csv or .parquet.")]
     = None,
@@ -192,6 +196,6 @@ def query_command(
     shown = f"{len(frame)} rows" + (f" (first {limit})" if len(frame) > limit else "")
     print_frame(frame.head(limit), shown)
     if out is not None:
-        console.print(f"wrote [cyan]{export_table(frame, out)}[/]")
+        console.print(f"wrote [cyan]{lit(export_table(frame, out))}[/]")
 
 

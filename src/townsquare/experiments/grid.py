@@ -15,6 +15,7 @@ rerun of the same command resumes it.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import re
@@ -157,18 +158,28 @@ class SweepPlan:
         width_rep = len(str(max(self.replicates - 1, 0)))
         return f"{arm:0{width_arm}d}-r{replicate:0{width_rep}d}"
 
+    def run_prefix(self, folder: Path) -> str:
+        """Prefix of run ids: none in SQLite, where each run is a file in the sweep folder;
+        the sweep's name and a hash of its folder with PostgreSQL, where run ids are schema
+        names shared by every sweep writing to that database."""
+        if self.scenario.store is None:
+            return ""
+        digest = hashlib.sha256(str(Path(folder).resolve()).encode()).hexdigest()[:8]
+        return f"{Path(folder).name}-{digest}-"
+
     def tasks(self, folder: Path) -> list[RunTask]:
         """One task per (arm, replicate), replicate-major so early stops cover every arm."""
         seeds, arms = self.seeds, self.arms
+        prefix = self.run_prefix(folder)
         return [
             RunTask(
-                run_id=self.run_id(arm.index, r),
+                run_id=prefix + self.run_id(arm.index, r),
                 arm=arm.index,
                 replicate=r,
                 seed=seeds[r],
                 scenario_toml=self.scenario_toml,
                 overrides=arm.params | {"seed": seeds[r]},
-                run_dir=str(folder / self.run_id(arm.index, r)),
+                run_dir=str(folder / (prefix + self.run_id(arm.index, r))),
             )
             for r in range(self.replicates)
             for arm in arms

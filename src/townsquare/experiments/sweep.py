@@ -16,12 +16,13 @@ from __future__ import annotations
 import shutil
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from townsquare.errors import StoreError, UserError
+from townsquare.errors import UserError
 from townsquare.experiments.executors import Executor, make_executor
 from townsquare.experiments.grid import (
     RunTask,
@@ -31,7 +32,9 @@ from townsquare.experiments.grid import (
     write_manifest,
 )
 from townsquare.scenario import Scenario
-from townsquare.store import RUN_FILE, RunReader
+from townsquare.store import RUN_FILE, open_reader, run_ref
+from townsquare.store.postgres import drop_postgres_run
+from townsquare.store.postgres.layout import without_password
 
 RESULTS = "results.parquet"
 Progress = Callable[[int, int], None]
@@ -51,14 +54,14 @@ def run_task(task: RunTask) -> str:
     return task.run_id
 
 
-def is_complete(run_dir: Path) -> bool:
-    """Whether ``run_dir`` holds a run whose database says it completed."""
-    if not (run_dir / RUN_FILE).is_file():
+def is_complete(run_dir: Path, store: str | None = None) -> bool:
+    """Whether the run of ``run_dir`` (kept there, or in ``store``) says it completed."""
+    if store is None and not (run_dir / RUN_FILE).is_file():
         return False
     try:
-        with RunReader(run_dir) as reader:
+        with open_reader(run_ref(store, run_dir)) as reader:
             return reader.meta().get("status") == "completed"
-    except (StoreError, sqlite3.Error):
+    except (UserError, sqlite3.Error):  # not there (yet), or damaged
         return False
 
 
@@ -81,6 +84,9 @@ class Sweep:
         executor: Executor | None = None,
     ) -> None:
         base = scenario if isinstance(scenario, Scenario) else Scenario.load(scenario)
+        self.store = base.store  # with its password, if any: never written to the manifest
+        if base.store is not None:
+            base = base.model_copy(update={"store": without_password(base.store)})
         self.plan = SweepPlan(
             scenario_toml=base.to_toml(),
             params={str(k): list(v) for k, v in params.items()},
@@ -91,11 +97,16 @@ class Sweep:
         self.executor = executor or make_executor("local", workers)
 
     def tasks(self) -> list[RunTask]:
-        return self.plan.tasks(self.folder)
+        """The plan's tasks; with PostgreSQL, each carries the URL with its password (which
+        the manifest omits) to its worker."""
+        tasks = self.plan.tasks(self.folder)
+        if self.store is None:
+            return tasks
+        return [replace(t, overrides=t.overrides | {"store": self.store}) for t in tasks]
 
     def pending(self) -> list[RunTask]:
         """Runs not yet completed (in the order they will be started)."""
-        return [t for t in self.tasks() if not is_complete(Path(t.run_dir))]
+        return [t for t in self.tasks() if not is_complete(Path(t.run_dir), self.store)]
 
     def run(self, progress: Progress | None = None, max_runs: int | None = None) -> pd.DataFrame:
         """Run what is missing (at most ``max_runs`` now) and return the results table.
@@ -110,11 +121,13 @@ class Sweep:
             todo = todo[: max(0, int(max_runs))]
         for task in todo:
             shutil.rmtree(task.run_dir, ignore_errors=True)  # a killed or failed attempt
+            if self.store is not None:
+                drop_postgres_run(self.store, task.run_id)
         for _ in self.executor.map(run_task, todo):
             done += 1
             if progress is not None:
                 progress(done, total)
-        return write_results(self.folder)
+        return write_results(self.folder, self.store)
 
     def _prepare(self) -> None:
         """Check the arms, then create or check the manifest (resuming needs the same plan)."""
@@ -136,16 +149,20 @@ class Sweep:
         write_manifest(self.folder, self.plan)
 
 
-def collect_results(folder: str | Path) -> pd.DataFrame:
-    """The results table of a sweep folder: one row per completed run, in grid order."""
+def collect_results(folder: str | Path, store: str | None = None) -> pd.DataFrame:
+    """The results table of a sweep folder: one row per completed run, in grid order.
+
+    Runs kept in PostgreSQL are read from the manifest's URL, or ``store`` if given.
+    """
     folder = Path(folder)
     plan = read_manifest(folder)
+    store = store or plan.scenario.store
     rows = []
     for task in plan.tasks(folder):
         run_dir = Path(task.run_dir)
-        if not is_complete(run_dir):
+        if not is_complete(run_dir, store):
             continue
-        with RunReader(run_dir) as reader:
+        with open_reader(run_ref(store, run_dir)) as reader:
             summary = reader.meta().get("summary") or {}
             metrics = reader.metrics(wide=True)
         row: dict[str, Any] = {"run_id": task.run_id, "arm": task.arm}
@@ -167,9 +184,9 @@ def collect_results(folder: str | Path) -> pd.DataFrame:
     return frame.sort_values(["arm", "replicate"], ignore_index=True)
 
 
-def write_results(folder: str | Path) -> pd.DataFrame:
+def write_results(folder: str | Path, store: str | None = None) -> pd.DataFrame:
     """Collect the results table and write it to ``<folder>/results.parquet``."""
-    frame = collect_results(folder)
+    frame = collect_results(folder, store)
     frame.to_parquet(Path(folder) / RESULTS, index=False)
     return frame
 
@@ -179,6 +196,8 @@ def load_results(folder: str | Path) -> pd.DataFrame:
     folder = Path(folder)
     read_manifest(folder)  # a clear error if this is not a sweep folder
     path = folder / RESULTS
+    if read_manifest(folder).scenario.store is not None:  # no local files to date the runs
+        return write_results(folder)
     runs = [p / RUN_FILE for p in folder.iterdir() if (p / RUN_FILE).is_file()]
     newest = max((p.stat().st_mtime for p in runs), default=0.0)
     if path.is_file() and path.stat().st_mtime >= newest:

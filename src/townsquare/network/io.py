@@ -313,7 +313,8 @@ def read_graphml(path: str | Path, *, n: int | None = None) -> tuple[FollowGraph
 
     try:
         G = nx.read_graphml(path)
-    except (ET.ParseError, nx.NetworkXError, ValueError, KeyError, TypeError) as exc:
+    except (ET.ParseError, nx.NetworkXError, ValueError, KeyError, TypeError,
+            LookupError) as exc:  # LookupError: an unknown encoding in the XML declaration
         raise DataError(path, f"is not valid GraphML: {exc}") from None
     except OSError as exc:
         raise DataError(path, f"cannot be read: {exc.strerror or exc}") from None

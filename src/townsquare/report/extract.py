@@ -22,6 +22,7 @@ from townsquare.report.layout import force_layout, tree_layout
 from townsquare.report.sampling import MAX_POINTS, downsample, graph_sample, subtree_sample
 from townsquare.report.style import VERACITY_CODES
 from townsquare.run import Run
+from townsquare.store import RunReader
 
 ATTITUDE_BINS = 40
 EMOTION_BINS = 30
@@ -202,9 +203,15 @@ def histograms(run: Run, table: str, column: str, low: float, high: float, bins:
     scale = bins / (high - low)
     key = f'"{by}"' if by else "0"
     condition = f"AND ({where})" if where else ""
-    sql = (f"SELECT {key} AS key, step, MAX(0, MIN({bins - 1}, CAST((\"{column}\" - ?) * ? "
-           f"AS INTEGER))) AS bin, COUNT(*) AS n FROM \"{table}\" WHERE \"{column}\" IS NOT "
-           f"NULL {condition} GROUP BY key, step, bin")
+    # portable SQL (SQLite and PostgreSQL): no two-argument MIN/MAX; PostgreSQL's CAST
+    # rounds, so it truncates with FLOOR first (values below 0 are clamped anyway)
+    raw = f'(\"{column}\" - ?) * ?'
+    raw = f"CAST({raw} AS INTEGER)" if isinstance(run.reader, RunReader) else \
+        f"CAST(FLOOR({raw}) AS INTEGER)"
+    sql = (f"SELECT key, step, CASE WHEN raw < 0 THEN 0 WHEN raw > {bins - 1} THEN {bins - 1} "
+           f"ELSE raw END AS bin, COUNT(*) AS n FROM (SELECT {key} AS key, step, {raw} AS raw "
+           f"FROM \"{table}\" WHERE \"{column}\" IS NOT NULL {condition}) AS scaled "
+           "GROUP BY key, step, bin")
     frame = run.reader.query(sql, (low, scale, *params))
     out: dict[int, Histogram] = {}
     for group, rows in frame.groupby("key", sort=True):

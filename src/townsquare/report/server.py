@@ -16,7 +16,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -27,10 +27,12 @@ from starlette.routing import Route
 from townsquare.errors import UserError
 from townsquare.report.build import run_report
 from townsquare.report.document import Document, fmt
+from townsquare.report.guard import Guard
 from townsquare.report.html import Live, plotly_js, render_document, render_index
 from townsquare.report.sweep import RESULTS, load_results, sweep_document
 from townsquare.run import Run
-from townsquare.store import RUN_FILE, RunReader, list_runs
+from townsquare.store import RUN_FILE, PostgresRun, list_runs, open_reader
+from townsquare.store.postgres.layout import is_store_url, redact_url
 
 PLOTLY_URL = "/static/plotly.min.js"
 CACHE_SIZE = 16
@@ -47,28 +49,36 @@ class _Page:
 class Dashboard:
     """The state behind the app: the runs folder and a small cache of rendered pages."""
 
-    def __init__(self, runs_dir: Path) -> None:
-        self.runs_dir = Path(runs_dir).resolve()
+    def __init__(self, runs_dir: Path | str) -> None:
+        self.store = str(runs_dir) if is_store_url(runs_dir) else None  # a PostgreSQL store
+        self.runs_dir = Path(".").resolve() if self.store else Path(runs_dir).resolve()
         self._cache: OrderedDict[tuple[str, str], _Page] = OrderedDict()
         self._lock = threading.Lock()
 
     # -- finding runs and sweeps
 
     def runs(self) -> list[dict[str, Any]]:
-        return list_runs(self.runs_dir)
+        """The runs in the folder; a symlink to a run elsewhere is not followed."""
+        return list_runs(self.store or self.runs_dir, within=True)
 
     def sweeps(self) -> list[Path]:
-        if not self.runs_dir.is_dir():
+        if self.store is not None or not self.runs_dir.is_dir():
             return []
-        return sorted(p for p in self.runs_dir.iterdir() if (p / RESULTS).is_file())
+        return sorted(p for p in self.runs_dir.iterdir()
+                      if p.resolve().is_relative_to(self.runs_dir) and (p / RESULTS).is_file())
 
-    def run_path(self, run_id: str) -> Path:
+    def run_path(self, run_id: str) -> Path | PostgresRun:
         """The folder of a listed run; 404 for anything else (``..``, slashes, unknown ids).
 
         The id is compared with the names of the run folders in the runs folder
-        (cheap: no database is opened), never joined into a path.
+        (cheap: no database is opened), never joined into a path; in a PostgreSQL
+        store, with the ids in its registry.
         """
-        if self.runs_dir.is_dir():
+        if self.store is not None:
+            for info in list_runs(self.store):
+                if info["run_id"] == run_id:
+                    return cast(PostgresRun, info["path"])
+        elif self.runs_dir.is_dir():
             for path in self.runs_dir.iterdir():
                 if path.name == run_id and (path / RUN_FILE).is_file():
                     return self._inside(path)
@@ -90,7 +100,7 @@ class Dashboard:
 
     def run_page(self, run_id: str) -> _Page:
         path = self.run_path(run_id)
-        with RunReader(path) as reader:
+        with open_reader(path) as reader:
             meta = reader.meta()
         key = (meta.get("last_step"), meta.get("status"))
         return self._cached(("run", run_id), key, lambda: self._render_run(path, run_id))
@@ -113,7 +123,7 @@ class Dashboard:
                 self._cache.popitem(last=False)
             return page
 
-    def _render_run(self, path: Path, run_id: str) -> _Page:
+    def _render_run(self, path: Path | PostgresRun, run_id: str) -> _Page:
         run = Run(path)
         try:
             doc = run_report(run)
@@ -132,7 +142,7 @@ class Dashboard:
     def status(self, run_id: str) -> dict[str, Any]:
         """Cheap live status: last step, status and the latest step's metrics."""
         path = self.run_path(run_id)
-        with RunReader(path) as reader:
+        with open_reader(path) as reader:
             meta = {k: v for k, v in reader.meta().items() if k != "scenario_toml"}
             rows = reader.query("SELECT name, value FROM metrics WHERE step = "
                                 "(SELECT MAX(step) FROM metrics)")
@@ -165,7 +175,8 @@ def index(request: Request) -> HTMLResponse:
             params, count, measures = [], 0, 0
         sweeps.append({"name": path.name, "href": f"/sweeps/{path.name}", "runs": count,
                        "parameters": ", ".join(params) or "–", "measures": measures})
-    return HTMLResponse(render_index(runs, sweeps, str(board.runs_dir)))
+    where = redact_url(board.store) if board.store else str(board.runs_dir)
+    return HTMLResponse(render_index(runs, sweeps, where))
 
 
 def runs_json(request: Request) -> JSONResponse:
@@ -220,8 +231,13 @@ async def _user_error(request: Request, exc: Exception) -> Response:
     return await _not_found(request, HTTPException(422, str(exc)))
 
 
-def create_app(runs_dir: str | Path) -> Starlette:
-    """The dashboard app for one runs folder (serve it with uvicorn)."""
+def create_app(runs_dir: str | Path, token: str | None = None) -> Guard:
+    """The dashboard app for one runs folder (serve it with uvicorn).
+
+    Without ``token`` it answers only requests addressed to a loopback host name;
+    with one, any host name but only requests carrying the token (see
+    :mod:`townsquare.report.guard`).
+    """
     app = Starlette(routes=[
         Route("/", index),
         Route("/runs/{run_id}", run_page),
@@ -232,6 +248,6 @@ def create_app(runs_dir: str | Path) -> Starlette:
         Route(PLOTLY_URL, plotly_bundle),
     ], exception_handlers={HTTPException: _not_found, UserError: _user_error})
     app.router.redirect_slashes = False  # "/runs/..%2F" is a 404, not a redirect to "/runs/.."
-    app.state.dashboard = Dashboard(Path(runs_dir))
-    return app
+    app.state.dashboard = Dashboard(runs_dir)  # a folder, or a postgresql:// URL
+    return Guard(app, token)
 

@@ -39,11 +39,16 @@ def create_writer(store: str | None, run_dir: Path, meta: Mapping[str, object]) 
     return PostgresRunWriter.create(store, Path(run_dir).name, {**meta, "run_dir": str(run_dir)})
 
 
-def reopen_writer(store: str | None, run_dir: Path, after_step: int | None) -> AnyWriter:
-    """A writer continuing a run after ``after_step`` (later rows are dropped)."""
+def reopen_writer(store: str | None, run_dir: Path, after_step: int | None,
+                  reset_initial: bool = False) -> AnyWriter:
+    """A writer continuing a run after ``after_step`` (later rows are dropped).
+
+    ``reset_initial`` empties agents and edges too (they are written again).
+    """
     if store is None:
-        return RunWriter.reopen(run_dir, after_step=after_step)
-    return PostgresRunWriter.reopen(store, Path(run_dir).name, after_step=after_step)
+        return RunWriter.reopen(run_dir, after_step=after_step, reset_initial=reset_initial)
+    return PostgresRunWriter.reopen(store, Path(run_dir).name, after_step=after_step,
+                                    reset_initial=reset_initial)
 
 
 def open_reader(ref: str | Path | PostgresRun) -> AnyReader:

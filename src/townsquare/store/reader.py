@@ -49,6 +49,8 @@ def database_path(path: Path | str) -> Path:
 class RunTables:
     """Table readers shared by every store backend (needs ``query``, ``table``, ``tables``)."""
 
+    path: Path | str  # names the run in messages
+
     def query(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
         raise NotImplementedError
 
@@ -106,6 +108,8 @@ class RunTables:
         long = self.table("metrics")
         if not wide:
             return long
+        if long.duplicated(["step", "name"]).any():
+            raise StoreError(f"{self.path} is damaged: a metric is stored twice for a step")
         frame = long.pivot(index="step", columns="name", values="value")
         frame.columns.name = None
         return frame
@@ -195,7 +199,10 @@ class RunReader(RunTables):
                 return _typed(pd.DataFrame(columns=list(types)), types)
             raise StoreError(f"{self.path} has no table {name!r}; it has {self.tables()}")
         frame = self.query(f"SELECT * FROM {quote(name)} ORDER BY rowid")
-        return _typed(frame, self.column_types(name))
+        try:
+            return _typed(frame, self.column_types(name))
+        except StoreError as exc:
+            raise StoreError(f"{self.path} is damaged: table {name!r} {exc}") from None
 
     def iter_rows(self, table: str, batch_size: int = 65_536) -> Iterator[list[tuple[Any, ...]]]:
         """Rows of ``table`` in batches, for streaming exports of large tables."""
@@ -216,28 +223,46 @@ def _check_header(path: Path) -> None:
 
 
 def _typed(frame: pd.DataFrame, types: dict[str, str]) -> pd.DataFrame:
-    """Give columns the dtype of their SQL type: int64 (Int64 with NULLs), float64, object."""
+    """Give columns the dtype of their SQL type: int64 (Int64 with NULLs), float64, object.
+
+    A value of another type (a damaged or edited database) is a StoreError naming the column.
+    """
     for name, sql in types.items():
         if name not in frame:
             continue
         column = frame[name]
-        if sql == "INTEGER":
-            has_null = column.isna().any()
-            frame[name] = column.astype("Int64" if has_null else "int64")
-        elif sql == "REAL":
-            frame[name] = column.astype("float64")
-        elif sql == "TEXT":
-            frame[name] = column.astype(object)
+        try:
+            if sql == "INTEGER":
+                has_null = column.isna().any()
+                frame[name] = column.astype("Int64" if has_null else "int64")
+            elif sql == "REAL":
+                frame[name] = column.astype("float64")
+            elif sql == "TEXT":
+                frame[name] = column.astype(object)
+        except (TypeError, ValueError, OverflowError):
+            bad = next((v for v in column if not _fits(v, sql)), None)
+            raise StoreError(f"column {name!r} ({sql}) holds {bad!r:.60}") from None
     return frame
+
+
+def _fits(value: Any, sql: str) -> bool:
+    """Whether one stored value converts to its column's SQL type."""
+    try:
+        pd.Series([value]).astype("Int64" if sql == "INTEGER" else "float64")
+    except (TypeError, ValueError, OverflowError):
+        return False
+    return True
 
 
 # ------------------------------------------------------------------- finding runs
 
 
-def list_runs(runs_dir: Path | str) -> list[dict[str, object]]:
+def list_runs(runs_dir: Path | str, *, within: bool = False) -> list[dict[str, object]]:
     """Runs under ``runs_dir``, oldest first; unreadable ones have status ``unreadable``.
 
     ``runs_dir`` may be a ``postgresql://`` URL: the runs stored in that database.
+    With ``within``, a folder that is a symlink to somewhere outside ``runs_dir``
+    is skipped without being read (the dashboard serves only its own folder).
     """
     if is_store_url(runs_dir):  # PostgreSQL store (townsquare.store.postgres)
         from townsquare.store.postgres import list_postgres_runs
@@ -247,7 +272,10 @@ def list_runs(runs_dir: Path | str) -> list[dict[str, object]]:
     if not runs_dir.is_dir():
         return []
     runs = []
+    root = runs_dir.resolve()
     for folder in sorted(runs_dir.iterdir()):
+        if within and not (folder / RUN_FILE).resolve().is_relative_to(root):
+            continue
         if not (folder / RUN_FILE).is_file():
             continue
         run: dict[str, object] = {"run_id": folder.name, "path": folder}

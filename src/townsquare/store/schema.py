@@ -28,6 +28,8 @@ RUN_FILE = "run.sqlite"
 """Name of the database inside a run folder."""
 
 STATUSES = ("running", "completed", "failed", "interrupted")
+# written once when a run starts; meta key ``initial_tables`` marks them committed
+INITIAL_TABLES = ("agents", "edges")
 """Values of the ``status`` meta key."""
 
 SQL_TYPES = ("INTEGER", "REAL", "TEXT")
@@ -319,11 +321,13 @@ def _json_default(value: object) -> object:
     raise TypeError(type(value).__name__)
 
 
-def decode_meta(text: str | None) -> object:
-    """Inverse of :func:`encode_meta`."""
-    if text is None:
+def decode_meta(text: object) -> object:
+    """Inverse of :func:`encode_meta`; a value that is not JSON text comes back as it is."""
+    if text is None or (isinstance(text, float) and text != text):  # NULL (NaN in pandas)
         return None
+    if not isinstance(text, str | bytes | bytearray):
+        return text
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: deeply nested (damaged) JSON
         return text

@@ -11,6 +11,7 @@ call (or at :meth:`RunWriter.close`), and nothing is written after it.
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import sqlite3
@@ -25,9 +26,11 @@ import numpy as np
 import pandas as pd
 
 from townsquare.errors import StoreError
+from townsquare.phases import reached
 from townsquare.store.rows import Rows, frame_rows, insert_rows, metric_columns, prepare_rows
 from townsquare.store.schema import (
     APPLICATION_ID,
+    INITIAL_TABLES,
     RUN_FILE,
     SCHEMA,
     SCHEMA_VERSION,
@@ -68,6 +71,15 @@ def transaction(conn: sqlite3.Connection, task: Task) -> None:
         raise
 
 
+def _open(path: Path) -> sqlite3.Connection:
+    """A writing connection to a run database, in WAL mode."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA temp_store = MEMORY")
+    return conn
+
+
 def _set_meta(conn: sqlite3.Connection, values: Mapping[str, str]) -> None:
     conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", values.items())
 
@@ -105,40 +117,50 @@ class RunWriter(WriterLifecycle):
         }
         encoded = {str(k): encode_meta(v) for k, v in values.items()}
         run_dir.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(run_dir / RUN_FILE, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("PRAGMA temp_store = MEMORY")
-        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        reached("folder")
+        # built under a temporary name and renamed into place: a crash leaves either no
+        # run.sqlite or one with its schema and meta (the scenario), never an empty file
+        partial = run_dir / (RUN_FILE + ".creating")
+        partial.unlink(missing_ok=True)
+        conn = sqlite3.connect(partial, isolation_level=None)
+        try:
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
-        def schema(c: sqlite3.Connection) -> None:
-            for table in TABLES:
-                c.execute(table.ddl())
-            _set_meta(c, encoded)
+            def schema(c: sqlite3.Connection) -> None:
+                for table in TABLES:
+                    c.execute(table.ddl())
+                _set_meta(c, encoded)
 
-        transaction(conn, schema)
-        return cls(run_dir, conn, queue_size)
+            transaction(conn, schema)
+        finally:
+            conn.close()
+        os.replace(partial, run_dir / RUN_FILE)
+        reached("database")
+        return cls(run_dir, _open(run_dir / RUN_FILE), queue_size)
 
     @classmethod
-    def reopen(cls, run_dir: Path, after_step: int | None, *, queue_size: int = 2) -> RunWriter:
+    def reopen(cls, run_dir: Path, after_step: int | None, *, queue_size: int = 2,
+               reset_initial: bool = False) -> RunWriter:
         """Continue an existing run after ``after_step`` (None: before step 0).
 
         Rows of later steps (written after the last checkpoint, before a crash)
         are deleted in one transaction, so the run continues from a state that
-        matches its checkpoint exactly.
+        matches its checkpoint exactly. ``reset_initial`` also empties the tables
+        written once at the start (agents, edges), for a run killed before they
+        were committed: the caller writes them again.
         """
         from townsquare.store.reader import RunReader
 
         RunReader(run_dir).close()  # validates: exists, is a townsquare run, known schema
         run_dir = Path(run_dir)
-        conn = sqlite3.connect(run_dir / RUN_FILE, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
+        conn = _open(run_dir / RUN_FILE)
         cutoff = -1 if after_step is None else int(after_step)
 
         def truncate(c: sqlite3.Connection) -> None:
             for table in TABLES:
+                if reset_initial and table.name in INITIAL_TABLES:
+                    c.execute(f'DROP TABLE IF EXISTS "{table.name}"')
                 c.execute(table.ddl())  # a run made before a table was added lacks it
                 if table.per_step:
                     c.execute(f'DELETE FROM "{table.name}" WHERE step > ?', (cutoff,))
@@ -249,9 +271,10 @@ class RunWriter(WriterLifecycle):
 
         def finish(c: sqlite3.Connection) -> None:
             _set_meta(c, final)
-            for table in TABLES:
-                for ddl in table.index_ddl():
-                    c.execute(ddl)
+            if final["status"] == encode_meta("completed"):  # a stopped run indexes on resume
+                for table in TABLES:
+                    for ddl in table.index_ddl():
+                        c.execute(ddl)
 
         finish_error: sqlite3.Error | None = None
         try:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from townsquare.behavior.llm.faults import LLMConfigError
+from townsquare.cache_dir import user_cache_dir
 from townsquare.errors import RunStopped
 
 if TYPE_CHECKING:
@@ -236,8 +237,7 @@ class LLMConfig(_Config):
     def resolved_cache_path(self) -> Path:
         if self.cache_path is not None:
             return self.cache_path
-        root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-        return root / "townsquare" / "llm-cache.sqlite"
+        return user_cache_dir() / "llm-cache.sqlite"
 
 
 def apply_env_overrides(config: LLMConfig, environ: Mapping[str, str] | None = None) -> LLMConfig:

@@ -12,12 +12,13 @@ from townsquare.store.postgres.reader import (
     list_postgres_runs,
     resolve_postgres_run,
 )
-from townsquare.store.postgres.writer import PostgresRunWriter
+from townsquare.store.postgres.writer import PostgresRunWriter, drop_postgres_run
 
 __all__ = [
     "PostgresRun",
     "PostgresRunReader",
     "PostgresRunWriter",
+    "drop_postgres_run",
     "is_store_url",
     "list_postgres_runs",
     "redact_url",

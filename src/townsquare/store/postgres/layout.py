@@ -56,6 +56,17 @@ def redact_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
 
+def without_password(url: str) -> str:
+    """``url`` with no password at all: stored where the URL is used again to connect
+    (a sweep's manifest), so the password comes from ``PGPASSWORD`` or ``~/.pgpass``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}@{host}" if user else host))
+
+
 def scrub(text: str, url: str) -> str:
     """``text`` with ``url`` and any other PostgreSQL URL's password redacted."""
     if url:

@@ -153,7 +153,10 @@ class PostgresRunReader(RunTables):
         types = self.column_types(name)
         columns = ", ".join(quote(c) for c in types)
         frame = self.query(f"SELECT {columns} FROM {quote(name)} ORDER BY {ROWID}")
-        return _typed(frame, types)
+        try:
+            return _typed(frame, types)
+        except StoreError as exc:
+            raise StoreError(f"{self.path} is damaged: table {name!r} {exc}") from None
 
     def iter_rows(self, table: str, batch_size: int = 65_536) -> Iterator[list[tuple[Any, ...]]]:
         """Rows of ``table`` in batches (a server-side cursor), for streaming exports."""

@@ -13,7 +13,8 @@ message.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +37,14 @@ from townsquare.store.postgres.layout import (
     table_ddl,
 )
 from townsquare.store.rows import Rows, frame_rows, metric_columns, prepare_rows
-from townsquare.store.schema import SCHEMA, SCHEMA_VERSION, TABLES, encode_meta, quote
+from townsquare.store.schema import (
+    INITIAL_TABLES,
+    SCHEMA,
+    SCHEMA_VERSION,
+    TABLES,
+    encode_meta,
+    quote,
+)
 from townsquare.store.sqlite import package_version
 from townsquare.store.worker import WriterLifecycle, WriterThread
 
@@ -83,10 +91,7 @@ class PostgresRunWriter(WriterLifecycle):
         schema = schema_name(run_id)
         conn = connect(url)
         try:
-            registry = registry_name(conn, url)
-            with conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
-                conn.execute(registry_ddl(registry))
+            with _registry_locked(conn, url) as registry:
                 taken = conn.execute(
                     f"SELECT 1 FROM {registry} WHERE run_id = %s OR schema_name = %s "
                     "UNION ALL SELECT 1 FROM pg_namespace WHERE nspname = %s",
@@ -108,12 +113,14 @@ class PostgresRunWriter(WriterLifecycle):
 
     @classmethod
     def reopen(
-        cls, url: str, run_id: str, after_step: int | None, *, queue_size: int = 2
+        cls, url: str, run_id: str, after_step: int | None, *, queue_size: int = 2,
+        reset_initial: bool = False,
     ) -> PostgresRunWriter:
         """Continue a run after ``after_step`` (None: before step 0).
 
         Rows of later steps are deleted in one transaction, so the run goes on
-        from a state that matches its checkpoint exactly.
+        from a state that matches its checkpoint exactly. ``reset_initial``
+        also recreates the tables written once at the start (agents, edges).
         """
         from townsquare.store.postgres.reader import PostgresRunReader
 
@@ -126,6 +133,9 @@ class PostgresRunWriter(WriterLifecycle):
             registry = registry_name(conn, url)
             with conn.transaction():
                 for table in TABLES:
+                    if reset_initial and table.name in INITIAL_TABLES:
+                        conn.execute(f"DROP TABLE IF EXISTS {qualified(schema, table.name)}")
+                        conn.execute(table_ddl(schema, table))
                     if table.per_step or table.name == "steps":
                         conn.execute(
                             f"DELETE FROM {qualified(schema, table.name)} WHERE step > %s",
@@ -227,9 +237,10 @@ class PostgresRunWriter(WriterLifecycle):
         try:
             with conn.transaction():
                 _set_meta(conn, self.schema, self._registry, self.run_id, encoded, values)
-                for table in TABLES:
-                    for ddl in index_ddl(self.schema, table):
-                        conn.execute(ddl)
+                if values["status"] == "completed":  # a stopped run indexes on resume
+                    for table in TABLES:
+                        for ddl in index_ddl(self.schema, table):
+                            conn.execute(ddl)
         except Exception as exc:  # psycopg.Error: the connection may be gone
             finish_error = exc
         finally:
@@ -315,3 +326,24 @@ def _registry_value(key: str, value: object) -> object:
 def _in_transaction(conn: psycopg.Connection, task: Callable[[psycopg.Connection], None]) -> None:
     with conn.transaction():
         task(conn)
+
+
+@contextmanager
+def _registry_locked(conn: psycopg.Connection, url: str) -> Iterator[str]:
+    """A transaction holding the run-creation lock, with the registry table in place."""
+    registry = registry_name(conn, url)
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+        conn.execute(registry_ddl(registry))
+        yield registry
+
+
+def drop_postgres_run(url: str, run_id: str) -> None:
+    """Delete a run's schema and registry row, if any (a sweep redoing a failed attempt)."""
+    conn = connect(url)
+    try:
+        with _registry_locked(conn, url) as registry:
+            conn.execute(f"DROP SCHEMA IF EXISTS {quote(schema_name(run_id))} CASCADE")
+            conn.execute(f"DELETE FROM {registry} WHERE run_id = %s", (run_id,))
+    finally:
+        conn.close()
