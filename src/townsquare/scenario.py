@@ -21,7 +21,14 @@ from townsquare.behavior.llm.config import LLMConfig
 from townsquare.distributed.config import DistributedConfig  # issue #7: Ray
 from townsquare.environments.config import ENVIRONMENT_KINDS, EnvironmentConfig  # issue #10
 from townsquare.errors import ScenarioError
-from townsquare.scenario_types import PositiveInt, Probability, Recommender, Role, Stance
+from townsquare.scenario_types import (
+    MAX_OUT_OF_NETWORK,
+    PositiveInt,
+    Probability,
+    Recommender,
+    Role,
+    Stance,
+)
 from townsquare.schedules import INTERVENTION_KINDS, Intervention, Survey
 
 __all__ = ["Probability", "Recommender", "Role", "Scenario", "Stance"]
@@ -181,8 +188,9 @@ class FeedConfig(_Config):
         default_factory=lambda: {"chronological": 1.0},
         description="weights of recommenders blended into one ranking score",
     )
-    out_of_network: Annotated[int, Field(ge=0)] = Field(
-        default=0, description="extra candidates per feed from outside the followed accounts"
+    out_of_network: Annotated[int, Field(ge=0, le=MAX_OUT_OF_NETWORK)] = Field(
+        default=0, description="extra candidates per feed from outside the followed accounts "
+        f"(at most {MAX_OUT_OF_NETWORK:,}: each active agent draws this many every step)"
     )
 
     @model_validator(mode="after")
