@@ -26,7 +26,14 @@ from townsquare.scenario_files import (  # re-exported: part of this module's AP
     builtin_names,
     read_scenario_text,
 )
-from townsquare.scenario_types import PositiveInt, Probability, Recommender, Role, Stance
+from townsquare.scenario_types import (
+    MAX_OUT_OF_NETWORK,
+    PositiveInt,
+    Probability,
+    Recommender,
+    Role,
+    Stance,
+)
 from townsquare.schedules import INTERVENTION_KINDS, Intervention, Survey
 
 __all__ = ["Probability", "Recommender", "Role", "Scenario", "Stance", "builtin_descriptions",
@@ -189,8 +196,9 @@ class FeedConfig(_Config):
         default_factory=lambda: dict[Recommender, float]({"chronological": 1.0}),
         description="weights of recommenders blended into one ranking score",
     )
-    out_of_network: Annotated[int, Field(ge=0)] = Field(
-        default=0, description="extra candidates per feed from outside the followed accounts"
+    out_of_network: Annotated[int, Field(ge=0, le=MAX_OUT_OF_NETWORK)] = Field(
+        default=0, description="extra candidates per feed from outside the followed accounts "
+        f"(at most {MAX_OUT_OF_NETWORK:,}: each active agent draws this many every step)"
     )
 
     @model_validator(mode="after")

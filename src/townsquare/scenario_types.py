@@ -20,3 +20,6 @@ class Role(StrEnum):
     COMMENTATOR = "commentator"
     VERIFIER = "verifier"
     BYSTANDER = "bystander"
+
+# out-of-network candidates drawn per active agent and step: larger only exhausts memory
+MAX_OUT_OF_NETWORK = 10_000

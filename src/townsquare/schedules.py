@@ -12,7 +12,13 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from townsquare.scenario_types import Probability, Recommender, Role, Stance
+from townsquare.scenario_types import (
+    MAX_OUT_OF_NETWORK,
+    Probability,
+    Recommender,
+    Role,
+    Stance,
+)
 
 
 class _Config(BaseModel):
@@ -134,7 +140,7 @@ class FeedChangeIntervention(_Intervention):
         default=None, description="new recommender weights"
     )
     length: Annotated[int, Field(ge=1)] | None = Field(default=None, description="new length")
-    out_of_network: Annotated[int, Field(ge=0)] | None = Field(
+    out_of_network: Annotated[int, Field(ge=0, le=MAX_OUT_OF_NETWORK)] | None = Field(
         default=None, description="new out-of-network candidates per feed"
     )
 

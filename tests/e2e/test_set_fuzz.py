@@ -64,3 +64,11 @@ def test_set_overrides_run_or_fail_cleanly(tmp_path: Path, pairs: list) -> None:
 @given(pairs=st.lists(assignment, min_size=1, max_size=3))
 def test_set_overrides_run_or_fail_cleanly_many(tmp_path: Path, pairs: list) -> None:
     _run_with(tmp_path, pairs)
+
+
+def test_a_huge_out_of_network_count_is_a_user_error(tmp_path: Path) -> None:
+    """Found by the fuzz test: 1.8e9 candidates per agent ended in a MemoryError."""
+    result = CliRunner().invoke(app, ["run", "default", "--quiet", "--out", str(tmp_path),
+                                      "--set", "platform.feed.out_of_network=1800709670"])
+    assert result.exit_code == 2
+    assert "platform.feed.out_of_network" in result.output
