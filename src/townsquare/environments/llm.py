@@ -29,15 +29,14 @@ import numpy as np
 
 from townsquare.behavior.llm import prompts
 from townsquare.behavior.llm.behavior import derive_seed
-from townsquare.behavior.llm.cache import ResponseCache
 from townsquare.behavior.llm.client import CallTag, ChatRequest, structured_request
-from townsquare.behavior.llm.config import LLMConfig, apply_env_overrides, model_for_agents
+from townsquare.behavior.llm.config import LLMConfig, model_for_agents
 from townsquare.behavior.llm.faults import Fault, LLMFault
 from townsquare.behavior.llm.http import HttpTransport
-from townsquare.behavior.llm.loop import LoopThread
 from townsquare.behavior.llm.records import CallRecord, call_columns, step_stats
 from townsquare.behavior.llm.repair import extract_object
-from townsquare.behavior.llm.wrappers import Accounting, build_stack, innermost
+from townsquare.behavior.llm.session import LLMSession
+from townsquare.behavior.llm.wrappers import Accounting
 from townsquare.population import Population
 
 T = TypeVar("T")
@@ -94,24 +93,20 @@ class LLMAsker:
         self, config: LLMConfig, population: Population, run_seed: int, *,
         transport: HttpTransport | None = None, check: bool = True,
     ) -> None:
-        self.config = apply_env_overrides(config)
+        self._session = LLMSession(config, transport=transport, check=check,
+                                   name="townsquare-environment-llm")
         self.population = population
         self.run_seed = int(run_seed)
-        self._cache = ResponseCache(self.config.resolved_cache_path()) if self.config.cache \
-            else None
-        self._stacks: list[Accounting] = [build_stack(ep, self._cache, transport)
-                                          for ep in self.config.models]
-        self._loop = LoopThread("townsquare-environment-llm")
+        self._stacks: list[Accounting] = self._session.stacks
+        self._loop = self._session.loop
         self._records: list[CallRecord] = []
         self._fallbacks: Counter[str] = Counter()
         self.spent = {"tokens": 0.0, "cost": 0.0}
-        self._closed = False
-        if check:
-            try:
-                self._loop.run(self._check())
-            except BaseException:
-                self.close()
-                raise
+
+    @property
+    def config(self) -> LLMConfig:
+        """The settings in use: environment overrides applied, output modes negotiated."""
+        return self._session.config
 
     def ask(self, step: int, requests: list[Prompt], question: Question[T]) -> list[T | None]:
         """One answer per prompt (``None`` where the model failed), in order."""
@@ -155,25 +150,10 @@ class LLMAsker:
         self.spent = {k: float(v) for k, v in state["spent"].items()}
 
     def close(self) -> None:
-        """Close connections, the loop and the cache (idempotent)."""
-        if self._closed:
-            return
-        self._closed = True
-        try:
-            self._loop.run(self._aclose())
-        finally:
-            self._loop.close()
-            if self._cache is not None:
-                self._cache.close()
+        """Close connections, the loop, the cache and a local server (idempotent)."""
+        self._session.close()
 
     # -- the async part ----------------------------------------------------------------------
-
-    async def _check(self) -> None:
-        await asyncio.gather(*(innermost(s).check_reachable()  # type: ignore[attr-defined]
-                               for s in self._stacks))
-
-    async def _aclose(self) -> None:
-        await asyncio.gather(*(s.aclose() for s in self._stacks))
 
     async def _ask_all(self, step: int, requests: list[Prompt], question: Question[T],
                        which: list[int]) -> list[_Outcome]:

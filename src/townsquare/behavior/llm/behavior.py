@@ -25,15 +25,14 @@ import scipy.sparse as sp
 from townsquare.behavior.base import Behavior, Decision, Observation
 from townsquare.behavior.llm import prompts
 from townsquare.behavior.llm.assemble import Memories, StepAnswers, join_memories, merge
-from townsquare.behavior.llm.cache import ResponseCache
 from townsquare.behavior.llm.client import CallTag, ChatRequest, ChatResult, structured_request
-from townsquare.behavior.llm.config import LLMConfig, apply_env_overrides, model_for_agents
+from townsquare.behavior.llm.config import LLMConfig, model_for_agents
 from townsquare.behavior.llm.embeddings import HashingEmbedder
 from townsquare.behavior.llm.experience import action_memories, observation_memories
 from townsquare.behavior.llm.faults import Fault, LLMFault
 from townsquare.behavior.llm.http import HttpTransport
 from townsquare.behavior.llm.interview import ainterview
-from townsquare.behavior.llm.loop import LoopThread, rare_collections
+from townsquare.behavior.llm.loop import rare_collections
 from townsquare.behavior.llm.memory import MemoryKind, MemoryStore
 from townsquare.behavior.llm.records import CallRecord, call_columns, step_stats
 from townsquare.behavior.llm.schema import (
@@ -45,7 +44,8 @@ from townsquare.behavior.llm.schema import (
     parse_answer,
     parse_insights,
 )
-from townsquare.behavior.llm.wrappers import Accounting, build_stack, innermost
+from townsquare.behavior.llm.session import LLMSession
+from townsquare.behavior.llm.wrappers import Accounting
 from townsquare.platform.actions import ActionBatch
 from townsquare.population import Population
 
@@ -121,23 +121,21 @@ class LLMBehavior:
         transport: HttpTransport | None = None,
         check: bool = True,
     ) -> None:
-        self.config = apply_env_overrides(config)
+        self._session = LLMSession(config, transport=transport, check=check)
         self.population = population
         self.topics = list(topics)
         self.news_ids = list(news_ids)
         self.fallback = fallback
         self.run_seed = int(run_seed)
         cfg = self.config
-        self._cache = ResponseCache(cfg.resolved_cache_path()) if cfg.cache else None
-        self._stacks: list[Accounting] = [
-            build_stack(ep, self._cache, transport) for ep in cfg.models
-        ]
+        self._cache = self._session.cache
+        self._stacks: list[Accounting] = self._session.stacks
+        self._loop = self._session.loop
         self._embedder = (
             HashingEmbedder(cfg.memory.embedding_dim)
             if cfg.models[0].embeddings == "hashing" else self._stacks[0]
         )
         self._memory = MemoryStore(cfg.memory)
-        self._schema = answer_schema(self.topics, cfg.max_actions)
         self._main_topic = np.argmax(population.interests, axis=1).astype(np.int64)
         self._last_reflection = np.zeros(population.n, dtype=np.int32)
         self._systems: dict[int, str] = {}
@@ -150,13 +148,11 @@ class LLMBehavior:
         self._described: dict[str, np.ndarray] = {}  # action memory text -> its embedding
         self._answers: StepAnswers | None = None  # the step's answers, assembled as they come
         self._remembering: concurrent.futures.Future[None] | None = None
-        self._loop = LoopThread()
-        if check:
-            try:
-                self._loop.run(self._check())
-            except BaseException:
-                self.close()
-                raise
+
+    @property
+    def config(self) -> LLMConfig:
+        """The settings in use: environment overrides applied, output modes negotiated."""
+        return self._session.config
 
     def __repr__(self) -> str:
         names = [m.name for m in self.config.models]
@@ -220,7 +216,7 @@ class LLMBehavior:
 
     def check_reachable(self) -> None:
         """Raise EndpointUnreachableError unless every endpoint answers now."""
-        self._loop.run(self._check())
+        self._session.check_reachable()
 
     def interview(self, agent: int, question: str) -> str:
         """Ask one agent a question, answered from its persona and memories.
@@ -249,14 +245,9 @@ class LLMBehavior:
             return
         self._closed = True
         try:
-            try:
-                self._settle()
-            finally:
-                self._loop.run(self._aclose())
+            self._settle()
         finally:
-            self._loop.close()
-            if self._cache is not None:
-                self._cache.close()
+            self._session.close()
 
     def __enter__(self) -> LLMBehavior:
         return self
@@ -265,12 +256,6 @@ class LLMBehavior:
         self.close()
 
     # -- the async part (runs on the behaviour's loop) ------------------------------------
-
-    async def _check(self) -> None:
-        await asyncio.gather(*(innermost(s).check_reachable() for s in self._stacks))  # type: ignore[attr-defined]
-
-    async def _aclose(self) -> None:
-        await asyncio.gather(*(s.aclose() for s in self._stacks))
 
     def _ask_step(self, obs: Observation) -> tuple[list[_Outcome], int]:
         """Every agent's outcome (:meth:`_ask_all`), the garbage collector running rarely
@@ -353,7 +338,7 @@ class LLMBehavior:
         )
         return structured_request(
             self.config.models[model], prompts.messages(self._system(agent), user),
-            "social_media_decision", self._schema,
+            "social_media_decision", answer_schema(self.topics, self.config.max_actions, posts),
             derive_seed(self.run_seed, step, agent), CallTag(step, agent, "decide"),
         )
 

@@ -118,9 +118,21 @@ class Insight(BaseModel):
 # -- JSON schemas sent with requests -------------------------------------------------------
 
 
-def answer_schema(topics: list[str], max_actions: int = 3) -> dict[str, Any]:
-    """JSON schema of the step answer (for ``response_format`` or a tool)."""
+def answer_schema(
+    topics: list[str], max_actions: int = 3, posts: list[int] | None = None,
+    text_chars: int = 280,
+) -> dict[str, Any]:
+    """JSON schema of the step answer (for ``response_format`` or a tool).
+
+    Simple enough for grammar-constrained decoding (llama.cpp, vLLM's xgrammar):
+    action types are an enum, ``post`` an enum of the post ids in the agent's
+    feed (``posts``; any integer if ``None``), numbers are bounded and texts
+    have a maximum length, so even a small model can only write usable values.
+    """
     number = {"type": "number"}
+    post: dict[str, Any] = {"type": "integer"}
+    if posts is not None:
+        post = {"type": "integer", "enum": sorted(set(posts))} if posts else {"type": "integer"}
     return {
         "type": "object",
         "properties": {
@@ -131,10 +143,10 @@ def answer_schema(topics: list[str], max_actions: int = 3) -> dict[str, Any]:
                     "type": "object",
                     "properties": {
                         "type": {"type": "string", "enum": [t.value for t in ActionType]},
-                        "post": {"type": "integer"},
-                        "target": {"type": "integer"},
-                        "text": {"type": "string"},
-                        "reason": {"type": "string"},
+                        "post": post,
+                        "target": {"type": "integer", "minimum": 0},
+                        "text": {"type": "string", "maxLength": text_chars},
+                        "reason": {"type": "string", "maxLength": 200},
                         "topic": {"type": "string", "enum": list(topics)},
                     },
                     "required": ["type", "reason"],
