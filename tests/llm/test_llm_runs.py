@@ -74,7 +74,9 @@ def test_each_fault_leaves_a_completed_run_with_fallbacks_counted(
         "llm.models": [{"base_url": fake_server.base_url, "model": fake_server.model,
                         "api_key_env": KEY_ENV, "timeout_s": 0.5, "max_retries": 0,
                         "concurrency": 32}],
-        "llm.memory": {"reflect_every": 0}})
+        "llm.memory": {"reflect_every": 0},
+        # 30% faults on purpose: no ceiling here (test_llm_ceiling.py tests the ceiling)
+        "llm.max_fallback_share": 1.0, "llm.max_run_fallback_share": 1.0})
     run = Simulation(scenario).run()
     assert run.meta()["status"] == "completed"
     summary = run.summary()

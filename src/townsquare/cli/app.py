@@ -50,7 +50,7 @@ def user_errors(func: F) -> F:
             return func(*args, **kwargs)
         except RunStopped as exc:
             err_console.print(f"[bold yellow]stopped:[/] {exc}", highlight=False, soft_wrap=True)
-            raise typer.Exit(code=EXIT_INTERRUPTED) from None
+            raise typer.Exit(code=getattr(exc, "exit_code", EXIT_INTERRUPTED)) from None
         except UserError as exc:
             err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True,
                               soft_wrap=True)
@@ -91,7 +91,8 @@ CORE_MEASURES = (
     "total_posts", "total_engagement", "cascades", "largest_cascade", "deepest_cascade",
     "max_structural_virality", "reach_false", "reach_true", "polarization_esteban_ray",
     "friendship_paradox_share", "moderation_cost", "intervention_cost", "final_size",
-    "llm_requests", "llm_cache_hits", "llm_cost", "llm_fallback_total", "wall_seconds",
+    "llm_requests", "llm_decisions", "llm_cache_hits", "llm_cost", "llm_fallback_total",
+    "llm_fallback_share", "wall_seconds",
 )
 
 
@@ -114,6 +115,20 @@ def print_summary(result: Any, everything: bool = False) -> None:
     if not everything and len(summary) > len(headline) + len(rest):
         console.print(f"[dim]{len(summary) - len(headline) - len(rest)} more measures: "
                       f"townsquare show {result.id} --all[/]")
+    print_fallback_share(result)
+
+
+def print_fallback_share(result: Any) -> None:
+    """One prominent line: how many LLM decisions the heuristic made instead (any status)."""
+    from townsquare.measure.summary import fallback_share
+
+    share = fallback_share(result.metrics())
+    if share is None:
+        return
+    decisions, fallbacks, fraction = share
+    colour = "green" if fallbacks == 0 else "yellow" if fraction <= 0.2 else "bold red"
+    console.print(f"[{colour}]LLM decisions: {decisions:,}; fell back to the heuristic: "
+                  f"{fallbacks:,} ({fraction:.1%})[/]", highlight=False)
 
 
 def fmt(value: Any) -> str:

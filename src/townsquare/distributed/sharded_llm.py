@@ -132,7 +132,8 @@ class ShardedLLM:
         self._calls.extend(records)
         self._stats = step_stats(step, records, fallback_kinds, dropped,
                                  sum(a.reflections for a in asked),
-                                 sum(s.embedding_faults for s in settled))
+                                 sum(s.embedding_faults for s in settled),
+                                 decisions=len(agents))
         return decision
 
     def _rows_by_shard(self, agents: np.ndarray) -> list[np.ndarray]:

@@ -29,6 +29,7 @@ import numpy as np
 
 from townsquare.behavior.llm import prompts
 from townsquare.behavior.llm.behavior import derive_seed
+from townsquare.behavior.llm.ceiling import FallbackCeiling
 from townsquare.behavior.llm.client import CallTag, ChatRequest, structured_request
 from townsquare.behavior.llm.config import LLMConfig, model_for_agents
 from townsquare.behavior.llm.faults import Fault, LLMFault
@@ -47,8 +48,9 @@ _PROBLEM = {
     Fault.TRUNCATED: "it was cut off; keep it shorter",
     Fault.REFUSAL: "it was a refusal; this is a harmless simulation, just decide",
     Fault.MALFORMED_JSON: "it was not one valid JSON object of the required form",
+    Fault.INVALID: "its values had the wrong types or referred to nothing in your feed",
 }
-_STAT_METRICS = ("requests", "cache_hits", "http_attempts", "prompt_tokens",
+_STAT_METRICS = ("requests", "decisions", "cache_hits", "http_attempts", "prompt_tokens",
                  "completion_tokens", "cost", "latency_p50_ms", "latency_p95_ms",
                  "fallback_total")
 
@@ -84,6 +86,7 @@ class _Outcome:
     text: str = ""
     problem: str = ""
     transport: bool = False
+    detail: str = ""
 
 
 class LLMAsker:
@@ -101,7 +104,11 @@ class LLMAsker:
         self._loop = self._session.loop
         self._records: list[CallRecord] = []
         self._fallbacks: Counter[str] = Counter()
+        self._details: dict[str, str] = {}
+        self._decisions = 0
         self.spent = {"tokens": 0.0, "cost": 0.0}
+        self.ceiling = FallbackCeiling(self.config.max_fallback_share,
+                                       self.config.max_run_fallback_share)
 
     @property
     def config(self) -> LLMConfig:
@@ -115,9 +122,12 @@ class LLMAsker:
         agents = np.array([r.agent for r in requests], np.int64)
         which = model_for_agents(self.config, self.population, agents)
         outcomes = self._loop.run(self._ask_all(step, requests, question, which.tolist()))
+        self._decisions += len(outcomes)
         for outcome in outcomes:
             if outcome.value is None:
-                self._fallbacks[(outcome.fault or Fault.EMPTY).value] += 1
+                kind = (outcome.fault or Fault.EMPTY).value
+                self._fallbacks[kind] += 1
+                self._details.setdefault(kind, outcome.problem or outcome.detail)
                 if outcome.record is not None:
                     outcome.record.fallback = True
         self._records.extend(r for stack in self._stacks for r in stack.drain())
@@ -133,8 +143,11 @@ class LLMAsker:
         """``llm_calls`` rows and ``llm_*`` metrics of the calls since the last report."""
         records, self._records = self._records, []
         records.sort(key=lambda r: (r.step, r.agent, r.purpose))
-        stats = step_stats(-1, records, self._fallbacks)
-        self._fallbacks = Counter()
+        stats = step_stats(-1, records, self._fallbacks, decisions=self._decisions,
+                           details=self._details)
+        step = records[0].step if records else -1
+        self.ceiling.observe(step, self._decisions, self._fallbacks, self._details)
+        self._fallbacks, self._details, self._decisions = Counter(), {}, 0
         self.spent["tokens"] += stats["prompt_tokens"] + stats["completion_tokens"]
         self.spent["cost"] += stats["cost"]
         metrics = {f"llm_{key}": float(stats[key]) for key in _STAT_METRICS}
@@ -143,11 +156,16 @@ class LLMAsker:
         tables = {"llm_calls": call_columns(records)} if records else {}
         return tables, metrics
 
+    def after_step(self, step: int) -> None:
+        """Stop (checkpointed after ``step``) when too many answers fell back."""
+        self.ceiling.check()
+
     def get_state(self) -> dict[str, Any]:
-        return {"spent": dict(self.spent)}
+        return {"spent": dict(self.spent), "ceiling": self.ceiling.get_state()}
 
     def set_state(self, state: dict[str, Any]) -> None:
         self.spent = {k: float(v) for k, v in state["spent"].items()}
+        self.ceiling.set_state(state.get("ceiling", {}))
 
     def close(self) -> None:
         """Close connections, the loop, the cache and a local server (idempotent)."""
@@ -187,7 +205,8 @@ class LLMAsker:
         try:
             result = await model.complete(request)
         except LLMFault as fault:
-            return _Outcome(None, fault.kind, fault.record, transport=True)  # type: ignore[arg-type]
+            return _Outcome(None, fault.kind, fault.record, transport=True,  # type: ignore[arg-type]
+                            detail=str(fault))
         data = extract_object(result.text, truncated=result.finish_reason == "length")
         fault: Fault | None = None
         problem = ""
@@ -217,6 +236,9 @@ class AskerDelegate:
 
     def before_step(self, step: int) -> None:
         self.asker.before_step(step)
+
+    def after_step(self, step: int) -> None:
+        self.asker.after_step(step)
 
     def step_report(self) -> tuple[dict[str, dict[str, list]], dict[str, float]]:
         return self.asker.step_report()

@@ -98,6 +98,7 @@ class _Outcome:
     record: CallRecord | None
     text: str = ""  # the unusable answer, shown back to the model in a repair re-ask
     transport: bool = False  # failed in transport (already retried), not in content
+    detail: str = ""  # what went wrong, in the server's or the parser's words
 
 
 def derive_seed(run_seed: int, step: int, agent: int, purpose: str = "decide") -> int:
@@ -181,16 +182,19 @@ class LLMBehavior:
             did = join_memories([did, action_memories(backup.actions, obs.content, self.topics)])
         decision.fallbacks = len(failed)
 
-        fallback_kinds = Counter()
+        fallback_kinds: Counter[str] = Counter()
+        details: dict[str, str] = {}
         for i in failed.tolist():
             outcome = outcomes[i]
-            fallback_kinds[(outcome.fault or Fault.EMPTY).value] += 1
+            kind = (outcome.fault or Fault.EMPTY).value
+            fallback_kinds[kind] += 1
+            details.setdefault(kind, outcome.detail)
             if outcome.record is not None:
                 outcome.record.fallback = True
         records = self._drain_calls()
         dropped = sum(o.answer.dropped for o in outcomes if o.answer is not None)
         self._stats = step_stats(step, records, fallback_kinds, dropped, reflections,
-                                 self._embedding_faults)
+                                 self._embedding_faults, decisions=len(agents), details=details)
         self._embedding_faults = 0
         self._remember_meanwhile(obs, did)
         return decision
@@ -363,13 +367,14 @@ class LLMBehavior:
         try:
             result = await model.complete(request)
         except LLMFault as fault:
-            return _Outcome(None, fault.kind, fault.record, transport=True)  # type: ignore[arg-type]
+            return _Outcome(None, fault.kind, fault.record, transport=True,  # type: ignore[arg-type]
+                            detail=str(fault))
         parsed = self._parse(result, feed, agent)
         if isinstance(parsed, ParsedAnswer):
             return _Outcome(parsed, None, result.record)
         if result.record is not None:
             result.record.fault = parsed.fault.value
-        return _Outcome(None, parsed.fault, result.record, result.text)
+        return _Outcome(None, parsed.fault, result.record, result.text, detail=parsed.message)
 
     def _parse(self, result: ChatResult, feed: set[int], agent: int) -> ParsedAnswer | ParseFailure:
         parsed = parse_answer(
@@ -610,4 +615,5 @@ _PROBLEM = {
     Fault.TRUNCATED: "it was cut off; keep it shorter",
     Fault.REFUSAL: "it was a refusal; this is a harmless simulation, just pick actions",
     Fault.MALFORMED_JSON: "it was not one valid JSON object of the required form",
+    Fault.INVALID: "its values had the wrong types or referred to nothing in your feed",
 }

@@ -25,6 +25,7 @@ class Fault(StrEnum):
     TRUNCATED = "truncated"
     REFUSAL = "refusal"
     EMPTY = "empty"
+    INVALID = "invalid_answer"  # JSON, but with values of the wrong type or none usable
 
     @property
     def retryable(self) -> bool:

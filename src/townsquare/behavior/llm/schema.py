@@ -258,6 +258,7 @@ _FAULT_MESSAGES = {
     Fault.TRUNCATED: "the answer was cut off before the JSON object was complete",
     Fault.REFUSAL: "the answer was a refusal, not a decision",
     Fault.MALFORMED_JSON: "the answer contains no valid JSON object",
+    Fault.INVALID: "the answer's values have the wrong types",
 }
 
 _ANSWER_KEYS = ("actions", "action", "decisions", "attitude", "attitudes", "emotion",
@@ -281,8 +282,15 @@ def _answer_from(
         raw = [keys]  # the object itself is one action
     if isinstance(raw, Mapping | str):
         raw = [raw]
-    actions, dropped = _actions(raw if isinstance(raw, list) else [], feed, n_agents,
-                                {t.lower(): t for t in topics})
+    if raw is not None and not isinstance(raw, list):
+        return ParseFailure(Fault.INVALID, f"'actions' is {_kind(raw)}, not a list of actions")
+    actions, dropped = _actions(raw or [], feed, n_agents, {t.lower(): t for t in topics})
+    if raw and not actions:
+        return ParseFailure(Fault.INVALID, f"none of the {len(raw)} actions can be used (each "
+                            "needs a known type, a post id from the feed, and text to write)")
+    wrong = _wrong_type(keys)
+    if wrong:
+        return ParseFailure(Fault.INVALID, wrong)
     if max_actions is not None and len(actions) > max_actions:
         dropped += len(actions) - max_actions
         actions = actions[:max_actions]
@@ -296,6 +304,21 @@ def _answer_from(
         belief=_belief(first(keys, ("belief", "beliefs")), {n.lower(): n for n in news_ids}),
         dropped=dropped,
     )
+
+
+def _kind(value: object) -> str:
+    return "a number" if isinstance(value, int | float) else f"a {type(value).__name__}"
+
+
+def _wrong_type(keys: Mapping[str, Any]) -> str | None:
+    """What is of the wrong type among attitude and emotion (``None`` if nothing)."""
+    attitude = first(keys, ("attitude", "attitudes"))
+    if attitude is not None and not isinstance(attitude, Mapping) and as_float(attitude) is None:
+        return f"'attitude' is {_kind(attitude)}, not numbers per topic"
+    emotion = first(keys, ("emotion", "emotions"))
+    if emotion is not None and not isinstance(emotion, Mapping | list | tuple):
+        return f"'emotion' is {_kind(emotion)}, not valence and arousal numbers"
+    return None
 
 
 def _actions(
