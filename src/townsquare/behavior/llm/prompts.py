@@ -19,6 +19,7 @@ from townsquare.platform.actions import Action
 from townsquare.platform.content import ContentStore, Label
 
 POST_CHARS = 400
+PARENT_CHARS = 120  # the excerpt of the post a quote, comment or repost responds to
 MEMORY_CHARS = 300
 
 DECIDE_INSTRUCTIONS = """\
@@ -89,9 +90,15 @@ def decide_system(persona: str, main_topic: str, topics: list[str], max_actions:
 
 
 def render_posts(
-    content: ContentStore, posts: np.ndarray, topics: list[str], news_ids: list[str]
+    content: ContentStore, posts: np.ndarray, topics: list[str], news_ids: list[str],
+    post_chars: int = POST_CHARS,
 ) -> dict[int, str]:
-    """One ``<post ...>`` block per distinct post id (shared by every feed showing it)."""
+    """One ``<post ...>`` block per distinct post id (shared by every feed showing it).
+
+    A quote or comment starts with a short excerpt of the post it responds
+    to, so the model sees what it reacts to, not only an id (a repost's text
+    is its original's already).
+    """
     posts = np.unique(np.asarray(posts, dtype=np.int64))
     if not len(posts):
         return {}
@@ -117,9 +124,21 @@ def render_posts(
             attrs.append(f'label="{_LABELS[Label(lab)]}"')
         if 0 <= news < len(news_ids):
             attrs.append(f'news="{sanitize(news_ids[news], 60)}"')
-        text = content.text_of(post) or _describe(topic_name, stance)
-        out[post] = f"<post {' '.join(attrs)}>\n{sanitize(text, POST_CHARS)}\n</post>"
+        text = sanitize(content.text_of(post) or _describe(topic_name, stance), post_chars)
+        if parent >= 0 and kind in (Action.QUOTE, Action.COMMENT):  # a repost shows its original
+            text = f"{_responds_to(content, parent, topics, Action(kind))}\n{text}"
+        out[post] = f"<post {' '.join(attrs)}>\n{text}\n</post>"
     return out
+
+
+def _responds_to(content: ContentStore, parent: int, topics: list[str], kind: Action) -> str:
+    """'(in reply to post N by user A: "excerpt")' for the post ``parent``."""
+    topic = int(content.topic[parent])
+    topic_name = topics[topic] if 0 <= topic < len(topics) else "general"
+    text = content.text_of(parent) or _describe(topic_name, float(content.stance[parent]))
+    how = "quoting" if kind == Action.QUOTE else "in reply to"
+    return (f"({how} post {parent} by user {int(content.author[parent])}: "
+            f"\"{sanitize(text, PARENT_CHARS)}\")")
 
 
 def _describe(topic: str, stance: float) -> str:
