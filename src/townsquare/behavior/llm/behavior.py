@@ -136,6 +136,8 @@ class LLMBehavior:
             HashingEmbedder(cfg.memory.embedding_dim)
             if cfg.models[0].embeddings == "hashing" else self._stacks[0]
         )
+        self._profile = prompts.Profile(cfg.compact, cfg.memory.retrieve_k,
+                                        cfg.memory.short_term, cfg.max_actions)
         self._memory = MemoryStore(cfg.memory)
         self._main_topic = np.argmax(population.interests, axis=1).astype(np.int64)
         self._last_reflection = np.zeros(population.n, dtype=np.int32)
@@ -295,11 +297,13 @@ class LLMBehavior:
                 shown = feed.posts[feed.indptr[lo] : feed.indptr[rows[-1] + 1]]
                 unseen = [p for p in np.unique(shown).tolist() if p not in blocks]
                 blocks.update(prompts.render_posts(obs.content, np.asarray(unseen, np.int64),
-                                                   self.topics, self.news_ids))
+                                                   self.topics, self.news_ids,
+                                                   self._profile.post_chars,
+                                                   self._profile.counts))
                 memories = await self._retrieve(obs, rows) if recall else [[]] * len(rows)
                 for i, memory in zip(rows.tolist(), memories, strict=True):
                     await ahead.acquire()
-                    posts = feed.of(i).tolist()
+                    posts = feed.of(i)[: self._profile.feed_posts].tolist()
                     request = self._decide_request(obs, i, posts, memory, blocks, which[i])
                     task = asyncio.ensure_future(self._ask_one(
                         self._stacks[which[i]], request, set(posts), int(agents[i])))
@@ -333,16 +337,18 @@ class LLMBehavior:
         """The request of agent ``obs.feed.agents[i]``: its prefix, state, memories, feed."""
         step, feed, state = int(obs.step), obs.feed, obs.state
         agent = int(feed.agents[i])
-        proof = feed.social_proof[feed.indptr[i] : feed.indptr[i + 1]].tolist()
+        proof = feed.social_proof[feed.indptr[i] : feed.indptr[i] + len(posts)].tolist()
         attitude = dict(zip(self.topics, state.attitude[agent].tolist(), strict=True))
         user = prompts.decide_user(
             step,
             prompts.state_line(attitude, float(state.valence[agent]), float(state.arousal[agent])),
-            memories, [blocks[p] for p in posts], proof,
+            memories, [blocks[p] for p in posts], proof, self._profile.memory_chars,
         )
         return structured_request(
             self.config.models[model], prompts.messages(self._system(agent), user),
-            "social_media_decision", answer_schema(self.topics, self.config.max_actions, posts),
+            "social_media_decision",
+            answer_schema(self.topics, self._profile.max_actions, posts,
+                          self._profile.text_chars, self._profile.reason_chars, self.news_ids),
             derive_seed(self.run_seed, step, agent), CallTag(step, agent, "decide"),
         )
 
@@ -381,7 +387,7 @@ class LLMBehavior:
             result.text, feed, self.topics,
             main_topic=self.topics[int(self._main_topic[agent])],
             news_ids=self.news_ids, n_agents=self.population.n,
-            max_actions=self.config.max_actions,
+            max_actions=self._profile.max_actions,
             truncated=result.finish_reason == "length",
         )
         if isinstance(parsed, ParseFailure) and result.refusal:
@@ -394,7 +400,8 @@ class LLMBehavior:
         queries = await self._feed_queries(obs, rows)
         if queries is None:
             return [[] for _ in range(len(agents))]
-        return self._memory.retrieve(agents, queries, int(obs.step))
+        return self._memory.retrieve(agents, queries, int(obs.step), self._profile.memories,
+                                     self._profile.short_term)
 
     async def _feed_queries(self, obs: Observation, rows: np.ndarray) -> np.ndarray | None:
         """Per agent, the sum of the embeddings of the top of its feed (the retrieval query).
@@ -599,7 +606,7 @@ class LLMBehavior:
         if system is None:
             main = self.topics[int(self._main_topic[agent])]
             system = prompts.decide_system(self._persona(agent), main, self.topics,
-                                           self.config.max_actions)
+                                           self._profile.max_actions, self._profile.compact)
             self._systems[agent] = system
         return system
 

@@ -120,57 +120,62 @@ class Insight(BaseModel):
 
 def answer_schema(
     topics: list[str], max_actions: int = 3, posts: list[int] | None = None,
-    text_chars: int = 280,
+    text_chars: int = 280, reason_chars: int = 200, news_ids: list[str] | None = None,
 ) -> dict[str, Any]:
     """JSON schema of the step answer (for ``response_format`` or a tool).
 
-    Simple enough for grammar-constrained decoding (llama.cpp, vLLM's xgrammar):
-    action types are an enum, ``post`` an enum of the post ids in the agent's
-    feed (``posts``; any integer if ``None``), numbers are bounded and texts
-    have a maximum length, so even a small model can only write usable values.
+    Simple enough for grammar-constrained decoding (llama.cpp, vLLM's xgrammar),
+    so even a small model can only write usable values: each kind of action is
+    its own variant with exactly the fields it needs, action types are enums,
+    ``post`` is an enum of the post ids in the agent's feed (``posts``; any
+    integer if ``None``), numbers are bounded, texts have a maximum length and
+    no object takes fields it does not name.
     """
     number = {"type": "number"}
     post: dict[str, Any] = {"type": "integer"}
-    if posts is not None:
-        post = {"type": "integer", "enum": sorted(set(posts))} if posts else {"type": "integer"}
-    return {
-        "type": "object",
-        "properties": {
-            "actions": {
-                "type": "array",
-                "maxItems": max_actions,
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "type": {"type": "string", "enum": [t.value for t in ActionType]},
-                        "post": post,
-                        "target": {"type": "integer", "minimum": 0},
-                        "text": {"type": "string", "maxLength": text_chars},
-                        "reason": {"type": "string", "maxLength": 200},
-                        "topic": {"type": "string", "enum": list(topics)},
-                    },
-                    "required": ["type", "reason"],
-                },
-            },
-            "attitude": {
-                "type": "object",
-                "properties": {t: {**number, "minimum": -1, "maximum": 1} for t in topics},
-            },
-            "emotion": {
-                "type": "object",
-                "properties": {
-                    "valence": {**number, "minimum": -1, "maximum": 1},
-                    "arousal": {**number, "minimum": 0, "maximum": 1},
-                },
-                "required": ["valence", "arousal"],
-            },
-            "belief": {
-                "type": "object",
-                "additionalProperties": {**number, "minimum": 0, "maximum": 1},
-            },
-        },
-        "required": ["actions", "attitude", "emotion"],
+    if posts:
+        post = {"type": "integer", "enum": sorted(set(posts))}
+    text = {"type": "string", "maxLength": text_chars}
+    variants = [
+        _variant(["like", "repost", "flag"], reason_chars, post=post),
+        _variant(["quote", "comment"], reason_chars, post=post, text=text),
+        _variant(["post"], reason_chars, text=text,
+                 topic={"type": "string", "enum": list(topics)}),
+        _variant(["follow", "unfollow"], reason_chars, target={"type": "integer", "minimum": 0}),
+        _variant(["idle"], reason_chars),
+    ]
+    if posts is not None and not posts:  # an empty feed: nothing to react to
+        variants = [v for v in variants if "post" not in v["properties"]]
+    properties: dict[str, Any] = {
+        "actions": {"type": "array", "maxItems": max_actions, "items": {"anyOf": variants}},
+        "attitude": _closed({t: {**number, "minimum": -1, "maximum": 1} for t in topics}),
+        "emotion": _closed({"valence": {**number, "minimum": -1, "maximum": 1},
+                            "arousal": {**number, "minimum": 0, "maximum": 1}},
+                           required=["valence", "arousal"]),
     }
+    if news_ids is None:
+        properties["belief"] = {"type": "object",
+                                "additionalProperties": {**number, "minimum": 0, "maximum": 1}}
+    elif news_ids:
+        properties["belief"] = _closed({n: {**number, "minimum": 0, "maximum": 1}
+                                        for n in news_ids})
+    return _closed(properties, required=["actions", "attitude", "emotion"])
+
+
+def _closed(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    """An object schema with exactly ``properties`` (``required`` of them always present)."""
+    schema: dict[str, Any] = {"type": "object", "properties": properties,
+                              "additionalProperties": False}
+    if required:
+        schema["required"] = required
+    return schema
+
+
+def _variant(types: list[str], reason_chars: int, **fields: dict[str, Any]) -> dict[str, Any]:
+    """One kind of action: its type names and the fields it needs, then a short reason."""
+    properties = {"type": {"type": "string", "enum": types}, **fields,
+                  "reason": {"type": "string", "maxLength": reason_chars}}
+    return _closed(properties, required=list(properties))
 
 
 INSIGHTS_SCHEMA: dict[str, Any] = {
