@@ -149,6 +149,6 @@ def test_no_server_is_left_behind_when_the_run_is_stopped(tmp_path: Path,
     finally:
         if townsquare.poll() is None:
             townsquare.kill()
-    _, alive = psutil.wait_procs(children, timeout=30)
+    _, alive = psutil.wait_procs(children, timeout=120)
     assert not alive, f"orphaned model server after {signal_name}: {alive}"
     assert townsquare.returncode != 0

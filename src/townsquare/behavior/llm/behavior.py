@@ -348,7 +348,8 @@ class LLMBehavior:
             self.config.models[model], prompts.messages(self._system(agent), user),
             "social_media_decision",
             answer_schema(self.topics, self._profile.max_actions, posts,
-                          self._profile.text_chars, self._profile.reason_chars, self.news_ids),
+                          self._profile.text_chars, self._profile.reason_chars, self.news_ids,
+                          coarse=self._profile.compact),
             derive_seed(self.run_seed, step, agent), CallTag(step, agent, "decide"),
         )
 

@@ -53,7 +53,7 @@ Answer with one JSON object:
 {{"actions": [{{"type": "like|repost|quote|comment|flag|post|idle", "post": <post id>,
 "text": "...", "reason": "..."}}], "attitude": {{"<topic>": <-1..1>}},
 "emotion": {{"valence": <-1..1>, "arousal": <0..1>}}}}
-At most {max_actions} actions; quote, comment and post need a short "text".
+At most {max_actions} action; quote, comment and post need a short "text".
 Topics: {topics}."""
 
 
@@ -68,7 +68,7 @@ class Profile:
     def __init__(self, compact: bool, retrieve_k: int, short_term: int,
                  max_actions: int) -> None:
         self.compact = compact
-        self.max_actions = min(max_actions, 2) if compact else max_actions
+        self.max_actions = min(max_actions, 1) if compact else max_actions
         self.feed_posts = 3 if compact else None  # posts shown (None: the whole feed)
         self.memories = min(retrieve_k, 2) if compact else retrieve_k  # retrieved memories
         self.short_term = min(short_term, 1) if compact else short_term
@@ -76,7 +76,7 @@ class Profile:
         self.counts = not compact  # likes, shares, comments of each post
         self.memory_chars = 100 if compact else MEMORY_CHARS
         self.text_chars = 100 if compact else 280
-        self.reason_chars = 40 if compact else 200
+        self.reason_chars = 30 if compact else 200
 
 
 REFLECT_INSTRUCTIONS = """\

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from townsquare.behavior.llm.faults import Fault
@@ -121,6 +122,7 @@ class Insight(BaseModel):
 def answer_schema(
     topics: list[str], max_actions: int = 3, posts: list[int] | None = None,
     text_chars: int = 280, reason_chars: int = 200, news_ids: list[str] | None = None,
+    coarse: bool = False,
 ) -> dict[str, Any]:
     """JSON schema of the step answer (for ``response_format`` or a tool).
 
@@ -129,9 +131,17 @@ def answer_schema(
     its own variant with exactly the fields it needs, action types are enums,
     ``post`` is an enum of the post ids in the agent's feed (``posts``; any
     integer if ``None``), numbers are bounded, texts have a maximum length and
-    no object takes fields it does not name.
+    no object takes fields it does not name. ``coarse`` makes every number an
+    enum of a few values (-1, -0.5, 0, 0.5, 1 and the like): grammar engines
+    such as llama-cpp-python's ignore ``minimum``/``maximum``, and a small
+    model then writes digits until its token limit.
     """
-    number = {"type": "number"}
+
+    def bounded(low: float, high: float) -> dict[str, Any]:
+        if coarse:
+            return {"type": "number", "enum": np.linspace(low, high, 5).round(2).tolist()}
+        return {"type": "number", "minimum": low, "maximum": high}
+
     post: dict[str, Any] = {"type": "integer"}
     if posts:
         post = {"type": "integer", "enum": sorted(set(posts))}
@@ -148,17 +158,14 @@ def answer_schema(
         variants = [v for v in variants if "post" not in v["properties"]]
     properties: dict[str, Any] = {
         "actions": {"type": "array", "maxItems": max_actions, "items": {"anyOf": variants}},
-        "attitude": _closed({t: {**number, "minimum": -1, "maximum": 1} for t in topics}),
-        "emotion": _closed({"valence": {**number, "minimum": -1, "maximum": 1},
-                            "arousal": {**number, "minimum": 0, "maximum": 1}},
+        "attitude": _closed({t: bounded(-1, 1) for t in topics}),
+        "emotion": _closed({"valence": bounded(-1, 1), "arousal": bounded(0, 1)},
                            required=["valence", "arousal"]),
     }
     if news_ids is None:
-        properties["belief"] = {"type": "object",
-                                "additionalProperties": {**number, "minimum": 0, "maximum": 1}}
+        properties["belief"] = {"type": "object", "additionalProperties": bounded(0, 1)}
     elif news_ids:
-        properties["belief"] = _closed({n: {**number, "minimum": 0, "maximum": 1}
-                                        for n in news_ids})
+        properties["belief"] = _closed({n: bounded(0, 1) for n in news_ids})
     return _closed(properties, required=["actions", "attitude", "emotion"])
 
 
