@@ -39,6 +39,7 @@ from townsquare.store import (  # the writer is chosen by scenario.store
     resolve_run,
     run_ref,
 )
+from townsquare.store.backend import AnyWriter
 from townsquare.world import make_world
 
 StepCallback = Callable[[int, dict[str, float]], None]
@@ -185,7 +186,7 @@ class Simulation:
             raise type(stop)(f"{stop} Run {self.run_dir.name} stopped before step {step}; "
                              f"continue with `townsquare resume {self.run_dir}`") from None
 
-    def _after_step(self, step: int, writer: RunWriter) -> None:
+    def _after_step(self, step: int, writer: AnyWriter) -> None:
         """Let the behaviour stop the run after a recorded step (too many fallbacks).
 
         ``step`` is fully recorded, so it is checkpointed and resuming continues

@@ -215,8 +215,13 @@ class LLMBehavior:
         return dict(self._stats)
 
     def drain_records(self) -> dict[str, dict[str, list]]:
-        """Rows for the ``llm_calls`` and ``memories`` tables since the last drain."""
+        """Rows for the ``llm_calls`` and ``memories`` tables since the last drain.
+
+        Includes calls made after the step's decisions (a survey's interviews
+        during the step), which would otherwise be lost at a run's last step.
+        """
         self._settle()
+        self._drain_calls()
         calls, self._pending = self._pending, []
         return {"llm_calls": call_columns(calls), "memories": self._memory.drain()}
 
