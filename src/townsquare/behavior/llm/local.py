@@ -157,13 +157,8 @@ class LocalServer:
     def stop(self) -> None:
         """Terminate the server (kill it if it does not exit within 10 s); idempotent."""
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        if process is not None:
+            terminate(process)
         log, self._log = self._log, None
         if log is not None:
             log.close()
@@ -207,6 +202,18 @@ def _stop_all() -> None:
         _servers.clear()
     for server in servers:
         server.stop()
+
+
+def terminate(process: subprocess.Popen, grace_s: float = 10.0) -> None:
+    """SIGTERM ``process``, SIGKILL it if it has not exited after ``grace_s``; reap it."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _free_port() -> int:
