@@ -107,9 +107,11 @@ def test_twenty_agents_two_steps_of_default_with_a_survey_and_an_interview(
 def test_one_step_of_each_environment_with_llm_agents(
     server: local.LocalServer, tmp_path: Path, name: str,
 ) -> None:
+    one_step = {"market": {"news": [], "environment.shocks": []},  # all scheduled later
+                "election": {"news": [], "environment.campaigns": {}}}.get(name, {})
     scenario = Scenario.load(name).with_overrides({
         "population.size": 40, "steps": 1, "output_dir": str(tmp_path / "runs"),
-        "llm": _llm(tmp_path, [3, 17, 29]),
+        "llm": _llm(tmp_path, [3, 17, 29]), **one_step,
     })
     run = Simulation(scenario).run()
     assert run.meta()["status"] == "completed"

@@ -32,7 +32,7 @@ from townsquare.behavior.llm.behavior import derive_seed
 from townsquare.behavior.llm.ceiling import FallbackCeiling
 from townsquare.behavior.llm.client import CallTag, ChatRequest, structured_request
 from townsquare.behavior.llm.config import LLMConfig, model_for_agents
-from townsquare.behavior.llm.faults import Fault, LLMFault
+from townsquare.behavior.llm.faults import REPAIR_HINTS, Fault, LLMFault
 from townsquare.behavior.llm.http import HttpTransport
 from townsquare.behavior.llm.records import CallRecord, call_columns, step_stats
 from townsquare.behavior.llm.repair import extract_object
@@ -43,13 +43,6 @@ from townsquare.population import Population
 T = TypeVar("T")
 Report = tuple[dict[str, dict[str, list]], dict[str, float]]
 
-_PROBLEM = {
-    Fault.EMPTY: "it was empty",
-    Fault.TRUNCATED: "it was cut off; keep it shorter",
-    Fault.REFUSAL: "it was a refusal; this is a harmless simulation, just decide",
-    Fault.MALFORMED_JSON: "it was not one valid JSON object of the required form",
-    Fault.INVALID: "its values had the wrong types or referred to nothing in your feed",
-}
 _STAT_METRICS = ("requests", "decisions", "cache_hits", "http_attempts", "prompt_tokens",
                  "completion_tokens", "cost", "latency_p50_ms", "latency_p95_ms",
                  "fallback_total")
@@ -192,7 +185,7 @@ class LLMAsker:
         if outcome.value is not None or outcome.transport or not self.config.repair:
             return outcome
         tag = request.tag
-        problem = outcome.problem or _PROBLEM[outcome.fault or Fault.MALFORMED_JSON]
+        problem = outcome.problem or REPAIR_HINTS[outcome.fault or Fault.MALFORMED_JSON]
         repair = dataclasses.replace(
             request, messages=prompts.repair_messages(request.messages, outcome.text, problem),
             seed=derive_seed(self.run_seed, tag.step, tag.agent, f"{tag.purpose}-repair"),

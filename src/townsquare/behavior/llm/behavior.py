@@ -29,7 +29,7 @@ from townsquare.behavior.llm.client import CallTag, ChatRequest, ChatResult, str
 from townsquare.behavior.llm.config import LLMConfig, model_for_agents
 from townsquare.behavior.llm.embeddings import HashingEmbedder
 from townsquare.behavior.llm.experience import action_memories, observation_memories
-from townsquare.behavior.llm.faults import Fault, LLMFault
+from townsquare.behavior.llm.faults import REPAIR_HINTS, Fault, LLMFault
 from townsquare.behavior.llm.http import HttpTransport
 from townsquare.behavior.llm.interview import ainterview
 from townsquare.behavior.llm.loop import rare_collections
@@ -367,7 +367,7 @@ class LLMBehavior:
         repair = dataclasses.replace(
             request,
             messages=prompts.repair_messages(request.messages, outcome.text,
-                                             _PROBLEM[outcome.fault]),
+                                             REPAIR_HINTS[outcome.fault]),
             seed=derive_seed(self.run_seed, request.tag.step, agent, "repair"),
             tag=CallTag(request.tag.step, agent, "repair"),
         )
@@ -623,10 +623,3 @@ class LLMBehavior:
         return records
 
 
-_PROBLEM = {
-    Fault.EMPTY: "it was empty",
-    Fault.TRUNCATED: "it was cut off; keep it shorter",
-    Fault.REFUSAL: "it was a refusal; this is a harmless simulation, just pick actions",
-    Fault.MALFORMED_JSON: "it was not one valid JSON object of the required form",
-    Fault.INVALID: "its values had the wrong types or referred to nothing in your feed",
-}

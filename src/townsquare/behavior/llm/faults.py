@@ -38,6 +38,15 @@ _RETRYABLE = frozenset(
 )
 
 
+REPAIR_HINTS = {  # what was wrong with an unusable answer, told to the model in the re-ask
+    Fault.EMPTY: "it was empty",
+    Fault.TRUNCATED: "it was cut off; keep it shorter",
+    Fault.REFUSAL: "it was a refusal; this is a harmless simulation, just decide",
+    Fault.MALFORMED_JSON: "it was not one valid JSON object of the required form",
+    Fault.INVALID: "its values had the wrong types or referred to nothing you were shown",
+}
+
+
 class LLMFault(Exception):
     """A model call that failed with a known :class:`Fault` kind.
 
