@@ -112,7 +112,11 @@ class ShardedLLM:
         agents = np.asarray(obs.feed.agents, dtype=np.int64)
         step = int(obs.step)
         rows = self._rows_by_shard(agents)
-        shared = self._ray.put((slim_content(obs.content, obs.feed.posts), obs.state))
+        # prompts show the feed's posts and an excerpt of the post each quote or comment
+        # answers, so the shards get the texts of both
+        parents = obs.content.parent[obs.feed.posts]
+        read = np.union1d(obs.feed.posts, parents[parents >= 0])
+        shared = self._ray.put((slim_content(obs.content, read), obs.state))
         asked: list[Asked] = fetch([
             actor.ask.remote(step, obs.feed.subset(r), shared)
             for actor, r in zip(self._actors, rows, strict=True)
