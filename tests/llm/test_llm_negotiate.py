@@ -108,3 +108,21 @@ def test_an_explicit_mode_the_server_accepts_is_used(only: dict, world: World,
     with _behavior(server, world, tmp_path / "c.sqlite", structured_output="json_object") as b:
         assert b.config.models[0].structured_output == "json_object"
     assert server.counts["rejected:json_schema"] == 0  # only the asked mode was probed
+
+
+def test_the_cli_refuses_a_server_that_rejects_every_mode(only: dict, tmp_path: Path) -> None:
+    """Exit code 2, the server's words, and no half-written run."""
+    from test_llm_runs import llm_scenario
+    from typer.testing import CliRunner
+
+    from townsquare.cli import app
+
+    server = _server(only, ())
+    path = tmp_path / "llm.toml"
+    path.write_text(llm_scenario(server, tmp_path, size=50, steps=1).to_toml(), encoding="utf-8")
+    result = CliRunner().invoke(app, ["run", str(path), "--quiet"])
+    assert result.exit_code == 2, result.output
+    output = " ".join(result.output.split())
+    assert "rejected every way of asking for a structured answer" in output
+    assert "Traceback" not in output
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
