@@ -16,6 +16,8 @@ import sys
 import threading
 from pathlib import Path
 
+from townsquare.behavior.llm.local import terminate
+
 TESTS_LLM = Path(__file__).resolve().parents[1] / "tests" / "llm"
 
 
@@ -44,12 +46,7 @@ def start_server(latency_s: float) -> tuple[subprocess.Popen, str]:
 
 def stop_server(process: subprocess.Popen) -> None:
     """Terminate a process started by :func:`start_server` and reap it."""
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    terminate(process)
 
 
 def main() -> None:

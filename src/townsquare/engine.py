@@ -182,6 +182,7 @@ class Simulation:
                 self.next_step = step + 1
                 if on_step is not None:
                     on_step(step, metrics)
+                self._after_step(step, writer)
                 if step == 0 and armed("first_step"):
                     writer.flush()
                     reached("first_step")
@@ -259,7 +260,7 @@ class Simulation:
         except RunStopped as stop:
             if step > 0:
                 self.checkpoint(writer, step - 1)
-            raise RunStopped(f"{stop} Run {self.run_dir.name} stopped before step {step}; "
+            raise type(stop)(f"{stop} Run {self.run_dir.name} stopped before step {step}; "
                              f"continue with `{self.resume_command()}`") from None
 
     def resume_command(self) -> str:
@@ -271,6 +272,23 @@ class Simulation:
             ref = f"'{redact_url(self.scenario.store)}#{self.run_dir.name}'"
         trust = " --trust-endpoint" if self.scenario.llm is not None else ""
         return f"townsquare resume {ref}{trust}"
+
+    def _after_step(self, step: int, writer: RunStoreWriter) -> None:
+        """Let the behaviour stop the run after a recorded step (too many fallbacks).
+
+        ``step`` is fully recorded, so it is checkpointed and resuming continues
+        with ``step + 1``.
+        """
+        done = getattr(self.world.behavior, "after_step", None)
+        if done is None:
+            return
+        try:
+            done(step)
+        except RunStopped as stop:
+            self.checkpoint(writer, step)
+            raise type(stop)(f"{stop} Run {self.run_dir.name} stopped after step {step} "
+                             f"(checkpointed); fix the cause, then continue with "
+                             f"`{self.resume_command()}`") from None
 
     def interview(self, agent: int, question: str) -> str:
         """Ask an agent a question between steps (from ``on_step``), from the live state."""

@@ -46,4 +46,7 @@ class RunStopped(UserError):
     """A run stopped cleanly before finishing (Ctrl-C, SIGTERM, a budget, an outage).
 
     Its state was checkpointed: ``townsquare resume RUN`` continues it.
+    ``exit_code`` is what the CLI exits with.
     """
+
+    exit_code = 130

@@ -47,6 +47,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("[[llm.models]]", llm.ModelEndpoint),
     ("[llm.assign]", llm.AssignConfig),
     ("[llm.memory]", llm.MemoryConfig),
+    ("[llm.local] (backend = \"local\")", llm.LocalModelConfig),
     ("[distributed]", dist.DistributedConfig),  # issue #7: Ray
     # issue #10: environments beside the feed (townsquare.environments)
     ('[environment] kind = "market"', env.MarketConfig),

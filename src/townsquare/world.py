@@ -64,8 +64,14 @@ def make_world(scenario: Scenario, streams: RandomStreams) -> World:
     if scenario.environment is not None:  # issue #10: market, commons, election
         from townsquare.environments.build import compose
 
-        environment, behavior = compose(scenario, population, graph, streams, environment,
-                                        behavior)
+        try:
+            environment, behavior = compose(scenario, population, graph, streams, environment,
+                                            behavior)
+        except BaseException:
+            # the social minds hold connections, a loop thread, perhaps a local model server
+            if behavior is not None and hasattr(behavior, "close"):
+                behavior.close()
+            raise
     frame = population.to_frame()
     is_llm = getattr(behavior, "is_llm", None)
     if is_llm is not None:

@@ -123,7 +123,8 @@ def test_failed_trade_requests_fall_back_to_the_heuristic(
 ) -> None:
     fake_server.fail_fraction(1.0, "garbage")
     overrides = {**QUIET, "population.size": 100, "steps": 3,
-                 "llm": llm_table(fake_server, tmp_path, fraction=0.5) | {"cache": False}}
+                 "llm": llm_table(fake_server, tmp_path, fraction=0.5) | {
+                     "cache": False, "max_fallback_share": 1.0, "max_run_fallback_share": 1.0}}
     result = run("market", tmp_path, overrides)
     calls = result.reader.query("SELECT * FROM llm_calls WHERE purpose LIKE 'trade%'")
     assert set(calls["purpose"]) == {"trade", "trade-repair"}  # one re-ask, then fallback

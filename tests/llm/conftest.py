@@ -8,6 +8,8 @@ import pytest
 from fake_server import FakeLLMServer
 from llm_helpers import KEY_ENV, SECRET, World, make_world
 
+from townsquare.behavior.llm.negotiate import forget
+
 
 @pytest.fixture(scope="session")
 def _server() -> Iterator[FakeLLMServer]:
@@ -27,8 +29,10 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("TOWNSQUARE_LLM_BASE_URL", "TOWNSQUARE_LLM_MODEL", "OPENAI_API_KEY"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv(KEY_ENV, SECRET)
+    forget()  # each test negotiates structured output afresh
 
 
 @pytest.fixture
 def world() -> World:
     return make_world()
+

@@ -42,6 +42,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from townsquare.behavior.llm.embeddings import HashingEmbedder
+from townsquare.behavior.llm.negotiate import PROBE_QUESTION
 
 FAULT_KINDS = (
     "http_500",  # 500 Internal Server Error
@@ -78,12 +79,16 @@ class FakeLLMServer:
         hang_s: float = 30.0,
         embedding_dim: int = 64,
         record_payloads: bool = False,
+        accept: tuple[str, ...] = ("json_schema", "json_object", "tool", "none"),
+        reject_status: int = 400,
     ) -> None:
         self.latency_s = latency_s
         self.models = models
         self.model = models[0]
         self.hang_s = hang_s
         self.record_payloads = record_payloads
+        self.accept = accept  # structured-output modes served; others get reject_status
+        self.reject_status = reject_status
         self.payloads: list[dict] = []  # chat request bodies, when record_payloads is set
         self.in_flight = 0
         self.max_in_flight = 0
@@ -135,6 +140,7 @@ class FakeLLMServer:
             self.max_in_flight = 0
             self.fail_embeddings = False
             self.down = False
+            self.accept = ("json_schema", "json_object", "tool", "none")
 
     def _add(self, rule: _Rule) -> None:
         with self._lock:
@@ -226,6 +232,17 @@ class FakeLLMServer:
         })
 
     async def _chat(self, request: Request) -> Response:
+        payload = json.loads(await request.body())
+        mode = _mode(payload)
+        if mode not in self.accept:
+            self.counts[f"rejected:{mode}"] += 1
+            return JSONResponse({"error": {"message": f"this server does not support {mode}",
+                                           "type": "invalid_request_error"}},
+                                self.reject_status)
+        messages = payload.get("messages") or [{}]
+        if messages[-1].get("content") == PROBE_QUESTION:  # structured-output negotiation
+            self.counts["probe"] += 1
+            return JSONResponse(_completion(payload, '{"ok": true}', "stop", None))
         self.counts["chat"] += 1
         self.arrivals.append(time.monotonic())
         if "authorization" in request.headers:
@@ -241,7 +258,7 @@ class FakeLLMServer:
 
     async def _answer_chat(self, request: Request) -> Response:
         arrived = time.monotonic()
-        payload = json.loads(await request.body())
+        payload = json.loads(await request.body())  # starlette caches the body
         if self.record_payloads:
             self.payloads.append(payload)
         digest = hashlib.sha256(
@@ -304,6 +321,14 @@ class _DroppedResponse(Response):
                                 (b"content-length", b"1000")]})
         await send({"type": "http.response.body", "body": b'{"choi', "more_body": True})
         raise ConnectionAbortedError("fake server dropped the connection")
+
+
+def _mode(payload: dict) -> str:
+    """The structured-output mode a chat request asks for."""
+    fmt = payload.get("response_format") or {}
+    if fmt.get("type") in ("json_schema", "json_object"):
+        return str(fmt["type"])
+    return "tool" if payload.get("tools") else "none"
 
 
 def _check(kind: str) -> str:

@@ -74,7 +74,9 @@ def test_each_fault_leaves_a_completed_run_with_fallbacks_counted(
         "llm.models": [{"base_url": fake_server.base_url, "model": fake_server.model,
                         "api_key_env": KEY_ENV, "timeout_s": 0.5, "max_retries": 0,
                         "concurrency": 32}],
-        "llm.memory": {"reflect_every": 0}})
+        "llm.memory": {"reflect_every": 0},
+        # 30% faults on purpose: no ceiling here (test_llm_ceiling.py tests the ceiling)
+        "llm.max_fallback_share": 1.0, "llm.max_run_fallback_share": 1.0})
     run = Simulation(scenario).run()
     assert run.meta()["status"] == "completed"
     summary = run.summary()
@@ -164,3 +166,17 @@ def test_llm_agents_answer_surveys_in_their_own_words(
     interviews = run.reader.query("SELECT COUNT(*) AS n FROM llm_calls "
                                   "WHERE purpose = 'interview'")["n"].iloc[0]
     assert interviews > 0  # asked through the model, accounted like every other call
+
+
+def test_survey_interviews_at_the_last_step_are_recorded(
+    fake_server: FakeLLMServer, tmp_path: Path
+) -> None:
+    scenario = llm_scenario(fake_server, tmp_path, size=120, steps=2, fraction=0.5, surveys=[
+        {"id": "s", "steps": [1], "sample": 30, "questions": [
+            {"id": "likert", "text": "Is the health system doing well?", "topic": "health"}]}])
+    sim = Simulation(scenario)
+    is_llm = sim.world.behavior.is_llm
+    run = sim.run()
+    asked = run.survey_answers()["agent"].map(lambda a: bool(is_llm[a])).sum()
+    calls = run.reader.query("SELECT step, purpose FROM llm_calls WHERE purpose = 'interview'")
+    assert asked > 0 and len(calls) == asked and set(calls["step"]) == {1}

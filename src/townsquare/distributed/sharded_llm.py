@@ -112,7 +112,11 @@ class ShardedLLM:
         agents = np.asarray(obs.feed.agents, dtype=np.int64)
         step = int(obs.step)
         rows = self._rows_by_shard(agents)
-        shared = self._ray.put((slim_content(obs.content, obs.feed.posts), obs.state))
+        # prompts show the feed's posts and an excerpt of the post each quote or comment
+        # answers, so the shards get the texts of both
+        parents = obs.content.parent[obs.feed.posts]
+        read = np.union1d(obs.feed.posts, parents[parents >= 0])
+        shared = self._ray.put((slim_content(obs.content, read), obs.state))
         asked: list[Asked] = fetch([
             actor.ask.remote(step, obs.feed.subset(r), shared)
             for actor, r in zip(self._actors, rows, strict=True)
@@ -132,7 +136,8 @@ class ShardedLLM:
         self._calls.extend(records)
         self._stats = step_stats(step, records, fallback_kinds, dropped,
                                  sum(a.reflections for a in asked),
-                                 sum(s.embedding_faults for s in settled))
+                                 sum(s.embedding_faults for s in settled),
+                                 decisions=len(agents))
         return decision
 
     def _rows_by_shard(self, agents: np.ndarray) -> list[np.ndarray]:

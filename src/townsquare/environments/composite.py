@@ -58,6 +58,12 @@ class ComposedBehavior:
             if ready is not None:
                 ready(step)
 
+    def after_step(self, step: int) -> None:
+        for member in (self.social, self.part):
+            done = getattr(member, "after_step", None)
+            if done is not None:
+                done(step)
+
     def step_report(self) -> Report:
         reports = [member.step_report() for member in (self.social, self.part)
                    if hasattr(member, "step_report")]

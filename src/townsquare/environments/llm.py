@@ -29,27 +29,21 @@ import numpy as np
 
 from townsquare.behavior.llm import prompts
 from townsquare.behavior.llm.behavior import derive_seed
-from townsquare.behavior.llm.cache import ResponseCache
+from townsquare.behavior.llm.ceiling import FallbackCeiling
 from townsquare.behavior.llm.client import CallTag, ChatRequest, structured_request
-from townsquare.behavior.llm.config import LLMConfig, apply_env_overrides, model_for_agents
-from townsquare.behavior.llm.faults import Fault, LLMFault
+from townsquare.behavior.llm.config import LLMConfig, model_for_agents
+from townsquare.behavior.llm.faults import REPAIR_HINTS, Fault, LLMFault
 from townsquare.behavior.llm.http import HttpTransport
-from townsquare.behavior.llm.loop import LoopThread
 from townsquare.behavior.llm.records import CallRecord, call_columns, step_stats
 from townsquare.behavior.llm.repair import extract_object
-from townsquare.behavior.llm.wrappers import Accounting, build_stack, innermost
+from townsquare.behavior.llm.session import LLMSession
+from townsquare.behavior.llm.wrappers import Accounting
 from townsquare.population import Population
 
 T = TypeVar("T")
 Report = tuple[dict[str, dict[str, list]], dict[str, float]]
 
-_PROBLEM = {
-    Fault.EMPTY: "it was empty",
-    Fault.TRUNCATED: "it was cut off; keep it shorter",
-    Fault.REFUSAL: "it was a refusal; this is a harmless simulation, just decide",
-    Fault.MALFORMED_JSON: "it was not one valid JSON object of the required form",
-}
-_STAT_METRICS = ("requests", "cache_hits", "http_attempts", "prompt_tokens",
+_STAT_METRICS = ("requests", "decisions", "cache_hits", "http_attempts", "prompt_tokens",
                  "completion_tokens", "cost", "latency_p50_ms", "latency_p95_ms",
                  "fallback_total")
 
@@ -85,6 +79,7 @@ class _Outcome:
     text: str = ""
     problem: str = ""
     transport: bool = False
+    detail: str = ""
 
 
 class LLMAsker:
@@ -94,24 +89,24 @@ class LLMAsker:
         self, config: LLMConfig, population: Population, run_seed: int, *,
         transport: HttpTransport | None = None, check: bool = True,
     ) -> None:
-        self.config = apply_env_overrides(config)
+        self._session = LLMSession(config, transport=transport, check=check,
+                                   name="townsquare-environment-llm")
         self.population = population
         self.run_seed = int(run_seed)
-        self._cache = ResponseCache(self.config.resolved_cache_path()) if self.config.cache \
-            else None
-        self._stacks: list[Accounting] = [build_stack(ep, self._cache, transport)
-                                          for ep in self.config.models]
-        self._loop = LoopThread("townsquare-environment-llm")
+        self._stacks: list[Accounting] = self._session.stacks
+        self._loop = self._session.loop
         self._records: list[CallRecord] = []
         self._fallbacks: Counter[str] = Counter()
+        self._details: dict[str, str] = {}
+        self._decisions = 0
         self.spent = {"tokens": 0.0, "cost": 0.0}
-        self._closed = False
-        if check:
-            try:
-                self._loop.run(self._check())
-            except BaseException:
-                self.close()
-                raise
+        self.ceiling = FallbackCeiling(self.config.max_fallback_share,
+                                       self.config.max_run_fallback_share)
+
+    @property
+    def config(self) -> LLMConfig:
+        """The settings in use: environment overrides applied, output modes negotiated."""
+        return self._session.config
 
     def ask(self, step: int, requests: list[Prompt], question: Question[T]) -> list[T | None]:
         """One answer per prompt (``None`` where the model failed), in order."""
@@ -120,9 +115,12 @@ class LLMAsker:
         agents = np.array([r.agent for r in requests], np.int64)
         which = model_for_agents(self.config, self.population, agents)
         outcomes = self._loop.run(self._ask_all(step, requests, question, which.tolist()))
+        self._decisions += len(outcomes)
         for outcome in outcomes:
             if outcome.value is None:
-                self._fallbacks[(outcome.fault or Fault.EMPTY).value] += 1
+                kind = (outcome.fault or Fault.EMPTY).value
+                self._fallbacks[kind] += 1
+                self._details.setdefault(kind, outcome.problem or outcome.detail)
                 if outcome.record is not None:
                     outcome.record.fallback = True
         self._records.extend(r for stack in self._stacks for r in stack.drain())
@@ -138,8 +136,11 @@ class LLMAsker:
         """``llm_calls`` rows and ``llm_*`` metrics of the calls since the last report."""
         records, self._records = self._records, []
         records.sort(key=lambda r: (r.step, r.agent, r.purpose))
-        stats = step_stats(-1, records, self._fallbacks)
-        self._fallbacks = Counter()
+        stats = step_stats(-1, records, self._fallbacks, decisions=self._decisions,
+                           details=self._details)
+        step = records[0].step if records else -1
+        self.ceiling.observe(step, self._decisions, self._fallbacks, self._details)
+        self._fallbacks, self._details, self._decisions = Counter(), {}, 0
         self.spent["tokens"] += stats["prompt_tokens"] + stats["completion_tokens"]
         self.spent["cost"] += stats["cost"]
         metrics = {f"llm_{key}": float(stats[key]) for key in _STAT_METRICS}
@@ -148,32 +149,22 @@ class LLMAsker:
         tables = {"llm_calls": call_columns(records)} if records else {}
         return tables, metrics
 
+    def after_step(self, step: int) -> None:
+        """Stop (checkpointed after ``step``) when too many answers fell back."""
+        self.ceiling.check()
+
     def get_state(self) -> dict[str, Any]:
-        return {"spent": dict(self.spent)}
+        return {"spent": dict(self.spent), "ceiling": self.ceiling.get_state()}
 
     def set_state(self, state: dict[str, Any]) -> None:
         self.spent = {k: float(v) for k, v in state["spent"].items()}
+        self.ceiling.set_state(state.get("ceiling", {}))
 
     def close(self) -> None:
-        """Close connections, the loop and the cache (idempotent)."""
-        if self._closed:
-            return
-        self._closed = True
-        try:
-            self._loop.run(self._aclose())
-        finally:
-            self._loop.close()
-            if self._cache is not None:
-                self._cache.close()
+        """Close connections, the loop, the cache and a local server (idempotent)."""
+        self._session.close()
 
     # -- the async part ----------------------------------------------------------------------
-
-    async def _check(self) -> None:
-        await asyncio.gather(*(innermost(s).check_reachable()  # type: ignore[attr-defined]
-                               for s in self._stacks))
-
-    async def _aclose(self) -> None:
-        await asyncio.gather(*(s.aclose() for s in self._stacks))
 
     async def _ask_all(self, step: int, requests: list[Prompt], question: Question[T],
                        which: list[int]) -> list[_Outcome]:
@@ -194,7 +185,7 @@ class LLMAsker:
         if outcome.value is not None or outcome.transport or not self.config.repair:
             return outcome
         tag = request.tag
-        problem = outcome.problem or _PROBLEM[outcome.fault or Fault.MALFORMED_JSON]
+        problem = outcome.problem or REPAIR_HINTS[outcome.fault or Fault.MALFORMED_JSON]
         repair = dataclasses.replace(
             request, messages=prompts.repair_messages(request.messages, outcome.text, problem),
             seed=derive_seed(self.run_seed, tag.step, tag.agent, f"{tag.purpose}-repair"),
@@ -207,7 +198,7 @@ class LLMAsker:
         try:
             result = await model.complete(request)
         except LLMFault as error:
-            return _Outcome(None, error.kind, error.record, transport=True)
+            return _Outcome(None, error.kind, error.record, transport=True, detail=str(error))
         data = extract_object(result.text, truncated=result.finish_reason == "length")
         fault: Fault | None = None
         problem = ""
@@ -237,6 +228,9 @@ class AskerDelegate:
 
     def before_step(self, step: int) -> None:
         self.asker.before_step(step)
+
+    def after_step(self, step: int) -> None:
+        self.asker.after_step(step)
 
     def step_report(self) -> tuple[dict[str, dict[str, list]], dict[str, float]]:
         return self.asker.step_report()

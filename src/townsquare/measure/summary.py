@@ -119,7 +119,21 @@ def _llm_totals(metrics: Any) -> dict[str, float]:
     busy = metrics["llm_latency_p50_ms"] > 0
     if busy.any():
         out["llm_latency_p50_ms"] = float(metrics.loc[busy, "llm_latency_p50_ms"].median())
+    share = fallback_share(metrics)
+    if share is not None:
+        out["llm_fallback_share"] = share[2]
     return out
+
+
+def fallback_share(metrics: Any) -> tuple[int, int, float] | None:
+    """(LLM decisions, fallbacks, their share) over a run's metrics; None without decisions."""
+    if "llm_decisions" not in metrics or "llm_fallback_total" not in metrics:
+        return None
+    decisions = int(metrics["llm_decisions"].fillna(0).sum())
+    fallbacks = int(metrics["llm_fallback_total"].fillna(0).sum())
+    if not decisions:
+        return None
+    return decisions, fallbacks, fallbacks / decisions
 
 
 def _on_demand(reader: RunTables, environment: Any, scenario: Any) -> dict[str, float]:

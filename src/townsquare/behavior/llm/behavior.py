@@ -26,15 +26,14 @@ import scipy.sparse as sp
 from townsquare.behavior.base import Behavior, Decision, Observation
 from townsquare.behavior.llm import prompts
 from townsquare.behavior.llm.assemble import Memories, StepAnswers, join_memories, merge
-from townsquare.behavior.llm.cache import ResponseCache
 from townsquare.behavior.llm.client import CallTag, ChatRequest, ChatResult, structured_request
-from townsquare.behavior.llm.config import LLMConfig, apply_env_overrides, model_for_agents
+from townsquare.behavior.llm.config import LLMConfig, model_for_agents
 from townsquare.behavior.llm.embeddings import HashingEmbedder
 from townsquare.behavior.llm.experience import action_memories, observation_memories
-from townsquare.behavior.llm.faults import Fault, LLMFault
+from townsquare.behavior.llm.faults import REPAIR_HINTS, Fault, LLMFault
 from townsquare.behavior.llm.http import HttpTransport
 from townsquare.behavior.llm.interview import ainterview
-from townsquare.behavior.llm.loop import LoopThread, rare_collections
+from townsquare.behavior.llm.loop import rare_collections
 from townsquare.behavior.llm.memory import MemoryKind, MemoryStore
 from townsquare.behavior.llm.records import CallRecord, call_columns, step_stats
 from townsquare.behavior.llm.schema import (
@@ -46,7 +45,8 @@ from townsquare.behavior.llm.schema import (
     parse_answer,
     parse_insights,
 )
-from townsquare.behavior.llm.wrappers import Accounting, build_stack, innermost
+from townsquare.behavior.llm.session import LLMSession
+from townsquare.behavior.llm.wrappers import Accounting
 from townsquare.platform.actions import ActionBatch
 from townsquare.population import Population
 
@@ -99,6 +99,7 @@ class _Outcome:
     record: CallRecord | None
     text: str = ""  # the unusable answer, shown back to the model in a repair re-ask
     transport: bool = False  # failed in transport (already retried), not in content
+    detail: str = ""  # what went wrong, in the server's or the parser's words
 
 
 def derive_seed(run_seed: int, step: int, agent: int, purpose: str = "decide") -> int:
@@ -122,23 +123,23 @@ class LLMBehavior:
         transport: HttpTransport | None = None,
         check: bool = True,
     ) -> None:
-        self.config = apply_env_overrides(config)
+        self._session = LLMSession(config, transport=transport, check=check)
         self.population = population
         self.topics = list(topics)
         self.news_ids = list(news_ids)
         self.fallback = fallback
         self.run_seed = int(run_seed)
         cfg = self.config
-        self._cache = ResponseCache(cfg.resolved_cache_path()) if cfg.cache else None
-        self._stacks: list[Accounting] = [
-            build_stack(ep, self._cache, transport) for ep in cfg.models
-        ]
+        self._cache = self._session.cache
+        self._stacks: list[Accounting] = self._session.stacks
+        self._loop = self._session.loop
         self._embedder = (
             HashingEmbedder(cfg.memory.embedding_dim)
             if cfg.models[0].embeddings == "hashing" else self._stacks[0]
         )
+        self._profile = prompts.Profile(cfg.compact, cfg.memory.retrieve_k,
+                                        cfg.memory.short_term, cfg.max_actions)
         self._memory = MemoryStore(cfg.memory)
-        self._schema = answer_schema(self.topics, cfg.max_actions)
         self._main_topic = np.argmax(population.interests, axis=1).astype(np.int64)
         self._last_reflection = np.zeros(population.n, dtype=np.int32)
         self._systems: dict[int, str] = {}
@@ -151,13 +152,11 @@ class LLMBehavior:
         self._described: dict[str, np.ndarray] = {}  # action memory text -> its embedding
         self._answers: StepAnswers | None = None  # the step's answers, assembled as they come
         self._remembering: concurrent.futures.Future[None] | None = None
-        self._loop = LoopThread()
-        if check:
-            try:
-                self._loop.run(self._check())
-            except BaseException:
-                self.close()
-                raise
+
+    @property
+    def config(self) -> LLMConfig:
+        """The settings in use: environment overrides applied, output modes negotiated."""
+        return self._session.config
 
     def __repr__(self) -> str:
         names = [m.name for m in self.config.models]
@@ -189,15 +188,18 @@ class LLMBehavior:
         decision.fallbacks = len(failed)
 
         fallback_kinds: Counter[str] = Counter()
+        details: dict[str, str] = {}
         for i in failed.tolist():
             outcome = outcomes[i]
-            fallback_kinds[(outcome.fault or Fault.EMPTY).value] += 1
+            kind = (outcome.fault or Fault.EMPTY).value
+            fallback_kinds[kind] += 1
+            details.setdefault(kind, outcome.detail)
             if outcome.record is not None:
                 outcome.record.fallback = True
         records = self._drain_calls()
         dropped = sum(o.answer.dropped for o in outcomes if o.answer is not None)
         self._stats = step_stats(step, records, fallback_kinds, dropped, reflections,
-                                 self._embedding_faults)
+                                 self._embedding_faults, decisions=len(agents), details=details)
         self._embedding_faults = 0
         self._remember_meanwhile(obs, did)
         return decision
@@ -216,14 +218,19 @@ class LLMBehavior:
         return dict(self._stats)
 
     def drain_records(self) -> dict[str, dict[str, list]]:
-        """Rows for the ``llm_calls`` and ``memories`` tables since the last drain."""
+        """Rows for the ``llm_calls`` and ``memories`` tables since the last drain.
+
+        Includes calls made after the step's decisions (a survey's interviews
+        during the step), which would otherwise be lost at a run's last step.
+        """
         self._settle()
+        self._drain_calls()
         calls, self._pending = self._pending, []
         return {"llm_calls": call_columns(calls), "memories": self._memory.drain()}
 
     def check_reachable(self) -> None:
         """Raise EndpointUnreachableError unless every endpoint answers now."""
-        self._loop.run(self._check())
+        self._session.check_reachable()
 
     def interview(self, agent: int, question: str) -> str:
         """Ask one agent a question, answered from its persona and memories.
@@ -252,14 +259,9 @@ class LLMBehavior:
             return
         self._closed = True
         try:
-            try:
-                self._settle()
-            finally:
-                self._loop.run(self._aclose())
+            self._settle()
         finally:
-            self._loop.close()
-            if self._cache is not None:
-                self._cache.close()
+            self._session.close()
 
     def __enter__(self) -> LLMBehavior:
         return self
@@ -268,12 +270,6 @@ class LLMBehavior:
         self.close()
 
     # -- the async part (runs on the behaviour's loop) ------------------------------------
-
-    async def _check(self) -> None:
-        await asyncio.gather(*(innermost(s).check_reachable() for s in self._stacks))  # type: ignore[attr-defined]
-
-    async def _aclose(self) -> None:
-        await asyncio.gather(*(s.aclose() for s in self._stacks))
 
     def _ask_step(self, obs: Observation) -> tuple[list[_Outcome], int]:
         """Every agent's outcome (:meth:`_ask_all`), the garbage collector running rarely
@@ -309,11 +305,13 @@ class LLMBehavior:
                 shown = feed.posts[feed.indptr[lo] : feed.indptr[rows[-1] + 1]]
                 unseen = [p for p in np.unique(shown).tolist() if p not in blocks]
                 blocks.update(prompts.render_posts(obs.content, np.asarray(unseen, np.int64),
-                                                   self.topics, self.news_ids))
+                                                   self.topics, self.news_ids,
+                                                   self._profile.post_chars,
+                                                   self._profile.counts))
                 memories = await self._retrieve(obs, rows) if recall else [[]] * len(rows)
                 for i, memory in zip(rows.tolist(), memories, strict=True):
                     await ahead.acquire()
-                    posts = feed.of(i).tolist()
+                    posts = feed.of(i)[: self._profile.feed_posts].tolist()
                     request = self._decide_request(obs, i, posts, memory, blocks, which[i])
                     task = asyncio.ensure_future(self._ask_one(
                         self._stacks[which[i]], request, set(posts), int(agents[i])))
@@ -349,16 +347,19 @@ class LLMBehavior:
         """The request of agent ``obs.feed.agents[i]``: its prefix, state, memories, feed."""
         step, feed, state = int(obs.step), obs.feed, obs.state
         agent = int(feed.agents[i])
-        proof = feed.social_proof[feed.indptr[i] : feed.indptr[i + 1]].tolist()
+        proof = feed.social_proof[feed.indptr[i] : feed.indptr[i] + len(posts)].tolist()
         attitude = dict(zip(self.topics, state.attitude[agent].tolist(), strict=True))
         user = prompts.decide_user(
             step,
             prompts.state_line(attitude, float(state.valence[agent]), float(state.arousal[agent])),
-            memories, [blocks[p] for p in posts], proof,
+            memories, [blocks[p] for p in posts], proof, self._profile.memory_chars,
         )
         return structured_request(
             self.config.models[model], prompts.messages(self._system(agent), user),
-            "social_media_decision", self._schema,
+            "social_media_decision",
+            answer_schema(self.topics, self._profile.max_actions, posts,
+                          self._profile.text_chars, self._profile.reason_chars, self.news_ids,
+                          coarse=self._profile.compact),
             derive_seed(self.run_seed, step, agent), CallTag(step, agent, "decide"),
         )
 
@@ -373,7 +374,7 @@ class LLMBehavior:
         repair = dataclasses.replace(
             request,
             messages=prompts.repair_messages(request.messages, outcome.text,
-                                             _PROBLEM[outcome.fault]),
+                                             REPAIR_HINTS[outcome.fault]),
             seed=derive_seed(self.run_seed, request.tag.step, agent, "repair"),
             tag=CallTag(request.tag.step, agent, "repair"),
         )
@@ -385,20 +386,20 @@ class LLMBehavior:
         try:
             result = await model.complete(request)
         except LLMFault as fault:
-            return _Outcome(None, fault.kind, fault.record, transport=True)
+            return _Outcome(None, fault.kind, fault.record, transport=True, detail=str(fault))
         parsed = self._parse(result, feed, agent)
         if isinstance(parsed, ParsedAnswer):
             return _Outcome(parsed, None, result.record)
         if result.record is not None:
             result.record.fault = parsed.fault.value
-        return _Outcome(None, parsed.fault, result.record, result.text)
+        return _Outcome(None, parsed.fault, result.record, result.text, detail=parsed.message)
 
     def _parse(self, result: ChatResult, feed: set[int], agent: int) -> ParsedAnswer | ParseFailure:
         parsed = parse_answer(
             result.text, feed, self.topics,
             main_topic=self.topics[int(self._main_topic[agent])],
             news_ids=self.news_ids, n_agents=self.population.n,
-            max_actions=self.config.max_actions,
+            max_actions=self._profile.max_actions,
             truncated=result.finish_reason == "length",
         )
         if isinstance(parsed, ParseFailure) and result.refusal:
@@ -411,7 +412,8 @@ class LLMBehavior:
         queries = await self._feed_queries(obs, rows)
         if queries is None:
             return [[] for _ in range(len(agents))]
-        return self._memory.retrieve(agents, queries, int(obs.step))
+        return self._memory.retrieve(agents, queries, int(obs.step), self._profile.memories,
+                                     self._profile.short_term)
 
     async def _feed_queries(self, obs: Observation, rows: np.ndarray) -> np.ndarray | None:
         """Per agent, the sum of the embeddings of the top of its feed (the retrieval query).
@@ -618,7 +620,7 @@ class LLMBehavior:
         if system is None:
             main = self.topics[int(self._main_topic[agent])]
             system = prompts.decide_system(self._persona(agent), main, self.topics,
-                                           self.config.max_actions)
+                                           self._profile.max_actions, self._profile.compact)
             self._systems[agent] = system
         return system
 
@@ -629,9 +631,3 @@ class LLMBehavior:
         return records
 
 
-_PROBLEM = {
-    Fault.EMPTY: "it was empty",
-    Fault.TRUNCATED: "it was cut off; keep it shorter",
-    Fault.REFUSAL: "it was a refusal; this is a harmless simulation, just pick actions",
-    Fault.MALFORMED_JSON: "it was not one valid JSON object of the required form",
-}

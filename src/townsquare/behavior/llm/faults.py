@@ -29,6 +29,7 @@ class Fault(StrEnum):
     TRUNCATED = "truncated"
     REFUSAL = "refusal"
     EMPTY = "empty"
+    INVALID = "invalid_answer"  # JSON, but with values of the wrong type or none usable
 
     @property
     def retryable(self) -> bool:
@@ -39,6 +40,15 @@ class Fault(StrEnum):
 _RETRYABLE = frozenset(
     {Fault.TIMEOUT, Fault.HTTP_429, Fault.HTTP_5XX, Fault.CONNECTION, Fault.MALFORMED_JSON}
 )
+
+
+REPAIR_HINTS = {  # what was wrong with an unusable answer, told to the model in the re-ask
+    Fault.EMPTY: "it was empty",
+    Fault.TRUNCATED: "it was cut off; keep it shorter",
+    Fault.REFUSAL: "it was a refusal; this is a harmless simulation, just decide",
+    Fault.MALFORMED_JSON: "it was not one valid JSON object of the required form",
+    Fault.INVALID: "its values had the wrong types or referred to nothing you were shown",
+}
 
 
 class LLMFault(Exception):

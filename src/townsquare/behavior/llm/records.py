@@ -82,11 +82,15 @@ def step_stats(
     dropped: int = 0,
     reflections: int = 0,
     embedding_faults: int = 0,
+    *,
+    decisions: int = 0,
+    details: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Accounting of one step: requests, cache hits, tokens, cost, latency, faults, fallbacks.
 
     Latency percentiles are over calls that went to the network (cache hits
-    excluded); ``fallbacks`` counts agents per fault kind.
+    excluded); ``fallbacks`` counts agents per fault kind, of ``decisions``
+    LLM decisions; ``details`` holds one error text per fault kind.
     """
     fallbacks = dict(fallbacks or {})
     network = [r.latency_ms for r in records if not r.cache_hit]
@@ -104,6 +108,8 @@ def step_stats(
         "faults": dict(Counter(r.fault for r in records if r.fault)),
         "fallbacks": fallbacks,
         "fallback_total": int(sum(fallbacks.values())),
+        "decisions": int(decisions),
+        "fault_details": dict(details or {}),
         "dropped_actions": int(dropped),
         "reflections": int(reflections),
         "embedding_faults": int(embedding_faults),

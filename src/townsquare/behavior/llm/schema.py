@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from townsquare.behavior.llm.faults import Fault
@@ -118,47 +119,70 @@ class Insight(BaseModel):
 # -- JSON schemas sent with requests -------------------------------------------------------
 
 
-def answer_schema(topics: list[str], max_actions: int = 3) -> dict[str, Any]:
-    """JSON schema of the step answer (for ``response_format`` or a tool)."""
-    number = {"type": "number"}
-    return {
-        "type": "object",
-        "properties": {
-            "actions": {
-                "type": "array",
-                "maxItems": max_actions,
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "type": {"type": "string", "enum": [t.value for t in ActionType]},
-                        "post": {"type": "integer"},
-                        "target": {"type": "integer"},
-                        "text": {"type": "string"},
-                        "reason": {"type": "string"},
-                        "topic": {"type": "string", "enum": list(topics)},
-                    },
-                    "required": ["type", "reason"],
-                },
-            },
-            "attitude": {
-                "type": "object",
-                "properties": {t: {**number, "minimum": -1, "maximum": 1} for t in topics},
-            },
-            "emotion": {
-                "type": "object",
-                "properties": {
-                    "valence": {**number, "minimum": -1, "maximum": 1},
-                    "arousal": {**number, "minimum": 0, "maximum": 1},
-                },
-                "required": ["valence", "arousal"],
-            },
-            "belief": {
-                "type": "object",
-                "additionalProperties": {**number, "minimum": 0, "maximum": 1},
-            },
-        },
-        "required": ["actions", "attitude", "emotion"],
+def answer_schema(
+    topics: list[str], max_actions: int = 3, posts: list[int] | None = None,
+    text_chars: int = 280, reason_chars: int = 200, news_ids: list[str] | None = None,
+    coarse: bool = False,
+) -> dict[str, Any]:
+    """JSON schema of the step answer (for ``response_format`` or a tool).
+
+    Simple enough for grammar-constrained decoding (llama.cpp, vLLM's xgrammar),
+    so even a small model can only write usable values: each kind of action is
+    its own variant with exactly the fields it needs, action types are enums,
+    ``post`` is an enum of the post ids in the agent's feed (``posts``; any
+    integer if ``None``), numbers are bounded, texts have a maximum length and
+    no object takes fields it does not name. ``coarse`` makes every number an
+    enum of a few values (-1, -0.5, 0, 0.5, 1 and the like): grammar engines
+    such as llama-cpp-python's ignore ``minimum``/``maximum``, and a small
+    model then writes digits until its token limit.
+    """
+
+    def bounded(low: float, high: float) -> dict[str, Any]:
+        if coarse:
+            return {"type": "number", "enum": np.linspace(low, high, 5).round(2).tolist()}
+        return {"type": "number", "minimum": low, "maximum": high}
+
+    post: dict[str, Any] = {"type": "integer"}
+    if posts:
+        post = {"type": "integer", "enum": sorted(set(posts))}
+    text = {"type": "string", "maxLength": text_chars}
+    variants = [
+        _variant(["like", "repost", "flag"], reason_chars, post=post),
+        _variant(["quote", "comment"], reason_chars, post=post, text=text),
+        _variant(["post"], reason_chars, text=text,
+                 topic={"type": "string", "enum": list(topics)}),
+        _variant(["follow", "unfollow"], reason_chars, target={"type": "integer", "minimum": 0}),
+        _variant(["idle"], reason_chars),
+    ]
+    if posts is not None and not posts:  # an empty feed: nothing to react to
+        variants = [v for v in variants if "post" not in v["properties"]]
+    properties: dict[str, Any] = {
+        "actions": {"type": "array", "maxItems": max_actions, "items": {"anyOf": variants}},
+        "attitude": _closed({t: bounded(-1, 1) for t in topics}),
+        "emotion": _closed({"valence": bounded(-1, 1), "arousal": bounded(0, 1)},
+                           required=["valence", "arousal"]),
     }
+    if news_ids is None:
+        properties["belief"] = {"type": "object", "additionalProperties": bounded(0, 1)}
+    elif news_ids:
+        properties["belief"] = _closed({n: bounded(0, 1) for n in news_ids})
+    return _closed(properties, required=["actions", "attitude", "emotion"])
+
+
+def _closed(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    """An object schema with exactly ``properties`` (``required`` of them always present)."""
+    schema: dict[str, Any] = {"type": "object", "properties": properties,
+                              "additionalProperties": False}
+    if required:
+        schema["required"] = required
+    return schema
+
+
+def _variant(types: list[str], reason_chars: int, **fields: dict[str, Any]) -> dict[str, Any]:
+    """One kind of action: its type names and the fields it needs, then a short reason."""
+    properties = {"type": {"type": "string", "enum": types}, **fields,
+                  "reason": {"type": "string", "maxLength": reason_chars}}
+    return _closed(properties, required=list(properties))
 
 
 INSIGHTS_SCHEMA: dict[str, Any] = {
@@ -246,6 +270,7 @@ _FAULT_MESSAGES = {
     Fault.TRUNCATED: "the answer was cut off before the JSON object was complete",
     Fault.REFUSAL: "the answer was a refusal, not a decision",
     Fault.MALFORMED_JSON: "the answer contains no valid JSON object",
+    Fault.INVALID: "the answer's values have the wrong types",
 }
 
 _ANSWER_KEYS = ("actions", "action", "decisions", "attitude", "attitudes", "emotion",
@@ -269,8 +294,15 @@ def _answer_from(
         raw = [keys]  # the object itself is one action
     if isinstance(raw, Mapping | str):
         raw = [raw]
-    actions, dropped = _actions(raw if isinstance(raw, list) else [], feed, n_agents,
-                                {t.lower(): t for t in topics})
+    if raw is not None and not isinstance(raw, list):
+        return ParseFailure(Fault.INVALID, f"'actions' is {_kind(raw)}, not a list of actions")
+    actions, dropped = _actions(raw or [], feed, n_agents, {t.lower(): t for t in topics})
+    if raw and not actions:
+        return ParseFailure(Fault.INVALID, f"none of the {len(raw)} actions can be used (each "
+                            "needs a known type, a post id from the feed, and text to write)")
+    wrong = _wrong_type(keys)
+    if wrong:
+        return ParseFailure(Fault.INVALID, wrong)
     if max_actions is not None and len(actions) > max_actions:
         dropped += len(actions) - max_actions
         actions = actions[:max_actions]
@@ -284,6 +316,21 @@ def _answer_from(
         belief=_belief(first(keys, ("belief", "beliefs")), {n.lower(): n for n in news_ids}),
         dropped=dropped,
     )
+
+
+def _kind(value: object) -> str:
+    return "a number" if isinstance(value, int | float) else f"a {type(value).__name__}"
+
+
+def _wrong_type(keys: Mapping[str, Any]) -> str | None:
+    """What is of the wrong type among attitude and emotion (``None`` if nothing)."""
+    attitude = first(keys, ("attitude", "attitudes"))
+    if attitude is not None and not isinstance(attitude, Mapping) and as_float(attitude) is None:
+        return f"'attitude' is {_kind(attitude)}, not numbers per topic"
+    emotion = first(keys, ("emotion", "emotions"))
+    if emotion is not None and not isinstance(emotion, Mapping | list | tuple):
+        return f"'emotion' is {_kind(emotion)}, not valence and arousal numbers"
+    return None
 
 
 def _actions(
