@@ -43,7 +43,8 @@ def test_a_run_whose_decisions_all_fall_back_stops_naming_the_fault(
     assert meta["status"] == "interrupted"
     assert meta["checkpoint_step"] == 0 and meta["last_step"] == 0  # stopped after step 0
     fake_server.clear_faults()  # the cause is fixed: the run resumes and completes
-    run = Simulation.resume(sim.run_dir).run()
+    cache = {"llm.cache_path": str(tmp_path / "llm-cache.sqlite")}  # named by the user
+    run = Simulation.resume(sim.run_dir, overrides=cache, trust_endpoint=True).run()
     assert run.meta()["status"] == "completed"
     assert sorted(run.metrics().index) == [0, 1, 2]
 

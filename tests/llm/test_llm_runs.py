@@ -113,8 +113,10 @@ def test_the_api_key_is_never_stored_logged_or_reported(
     fake_server: FakeLLMServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    fake_server.fail_fraction(0.2, "http_500")
-    run = Simulation(llm_scenario(fake_server, tmp_path, size=100, steps=2)).run()
+    fake_server.fail_fraction(0.2, "http_500")  # faults, so fault records are written too
+    scenario = llm_scenario(fake_server, tmp_path, size=100, steps=2).with_overrides({
+        "llm.max_fallback_share": 1.0, "llm.max_run_fallback_share": 1.0})
+    run = Simulation(scenario).run()
     assert fake_server.auth_headers > 0  # the key was sent to the server...
     for path in tmp_path.rglob("*"):
         if path.is_file():

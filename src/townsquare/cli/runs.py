@@ -129,13 +129,14 @@ def validate(
     scenario: Annotated[str, typer.Argument(help="Built-in name or TOML path.")],
 ) -> None:
     """Check a scenario without running it."""
-    from townsquare.population import load_population
     from townsquare.scenario import Scenario
 
     loaded = Scenario.load(scenario)
     loaded.check_files(scenario)
     size = loaded.population.size
     if loaded.population.source is not None:  # the persona file decides the size
+        from townsquare.population import load_population  # pandas: only for a persona file
+
         size = load_population(loaded.population.source, loaded.population.topics).n
     console.print(f"[green]ok[/]: {lit(scenario)} is a valid scenario '{lit(loaded.name)}' "
                   f"({plural(size, 'agent')}, {plural(loaded.steps, 'step')}, "
