@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from scenario_results import interval, t_interval
+from scenario_results import emotion_shift, interval, t_interval
 from townsquare import Run, Scenario, Simulation
 from townsquare.measure.cascades import cascade_table
 from townsquare.measure.network_stats import friendship_paradox
@@ -47,6 +47,7 @@ class Study:
     scenario: str
     effects: Effects
     knockouts: dict[str, dict[str, Any] | Arms]
+    base: dict[str, Any] = field(default_factory=dict)  # overrides of every run
     treated: dict[str, Any] = field(default_factory=dict)  # overrides of the treated arm
     control: dict[str, Any] | None = None  # overrides of the control arm, if any
     sweeps: dict[str, list[float]] = field(default_factory=dict)
@@ -147,6 +148,21 @@ def moderation_of_incivility(moderated: Run, unmoderated: Run | None) -> dict[st
             "uncivil share moderated - unmoderated": moderated.summary()["uncivil_share"] - base}
 
 
+def retelling_drift(run: Run, _: Run | None) -> dict[str, float]:
+    """How far retold versions drift: third-generation minus first, and late minus early."""
+    metrics = run.metrics()
+    final = metrics.iloc[-1]
+    return {"deviation gen 3+ - gen 1": final["deviation_story_g3"] - final["deviation_story_g1"],
+            "deviation at the end - at step 8": final["deviation_story"]
+            - metrics.loc[8, "deviation_story"]}
+
+
+def emotion_spread(run: Run, _: Run | None) -> dict[str, float]:
+    """The valence drop of the agents the event hit, and of those it did not (contagion)."""
+    return {"valence drop, hit": emotion_shift(run, True, "drop"),
+            "valence drop, not hit": emotion_shift(run, False, "drop")}
+
+
 DEFAULT_NEUTRAL = {
     "behavior.novelty_weight": 0.0,
     "behavior.arousal_appeal": 0.0,
@@ -193,6 +209,17 @@ STUDIES = {
         knockouts={"outrage_weight = 0": {"behavior.outrage_weight": 0.0},
                    "no provocateurs": {"population.archetypes": _without_provocateurs}},
     ),
+    "news-evolution": Study(
+        "news-evolution", retelling_drift,
+        knockouts={"only bystanders (no role edits)": {"population.roles": {"bystander": 1.0}},
+                   "no verifiers (their share to bystanders)": {"population.roles": {
+                       "spreader": 0.15, "commentator": 0.25, "bystander": 0.6}}},
+    ),
+    "emotion-contagion": Study(
+        "emotion-contagion", emotion_spread, base={"snapshots.max_agents": 100_000},
+        knockouts={"emotion_contagion = 0": {"behavior.emotion_contagion": 0.0},
+                   "clash_valence = 0": {"behavior.clash_valence": 0.0}},
+    ),
     "misinfo-moderation": Study(
         "misinfo-moderation", moderation_effect,
         treated={"platform.moderation.strategy": "hybrid"},
@@ -219,7 +246,8 @@ def measure(study: Study, overrides: dict[str, Any] | Arms, seeds: range, agents
     """Each effect per seed, for the study's scenario with ``overrides`` (on both arms,
     over the arms' own overrides, unless given per arm)."""
     base = Scenario.load(study.scenario).with_overrides(
-        {"population.size": agents, "checkpoint_every": 0, "snapshots.max_agents": 0})
+        {"population.size": agents, "checkpoint_every": 0, "snapshots.max_agents": 0,
+         **study.base})
     arms = overrides if isinstance(overrides, Arms) else Arms(overrides, overrides)
     rows: dict[str, list[float]] = {}
     for seed in seeds:
@@ -262,11 +290,20 @@ def knockout_table(study: Study, seeds: range, agents: int, out: Path) -> str:
     return "\n".join(lines)
 
 
-def sweep_table(study: Study, seeds: range, agents: int, out: Path) -> str:
-    parts = []
+def sweep_results(study: Study, seeds: range, agents: int,
+                  out: Path) -> dict[str, dict[float, dict[str, np.ndarray]]]:
+    """parameter -> value -> effect -> per-seed values, for each one-way sweep."""
+    results = {}
     for parameter, values in study.sweeps.items():
         print(f"  sweep: {parameter}", flush=True)
-        rows = {v: measure(study, {parameter: v}, seeds, agents, out) for v in values}
+        results[parameter] = {v: measure(study, {parameter: v}, seeds, agents, out)
+                              for v in values}
+    return results
+
+
+def sweep_table(results: dict[str, dict[float, dict[str, np.ndarray]]]) -> str:
+    parts = []
+    for parameter, rows in results.items():
         names = list(next(iter(rows.values())))
         parts += [f"\n{parameter}:\n", "| value | " + " | ".join(names) + " |",
                   "|---" * (len(names) + 1) + "|"]
@@ -275,20 +312,56 @@ def sweep_table(study: Study, seeds: range, agents: int, out: Path) -> str:
     return "\n".join(parts)
 
 
+def sweep_plots(study: str, results: dict[str, dict[float, dict[str, np.ndarray]]],
+                folder: Path) -> list[Path]:
+    """One PNG per swept parameter: each effect's mean and 95% interval against the value."""
+    from plotly.subplots import make_subplots
+
+    from townsquare.report.document import Document, Plot, Section
+    from townsquare.report.png import export_pngs
+    from townsquare.report.style import TEMPLATE
+
+    plots = []
+    for parameter, rows in results.items():
+        names = list(next(iter(rows.values())))
+        fig = make_subplots(rows=1, cols=len(names), subplot_titles=names)
+        for col, name in enumerate(names, start=1):
+            found = [(v, t_interval(r[name])) for v, r in rows.items()]
+            xs = [v for v, f in found if f is not None]
+            mean, low, high = (np.array([f[i] for _, f in found if f is not None])
+                               for i in range(3))
+            fig.add_scatter(x=xs, y=mean, mode="lines+markers", showlegend=False, row=1,
+                            col=col, error_y={"type": "data", "symmetric": False,
+                                              "array": high - mean, "arrayminus": mean - low})
+            fig.add_hline(y=0, line={"dash": "dot", "width": 1}, row=1, col=col)
+            fig.update_xaxes(title_text=parameter.split(".")[-1], row=1, col=col)
+        fig.update_layout(template=TEMPLATE, height=320,
+                          title={"text": f"{study}: one-way sensitivity to {parameter} "
+                                         "(mean and 95% CI over seeds)", "x": 0.01})
+        plots.append(Plot(f"{study}-{parameter.split('.')[-1]}", fig))
+    doc = Document(study, "", {}, [Section("sweeps", "Sweeps", plots)])
+    return export_pngs(doc, folder, width=300 * max(2, len(names)), height=320, scale=1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("study", choices=sorted(STUDIES))
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--agents", type=int, default=3000)
     parser.add_argument("--sweeps", action="store_true", help="also the one-way sweeps")
+    parser.add_argument("--plot", type=Path, help="write the sweeps as PNGs into this folder")
     args = parser.parse_args()
     study, seeds = STUDIES[args.study], range(1, args.seeds + 1)
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder)
         print(f"{args.study}: {args.seeds} seeds, {args.agents:,} agents", flush=True)
         print(knockout_table(study, seeds, args.agents, out))
-        if args.sweeps:
-            print(sweep_table(study, seeds, args.agents, out))
+        if args.sweeps or args.plot:
+            results = sweep_results(study, seeds, args.agents, out)
+            print(sweep_table(results))
+            if args.plot:
+                for path in sweep_plots(args.study, results, args.plot):
+                    print(f"wrote {path}")
 
 
 if __name__ == "__main__":

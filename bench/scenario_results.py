@@ -59,7 +59,7 @@ def _attitude_change(run: Run) -> tuple[float, float, float]:
     return float((last > first + 0.05).mean()), float((last < first - 0.05).mean()), er
 
 
-def _emotion(run: Run, group: bool, what: str) -> float:
+def emotion_shift(run: Run, group: bool, what: str) -> float:
     emotions = run.emotions()
     hit = run.agents().set_index("agent")["leaning"] >= 0.3
     series = emotions[hit.loc[emotions["agent"]].to_numpy() == group].groupby("step")["valence"]
@@ -156,10 +156,10 @@ STUDIES = [
     Study(
         "emotion-contagion",
         {"event at step 10": {}},
-        {"valence drop, hit": lambda r: _emotion(r, True, "drop"),
-         "valence drop, not hit": lambda r: _emotion(r, False, "drop"),
-         "still below baseline at end, hit": lambda r: _emotion(r, True, "left"),
-         "still below baseline at end, not hit": lambda r: _emotion(r, False, "left"),
+        {"valence drop, hit": lambda r: emotion_shift(r, True, "drop"),
+         "valence drop, not hit": lambda r: emotion_shift(r, False, "drop"),
+         "still below baseline at end, hit": lambda r: emotion_shift(r, True, "left"),
+         "still below baseline at end, not hit": lambda r: emotion_shift(r, False, "left"),
          "peak arousal": summary("arousal_mean_max"), "final arousal": summary("arousal_mean")},
         base={"snapshots.max_agents": 2000},
     ),
