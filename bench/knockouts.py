@@ -335,12 +335,12 @@ def sweep_plots(study: str, results: dict[str, dict[float, dict[str, np.ndarray]
                                               "array": high - mean, "arrayminus": mean - low})
             fig.add_hline(y=0, line={"dash": "dot", "width": 1}, row=1, col=col)
             fig.update_xaxes(title_text=parameter.split(".")[-1], row=1, col=col)
-        fig.update_layout(template=TEMPLATE, height=320,
-                          title={"text": f"{study}: one-way sensitivity to {parameter} "
-                                         "(mean and 95% CI over seeds)", "x": 0.01})
+        fig.update_layout(template=TEMPLATE, height=340, margin={"t": 80},
+                          title={"text": f"{study}: {parameter.split('.')[-1]} "
+                                         "(mean, 95% CI over seeds)", "x": 0.01, "y": 0.97})
         plots.append(Plot(f"{study}-{parameter.split('.')[-1]}", fig))
     doc = Document(study, "", {}, [Section("sweeps", "Sweeps", plots)])
-    return export_pngs(doc, folder, width=300 * max(2, len(names)), height=320, scale=1)
+    return export_pngs(doc, folder, width=360 * max(2, len(names)), height=340, scale=1)
 
 
 def main() -> None:
