@@ -87,6 +87,7 @@ def moderation_effect(run: Run, control: Run | None) -> dict[str, float]:
     return {
         "reach_false moderated - none": s["reach_false"] - c["reach_false"],
         "reach_true moderated - none": s["reach_true"] - c["reach_true"],
+        "engagement moderated - none": s["total_engagement"] - c["total_engagement"],
         "labels on true stories": s["labels_on_true"],
         "label precision": s["label_precision"],
     }
@@ -231,6 +232,7 @@ STUDIES = {
                                 "behavior.verifier_discernment": 0.0},
             "label_effect = 0": {"platform.moderation.label_effect": 0.0},
         },
+        sweeps={"behavior.implied_truth": [0.0, 2.0, 4.0, 8.0]},
     ),
 }
 

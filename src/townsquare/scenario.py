@@ -346,6 +346,13 @@ class SocialBehavior(_Config):
         description="evidence of falsity a moderation label adds, on the z scale (no source; "
         "sensitivity in docs)",
     )
+    implied_truth: Annotated[float, Field(ge=0)] = Field(
+        default=0.0,
+        description="raise of the doubt criterion on an unlabelled post, times the share of "
+        "labelled posts in the reader's feed: labels make the rest look vetted (the implied "
+        "truth effect, Pennycook, Bear, Collins & Rand 2020); off by default, its size has "
+        "no source (sweep in docs/scenarios.md)",
+    )
     inoculation_discernment: Annotated[float, Field(ge=0)] = Field(
         default=1.0,
         description="d' added by full prebunking (inoculation raises discernment: Roozenbeek "

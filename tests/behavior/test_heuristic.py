@@ -183,3 +183,25 @@ def test_the_attitude_rule_is_chosen_by_the_scenario() -> None:
     decision = SocialHeuristic(params).decide(world(stance=0.9, attitude=0.3),
                                               np.random.default_rng(4))
     assert np.allclose(decision.attitude[:, 0], 2 * ((0.65 + 0.95) / 2) - 1)  # averaging
+
+
+def test_labels_on_some_posts_make_the_unlabelled_ones_look_vetted() -> None:
+    """The implied truth effect: the criterion on an unlabelled post rises with the share
+    of labelled posts in the reader's feed (here one of two)."""
+    obs = world(role=Role.VERIFIER, veracity=Veracity.FALSE, stance=0.5, attitude=0.5)
+    content = obs.content
+    content.add(np.array([N]), np.array([Action.POST]), np.array([-1]), np.array([0]),
+                np.array([0.5]), step=0, news=np.array([0]), veracity=np.array([Veracity.FALSE]))
+    content.column("label")[0] = Label.FACT_CHECK
+    agents = np.arange(N)
+    feed = Feed(agents, np.arange(0, 2 * N + 1, 2), np.tile([0, 1], N), np.ones(2 * N, np.int64))
+    obs = Observation(1, feed, content, obs.population, obs.state, obs.graph)
+
+    def flagged_unlabelled(implied: float) -> float:
+        params = SocialBehavior(verifier_discernment=2.5, implied_truth=implied)
+        acts = SocialHeuristic(params).decide(obs, np.random.default_rng(8)).actions
+        return float(((acts.action == Action.FLAG) & (acts.post == 1)).sum() / N)
+
+    # criterion 1.5 + 0.5 (the reader agrees) + implied * 0.5 (half the feed labelled)
+    assert within(flagged_unlabelled(0.0), float(stats.norm.sf(2.0 - 2.5)))
+    assert within(flagged_unlabelled(2.0), float(stats.norm.sf(3.0 - 2.5)))

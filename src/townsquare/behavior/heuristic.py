@@ -125,8 +125,11 @@ class SocialHeuristic:
         engaged = rng.random(len(post)) < np.clip(prob, 0.0, p.max_engage_probability)
 
         verifier = role == ROLES.index(Role.VERIFIER)
+        # the implied truth effect: where a feed labels some posts, the rest look vetted
+        vetted = (_group_mean(owner, labelled.astype(np.float64), len(agents))[owner]
+                  * ~labelled if p.implied_truth else 0.0)
         judged_false = self._judge(false_item, labelled, alignment, verifier,
-                                   state.inoculation[who], rng)
+                                   state.inoculation[who], vetted, rng)
         checkable = content.news[post] >= 0  # a news item: a claim one can judge
         flags = judged_false & checkable & (engaged | verifier)
         if p.report_rate:
@@ -162,6 +165,7 @@ class SocialHeuristic:
         alignment: np.ndarray,
         verifier: np.ndarray,
         inoculation: np.ndarray,
+        vetted: np.ndarray | float,
         rng: np.random.Generator,
     ) -> np.ndarray:
         """Which (reader, post) pairs the reader judges false: a signal-detection rule.
@@ -171,13 +175,16 @@ class SocialHeuristic:
         normal noise; the reader judges the post false when the evidence passes the
         criterion, which disagreement lowers. True items are judged false too, at
         the rate the criterion and the partisan shift give: judgement can err.
+        ``vetted`` (the share of labelled posts in the reader's feed, on unlabelled
+        posts) raises the criterion by ``implied_truth`` times itself.
         """
         p = self.params
         d_prime = np.where(verifier, p.verifier_discernment, p.discernment)
         d_prime = d_prime + p.inoculation_discernment * inoculation
         evidence = (d_prime * false_item + p.label_evidence * labelled
                     + rng.standard_normal(len(false_item)))
-        criterion = p.doubt_threshold - p.partisan_doubt * (1.0 - 2.0 * alignment)
+        criterion = (p.doubt_threshold - p.partisan_doubt * (1.0 - 2.0 * alignment)
+                     + p.implied_truth * vetted)
         return evidence > criterion
 
     def _engagement_kind(self, role: np.ndarray, rng: np.random.Generator) -> np.ndarray:
