@@ -60,8 +60,24 @@
         xs.push(keep.map((j) => points.x[j]));
         ys.push(keep.map((j) => points.y[j]));
       }
-      if (indices.length) Plotly.extendTraces(el, {x: xs, y: ys}, indices);
+      if (indices.length) {
+        Plotly.extendTraces(el, {x: xs, y: ys}, indices);
+        looseTicks(el);
+      }
     }
+  }
+
+  // A short run's plots tick every step; once the steps outgrow that, let plotly choose
+  // (only the tick spacing changes: a zoomed range stays).
+  function looseTicks(el) {
+    const update = {};
+    for (const [key, axis] of Object.entries(el.layout)) {
+      if (!key.startsWith("xaxis") || axis.dtick !== 1) continue;
+      const ids = key === "xaxis" ? ["x", undefined] : ["x" + key.slice(5)];
+      const ends = el.data.filter((t) => ids.includes(t.xaxis)).map(lastX);
+      if (Math.max(...ends) > 12) update[key + ".dtick"] = null;
+    }
+    if (Object.keys(update).length) Plotly.relayout(el, update);
   }
 
   function duration(seconds) {
