@@ -157,8 +157,10 @@ def screenshots(out_dir: Path) -> list[Path]:
                 path = out_dir / "report.png"
                 page.screenshot(path=path, clip=section_clip(page, "beliefs"), full_page=True)
                 written.append(path)
-                time.sleep(4)  # let the live run get a few steps in
                 page.goto(base + "/")
+                page.wait_for_function(  # the live run is listed with a few steps in
+                    "() => Array.from(document.querySelectorAll('[data-field=last_step]'))"
+                    ".some((c) => Number(c.textContent) >= 3)", timeout=120_000)
                 path = out_dir / "dashboard.png"
                 page.screenshot(path=path, full_page=False)
                 written.append(path)
@@ -166,7 +168,9 @@ def screenshots(out_dir: Path) -> list[Path]:
                     "fetch('/api/runs').then(r => r.text())")) if r["status"] == "running"]
                 page.goto(f"{base}/runs/{live_id[0]['run_id']}")
                 page.wait_for_selector("body[data-rendered=true]", timeout=120_000)
-                time.sleep(3)
+                page.wait_for_function(  # a few steps streamed in: the rate and ETA show
+                    "() => document.getElementById('eta').textContent.includes(':')",
+                    timeout=120_000)
                 path = out_dir / "dashboard-live.png"
                 page.screenshot(path=path, clip=section_clip(page, "activity"), full_page=True)
                 written.append(path)
