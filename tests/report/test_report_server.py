@@ -179,3 +179,18 @@ def test_sweep_page(client: TestClient) -> None:
     figures = json.loads(page.text.split('id="figures">', 1)[1].split("</script>", 1)[0])
     assert set(figures) == {"measures-reach_false", "measures-cascades",
                             "effects-reach_false", "effects-cascades"}
+
+
+def test_the_layout_fingerprint_changes_when_a_plot_gains_a_streamed_line() -> None:
+    import plotly.graph_objects as go
+
+    from townsquare.report.document import Document, Plot, Section
+    from townsquare.report.stream import metric_meta, metric_traces, signature
+
+    fig = go.Figure([go.Bar(x=[0], y=[1]), go.Scatter(x=[0], y=[1], meta=metric_meta("n_post"))])
+    doc = Document("t", "", {}, [Section("s", "S", [Plot("activity-actions", fig)])])
+    traces = metric_traces(doc)
+    assert traces == {"activity-actions": {1: "n_post"}}  # the bar is not streamed
+    before = signature(traces)
+    fig.add_scatter(x=[0], y=[2], meta=metric_meta("n_like"))
+    assert signature(metric_traces(doc)) != before
