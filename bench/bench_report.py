@@ -5,7 +5,8 @@ writes its HTML report, then opens it in headless Chromium (the system's
 ``chromium``, driven by Playwright) and times, per repetition (median): the
 first contentful paint (header and tables visible), the moment the page is
 parsed (plotly.js loaded, first figure drawn) and the moment all figures are
-drawn (``body[data-rendered=true]``).
+drawn (``body[data-rendered=true]``). It also times what a live dashboard page costs
+the server per committed step: the page rebuilt whole vs one ``series`` answer.
 
     python bench/bench_report.py                       # 100k agents
     python bench/bench_report.py --agents 10000 --repeat 5
@@ -93,6 +94,33 @@ def time_browser(report: Path, repeat: int) -> dict[str, float]:
             "all_plots_min_s": min(drawn), "repeat": repeat}
 
 
+def time_live_update(run_dir: Path, repeat: int = 20) -> dict[str, float]:
+    """What a live page costs the server per step: the whole page rebuilt (as before the
+    series endpoint) vs one ``/api/runs/<id>/series?since=<last step - 1>`` answer."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
+
+    from townsquare.report.server import create_app
+
+    app = create_app(run_dir.parent)
+    client = TestClient(app, base_url="http://127.0.0.1")
+    t0 = time.perf_counter()
+    app.state.dashboard.run_page(run_dir.name)
+    rebuild = time.perf_counter() - t0
+    last = client.get(f"/api/runs/{run_dir.name}/status").json()["last_step"]
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        body = client.get(f"/api/runs/{run_dir.name}/series?since={last - 1}").json()
+        times.append(time.perf_counter() - t0)
+    points = sum(len(p["x"]) for t in body["series"].values() for p in t.values())
+    return {"page_rebuild_s": rebuild, "series_step_s": statistics.median(times),
+            "series_points_per_step": points}
+
+
 # -- screenshots ------------------------------------------------------------------------------
 
 
@@ -157,8 +185,10 @@ def screenshots(out_dir: Path) -> list[Path]:
                 path = out_dir / "report.png"
                 page.screenshot(path=path, clip=section_clip(page, "beliefs"), full_page=True)
                 written.append(path)
-                time.sleep(4)  # let the live run get a few steps in
                 page.goto(base + "/")
+                page.wait_for_function(  # the live run is listed with a few steps in
+                    "() => Array.from(document.querySelectorAll('[data-field=last_step]'))"
+                    ".some((c) => Number(c.textContent) >= 3)", timeout=120_000)
                 path = out_dir / "dashboard.png"
                 page.screenshot(path=path, full_page=False)
                 written.append(path)
@@ -166,7 +196,9 @@ def screenshots(out_dir: Path) -> list[Path]:
                     "fetch('/api/runs').then(r => r.text())")) if r["status"] == "running"]
                 page.goto(f"{base}/runs/{live_id[0]['run_id']}")
                 page.wait_for_selector("body[data-rendered=true]", timeout=120_000)
-                time.sleep(3)
+                page.wait_for_function(  # a few steps streamed in: the rate and ETA show
+                    "() => document.getElementById('eta').textContent.includes(':')",
+                    timeout=120_000)
                 path = out_dir / "dashboard-live.png"
                 page.screenshot(path=path, clip=section_clip(page, "activity"), full_page=True)
                 written.append(path)
@@ -209,6 +241,7 @@ def main() -> None:
         report = Path(tmp) / "report.html"
         result = {"agents": meta["n_agents"], "steps": meta["steps"], "simulate_s": simulate_s,
                   **time_generation(run_dir, report), **time_browser(report, args.repeat),
+                  **time_live_update(Path(run_dir)),
                   "machine": f"{platform.machine()} {platform.python_version()}"}
     print(json.dumps(result, indent=2))
     if args.screenshots is not None:

@@ -183,20 +183,24 @@ class _Stop(Exception):
     pass
 
 
-def test_live_run_step_counter_advances(dashboard: tuple[str, Path], page: Page) -> None:
+@contextlib.contextmanager
+def slow_run(runs: Path, steps: int = 400) -> Iterator[str]:
+    """A run in a thread, paced so a page sees it in progress; yields its id once a step is in.
+
+    On exit the run is stopped at its next step.
+    """
     from townsquare.store import list_runs
 
-    base, runs = dashboard
     stop = threading.Event()
 
     def pace(step: int, metrics: dict[str, float]) -> None:
-        time.sleep(0.15)  # a slow run, so the page sees it in progress
+        time.sleep(0.15)
         if stop.is_set():
             raise _Stop
 
     def work() -> None:
         with contextlib.suppress(_Stop):
-            simulate(runs, on_step=pace, steps=400)
+            simulate(runs, on_step=pace, steps=steps)
 
     worker = threading.Thread(target=work, daemon=True)
     worker.start()
@@ -208,23 +212,82 @@ def test_live_run_step_counter_advances(dashboard: tuple[str, Path], page: Page)
                 break
             time.sleep(0.1)
         assert found, "the run never committed a step"
-        run_id = found[0]["run_id"]
+        yield found[0]["run_id"]
+    finally:
+        stop.set()
+        worker.join()
+
+
+def committed_step(runs: Path, run_id: str) -> int:
+    """The run's latest committed step, read from its store."""
+    from townsquare.store import open_reader
+
+    with open_reader(runs / run_id) as reader:
+        return int(reader.meta()["last_step"])
+
+
+ACTIVITY = "document.querySelector('[data-figure=\"activity-actions\"]')"
+
+
+def test_live_run_step_counter_advances(dashboard: tuple[str, Path], page: Page) -> None:
+    base, runs = dashboard
+    with slow_run(runs) as run_id:
         page.page.goto(f"{base}/runs/{run_id}")
         page.rendered()
         assert page.page.locator("#run-status").inner_text() == "running"
         first = int(page.page.locator("#step-counter").inner_text())
         # the activity plot's steps (x, possibly a base64 typed array) as drawn now
-        points = ("JSON.stringify(document.querySelector('[data-figure=\"activity-actions\"]')"
-                  ".data[0].x)")
+        points = f"JSON.stringify({ACTIVITY}.data[0].x)"
         plotted = page.page.evaluate(points)
         page.page.wait_for_function(
             "(s) => Number(document.getElementById('step-counter').textContent) > s + 2",
             arg=first)
         page.page.wait_for_function(f"(before) => {points} !== before", arg=plotted)
         assert page.errors == []
-    finally:
-        stop.set()
-        worker.join()  # the run stops at its next step
+
+
+def test_live_plots_reach_the_store_and_keep_the_users_zoom(dashboard: tuple[str, Path],
+                                                            page: Page) -> None:
+    base, runs = dashboard
+    with slow_run(runs) as run_id:
+        page.page.goto(f"{base}/runs/{run_id}")
+        page.rendered()
+        # every streamed trace of the activity plot reaches the step the store has committed
+        ends = (f"() => {ACTIVITY}.data.map((t) => t.x.length ? Number(t.x[t.x.length - 1])"
+                " : -1)")
+        for _ in range(2):
+            latest = committed_step(runs, run_id)
+            page.page.wait_for_function(f"(s) => ({ends})().every((x) => x >= s)", arg=latest)
+            length = page.page.evaluate(f"{ACTIVITY}.data[0].x.length")
+            assert length >= latest + 1  # steps 0..latest, none repeated
+            assert page.page.evaluate(f"new Set({ACTIVITY}.data[0].x).size") == length
+        assert float(page.page.locator("#steps-per-s").inner_text()) > 0
+        assert ":" in page.page.locator("#eta").inner_text()
+        # the user zooms; later updates extend the traces but leave the range alone
+        page.page.evaluate(f"Plotly.relayout({ACTIVITY}, {{'xaxis.range': [1, 4]}})")
+        before = page.page.evaluate(f"{ACTIVITY}.data[0].x.length")
+        page.page.wait_for_function(f"(n) => {ACTIVITY}.data[0].x.length > n",
+                                    arg=max(before + 2, 14))
+        layout = page.page.evaluate(f"{ACTIVITY}.layout.xaxis")
+        assert layout["range"] == [1, 4] and layout["autorange"] is False
+        assert layout.get("dtick") is None  # no longer a tick per step past step 12
+        assert page.errors == []
+
+
+def test_a_run_started_after_the_list_loaded_appears(dashboard: tuple[str, Path],
+                                                     page: Page) -> None:
+    base, runs = dashboard
+    page.page.goto(base + "/")
+    assert page.page.locator("#no-runs").is_visible()
+    run = simulate(runs)  # started after the page loaded
+    row = page.page.locator(f'tr[data-run="{run.id}"]')
+    row.locator('.badge:text("completed")').wait_for()
+    assert row.locator("a.run-link").inner_text() == run.id
+    assert not page.page.locator("#no-runs").is_visible()
+    row.locator("a.run-link").click()
+    page.page.wait_for_url(f"{base}/runs/{run.id}")
+    page.rendered()
+    assert page.errors == []
 
 
 def test_sweep_report_draws_effects_and_switches_measures(browser: Any, page: Page,

@@ -66,6 +66,34 @@ def test_figures_endpoint_matches_the_page(client: TestClient, run_dir: Path) ->
         assert f'data-figure="{figure_id}"' in page
 
 
+def test_series_endpoint_returns_the_plotted_metrics_after_a_step(client: TestClient,
+                                                                  run_dir: Path) -> None:
+    run = Run(run_dir)
+    metrics, last = run.metrics(), run.meta()["last_step"]
+    figures = client.get(f"/api/runs/{run_dir.name}/figures").json()["figures"]
+    page = client.get(f"/runs/{run_dir.name}").text
+    assert f'data-series-url="/api/runs/{run_dir.name}/series"' in page
+    everything = client.get(f"/api/runs/{run_dir.name}/series?since=-1")
+    assert everything.headers["cache-control"] == "no-store"
+    body = everything.json()
+    assert body["last_step"] == last and body["status"] == "completed"
+    assert f'data-layout="{body["layout"]}"' in page
+    assert {"activity-actions", "beliefs-belief", "reach-reach"} <= set(body["series"])
+    for figure_id, traces in body["series"].items():
+        for index, points in traces.items():
+            trace = figures[figure_id]["data"][int(index)]
+            name = trace["meta"]["metric"]  # the trace the page drew from that metric
+            assert points["x"] == [int(s) for s in metrics.index]
+            assert points["y"] == pytest.approx(metrics[name].to_numpy(float).tolist(),
+                                                nan_ok=True)
+    tail = client.get(f"/api/runs/{run_dir.name}/series?since={last - 2}").json()
+    steps = {tuple(p["x"]) for t in tail["series"].values() for p in t.values()}
+    assert steps == {(last - 1, last)}
+    assert client.get(f"/api/runs/{run_dir.name}/series?since={last}").json()["series"] == {}
+    bad = client.get(f"/api/runs/{run_dir.name}/series?since=two")
+    assert bad.status_code == 400 and "since must be a step number" in bad.json()["error"]
+
+
 def test_pages_are_cached_until_the_run_advances(runs_dir: Path, run_dir: Path,
                                                  tmp_path: Path) -> None:
     import shutil
@@ -105,7 +133,8 @@ def raw_get(app: object, raw_path: str) -> tuple[int, str]:
 @pytest.mark.parametrize("url", [
     "/runs/..%2F..%2Fetc%2Fpasswd", "/runs/..", "/runs/%2e%2e", "/runs/..%2F", "/runs/.",
     "/api/runs/..%2Fsecret/status", "/api/runs/../status", "/api/runs/nope/status",
-    "/api/runs/..%2F..%2Frun/figures", "/api/runs/../figures", "/sweeps/..%2F..",
+    "/api/runs/..%2F..%2Frun/figures", "/api/runs/../figures",
+    "/api/runs/..%2Fx/series", "/sweeps/..%2F..",
     "/sweeps/..", "/sweeps/nope", "/runs/nope", "/static/..%2F..%2Fsecret",
 ])
 def test_unknown_and_traversal_ids_are_404(runs_dir: Path, url: str) -> None:
@@ -150,3 +179,18 @@ def test_sweep_page(client: TestClient) -> None:
     figures = json.loads(page.text.split('id="figures">', 1)[1].split("</script>", 1)[0])
     assert set(figures) == {"measures-reach_false", "measures-cascades",
                             "effects-reach_false", "effects-cascades"}
+
+
+def test_the_layout_fingerprint_changes_when_a_plot_gains_a_streamed_line() -> None:
+    import plotly.graph_objects as go
+
+    from townsquare.report.document import Document, Plot, Section
+    from townsquare.report.stream import metric_meta, metric_traces, signature
+
+    fig = go.Figure([go.Bar(x=[0], y=[1]), go.Scatter(x=[0], y=[1], meta=metric_meta("n_post"))])
+    doc = Document("t", "", {}, [Section("s", "S", [Plot("activity-actions", fig)])])
+    traces = metric_traces(doc)
+    assert traces == {"activity-actions": {1: "n_post"}}  # the bar is not streamed
+    before = signature(traces)
+    fig.add_scatter(x=[0], y=[2], meta=metric_meta("n_like"))
+    assert signature(metric_traces(doc)) != before

@@ -105,4 +105,7 @@ def test_the_dashboard_serves_a_postgresql_store(stored: tuple[str, str]) -> Non
     assert client.get(f"/runs/{run_id}").status_code == 200
     status = client.get(f"/api/runs/{run_id}/status").json()
     assert status["status"] == "completed" and status["last_step"] == 2
+    series = client.get(f"/api/runs/{run_id}/series?since=0").json()  # steps 1 and 2
+    assert series["last_step"] == 2 and series["series"]
+    assert {tuple(p["x"]) for t in series["series"].values() for p in t.values()} == {(1, 2)}
     assert client.get("/runs/nope").status_code == 404

@@ -19,6 +19,7 @@ from townsquare.report.plots import (
     panels,
     step_lines,
 )
+from townsquare.report.stream import metric_meta
 from townsquare.report.style import FALSE, SERIES, TRUE, UNVERIFIED, base_figure, series_style
 
 ACTIONS = ("post", "repost", "quote", "comment", "like", "flag", "follow", "unfollow")
@@ -34,10 +35,10 @@ def activity(metrics: pd.DataFrame) -> go.Figure | None:
     for i, column in enumerate(columns):  # colour, dash and marker: never hue alone
         fig.add_trace(go.Scatter(x=steps, y=metrics[column].to_numpy(float),
                                  mode="lines+markers", name=esc(column[2:] + "s"),
-                                 **series_style(i)))
+                                 meta=metric_meta(column), **series_style(i)))
     if "active" in metrics:
         fig.add_trace(go.Scatter(x=steps, y=metrics["active"].to_numpy(float), mode="lines",
-                                 name="active agents",
+                                 name="active agents", meta=metric_meta("active"),
                                  line={"color": "#52606d", "dash": "dot", "width": 2}))
     fig.update_layout(xaxis_title="step", yaxis_title="actions (or agents) per step")
     return fig
@@ -81,13 +82,15 @@ def reach(metrics: pd.DataFrame, news: pd.DataFrame) -> go.Figure | None:
                 fig.add_trace(go.Scatter(
                     x=metrics.index, y=metrics[column], mode="lines", name=f"all {name} items",
                     line={"color": colour, "width": 3}, legendgroup=name,
+                    meta=metric_meta(column),
                     showlegend=col == 1), row=1, col=col)
         items = _news_metric(metrics, news, prefix)
         for item in items:
             fig.add_trace(go.Scatter(
                 x=metrics.index, y=metrics[f"{prefix}{item}"], mode="lines", name=esc(item),
                 line={"color": colour_of(item, colours), "width": 1.5, "dash": "dot"},
-                legendgroup=f"item-{item}", showlegend=col == 1), row=1, col=col)
+                legendgroup=f"item-{item}", showlegend=col == 1,
+                meta=metric_meta(f"{prefix}{item}")), row=1, col=col)
     fig.update_xaxes(title_text="step")
     return fig
 
@@ -123,7 +126,7 @@ def moderation(labels: pd.DataFrame, metrics: pd.DataFrame) -> go.Figure | None:
         fig.update_layout(barmode="stack")
     for i, column in enumerate(cost_columns):
         fig.add_trace(go.Scatter(x=metrics.index, y=metrics[column], mode="lines",
-                                 name=esc(column.replace("_", " ")),
+                                 name=esc(column.replace("_", " ")), meta=metric_meta(column),
                                  line={"color": SERIES[i % len(SERIES)], "width": 2}),
                       row=1, col=2)
     fig.update_xaxes(title_text="step")

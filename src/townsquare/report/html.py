@@ -25,6 +25,8 @@ class Live:
 
     status_url: str
     figures_url: str
+    series_url: str = ""
+    layout: str = ""  # fingerprint of the streamed traces; the page reloads when it changes
 
 
 @lru_cache(maxsize=1)
@@ -71,4 +73,4 @@ def render_index(runs: list[dict[str, Any]], sweeps: list[dict[str, Any]], runs_
     """The dashboard's list of runs and sweeps."""
     template = _environment().get_template("index.html.j2")
     return template.render(runs=runs, sweeps=sweeps, runs_dir=runs_dir, api_runs=api_runs,
-                           version=__version__)
+                           runs_base="/runs/", version=__version__)

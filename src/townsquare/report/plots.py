@@ -15,6 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from townsquare.report.stream import metric_meta
 from townsquare.report.style import TEMPLATE, UNVERIFIED, base_figure, shade, veracity_colour
 
 
@@ -50,7 +51,8 @@ def add_step_lines(fig: go.Figure, frame: pd.DataFrame, columns: Sequence[str], 
         trace = go.Scatter(x=steps, y=frame[column].to_numpy(float), mode="lines",
                            name=esc(names[i] if names else column), line=line,
                            showlegend=showlegend,
-                           legendgroup=legendgroup[i] if legendgroup else None)
+                           legendgroup=legendgroup[i] if legendgroup else None,
+                           meta=metric_meta(column))
         fig.add_trace(trace, row=row, col=col)
 
 

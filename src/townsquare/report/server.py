@@ -1,7 +1,9 @@
 """The local dashboard: a starlette app listing runs and sweeps and following live runs.
 
 Pages are the same documents as ``townsquare report`` builds, generated on
-request and cached per run until its ``last_step`` or status changes. Every
+request and cached per run until its ``last_step`` or status changes. An open
+page of a running run is never rebuilt: it polls ``/api/runs/{id}/series`` for
+the metrics committed since its last step and appends them to its plots. Every
 database is opened read-only (WAL lets a running simulation keep writing).
 Run and sweep names in URLs are looked up among the folders actually listed
 under the runs folder, never joined into a path unchecked, so no URL reaches
@@ -29,6 +31,7 @@ from townsquare.report.build import run_report
 from townsquare.report.document import Document, fmt
 from townsquare.report.guard import Guard
 from townsquare.report.html import Live, plotly_js, render_document, render_index
+from townsquare.report.stream import TraceMap, metric_traces, series_since, signature
 from townsquare.report.sweep import RESULTS, load_results, sweep_document
 from townsquare.run import Run
 from townsquare.store import RUN_FILE, PostgresRun, list_runs, open_reader
@@ -44,6 +47,7 @@ class _Page:
     doc: Document
     html: str
     figures: str
+    traces: TraceMap
 
 
 class Dashboard:
@@ -129,13 +133,22 @@ class Dashboard:
             doc = run_report(run)
         finally:
             run.reader.close()
+        traces = metric_traces(doc)
         live = Live(status_url=f"/api/runs/{run_id}/status",
-                    figures_url=f"/api/runs/{run_id}/figures")
-        return self._render(doc, live)
+                    figures_url=f"/api/runs/{run_id}/figures",
+                    series_url=f"/api/runs/{run_id}/series", layout=signature(traces))
+        return self._render(doc, live, traces)
 
-    def _render(self, doc: Document, live: Live | None = None) -> _Page:
+    def _render(self, doc: Document, live: Live | None = None,
+                traces: TraceMap | None = None) -> _Page:
         html = render_document(doc, plotly_src=PLOTLY_URL, live=live, dashboard="/")
-        return _Page(key=(), doc=doc, html=html, figures=doc.figures_json())
+        return _Page(key=(), doc=doc, html=html, figures=doc.figures_json(), traces=traces or {})
+
+    def _traces(self, run_id: str) -> TraceMap:
+        """Which traces stream which metrics, from the page last served (rendered if none)."""
+        with self._lock:
+            page = self._cache.get(("run", run_id))
+        return (page or self.run_page(run_id)).traces
 
     # -- JSON
 
@@ -152,6 +165,18 @@ class Dashboard:
                 "last_step": meta.get("last_step"), "steps": meta.get("steps"),
                 "n_agents": meta.get("n_agents"), "scenario": meta.get("scenario_name"),
                 "metrics": metrics}
+
+    def series(self, run_id: str, since: int) -> dict[str, Any]:
+        """The points of the streamed plots at committed steps after ``since``."""
+        traces = self._traces(run_id)
+        path = self.run_path(run_id)
+        with open_reader(path) as reader:
+            meta = reader.meta()
+            last = meta.get("last_step")
+            last_step = None if last is None else int(cast(int, last))
+            series = series_since(reader, traces, since, last_step)
+        return {"run_id": run_id, "status": meta.get("status"), "last_step": last_step,
+                "steps": meta.get("steps"), "layout": signature(traces), "series": series}
 
 
 # -- endpoints ------------------------------------------------------------------------------
@@ -190,6 +215,16 @@ def run_page(request: Request) -> HTMLResponse:
 
 def run_status(request: Request) -> JSONResponse:
     return JSONResponse(_dashboard(request).status(request.path_params["run_id"]),
+                        headers={"Cache-Control": "no-store"})
+
+
+def run_series(request: Request) -> JSONResponse:
+    raw = request.query_params.get("since", "-1")
+    try:
+        since = int(raw)
+    except ValueError:
+        raise HTTPException(400, f"since must be a step number, not {raw!r}") from None
+    return JSONResponse(_dashboard(request).series(request.path_params["run_id"], since),
                         headers={"Cache-Control": "no-store"})
 
 
@@ -245,6 +280,7 @@ def create_app(runs_dir: str | Path, token: str | None = None) -> Guard:
         Route("/api/runs", runs_json),
         Route("/api/runs/{run_id}/status", run_status),
         Route("/api/runs/{run_id}/figures", run_figures),
+        Route("/api/runs/{run_id}/series", run_series),
         Route(PLOTLY_URL, plotly_bundle),
     ], exception_handlers={HTTPException: _not_found, UserError: _user_error})
     app.router.redirect_slashes = False  # "/runs/..%2F" is a 404, not a redirect to "/runs/.."

@@ -1,61 +1,140 @@
-// Live dashboard page: poll the run's status every second, advance the step counter,
-// and redraw the figures whenever a new step has been committed.
+// Live dashboard page: poll the run's new metrics about once a second while it runs and
+// append them to the plots with Plotly.extendTraces (the user's zoom stays), update the step
+// counter, the rate (steps/s) and the ETA. The page itself is never rebuilt per step.
 (function () {
   "use strict";
   const root = document.getElementById("live");
   if (!root) return;
-  const statusUrl = root.dataset.statusUrl;
-  const figuresUrl = root.dataset.figuresUrl;
+  const seriesUrl = root.dataset.seriesUrl;
+  const layout = root.dataset.layout;
+  const lastIndex = root.dataset.steps === "" ? null : Number(root.dataset.steps) - 1;
   const counter = document.getElementById("step-counter");
   const badge = document.getElementById("run-status");
-  let shown = root.dataset.lastStep === "" ? null : Number(root.dataset.lastStep);
+  const rateOut = document.getElementById("steps-per-s");
+  const etaOut = document.getElementById("eta");
+  const note = document.getElementById("live-note");
+  let shown = root.dataset.lastStep === "" ? -1 : Number(root.dataset.lastStep);
   let status = root.dataset.status;
-  let busy = false;
+  const samples = [];  // [seconds, step] over the last ~20 s, for the rate
 
-  function sameIds(a, b) {
-    const x = Object.keys(a).sort(), y = Object.keys(b).sort();
-    return x.length === y.length && x.every((k, i) => k === y[i]);
+  function area(id) {
+    return document.querySelector('[data-figure="' + CSS.escape(id) + '"]');
   }
 
-  async function refresh() {
-    busy = true;
-    try {
-      const response = await fetch(figuresUrl, {cache: "no-store"});
-      if (!response.ok) return;
-      const payload = await response.json();
-      if (!sameIds(payload.figures, window.townsquare.figures())) {
-        window.location.reload();
-        return;
+  // plotly.py sends numeric arrays as {dtype, bdata} (base64); extendTraces needs plain arrays.
+  const TYPES = {i1: Int8Array, u1: Uint8Array, i2: Int16Array, u2: Uint16Array,
+                 i4: Int32Array, u4: Uint32Array, f4: Float32Array, f8: Float64Array};
+
+  function plain(v) {
+    if (v === undefined || v === null || Array.isArray(v)) return v;
+    if (ArrayBuffer.isView(v)) return Array.from(v);
+    if (typeof v.bdata === "string" && TYPES[v.dtype]) {
+      const bytes = Uint8Array.from(atob(v.bdata), (c) => c.charCodeAt(0));
+      return Array.from(new TYPES[v.dtype](bytes.buffer));
+    }
+    return v;
+  }
+
+  function lastX(trace) {
+    const x = trace.x;
+    return x && x.length ? Number(x[x.length - 1]) : -Infinity;
+  }
+
+  // Append the points after each trace's last step (a point already drawn is never repeated).
+  function append(series) {
+    for (const [id, traces] of Object.entries(series)) {
+      const el = area(id);
+      if (!el || !el.data) continue;
+      const indices = [], xs = [], ys = [];
+      for (const [key, points] of Object.entries(traces)) {
+        const i = Number(key);
+        if (i >= el.data.length) continue;
+        const trace = el.data[i];
+        trace.x = plain(trace.x);
+        trace.y = plain(trace.y);
+        const after = lastX(trace);
+        const keep = [];
+        points.x.forEach((x, j) => { if (x > after) keep.push(j); });
+        if (!keep.length) continue;
+        indices.push(i);
+        xs.push(keep.map((j) => points.x[j]));
+        ys.push(keep.map((j) => points.y[j]));
       }
-      await window.townsquare.drawAll(payload.figures);
-      shown = payload.last_step;
-    } catch (err) {
-      // Try again on the next poll.
-    } finally {
-      busy = false;
+      if (indices.length) {
+        Plotly.extendTraces(el, {x: xs, y: ys}, indices);
+        looseTicks(el);
+      }
+    }
+  }
+
+  // A short run's plots tick every step; once the steps outgrow that, let plotly choose
+  // (only the tick spacing changes: a zoomed range stays).
+  function looseTicks(el) {
+    const update = {};
+    for (const [key, axis] of Object.entries(el.layout)) {
+      if (!key.startsWith("xaxis") || axis.dtick !== 1) continue;
+      const ids = key === "xaxis" ? ["x", undefined] : ["x" + key.slice(5)];
+      const ends = el.data.filter((t) => ids.includes(t.xaxis)).map(lastX);
+      if (Math.max(...ends) > 12) update[key + ".dtick"] = null;
+    }
+    if (Object.keys(update).length) Plotly.relayout(el, update);
+  }
+
+  function duration(seconds) {
+    const s = Math.round(seconds);
+    const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+    const pad = (n) => String(n).padStart(2, "0");
+    return h > 0 ? h + ":" + pad(m) + ":" + pad(r) : m + ":" + pad(r);
+  }
+
+  function pace(step) {
+    const now = performance.now() / 1000;
+    samples.push([now, step]);
+    while (samples.length > 2 && now - samples[0][0] > 20) samples.shift();
+    const [t0, s0] = samples[0];
+    if (samples.length < 2 || now - t0 <= 0 || step <= s0) return;
+    const rate = (step - s0) / (now - t0);
+    rateOut.textContent = rate >= 10 ? rate.toFixed(0) : rate.toFixed(2);
+    if (lastIndex !== null) etaOut.textContent = duration(Math.max(0, lastIndex - step) / rate);
+  }
+
+  function show(s) {
+    if (s.last_step !== null && s.last_step !== undefined) counter.textContent = s.last_step;
+    if (badge && s.status !== status) {
+      badge.textContent = s.status;
+      badge.className = "badge status-" + s.status;
+    }
+    status = s.status;
+    if (status !== "running") {
+      document.querySelectorAll(".live-dot").forEach((d) => d.remove());
+      etaOut.textContent = "–";
+      note.textContent = "run " + status + ": reload for the final report";
     }
   }
 
   async function poll() {
     try {
-      const response = await fetch(statusUrl, {cache: "no-store"});
+      const response = await fetch(seriesUrl + "?since=" + shown, {cache: "no-store"});
       if (response.ok) {
         const s = await response.json();
-        if (s.last_step !== null && s.last_step !== undefined) counter.textContent = s.last_step;
-        if (badge && s.status !== status) {
-          badge.textContent = s.status;
-          badge.className = "badge status-" + s.status;
+        if (s.layout !== layout) {  // the plots gained or lost a series: draw them afresh
+          window.location.reload();
+          return;
         }
-        const changed = s.last_step !== shown || s.status !== status;
-        status = s.status;
-        if (changed && !busy) refresh();  // in the background: the counter keeps moving
+        append(s.series);
+        if (s.last_step !== null && s.last_step !== undefined) {
+          shown = Math.max(shown, s.last_step);
+          pace(s.last_step);
+        }
+        show(s);
       }
     } catch (err) {
       // The server may restart; keep polling quietly.
     }
     if (status === "running") window.setTimeout(poll, 1000);
-    else document.querySelectorAll(".live-dot").forEach((d) => d.remove());
   }
 
-  window.setTimeout(poll, 1000);
+  if (status === "running") {
+    window.townsquare.ready.then(() => window.setTimeout(poll, 1000));
+  }
 })();

@@ -22,7 +22,7 @@
     }
   }
 
-  window.townsquare = {figures: () => figures, drawAll: drawAll};
-  drawAll(figures).then(() => { document.body.dataset.rendered = "true"; })
+  const ready = drawAll(figures).then(() => { document.body.dataset.rendered = "true"; })
     .catch((err) => { console.error("townsquare: drawing failed", err); });
+  window.townsquare = {figures: () => figures, drawAll: drawAll, ready: ready};
 })();
