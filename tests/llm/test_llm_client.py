@@ -275,7 +275,8 @@ def test_no_proxy_skips_the_environment_proxy(monkeypatch: pytest.MonkeyPatch) -
 
 _TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=20)
 _JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | _TEXT,
+    st.none() | st.booleans() | st.integers() | _TEXT | st.floats()
+    | st.floats(-1e-3, 1e-3) | st.floats(1e15, 1e300) | st.floats(-1e300, -1e15),
     lambda inner: st.lists(inner, max_size=5) | st.dictionaries(_TEXT, inner, max_size=5),
     max_leaves=30,
 )

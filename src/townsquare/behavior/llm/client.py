@@ -15,7 +15,6 @@ import email.utils
 import hashlib
 import json
 import os
-import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -133,11 +132,29 @@ class ChatResult:
         return cls(**json.loads(text))
 
 
-# Where orjson's output may differ from the json module's: floats the json module
-# writes in exponent form (``1e-05`` vs ``0.00001``, ``1e+16`` vs ``1e16``) and
-# non-finite floats (``NaN`` vs ``null``). Text that merely
-# looks like them costs only the slower encoder.
-_MAY_DIFFER = re.compile(rb"[0-9][eE]|0\.0000|[:,\[]null")
+_DIGITS = frozenset(b"0123456789")
+_EXPONENTS = (b"e-", *(b"e%d" % digit for digit in range(10)))
+
+
+def _may_differ(body: bytes) -> bool:
+    """Whether orjson's ``body`` may differ from the json module's output.
+
+    They differ on floats the json module writes in exponent form (below 1e-4
+    orjson writes ``0.00001`` or ``2.5e-7``; from 1e16 on ``4.8e47`` where json
+    writes ``4.8e+47``) and on non-finite floats (``null`` where json writes
+    ``NaN``). Substring searches, not a regular expression: a regex scan of a
+    9 kB body cost more than the encoding saved. Text that merely looks like
+    a number (``page2e-5``) costs only the slower encoder.
+    """
+    if b"0.0000" in body or b"null" in body:
+        return True
+    for mark in _EXPONENTS:
+        at = body.find(mark)
+        while at > 0:
+            if body[at - 1] in _DIGITS:
+                return True
+            at = body.find(mark, at + 1)
+    return False
 
 
 def canonical_json(payload: Any) -> bytes:
@@ -146,7 +163,7 @@ def canonical_json(payload: Any) -> bytes:
     The same bytes (so cache keys do not change), made by orjson when it is
     installed — about 6x faster on a decision request, whose answer schema
     and prompt are new for every agent — and by the json module wherever the
-    two could differ (see ``_MAY_DIFFER``; orjson also refuses lone
+    two could differ (see :func:`_may_differ`; orjson also refuses lone
     surrogates, non-str keys and integers beyond 64 bits).
     """
     if orjson is not None:
@@ -154,7 +171,7 @@ def canonical_json(payload: Any) -> bytes:
             body = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
         except TypeError:
             body = None
-        if body is not None and _MAY_DIFFER.search(body) is None:
+        if body is not None and not _may_differ(body):
             return body
     return json.dumps(payload, sort_keys=True, separators=(",", ":"),
                       ensure_ascii=False).encode("utf-8")
