@@ -81,6 +81,7 @@ class FakeLLMServer:
         record_payloads: bool = False,
         accept: tuple[str, ...] = ("json_schema", "json_object", "tool", "none"),
         reject_status: int = 400,
+        port: int = 0,
     ) -> None:
         self.latency_s = latency_s
         self.models = models
@@ -102,7 +103,7 @@ class FakeLLMServer:
         self._embedder = HashingEmbedder(embedding_dim)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
-        self.port = 0
+        self.port = port  # 0: a free port, chosen at start
 
     # -- control (called from the test thread) ----------------------------------------------
 
@@ -153,7 +154,7 @@ class FakeLLMServer:
         # without it Nagle + delayed ACK add ~40 ms to every answer.
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
+        sock.bind(("127.0.0.1", self.port))
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(
             self.app(), log_level="critical", access_log=False, lifespan="off", backlog=4096,

@@ -273,17 +273,39 @@ def test_unreachable_endpoint_fails_at_start(world: World, tmp_path: Path) -> No
     assert threading.active_count() == threads  # the loop thread was shut down
 
 
-def test_environment_overrides_the_first_endpoint(fake_server: FakeLLMServer, world: World,
-                                                  tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_environment_overrides_the_first_endpoint_once_when_the_scenario_is_loaded(
+    fake_server: FakeLLMServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from townsquare import Simulation
+    from townsquare.scenario import Scenario
+
     monkeypatch.setenv("TOWNSQUARE_LLM_BASE_URL", fake_server.base_url)
     monkeypatch.setenv("TOWNSQUARE_LLM_MODEL", "cheap-model")
-    config = LLMConfig(models=[ModelEndpoint(base_url="http://127.0.0.1:9/v1", model="x")],
-                       cache_path=tmp_path / "c.sqlite")
-    with behavior(config, world) as b:
+    scenario = Scenario.load("default").with_overrides({
+        "population.size": 40, "steps": 2, "output_dir": str(tmp_path / "runs"),
+        "population.activity.a": 4.0, "population.activity.b": 6.0,
+        "llm": {"models": [{"base_url": "http://127.0.0.1:9/v1", "model": "x"}],
+                "assign": {"fraction": 0.5}, "memory": {"reflect_every": 0},
+                "cache_path": str(tmp_path / "c.sqlite")}})
+    sim = Simulation(scenario)
+    assert sim.world.behavior.llm.config.models[0].model == "cheap-model"  # type: ignore[union-attr]
+    run = sim.run()
+    assert set(run.reader.query("SELECT model FROM llm_calls")["model"]) == {"cheap-model"}
+    recorded = run.scenario().llm
+    assert recorded is not None and recorded.models[0].model == "cheap-model"
+    assert recorded.models[0].base_url == fake_server.base_url  # the run records what it used
+    assert scenario.llm is not None and scenario.llm.models[0].model == "x"  # not mutated
+
+
+def test_a_behavior_uses_its_config_as_given(fake_server: FakeLLMServer, world: World,
+                                             tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The overrides were applied when the scenario was loaded, not again per component."""
+    monkeypatch.setenv("TOWNSQUARE_LLM_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("TOWNSQUARE_LLM_MODEL", "x")
+    with behavior(llm_config(fake_server, tmp_path / "c.sqlite"), world) as b:
         decide(b, world, 0)
-        assert set(b.drain_records()["llm_calls"]["model"]) == {"cheap-model"}
-    assert config.models[0].model == "x"  # the given config is not mutated
+        assert set(b.drain_records()["llm_calls"]["model"]) == {fake_server.model}
 
 
 def test_standalone_interview_uses_the_first_model(fake_server: FakeLLMServer,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import time
 from pathlib import Path
@@ -10,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from fake_server import FakeLLMServer
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from llm_helpers import endpoint
 from scripted_transport import ScriptedTransport
 
@@ -18,6 +21,7 @@ from townsquare.behavior.llm.client import (
     CallTag,
     ChatClient,
     ChatRequest,
+    canonical_json,
     parse_retry_after,
     structured_request,
 )
@@ -267,3 +271,21 @@ def test_no_proxy_skips_the_environment_proxy(monkeypatch: pytest.MonkeyPatch) -
     assert environment_proxy("https://api.example/v1") == "http://proxy.example:3128"
     assert environment_proxy("https://models.internal/v1") is None
     assert environment_proxy("http://api.example/v1") is None  # no HTTP_PROXY set
+
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=20)
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | _TEXT | st.floats()
+    | st.floats(-1e-3, 1e-3) | st.floats(1e15, 1e300) | st.floats(-1e300, -1e15),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(_TEXT, inner, max_size=5),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(_TEXT, _JSON, max_size=6))
+def test_the_request_body_is_the_json_modules_canonical_json(payload: dict) -> None:
+    """orjson (when installed) must not change a byte, or every cache key would change."""
+    expected = json.dumps(payload, sort_keys=True, separators=(",", ":"),
+                          ensure_ascii=False).encode("utf-8")
+    assert canonical_json(payload) == expected

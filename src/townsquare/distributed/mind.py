@@ -16,7 +16,6 @@ connections.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +23,7 @@ import numpy as np
 
 from townsquare.behavior.base import Decision, Feed, Observation
 from townsquare.behavior.llm.behavior import LLMBehavior
-from townsquare.behavior.llm.config import ENV_BASE_URL, ENV_MODEL, LLMConfig
+from townsquare.behavior.llm.config import LLMConfig
 from townsquare.behavior.llm.faults import Fault
 from townsquare.behavior.llm.records import CallRecord
 from townsquare.behavior.llm.schema import ParsedAnswer
@@ -113,10 +112,6 @@ class LLMShard:
     def start(self, config: LLMConfig, population: Population, topics: list[str],
               news_ids: list[str], run_seed: int) -> None:
         """Build the shard's minds and check its endpoints answer."""
-        # The driver applied TOWNSQUARE_LLM_* already; applied again here they would
-        # replace this shard's own base URL.
-        for name in (ENV_BASE_URL, ENV_MODEL):
-            os.environ.pop(name, None)
         self.population = population
         self.mind = ShardMind(config, population, topics, news_ids, _DriverFallback(), run_seed)
 

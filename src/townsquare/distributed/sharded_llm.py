@@ -33,7 +33,7 @@ import numpy as np
 from townsquare.behavior.base import Behavior, Decision, Observation
 from townsquare.behavior.llm.assemble import answers_to_decision, merge
 from townsquare.behavior.llm.behavior import _PURPOSE_ORDER  # the local backend's record order
-from townsquare.behavior.llm.config import LLMConfig, apply_env_overrides
+from townsquare.behavior.llm.config import LLMConfig
 from townsquare.behavior.llm.records import CallRecord, call_columns, step_stats
 from townsquare.behavior.llm.schema import ParsedAnswer
 from townsquare.distributed.cluster import connect, disconnect, fetch, require_ray
@@ -68,7 +68,7 @@ class ShardedLLM:
     ) -> None:
         if not distributed.llm_shards:
             raise UserError("distributed.llm_shards is empty: there is nothing to shard over")
-        self.config = apply_env_overrides(config)
+        self.config = config  # environment overrides applied when the scenario was loaded
         self.population = population
         self.topics = list(topics)
         self.news_ids = list(news_ids)

@@ -10,11 +10,11 @@ from __future__ import annotations
 import asyncio
 
 from townsquare.behavior.llm import prompts
-from townsquare.behavior.llm.cache import ResponseCache
 from townsquare.behavior.llm.client import CallTag, ChatModel, ChatRequest
 from townsquare.behavior.llm.config import LLMConfig, ModelEndpoint, apply_env_overrides
 from townsquare.behavior.llm.faults import Fault, LLMFault
-from townsquare.behavior.llm.wrappers import build_stack, innermost
+from townsquare.behavior.llm.session import LLMSession
+from townsquare.behavior.llm.wrappers import innermost
 
 
 async def ainterview(
@@ -51,37 +51,24 @@ def interview(
     *,
     seed: int | None = None,
 ) -> str:
-    """Synchronous :func:`ainterview` (not for use inside a running event loop).
+    """The agent's answer, from synchronous code.
 
-    Given a config, the first model is used (with the response cache if the
-    config enables it); given a client, the endpoint it was built for.
+    Given a config, the first model is asked through an :class:`LLMSession`
+    (the environment overrides applied, the response cache if the config
+    enables it, the built-in local server for ``backend = "local"``); given an
+    endpoint, that endpoint without a cache; given a client, the endpoint it
+    was built for (then not inside a running event loop).
     """
-    return asyncio.run(_interview(client_or_config, persona_text, memories, question, seed))
-
-
-async def _interview(
-    client_or_config: ChatModel | LLMConfig | ModelEndpoint,
-    persona_text: str,
-    memories: list[str],
-    question: str,
-    seed: int | None,
-) -> str:
-    if isinstance(client_or_config, LLMConfig | ModelEndpoint):
-        config = client_or_config
-        cache = None
-        if isinstance(config, LLMConfig):
-            config = apply_env_overrides(config)
-            cache = ResponseCache(config.resolved_cache_path()) if config.cache else None
-            endpoint = config.models[0]
-        else:
-            endpoint = config
-        model = build_stack(endpoint, cache)
+    if isinstance(client_or_config, ModelEndpoint):
+        client_or_config = LLMConfig(models=[client_or_config], cache=False)
+    if isinstance(client_or_config, LLMConfig):
+        session = LLMSession(apply_env_overrides(client_or_config), check=False,
+                             name="townsquare-interview")
         try:
-            return await ainterview(model, endpoint, persona_text, memories, question, seed=seed)
+            return session.loop.run(ainterview(session.stacks[0], session.endpoint(0),
+                                               persona_text, memories, question, seed=seed))
         finally:
-            await model.aclose()
-            if cache is not None:
-                cache.close()
-    endpoint = innermost(client_or_config).endpoint  # type: ignore[attr-defined]
-    return await ainterview(client_or_config, endpoint, persona_text, memories, question,
-                            seed=seed)
+            session.close()
+    model = client_or_config
+    endpoint = innermost(model).endpoint  # type: ignore[attr-defined]
+    return asyncio.run(ainterview(model, endpoint, persona_text, memories, question, seed=seed))

@@ -3,14 +3,20 @@
 :class:`LLMSession` is built once per LLM user (the social agents'
 :class:`~townsquare.behavior.llm.behavior.LLMBehavior`, the environments'
 :class:`~townsquare.environments.llm.LLMAsker`, a Ray shard's mind) and owns:
-the environment overrides applied to the config, the built-in local server
-when ``backend = "local"``, the response cache, the private event loop, one
+the built-in local server when ``backend = "local"`` (started by the first
+request that misses the cache), the response cache, the private event loop, one
 wrapper stack per endpoint, and the structured-output mode of each endpoint
 (negotiated at start, see :mod:`~townsquare.behavior.llm.negotiate`).
 
 A start needs the server only when something is not known yet: when every
 endpoint's mode is in the cache, nothing is sent, so a rerun served entirely
-from the cache runs with the server stopped.
+from the cache runs with the server stopped (with ``backend = "local"`` it is
+never started, and llama-cpp-python need not be installed).
+
+The config is used as given: the environment overrides
+(``TOWNSQUARE_LLM_BASE_URL``, ``TOWNSQUARE_LLM_MODEL``) are applied once,
+where a scenario is loaded to be run (:class:`~townsquare.engine.Simulation`)
+or a config given to :func:`~townsquare.behavior.llm.interview.interview`.
 """
 
 from __future__ import annotations
@@ -20,8 +26,8 @@ import asyncio
 from townsquare.behavior.llm import local as local_model
 from townsquare.behavior.llm.cache import ResponseCache
 from townsquare.behavior.llm.client import ChatClient
-from townsquare.behavior.llm.config import LLMConfig, ModelEndpoint, apply_env_overrides
-from townsquare.behavior.llm.http import HttpTransport
+from townsquare.behavior.llm.config import LLMConfig, ModelEndpoint
+from townsquare.behavior.llm.http import AiohttpTransport, HttpTransport
 from townsquare.behavior.llm.loop import LoopThread
 from townsquare.behavior.llm.negotiate import known_mode, negotiate
 from townsquare.behavior.llm.wrappers import Accounting, build_stack, innermost
@@ -32,17 +38,20 @@ class LLMSession:
 
     def __init__(self, config: LLMConfig, *, transport: HttpTransport | None = None,
                  check: bool = True, name: str = "townsquare-llm") -> None:
-        config = apply_env_overrides(config)
         self._server: local_model.LocalServer | None = None
         self._closed = False
+        transports: list[HttpTransport | None] = [transport] * len(config.models)
         if config.backend == "local" and transport is None:
-            self._server = local_model.acquire(config.local)
+            server = self._server = local_model.acquire(config.local)
             config = config.model_copy(update={
-                "models": [self._server.endpoint(m) for m in config.models]})
+                "models": [server.endpoint(m) for m in config.models]})
+            transports = [local_model.StartOnFirstRequest(
+                server, AiohttpTransport(ep.base_url, ep.concurrency, ep.timeout_s))
+                for ep in config.models]
         self.config = config
         self.cache = ResponseCache(config.resolved_cache_path()) if config.cache else None
-        self.stacks: list[Accounting] = [build_stack(ep, self.cache, transport)
-                                         for ep in config.models]
+        self.stacks: list[Accounting] = [build_stack(ep, self.cache, t)
+                                         for ep, t in zip(config.models, transports, strict=True)]
         self.loop = LoopThread(name)
         if check:
             try:
