@@ -40,6 +40,7 @@ def test_postgres_run_equals_sqlite_run_for_the_same_seed(pg_url: str, tmp_path:
     pd.testing.assert_frame_equal(pg.metrics(), lite.metrics())
     pd.testing.assert_frame_equal(pg.cascades(), lite.cascades())
     pd.testing.assert_frame_equal(pg.interventions(), lite.interventions())
+    assert pg.digest() == lite.digest()  # the same run, whichever store holds it
     timing = {"wall_seconds"}
     assert {k: v for k, v in pg.summary().items() if k not in timing} == {
         k: v for k, v in lite.summary().items() if k not in timing}
