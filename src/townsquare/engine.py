@@ -93,7 +93,8 @@ class Simulation:
             reader.close()
         if meta.get("status") == "completed":
             raise UserError(f"run {found.name} is already completed; nothing to resume")
-        scenario = Scenario.from_toml(str(meta["scenario_toml"]), source=f"run {found.name}")
+        scenario = Scenario.from_toml(str(meta["scenario_toml"]), source=f"run {found.name}",
+                                      stored=True)
         if isinstance(found, Path):  # a SQLite run: it stays in its file, whatever the
             run_dir = found             # stored scenario says (a planted store URL is ignored)
             scenario = scenario.model_copy(update={"store": None})

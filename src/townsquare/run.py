@@ -45,7 +45,7 @@ class Run:
         text = self.meta().get("scenario_toml")
         if not isinstance(text, str):
             raise StoreError(f"run {self.id} is damaged: its meta has no scenario_toml text")
-        return Scenario.from_toml(text, source=f"run {self.id}")
+        return Scenario.from_toml(text, source=f"run {self.id}", stored=True)
 
     def events(self) -> pd.DataFrame:
         """One row per action: step, agent, action (name), post, target, reason."""

@@ -765,16 +765,22 @@ class Scenario(_Config):
         return scenario
 
     @classmethod
-    def from_toml(cls, text: str, source: str = "<string>") -> Scenario:
-        """Parse and validate TOML text; errors name ``source`` and the line."""
+    def from_toml(cls, text: str, source: str = "<string>", *, stored: bool = False) -> Scenario:
+        """Parse and validate TOML text; errors name ``source`` and the line.
+
+        ``stored``: the text was written by townsquare with a run or sweep, so fields
+        an older version wrote and this one retired are dropped instead of refused.
+        """
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ScenarioError(source, [f"not valid TOML: {exc}"]) from None
-        return cls.from_dict(data, source=source, text=text)
+        return cls.from_dict(data, source=source, text=text, stored=stored)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], source: str = "<dict>", text: str = "") -> Scenario:
+    def from_dict(cls, data: dict[str, Any], source: str = "<dict>", text: str = "", *,
+                  stored: bool = False) -> Scenario:
+        _retire_fields(data, source, stored)
         try:
             scenario = cls.model_validate(data)
         except ValidationError as exc:
@@ -833,6 +839,30 @@ def _source_folder(source: str) -> Path | None:
         return Path(source).parent if Path(source).exists() else None
     except OSError:  # a label too long to be a path
         return None
+
+
+RETIRED_FIELDS: dict[tuple[str, ...], str] = {
+    ("behavior", "verify_skill"): "retired: judgement is signal detection now; set "
+    "behavior.verifier_discernment (d') instead",
+}
+"""Fields older versions wrote, and what replaced them."""
+
+
+def _retire_fields(data: dict[str, Any], source: str, stored: bool) -> None:
+    """Drop retired fields from a stored scenario; refuse them, saying why, in a user's."""
+    problems = []
+    for path, why in RETIRED_FIELDS.items():
+        *parents, name = path
+        table: Any = data
+        for key in parents:
+            table = table.get(key) if isinstance(table, dict) else None
+        if isinstance(table, dict) and name in table:
+            if stored:
+                del table[name]
+            else:
+                problems.append(f"{'.'.join(path)}: {why}")
+    if problems:
+        raise ScenarioError(source, problems)
 
 
 def _describe_errors(exc: ValidationError, text: str) -> list[str]:

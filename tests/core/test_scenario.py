@@ -142,3 +142,11 @@ def test_adversarial_values(size: object, p: object) -> None:
     else:
         assert scenario.population.size >= 1
         assert 0 <= scenario.behavior.beta <= 1
+
+
+def test_a_retired_field_is_refused_in_a_file_and_dropped_from_a_stored_run() -> None:
+    text = Scenario.load("default").to_toml().replace(
+        'model = "social"', 'model = "social"\nverify_skill = 0.8', 1)
+    with pytest.raises(ScenarioError, match=r"behavior.verify_skill: retired.*verifier_discernm"):
+        Scenario.from_toml(text, source="old.toml")
+    assert Scenario.from_toml(text, source="run x", stored=True) == Scenario.load("default")

@@ -140,7 +140,7 @@ class SweepPlan:
 
     @property
     def scenario(self) -> Scenario:
-        return Scenario.from_toml(self.scenario_toml, source="sweep base scenario")
+        return Scenario.from_toml(self.scenario_toml, source="sweep base scenario", stored=True)
 
     @property
     def arms(self) -> list[Arm]:

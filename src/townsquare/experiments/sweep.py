@@ -46,7 +46,8 @@ def run_task(task: RunTask) -> str:
     from townsquare.engine import Simulation
 
     try:
-        scenario = Scenario.from_toml(task.scenario_toml, source="sweep base scenario")
+        scenario = Scenario.from_toml(task.scenario_toml, source="sweep base scenario",
+                                      stored=True)
         scenario = scenario.with_overrides(task.overrides)
         Simulation(scenario, run_dir=Path(task.run_dir)).run()
     except UserError as exc:  # re-raised as the plain base class: it always pickles
