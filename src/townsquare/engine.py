@@ -253,16 +253,8 @@ class Simulation:
         Nothing of ``step`` has happened yet, so the state after ``step - 1`` is
         checkpointed and the run stops; resuming retries ``step``.
         """
-        ready = getattr(self.world.behavior, "before_step", None)
-        if ready is None:
-            return
-        try:
-            ready(step)
-        except RunStopped as stop:
-            if step > 0:
-                self.checkpoint(writer, step - 1)
-            raise type(stop)(f"{stop} Run {self.run_dir.name} stopped before step {step}; "
-                             f"continue with `{self.resume_command()}`") from None
+        self._behavior_may_stop("before_step", step, writer, done=step - 1,
+                                where=f"before step {step};")
 
     def resume_command(self) -> str:
         """The command that continues this run (a PostgreSQL run is named by URL#id)."""
@@ -280,15 +272,22 @@ class Simulation:
         ``step`` is fully recorded, so it is checkpointed and resuming continues
         with ``step + 1``.
         """
-        done = getattr(self.world.behavior, "after_step", None)
-        if done is None:
+        self._behavior_may_stop("after_step", step, writer, done=step,
+                                where=f"after step {step} (checkpointed); fix the cause, then")
+
+    def _behavior_may_stop(self, hook: str, step: int, writer: RunStoreWriter, *, done: int,
+                           where: str) -> None:
+        """Call the behaviour's ``hook(step)``; if it stops the run, checkpoint the last
+        step fully recorded (``done``) and say how to continue."""
+        call = getattr(self.world.behavior, hook, None)
+        if call is None:
             return
         try:
-            done(step)
+            call(step)
         except RunStopped as stop:
-            self.checkpoint(writer, step)
-            raise type(stop)(f"{stop} Run {self.run_dir.name} stopped after step {step} "
-                             f"(checkpointed); fix the cause, then continue with "
+            if done >= 0:
+                self.checkpoint(writer, done)
+            raise type(stop)(f"{stop} Run {self.run_dir.name} stopped {where} continue with "
                              f"`{self.resume_command()}`") from None
 
     def interview(self, agent: int, question: str) -> str:
