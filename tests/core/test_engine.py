@@ -101,6 +101,9 @@ def test_fact_checks_label_what_checkers_rate_false(tmp_path: Path) -> None:
     labelled_posts = run.posts().set_index("post_id").loc[labels["post"]]
     assert (labelled_posts["veracity"] == 2).all()
     assert run.summary()["labels_on_true"] == 0 and run.summary()["label_precision"] == 1.0
+    # a fact check is paid when it is done: every item rated, none before the delay
+    checks = run.metrics()["moderation_fact_checks"]
+    assert (checks.loc[:1] == 0).all() and checks.iloc[-1] == len(perfect.news)
     careless = perfect.with_overrides({"platform.moderation.fact_check_false_positive": 1.0})
     run = Simulation(careless).run()
     labelled = run.posts().set_index("post_id").loc[run.labels()["post"], "veracity"]

@@ -74,11 +74,11 @@ class Moderator:
         verdict = rng.random(n) < np.where(news_veracity == Veracity.FALSE,
                                            config.fact_check_sensitivity,
                                            config.fact_check_false_positive)
+        self.rated = rated  # the items the checkers rate (each a fact check, once due)
         self.checked_news = rated & verdict  # the items the checkers will label
         self.news_step = news_step
         self.labelled_news = np.zeros(n, bool)
-        self.cost = {"fact_checks": int(rated.sum()) if self.fact_checks else 0,
-                     "community_notes": 0}
+        self.cost = {"fact_checks": 0, "community_notes": 0}
         self.verdicts = {"on_false": 0, "on_true": 0, "on_unverified": 0}
 
     @property
@@ -94,8 +94,9 @@ class Moderator:
         return record
 
     def _fact_check(self, content: ContentStore, step: int, record: LabelRecord) -> None:
-        due = self.checked_news & ~self.labelled_news
-        due &= step >= self.news_step + self.config.fact_check_delay
+        rated_by_now = self.rated & (step >= self.news_step + self.config.fact_check_delay)
+        self.cost["fact_checks"] = int(rated_by_now.sum())  # a fact check is paid when done
+        due = self.checked_news & rated_by_now & ~self.labelled_news
         if not due.any():
             return
         self.labelled_news |= due
@@ -133,6 +134,7 @@ class Moderator:
 
     def get_state(self) -> dict[str, object]:
         return {
+            "rated": self.rated,
             "checked_news": self.checked_news,
             "labelled_news": self.labelled_news,
             "cost": dict(self.cost),
@@ -140,6 +142,7 @@ class Moderator:
         }
 
     def set_state(self, state: dict[str, Any]) -> None:
+        self.rated = np.asarray(state.get("rated", self.rated))
         self.checked_news = np.asarray(state["checked_news"])
         self.labelled_news = np.asarray(state["labelled_news"])
         self.cost = dict(state["cost"])
