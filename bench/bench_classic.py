@@ -68,7 +68,7 @@ import numpy as np
 from scipy.stats import ks_2samp
 
 from peers.ndlib_runner import opinion_clusters as clusters
-from townsquare.behavior import classic
+from townsquare.environments.contagion import models as classic
 from townsquare.network.graph import FollowGraph
 
 HERE = Path(__file__).resolve().parent

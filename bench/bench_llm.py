@@ -35,15 +35,15 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from llm_server import start_server, stop_server
-from townsquare.behavior.base import Decision, Feed, Observation
 from townsquare.behavior.llm import LLMBehavior
 from townsquare.behavior.llm.client import ChatClient, ChatRequest, ChatResult
 from townsquare.behavior.llm.config import LLMConfig, MemoryConfig, ModelEndpoint
 from townsquare.behavior.llm.http import HttpReply, HttpTransport
+from townsquare.core.actions import Action, ActionBatch
+from townsquare.core.behavior import Decision, Feed, Observation
+from townsquare.environments.social.content import ContentStore
 from townsquare.network.graph import FollowGraph
-from townsquare.platform.actions import Action, ActionBatch
-from townsquare.platform.content import ContentStore
-from townsquare.population import AgentState, Population, sample_population
+from townsquare.population.model import AgentState, Population, sample_population
 from townsquare.scenario import PopulationConfig
 
 TOPICS = ["politics", "health", "climate"]
@@ -580,7 +580,7 @@ def overhead(world: World, agents: int, steps: int, tmp: Path) -> str:
 
 
 def _heuristic_ms(world: World, agents: int) -> float:
-    from townsquare.behavior.heuristic import SocialHeuristic
+    from townsquare.environments.social.heuristic import SocialHeuristic
     from townsquare.scenario import SocialBehavior
 
     heuristic = SocialHeuristic(SocialBehavior())

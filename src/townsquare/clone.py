@@ -41,10 +41,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from townsquare.core.actions import Action
 from townsquare.errors import DataError
 from townsquare.measure.cascades import cascade_table
 from townsquare.network.io import read_edgelist
-from townsquare.platform.actions import Action
 from townsquare.scenario import NewsItem, Scenario
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from townsquare.errors import UserError
-from townsquare.population import build_population
+from townsquare.population.model import build_population
 from townsquare.rng import RandomStreams
 
 if TYPE_CHECKING:
@@ -83,7 +83,7 @@ def _recorded_state(
                 (agent,))
     acts = query("SELECT action, COUNT(*) AS n FROM events WHERE agent = ? GROUP BY action",
                  (agent,))
-    from townsquare.platform.actions import Action
+    from townsquare.core.actions import Action
 
     return (
         {topics[int(t)] if int(t) < len(topics) else str(t): float(v)

@@ -17,7 +17,7 @@ from townsquare import scenario as s
 from townsquare import schedules as sch
 from townsquare.behavior.llm import config as llm
 from townsquare.distributed import config as dist  # issue #7
-from townsquare.environments import config as env  # issue #10
+from townsquare.environments.market import config as env
 
 SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("top level", s.Scenario),

@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from townsquare.core.actions import Action
 from townsquare.errors import StoreError
-from townsquare.platform.actions import Action
 from townsquare.scenario import Scenario
 from townsquare.store import PostgresRun, open_reader, resolve_run
 

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from townsquare.behavior.llm.config import LLMConfig
 from townsquare.distributed.config import DistributedConfig  # issue #7: Ray
-from townsquare.environments.config import ENVIRONMENT_KINDS, EnvironmentConfig  # issue #10
+from townsquare.environments.market.config import ENVIRONMENT_KINDS, EnvironmentConfig  # issue #10
 from townsquare.errors import ScenarioError
 from townsquare.scenario_files import (  # re-exported: part of this module's API
     builtin_descriptions,

@@ -3,7 +3,7 @@
 Every intervention and survey has a :class:`Schedule` (start, frequency,
 end), a target selection and, for interventions, a cost per unit so that
 cost and effect can be compared. The logic lives in
-``townsquare.platform.interventions`` and ``townsquare.measure.surveys``.
+``townsquare.environments.social.interventions`` and ``townsquare.measure.surveys``.
 """
 
 from __future__ import annotations

@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from townsquare.behavior.base import Behavior
-from townsquare.behavior.heuristic import SocialHeuristic
-from townsquare.environment import Environment
+from townsquare.core.actions import Action
+from townsquare.core.behavior import Behavior
+from townsquare.core.environment import Environment
+from townsquare.environments.social.heuristic import SocialHeuristic
+from townsquare.environments.social.platform import SocialPlatform
 from townsquare.network.build import build_network
-from townsquare.platform.actions import Action
-from townsquare.platform.social import SocialPlatform
-from townsquare.population import Population, build_population
+from townsquare.population.model import Population, build_population
 from townsquare.rng import RandomStreams
 from townsquare.scenario import Scenario, SocialBehavior
 
@@ -57,7 +57,7 @@ def make_world(scenario: Scenario, streams: RandomStreams) -> World:
                 surveys.model_agents = hybrid.is_llm
                 surveys.model_answer = hybrid.interview
     else:
-        from townsquare.contagion import ContagionEnvironment
+        from townsquare.environments.contagion.environment import ContagionEnvironment
 
         environment = ContagionEnvironment(scenario, population, graph, streams)
         behavior = None

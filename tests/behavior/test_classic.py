@@ -11,8 +11,9 @@ import pytest
 from scipy.optimize import brentq
 
 from townsquare import scenario as cfg
-from townsquare.behavior import classic
-from townsquare.behavior.classic import (
+from townsquare.checkpoint import load_checkpoint, save_checkpoint
+from townsquare.environments.contagion import models as classic
+from townsquare.environments.contagion.models import (
     ClassicState,
     DeffuantModel,
     IndependentCascadeModel,
@@ -27,7 +28,6 @@ from townsquare.behavior.classic import (
     run,
     run_replicates,
 )
-from townsquare.checkpoint import load_checkpoint, save_checkpoint
 from townsquare.errors import UserError
 from townsquare.network.graph import FollowGraph
 

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from townsquare.behavior.base import Feed, Observation
-from townsquare.behavior.heuristic import SocialHeuristic, biased_assimilation
+from townsquare.core.actions import Action
+from townsquare.core.behavior import Feed, Observation
+from townsquare.environments.social.content import ContentStore, Label, Veracity
+from townsquare.environments.social.heuristic import SocialHeuristic, biased_assimilation
 from townsquare.network.graph import FollowGraph
-from townsquare.platform.actions import Action
-from townsquare.platform.content import ContentStore, Label, Veracity
-from townsquare.population import ROLES, AgentState, sample_population
+from townsquare.population.model import ROLES, AgentState, sample_population
 from townsquare.scenario import PopulationConfig, Role, SocialBehavior
 
 N = 4000

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import chisquare
 
-from townsquare.behavior import kernels
-from townsquare.behavior.classic import SIREpidemicModel, Status, run
+from townsquare.environments.contagion import kernels
+from townsquare.environments.contagion.models import SIREpidemicModel, Status, run
 from townsquare.network.graph import FollowGraph
 
 MASK = (1 << 64) - 1

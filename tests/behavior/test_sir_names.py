@@ -14,7 +14,11 @@ import pytest
 from scipy.optimize import brentq
 
 from townsquare import Scenario, Simulation
-from townsquare.behavior.classic import MakiThompsonModel, SIREpidemicModel, from_config
+from townsquare.environments.contagion.models import (
+    MakiThompsonModel,
+    SIREpidemicModel,
+    from_config,
+)
 from townsquare.errors import ScenarioError
 
 N, MEAN_DEGREE, BETA, GAMMA, SEEDS = 5000, 4.0, 0.2, 0.3, 10

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from townsquare import Run, Scenario, Simulation, __version__
-from townsquare.platform.actions import Action
+from townsquare.core.actions import Action
 
 
 def small(tmp_path: Path, **overrides: object) -> Scenario:

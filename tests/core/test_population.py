@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from test_population_fuzz import check_loaded
 
 from townsquare.errors import DataError
-from townsquare.population import ROLES, AgentState, load_population, sample_population
+from townsquare.population.model import ROLES, AgentState, load_population, sample_population
 from townsquare.scenario import PopulationConfig, Role
 
 TOPICS = ["politics", "health"]

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from townsquare.errors import DataError
-from townsquare.population import ROLES, load_population
+from townsquare.population.model import ROLES, load_population
 from townsquare.scenario import Role
 
 TOPICS = ["politics", "health"]

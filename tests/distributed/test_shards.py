@@ -7,9 +7,9 @@ import pytest
 
 from townsquare.behavior.llm.config import LLMConfig
 from townsquare.behavior.llm.faults import LLMConfigError
+from townsquare.core.actions import Action
 from townsquare.distributed.shards import assign_shards, shard_configs, slim_content
-from townsquare.platform.actions import Action
-from townsquare.platform.content import ContentStore
+from townsquare.environments.social.content import ContentStore
 
 
 def test_llm_agents_are_dealt_evenly_whatever_their_ids() -> None:

@@ -11,8 +11,8 @@ from fake_server import FakeLLMServer
 
 from statcheck import assert_mean_above, assert_mean_below, assert_paired_above
 from townsquare import Scenario, Simulation
-from townsquare.environments.commons import regrow
-from townsquare.environments.llm_commons import parse_harvest
+from townsquare.environments.commons.environment import regrow
+from townsquare.environments.commons.llm import parse_harvest
 from townsquare.errors import UserError
 from townsquare.experiments.sweep import Sweep
 

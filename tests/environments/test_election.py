@@ -11,7 +11,7 @@ from fake_server import FakeLLMServer
 
 from statcheck import assert_mean_below, assert_paired_above
 from townsquare import Scenario, Simulation
-from townsquare.environments.llm_election import parse_vote
+from townsquare.environments.election.llm import parse_vote
 from townsquare.errors import ScenarioError, UserError
 
 SMALL = {"population.size": 1500, "steps": 30, "checkpoint_every": 0,

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from statcheck import assert_mean_above, assert_mean_below, assert_paired_above
 from townsquare import Scenario, Simulation
-from townsquare.environments.llm_market import parse_trade
+from townsquare.environments.market.llm import parse_trade
 from townsquare.errors import UserError
 
 QUIET = {"environment.shocks": [], "news": [], "checkpoint_every": 0,

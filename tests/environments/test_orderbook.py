@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from townsquare.environments.orderbook import clear_auction
+from townsquare.environments.market.orderbook import clear_auction
 
 BUY, SELL = 1, -1
 

@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 from fake_server import FakeLLMServer
 
-from townsquare.behavior.base import Decision, Feed, Observation
 from townsquare.behavior.llm.config import LLMConfig, MemoryConfig, ModelEndpoint
+from townsquare.core.actions import Action, ActionBatch
+from townsquare.core.behavior import Decision, Feed, Observation
+from townsquare.environments.social.content import ContentStore
 from townsquare.network.graph import FollowGraph
-from townsquare.platform.actions import Action, ActionBatch
-from townsquare.platform.content import ContentStore
-from townsquare.population import AgentState, Population, sample_population
+from townsquare.population.model import AgentState, Population, sample_population
 from townsquare.scenario import PopulationConfig
 
 SECRET = "sk-test-TOPSECRET-5f0c2d9e8a7b"

@@ -11,11 +11,11 @@ import pytest
 from fake_server import FakeLLMServer
 from llm_helpers import NEWS, TOPICS, IdleFallback, World, llm_config, make_world
 
-from townsquare.behavior.base import Decision, Observation
 from townsquare.behavior.llm.behavior import LLMBehavior, derive_seed
 from townsquare.behavior.llm.config import LLMConfig, MemoryConfig, ModelEndpoint
 from townsquare.behavior.llm.faults import EndpointUnreachableError
-from townsquare.platform.actions import Action, ActionBatch
+from townsquare.core.actions import Action, ActionBatch
+from townsquare.core.behavior import Decision, Observation
 
 
 class LikingFallback:
@@ -231,7 +231,7 @@ def test_model_for_role_routes_agents(fake_server: FakeLLMServer, world: World,
     with behavior(config, world) as b:
         decide(b, world, 0)
         calls = b.drain_records()["llm_calls"]
-    from townsquare.population import ROLES
+    from townsquare.population.model import ROLES
     roles = [ROLES[world.population.role[a]].value for a in calls["agent"]]
     expected = ["cheap-model" if r == "bystander" else "fake-model" for r in roles]
     assert calls["model"] == expected and "cheap-model" in expected

@@ -12,7 +12,7 @@ from llm_helpers import NEWS, TOPICS, IdleFallback, World, llm_config
 
 from townsquare.behavior.llm.behavior import LLMBehavior
 from townsquare.behavior.llm.negotiate import StructuredOutputError, forget
-from townsquare.platform.actions import Action
+from townsquare.core.actions import Action
 
 
 @pytest.fixture

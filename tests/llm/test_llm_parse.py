@@ -234,8 +234,8 @@ def test_valid_answers_round_trip(answer: ParsedAnswer) -> None:
 
 def test_a_comment_in_the_feed_shows_the_post_it_responds_to() -> None:
     from townsquare.behavior.llm.prompts import render_posts
-    from townsquare.platform.actions import Action
-    from townsquare.platform.content import ContentStore
+    from townsquare.core.actions import Action
+    from townsquare.environments.social.content import ContentStore
 
     content = ContentStore()
     content.add(author=np.array([4, 7, 9]), kind=np.array([Action.POST, Action.COMMENT,

@@ -11,7 +11,7 @@ from fake_server import FakeLLMServer
 from llm_helpers import KEY_ENV, SECRET
 
 from townsquare import Scenario, Simulation
-from townsquare.platform.actions import Action
+from townsquare.core.actions import Action
 
 
 def llm_scenario(server: FakeLLMServer, out: Path, size: int = 500, steps: int = 5,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from townsquare.core.actions import Action
+from townsquare.environments.social.content import ContentStore, Label
+from townsquare.environments.social.feeds import build_feeds
 from townsquare.network.graph import FollowGraph
-from townsquare.platform.actions import Action
-from townsquare.platform.content import ContentStore, Label
-from townsquare.platform.feeds import build_feeds
-from townsquare.population import sample_population
+from townsquare.population.model import sample_population
 from townsquare.scenario import FeedConfig, PopulationConfig
 
 

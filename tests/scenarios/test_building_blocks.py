@@ -8,12 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from townsquare.behavior.base import Decision
+from townsquare.core.actions import Action, ActionBatch
+from townsquare.core.behavior import Decision
 from townsquare.engine import Simulation
 from townsquare.errors import ScenarioError
 from townsquare.measure.summary import tie_strength_paradox
-from townsquare.platform.actions import Action, ActionBatch
-from townsquare.population import ROLES, sample_population
+from townsquare.population.model import ROLES, sample_population
 from townsquare.rng import RandomStreams
 from townsquare.scenario import PopulationConfig, Role, Scenario
 from townsquare.world import make_world

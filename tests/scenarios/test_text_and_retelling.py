@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 from townsquare.engine import Simulation
-from townsquare.measure.text import deviation, similarity, tokens
-from townsquare.platform.retelling import (
+from townsquare.environments.social.retelling import (
     CERTAINTY,
     EDIT_RATE,
     OPINIONS,
@@ -17,7 +16,8 @@ from townsquare.platform.retelling import (
     exaggerate,
     retell,
 )
-from townsquare.population import ROLES
+from townsquare.measure.text import deviation, similarity, tokens
+from townsquare.population.model import ROLES
 from townsquare.scenario import Role, Scenario
 
 STORY = "Officials say about 12 people may have fallen ill, according to preliminary tests."

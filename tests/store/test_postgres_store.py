@@ -16,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from townsquare.core.actions import Action
 from townsquare.errors import RunNotFoundError, StoreError
-from townsquare.platform.actions import Action
-from townsquare.population import sample_population
+from townsquare.population.model import sample_population
 from townsquare.scenario import PopulationConfig
 from townsquare.store import (
     TABLES,

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from townsquare.core.actions import Action
 from townsquare.errors import StoreError
-from townsquare.platform.actions import Action
-from townsquare.population import sample_population
+from townsquare.population.model import sample_population
 from townsquare.scenario import PopulationConfig
 from townsquare.store import SCHEMA_VERSION, TABLES, RunReader, RunWriter
 from townsquare.store import rows as store_rows

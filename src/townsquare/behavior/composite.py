@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from townsquare.behavior.base import Behavior, Decision, Observation
+from townsquare.core.behavior import Behavior, Decision, Observation
 
 Report = tuple[dict[str, dict[str, list]], dict[str, float]]
 

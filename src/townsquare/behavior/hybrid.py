@@ -20,11 +20,11 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from townsquare.behavior.base import Behavior, Decision, Observation
 from townsquare.behavior.llm.assemble import merge
 from townsquare.behavior.llm.ceiling import FallbackCeiling
 from townsquare.behavior.llm.config import LLMConfig
 from townsquare.behavior.llm.faults import EndpointUnreachableError
+from townsquare.core.behavior import Behavior, Decision, Observation
 from townsquare.errors import RunStopped
 
 

@@ -135,7 +135,7 @@ def validate(
     loaded.check_files(scenario)
     size = loaded.population.size
     if loaded.population.source is not None:  # the persona file decides the size
-        from townsquare.population import load_population  # pandas: only for a persona file
+        from townsquare.population.model import load_population  # pandas: only for a persona file
 
         size = load_population(loaded.population.source, loaded.population.topics).n
     console.print(f"[green]ok[/]: {lit(scenario)} is a valid scenario '{lit(loaded.name)}' "

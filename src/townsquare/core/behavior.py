@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 from typing_extensions import TypeVar  # TypeVar defaults (PEP 696) before Python 3.13
 
-from townsquare.platform.actions import ActionBatch
+from townsquare.core.actions import ActionBatch
 
 if TYPE_CHECKING:
+    from townsquare.environments.social.content import ContentStore
     from townsquare.network.graph import FollowGraph
-    from townsquare.platform.content import ContentStore
-    from townsquare.population import AgentState, Population
+    from townsquare.population.model import AgentState, Population
 
 
 @dataclass

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 import numpy as np
 from typing_extensions import TypeVar  # TypeVar defaults (PEP 696) before Python 3.13
 
-from townsquare.behavior.base import Decision, Observation
+from townsquare.core.behavior import Decision, Observation
 
 Columns = dict[str, Any]
 

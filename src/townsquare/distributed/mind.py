@@ -21,17 +21,17 @@ from typing import Any
 
 import numpy as np
 
-from townsquare.behavior.base import Decision, Feed, Observation
 from townsquare.behavior.llm.behavior import LLMBehavior
 from townsquare.behavior.llm.config import LLMConfig
 from townsquare.behavior.llm.faults import Fault
 from townsquare.behavior.llm.records import CallRecord
 from townsquare.behavior.llm.schema import ParsedAnswer
+from townsquare.core.actions import ActionBatch
+from townsquare.core.behavior import Decision, Feed, Observation
 from townsquare.distributed.cluster import portable_errors
 from townsquare.distributed.shards import add_texts
-from townsquare.platform.actions import ActionBatch
-from townsquare.platform.content import ContentStore
-from townsquare.population import AgentState, Population
+from townsquare.environments.social.content import ContentStore
+from townsquare.population.model import AgentState, Population
 
 
 @dataclass(slots=True)

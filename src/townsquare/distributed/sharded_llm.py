@@ -30,19 +30,19 @@ from typing import Any
 
 import numpy as np
 
-from townsquare.behavior.base import Behavior, Decision, Observation
 from townsquare.behavior.llm.assemble import answers_to_decision, merge
 from townsquare.behavior.llm.behavior import _PURPOSE_ORDER  # the local backend's record order
 from townsquare.behavior.llm.config import LLMConfig
 from townsquare.behavior.llm.records import CallRecord, call_columns, step_stats
 from townsquare.behavior.llm.schema import ParsedAnswer
+from townsquare.core.actions import ActionBatch
+from townsquare.core.behavior import Behavior, Decision, Observation
 from townsquare.distributed.cluster import connect, disconnect, fetch, require_ray
 from townsquare.distributed.config import DistributedConfig
 from townsquare.distributed.mind import Asked, LLMShard, Settled
 from townsquare.distributed.shards import assign_shards, shard_configs, slim_content, texts_of
 from townsquare.errors import UserError
-from townsquare.platform.actions import ActionBatch
-from townsquare.population import Population
+from townsquare.population.model import Population
 
 
 class ShardedLLM:

@@ -12,7 +12,7 @@ import numpy as np
 
 from townsquare.behavior.llm.config import LLMConfig, ModelEndpoint
 from townsquare.behavior.llm.faults import LLMConfigError
-from townsquare.platform.content import ContentStore
+from townsquare.environments.social.content import ContentStore
 
 
 def assign_shards(n_agents: int, n_shards: int, llm_agents: np.ndarray | None = None) -> np.ndarray:

@@ -14,14 +14,14 @@ from typing import Any
 
 import numpy as np
 
-from townsquare.behavior.base import Behavior
-from townsquare.environment import Environment
-from townsquare.environments.composite import ComposedBehavior
-from townsquare.environments.config import CommonsConfig, ElectionConfig, MarketConfig
+from townsquare.behavior.composite import ComposedBehavior
+from townsquare.core.behavior import Behavior
+from townsquare.core.environment import Environment
+from townsquare.environments.market.config import CommonsConfig, ElectionConfig, MarketConfig
+from townsquare.environments.social.platform import SocialPlatform
 from townsquare.errors import UserError
 from townsquare.network.graph import FollowGraph
-from townsquare.platform.social import SocialPlatform
-from townsquare.population import Population
+from townsquare.population.model import Population
 from townsquare.rng import RandomStreams
 from townsquare.scenario import Scenario
 
@@ -44,13 +44,13 @@ def compose(
 def _market(config: MarketConfig, scenario: Scenario, population: Population,
             graph: FollowGraph, streams: RandomStreams, platform: SocialPlatform,
             social: Behavior) -> Built:
-    from townsquare.environments.market import MarketEnvironment
-    from townsquare.environments.traders import HeuristicTraders
+    from townsquare.environments.market.environment import MarketEnvironment
+    from townsquare.environments.market.heuristic import HeuristicTraders
 
     environment = MarketEnvironment(config, scenario, platform, streams)
     traders: Any = HeuristicTraders(config)
     if scenario.llm is not None:
-        from townsquare.environments.llm_market import LLMTraders
+        from townsquare.environments.market.llm import LLMTraders
 
         traders = LLMTraders(scenario.llm, population, config, _llm_mask(social), traders,
                              scenario.seed)
@@ -60,8 +60,8 @@ def _market(config: MarketConfig, scenario: Scenario, population: Population,
 def _commons(config: CommonsConfig, scenario: Scenario, population: Population,
              graph: FollowGraph, streams: RandomStreams, platform: SocialPlatform,
              social: Behavior) -> Built:
-    from townsquare.environments.commons import CommonsEnvironment
-    from townsquare.environments.harvesters import HeuristicHarvesters
+    from townsquare.environments.commons.environment import CommonsEnvironment
+    from townsquare.environments.commons.heuristic import HeuristicHarvesters
 
     platform_only = [name for name in ("news", "interventions", "surveys")
                      if getattr(scenario, name)]
@@ -71,7 +71,7 @@ def _commons(config: CommonsConfig, scenario: Scenario, population: Population,
     environment = CommonsEnvironment(config, scenario, population, graph, streams)
     harvesters: Any = HeuristicHarvesters(config)
     if scenario.llm is not None:
-        from townsquare.environments.llm_commons import LLMHarvesters
+        from townsquare.environments.commons.llm import LLMHarvesters
 
         harvesters = LLMHarvesters(scenario.llm, population, config, _llm_mask(social),
                                    harvesters, scenario.seed)
@@ -83,13 +83,13 @@ def _commons(config: CommonsConfig, scenario: Scenario, population: Population,
 def _election(config: ElectionConfig, scenario: Scenario, population: Population,
               graph: FollowGraph, streams: RandomStreams, platform: SocialPlatform,
               social: Behavior) -> Built:
-    from townsquare.environments.election import ElectionEnvironment
-    from townsquare.environments.voters import HeuristicVoters
+    from townsquare.environments.election.environment import ElectionEnvironment
+    from townsquare.environments.election.heuristic import HeuristicVoters
 
     environment = ElectionEnvironment(config, scenario, platform, streams)
     voters: Any = HeuristicVoters()
     if scenario.llm is not None:
-        from townsquare.environments.llm_election import LLMVoters
+        from townsquare.environments.election.llm import LLMVoters
 
         voters = LLMVoters(scenario.llm, population, config, _llm_mask(social), voters,
                            scenario.seed)

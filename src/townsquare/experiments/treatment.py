@@ -21,7 +21,7 @@ import scipy.sparse as sp
 from townsquare.errors import UserError
 from townsquare.experiments.designs import undirected_adjacency
 from townsquare.network.build import build_network
-from townsquare.population import build_population
+from townsquare.population.model import build_population
 from townsquare.rng import RandomStreams
 from townsquare.run import Run
 from townsquare.scenario import Scenario

@@ -22,8 +22,8 @@ from typing import Any, TypeAlias
 import numpy as np
 import pandas as pd
 
+from townsquare.environments.social.content import Veracity
 from townsquare.errors import DataError
-from townsquare.platform.content import Veracity
 
 PostsLike: TypeAlias = pd.DataFrame | Mapping[str, Any]
 

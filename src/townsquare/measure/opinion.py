@@ -203,7 +203,7 @@ def emotion_summary(
     """Mean and spread of emotions in the valence-arousal plane (Russell 1980).
 
     Valence in [-1, 1] (negative to positive), arousal in [0, 1] (calm to
-    excited), as in :class:`townsquare.population.AgentState`. Returns ``n``,
+    excited), as in :class:`townsquare.population.model.AgentState`. Returns ``n``,
     the mean and std (ddof=0) of each, ``share_negative`` (valence < 0),
     ``share_high_arousal`` (arousal > ``high_arousal``),
     ``share_negative_high_arousal`` (both at once; high-arousal negative

@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
+from townsquare.core.actions import Action
 from townsquare.measure.cascades import cascade_table
 from townsquare.measure.network_stats import paradox_by_tie_strength
-from townsquare.platform.actions import Action
 from townsquare.store import PostgresRun, open_reader
 from townsquare.store.reader import RunTables
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from townsquare.population import AgentState, Population
+from townsquare.population.model import AgentState, Population
 from townsquare.schedules import Question, Survey
 
 LIKERT_5 = ("strongly disagree", "disagree", "neutral", "agree", "strongly agree")

@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from townsquare.core.actions import Action
 from townsquare.errors import StoreError
 from townsquare.measure.cascades import cascade_table
-from townsquare.platform.actions import Action
 from townsquare.report.layout import force_layout, tree_layout
 from townsquare.report.sampling import MAX_POINTS, downsample, graph_sample, subtree_sample
 from townsquare.report.style import VERACITY_CODES

@@ -2,7 +2,7 @@
 
 Names are imported lazily, so that ``townsquare.scenario`` can import
 :mod:`townsquare.behavior.llm.config` without pulling in the rest (and
-without an import cycle through ``townsquare.population``).
+without an import cycle through ``townsquare.population.model``).
 """
 
 from __future__ import annotations

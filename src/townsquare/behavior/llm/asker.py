@@ -38,7 +38,7 @@ from townsquare.behavior.llm.records import CallRecord, call_columns, step_stats
 from townsquare.behavior.llm.repair import extract_object
 from townsquare.behavior.llm.session import LLMSession
 from townsquare.behavior.llm.wrappers import Accounting
-from townsquare.population import Population
+from townsquare.population.model import Population
 
 T = TypeVar("T")
 Report = tuple[dict[str, dict[str, list]], dict[str, float]]

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from townsquare.behavior.base import Decision, Observation
 from townsquare.behavior.llm.experience import action_memories
 from townsquare.behavior.llm.schema import ActionType, ParsedAnswer
-from townsquare.platform.actions import Action, ActionBatch
+from townsquare.core.actions import Action, ActionBatch
+from townsquare.core.behavior import Decision, Observation
 
 
 def answers_to_decision(

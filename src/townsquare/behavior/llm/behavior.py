@@ -1,4 +1,4 @@
-"""LLM agents as a :class:`~townsquare.behavior.base.Behavior`.
+"""LLM agents as a :class:`~townsquare.core.behavior.Behavior`.
 
 Per step, for the batch of active agents: reflect (every K steps), retrieve
 memories, build one prompt per agent, send all requests concurrently, parse
@@ -23,7 +23,6 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from townsquare.behavior.base import Behavior, Decision, Observation
 from townsquare.behavior.llm import prompts
 from townsquare.behavior.llm.assemble import Memories, StepAnswers, join_memories, merge
 from townsquare.behavior.llm.client import CallTag, ChatRequest, ChatResult, structured_request
@@ -47,8 +46,9 @@ from townsquare.behavior.llm.schema import (
 )
 from townsquare.behavior.llm.session import LLMSession
 from townsquare.behavior.llm.wrappers import Accounting
-from townsquare.platform.actions import ActionBatch
-from townsquare.population import Population
+from townsquare.core.actions import ActionBatch
+from townsquare.core.behavior import Behavior, Decision, Observation
+from townsquare.population.model import Population
 
 _log = logging.getLogger(__name__)
 _PURPOSE_ORDER = {"reflect": 0, "decide": 1, "repair": 2, "interview": 3}

@@ -22,7 +22,7 @@ from townsquare.errors import RunStopped
 if TYPE_CHECKING:
     import numpy as np
 
-    from townsquare.population import Population
+    from townsquare.population.model import Population
 
 # Role names as plain strings: importing townsquare.scenario here would make a
 # cycle once the scenario embeds LLMConfig.
@@ -320,7 +320,7 @@ def select_llm_agents(
     """
     import numpy as np  # local: the scenario imports this module and needs no numpy
 
-    from townsquare.population import ROLES  # local: population imports the scenario
+    from townsquare.population.model import ROLES  # local: population imports the scenario
 
     n = population.n
     mask = np.zeros(n, dtype=bool)
@@ -347,7 +347,7 @@ def model_for_agents(config: LLMConfig, population: Population, agents: np.ndarr
     """Index into ``config.models`` of the model that drives each agent (by role)."""
     import numpy as np
 
-    from townsquare.population import ROLES
+    from townsquare.population.model import ROLES
 
     names = [m.name for m in config.models]
     by_code = np.zeros(len(ROLES), dtype=np.int64)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from townsquare.behavior.base import Observation
-from townsquare.platform.actions import Action, ActionBatch
-from townsquare.platform.content import ContentStore
+from townsquare.core.actions import Action, ActionBatch
+from townsquare.core.behavior import Observation
+from townsquare.environments.social.content import ContentStore
 
 SNIPPET = 160
 ACTION_IMPORTANCE = {

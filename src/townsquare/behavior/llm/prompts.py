@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from townsquare.platform.actions import Action
-from townsquare.platform.content import ContentStore, Label
+from townsquare.core.actions import Action
+from townsquare.environments.social.content import ContentStore, Label
 
 POST_CHARS = 400
 PARENT_CHARS = 120  # the excerpt of the post a quote, comment or repost responds to

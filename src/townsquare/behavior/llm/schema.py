@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from townsquare.behavior.llm.faults import Fault
 from townsquare.behavior.llm.repair import as_float, as_int, as_text, clip, extract_object, first
-from townsquare.platform.actions import Action
+from townsquare.core.actions import Action
 
 TEXT_LIMIT = 1000
 REASON_LIMIT = 300

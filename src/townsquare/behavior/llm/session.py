@@ -2,7 +2,7 @@
 
 :class:`LLMSession` is built once per LLM user (the social agents'
 :class:`~townsquare.behavior.llm.behavior.LLMBehavior`, the environments'
-:class:`~townsquare.environments.llm.LLMAsker`, a Ray shard's mind) and owns:
+:class:`~townsquare.behavior.llm.asker.LLMAsker`, a Ray shard's mind) and owns:
 the built-in local server when ``backend = "local"`` (started by the first
 request that misses the cache), the response cache, the private event loop, one
 wrapper stack per endpoint, and the structured-output mode of each endpoint

@@ -5,7 +5,7 @@ Each step is one round (GovSim's month):
 1. **observe** — every agent sees the stock, last round's catches and the
    messages of the discussion;
 2. **decide** — agents announce intended catches, discuss, and choose their
-   catch (:mod:`~townsquare.environments.harvesters`; LLM agents write a
+   catch (:mod:`~townsquare.environments.commons.heuristic`; LLM agents write a
    message and a catch);
 3. **apply** — catches are taken (scaled down pro rata if they exceed the
    stock), then the stock regrows logistically,
@@ -25,12 +25,12 @@ from typing import Any
 
 import numpy as np
 
-from townsquare.environment import StepRecord
-from townsquare.environments.config import CommonsConfig
-from townsquare.environments.harvesters import CommonsObservation, HarvestDecision
+from townsquare.core.environment import StepRecord
+from townsquare.environments.commons.heuristic import CommonsObservation, HarvestDecision
+from townsquare.environments.market.config import CommonsConfig
 from townsquare.environments.measures import gini
 from townsquare.network.graph import FollowGraph
-from townsquare.population import Population
+from townsquare.population.model import Population
 from townsquare.rng import RandomStreams
 from townsquare.scenario import Scenario
 

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from townsquare.environments.config import CommonsConfig
+from townsquare.environments.market.config import CommonsConfig
 from townsquare.network.graph import FollowGraph
-from townsquare.population import Population
+from townsquare.population.model import Population
 
 
 @dataclass

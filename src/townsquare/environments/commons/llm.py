@@ -21,18 +21,18 @@ from typing import Any
 import numpy as np
 
 from townsquare.behavior.llm import prompts
+from townsquare.behavior.llm.asker import AskerDelegate, LLMAsker, Prompt, Question
 from townsquare.behavior.llm.config import LLMConfig
 from townsquare.behavior.llm.http import HttpTransport
 from townsquare.behavior.llm.repair import as_float, as_text, first
 from townsquare.behavior.llm.schema import REASON_LIMIT
-from townsquare.environments.config import CommonsConfig
-from townsquare.environments.harvesters import (
+from townsquare.environments.commons.heuristic import (
     CommonsObservation,
     HarvestDecision,
     HeuristicHarvesters,
 )
-from townsquare.environments.llm import AskerDelegate, LLMAsker, Prompt, Question
-from townsquare.population import Population
+from townsquare.environments.market.config import CommonsConfig
+from townsquare.population.model import Population
 
 SCHEMA_NAME = "commons_decision"
 MESSAGE_LIMIT = 280

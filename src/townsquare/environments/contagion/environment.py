@@ -15,13 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from townsquare.behavior.base import Decision
-from townsquare.behavior.classic import ClassicModel, ClassicState, Status, from_config
-from townsquare.environment import StepRecord
+from townsquare.core.actions import Action
+from townsquare.core.behavior import Decision
+from townsquare.core.environment import StepRecord
+from townsquare.environments.contagion.models import ClassicModel, ClassicState, Status, from_config
+from townsquare.environments.social.content import ContentStore, Veracity
 from townsquare.network.graph import FollowGraph
-from townsquare.platform.actions import Action
-from townsquare.platform.content import ContentStore, Veracity
-from townsquare.population import Population
+from townsquare.population.model import Population
 from townsquare.rng import RandomStreams
 from townsquare.scenario import Deffuant, Scenario, Voter
 

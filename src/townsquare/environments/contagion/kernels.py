@@ -298,7 +298,7 @@ def deffuant_step(
     mu: float,
     s: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """One Deffuant step (the rule on :class:`~townsquare.behavior.classic.DeffuantModel`).
+    """One Deffuant step (the rule on :class:`~.models.DeffuantModel`).
 
     Each actor proposes to a random followee (rows of ``indptr``/``indices``;
     an empty ``indptr`` is a well-mixed population of ``len(opinion)``) with a

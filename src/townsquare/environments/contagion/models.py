@@ -11,7 +11,7 @@ the agents it reaches are its *followers* (``graph.followers``). Every step is
 synchronous: all agents read the state at the start of the step, with the
 conflict rule of each model documented on its class. Every step costs
 O(agents + edges touched), in numpy, or in one compiled loop
-(:mod:`townsquare.behavior.kernels`) for the voter and Deffuant steps, the
+(:mod:`townsquare.environments.contagion.kernels`) for the voter and Deffuant steps, the
 SIR update and transmission steps below :data:`COMPILED_ATTEMPTS`, where
 numpy's fixed cost per call would dominate; the only Python loop is over steps.
 
@@ -33,7 +33,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from townsquare import scenario as cfg
-from townsquare.behavior import kernels
+from townsquare.environments.contagion import kernels
 from townsquare.errors import UserError
 from townsquare.network.graph import FollowGraph
 

@@ -3,7 +3,7 @@
 Each step the platform runs as usual (news, campaign items, feeds, posts,
 interventions, surveys): attitudes on the election topic and beliefs in
 campaign items change. Vote intentions follow from them
-(:mod:`~townsquare.environments.voters`). Polls are surveys: respondents
+(:mod:`~townsquare.environments.election.heuristic`). Polls are surveys: respondents
 are drawn by the survey machinery (random or stratified samples, panels)
 and their stated votes land in the ``surveys`` table (question ``vote``,
 value = party index, answer = party name). On election day everyone votes;
@@ -17,13 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from townsquare.environment import StepRecord
-from townsquare.environments.composite import ComposedDecision
-from townsquare.environments.config import ElectionConfig, Poll
-from townsquare.environments.voters import ElectionObservation, VoteDecision, VoteModel
+from townsquare.behavior.composite import ComposedDecision
+from townsquare.core.environment import StepRecord
+from townsquare.environments.election.heuristic import ElectionObservation, VoteDecision, VoteModel
+from townsquare.environments.market.config import ElectionConfig, Poll
+from townsquare.environments.social.platform import SocialPlatform
 from townsquare.errors import UserError
 from townsquare.measure.surveys import SurveyContext, SurveySchedule
-from townsquare.platform.social import SocialPlatform
 from townsquare.rng import RandomStreams
 from townsquare.scenario import Scenario
 from townsquare.schedules import Question, Survey

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from townsquare.behavior.base import Observation
-from townsquare.environments.config import ElectionConfig
-from townsquare.population import AgentState, Population
+from townsquare.core.behavior import Observation
+from townsquare.environments.market.config import ElectionConfig
+from townsquare.population.model import AgentState, Population
 
 
 class VoteModel:

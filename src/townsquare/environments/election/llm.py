@@ -18,14 +18,18 @@ from typing import Any
 import numpy as np
 
 from townsquare.behavior.llm import prompts
+from townsquare.behavior.llm.asker import AskerDelegate, LLMAsker, Prompt, Question
 from townsquare.behavior.llm.config import LLMConfig
 from townsquare.behavior.llm.http import HttpTransport
 from townsquare.behavior.llm.repair import as_text, first
 from townsquare.behavior.llm.schema import REASON_LIMIT
-from townsquare.environments.config import ElectionConfig
-from townsquare.environments.llm import AskerDelegate, LLMAsker, Prompt, Question
-from townsquare.environments.voters import ElectionObservation, HeuristicVoters, VoteDecision
-from townsquare.population import Population
+from townsquare.environments.election.heuristic import (
+    ElectionObservation,
+    HeuristicVoters,
+    VoteDecision,
+)
+from townsquare.environments.market.config import ElectionConfig
+from townsquare.population.model import Population
 
 SCHEMA_NAME = "election_vote"
 BELIEVED = 0.3  # campaign items an agent believes at least this much are shown to it

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from townsquare.behavior.base import Observation
+from townsquare.core.behavior import Observation
 
 BUY, SELL = 1, -1
 

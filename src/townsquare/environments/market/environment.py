@@ -10,7 +10,7 @@ platform. Each step:
    and posts move prices);
 3. **apply** — the platform applies its actions (and interventions,
    surveys); each asset's orders are cleared in one call auction
-   (:mod:`~townsquare.environments.orderbook`), after orders were capped by
+   (:mod:`~townsquare.environments.market.orderbook`), after orders were capped by
    cash (no borrowing) and shares (no short selling); cash and shares
    settle at the clearing price; fundamentals move (random walk plus
    scheduled shocks); returns may feed back into attitudes;
@@ -26,9 +26,11 @@ from typing import Any
 import numpy as np
 
 from townsquare.arrays import first_occurrence
-from townsquare.environment import StepRecord
-from townsquare.environments.composite import ComposedDecision
-from townsquare.environments.config import TRADER_KINDS, MarketConfig
+from townsquare.behavior.composite import ComposedDecision
+from townsquare.core.environment import StepRecord
+from townsquare.environments.market.actions import MarketObservation, OrderBatch
+from townsquare.environments.market.config import TRADER_KINDS, MarketConfig
+from townsquare.environments.market.orderbook import clear_auction
 from townsquare.environments.measures import (
     csad,
     gini,
@@ -37,10 +39,8 @@ from townsquare.environments.measures import (
     max_drawdown,
     volatility,
 )
-from townsquare.environments.orderbook import clear_auction
-from townsquare.environments.orders import MarketObservation, OrderBatch
+from townsquare.environments.social.platform import SocialPlatform
 from townsquare.errors import UserError
-from townsquare.platform.social import SocialPlatform
 from townsquare.rng import RandomStreams
 from townsquare.scenario import Scenario
 

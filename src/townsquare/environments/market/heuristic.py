@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from townsquare.environments.config import TRADER_KINDS, MarketConfig
-from townsquare.environments.orders import MarketObservation, OrderBatch, TradeDecision
+from townsquare.environments.market.actions import MarketObservation, OrderBatch, TradeDecision
+from townsquare.environments.market.config import TRADER_KINDS, MarketConfig
 
 FUNDAMENTALIST, CHARTIST, NOISE = (TRADER_KINDS.index(k) for k in TRADER_KINDS)
 

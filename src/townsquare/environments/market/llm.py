@@ -10,7 +10,7 @@ this step (when it checked the platform). The answer is one JSON object::
      "reason": "..."}
 
 Agents the LLM layer does not drive, and those whose request fails, trade by
-the heuristic (:class:`~townsquare.environments.traders.HeuristicTraders`).
+the heuristic (:class:`~townsquare.environments.market.heuristic.HeuristicTraders`).
 """
 
 from __future__ import annotations
@@ -22,16 +22,16 @@ from typing import Any
 import numpy as np
 
 from townsquare.behavior.llm import prompts
+from townsquare.behavior.llm.asker import AskerDelegate, LLMAsker, Prompt, Question
 from townsquare.behavior.llm.config import LLMConfig
 from townsquare.behavior.llm.http import HttpTransport
 from townsquare.behavior.llm.repair import as_float, as_text, first
 from townsquare.behavior.llm.schema import REASON_LIMIT
-from townsquare.environments.config import MarketConfig
-from townsquare.environments.llm import AskerDelegate, LLMAsker, Prompt, Question
-from townsquare.environments.orders import MarketObservation, OrderBatch, TradeDecision
-from townsquare.environments.traders import HeuristicTraders
-from townsquare.platform.content import Label
-from townsquare.population import Population
+from townsquare.environments.market.actions import MarketObservation, OrderBatch, TradeDecision
+from townsquare.environments.market.config import MarketConfig
+from townsquare.environments.market.heuristic import HeuristicTraders
+from townsquare.environments.social.content import Label
+from townsquare.population.model import Population
 
 SCHEMA_NAME = "market_decision"
 PRICES_SHOWN = 6

@@ -1,0 +1,1 @@
+"""The social platform: posts, feeds, moderation, interventions, retelling, social heuristic."""

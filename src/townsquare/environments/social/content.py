@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from townsquare.platform.actions import Action
+from townsquare.core.actions import Action
 
 
 class Veracity(IntEnum):

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from townsquare.behavior.base import Feed
+from townsquare.core.actions import Action
+from townsquare.core.behavior import Feed
+from townsquare.environments.social.content import ContentStore, Label, is_share
 from townsquare.network.graph import FollowGraph
-from townsquare.platform.actions import Action
-from townsquare.platform.content import ContentStore, Label, is_share
-from townsquare.population import Population
+from townsquare.population.model import Population
 from townsquare.scenario import FeedConfig
 
 

@@ -45,11 +45,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from townsquare.behavior.base import Decision, Observation
-from townsquare.platform.actions import Action, ActionBatch
-from townsquare.platform.content import Label, Veracity
-from townsquare.platform.interventions import INFLAMMATORY_AROUSAL, INFLAMMATORY_STANCE
-from townsquare.population import ROLES, Population
+from townsquare.core.actions import Action, ActionBatch
+from townsquare.core.behavior import Decision, Observation
+from townsquare.environments.social.content import Label, Veracity
+from townsquare.environments.social.interventions import INFLAMMATORY_AROUSAL, INFLAMMATORY_STANCE
+from townsquare.population.model import ROLES, Population
 from townsquare.scenario import Role, SocialBehavior
 
 # Rows: roles in ROLES order; columns: share of engagements that are

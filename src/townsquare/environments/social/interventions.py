@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from townsquare.arrays import unique_ints
-from townsquare.platform.actions import Action, ActionBatch
-from townsquare.platform.content import Label, Veracity
-from townsquare.population import ROLES
+from townsquare.core.actions import Action, ActionBatch
+from townsquare.environments.social.content import Label, Veracity
+from townsquare.population.model import ROLES
 from townsquare.schedules import (
     AgentTarget,
     ContentTarget,
@@ -34,7 +34,7 @@ from townsquare.schedules import (
 )
 
 if TYPE_CHECKING:
-    from townsquare.platform.social import SocialPlatform
+    from townsquare.environments.social.platform import SocialPlatform
 
 INFLAMMATORY_AROUSAL = 0.6
 INFLAMMATORY_STANCE = 0.7

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from townsquare.arrays import unique_ints
-from townsquare.platform.content import ContentStore, Label, Veracity
+from townsquare.environments.social.content import ContentStore, Label, Veracity
 from townsquare.scenario import ModerationConfig
 
 STRATEGY_PARTS: dict[str, tuple[bool, bool]] = {

@@ -7,24 +7,24 @@ from typing import Any
 import numpy as np
 
 from townsquare.arrays import contains_sorted, first_occurrence, insert_sorted
-from townsquare.behavior.base import Decision, Feed, Observation
-from townsquare.environment import StepRecord
+from townsquare.core.actions import Action, ActionBatch
+from townsquare.core.behavior import Decision, Feed, Observation
+from townsquare.core.environment import StepRecord
+from townsquare.environments.social.content import ContentStore, Label, Veracity, is_share
+from townsquare.environments.social.feeds import build_feeds
+from townsquare.environments.social.interventions import (
+    INFLAMMATORY_AROUSAL,
+    INFLAMMATORY_STANCE,
+    InterventionSchedule,
+)
+from townsquare.environments.social.moderation import LabelRecord, Moderator, apply_label
+from townsquare.environments.social.retelling import RetellingLog
 from townsquare.errors import UserError
 from townsquare.measure.network_stats import friendship_paradox
 from townsquare.measure.opinion import attitude_summary
 from townsquare.measure.surveys import SurveyContext, SurveySchedule
 from townsquare.network.graph import FollowGraph
-from townsquare.platform.actions import Action, ActionBatch
-from townsquare.platform.content import ContentStore, Label, Veracity, is_share
-from townsquare.platform.feeds import build_feeds
-from townsquare.platform.interventions import (
-    INFLAMMATORY_AROUSAL,
-    INFLAMMATORY_STANCE,
-    InterventionSchedule,
-)
-from townsquare.platform.moderation import LabelRecord, Moderator, apply_label
-from townsquare.platform.retelling import RetellingLog
-from townsquare.population import ROLES, AgentState, Population
+from townsquare.population.model import ROLES, AgentState, Population
 from townsquare.rng import RandomStreams
 from townsquare.scenario import Scenario, SocialBehavior
 

@@ -28,10 +28,10 @@ from typing import Any
 
 import numpy as np
 
+from townsquare.core.actions import Action, ActionBatch
+from townsquare.environments.social.content import ContentStore
 from townsquare.measure.text import deviation
-from townsquare.platform.actions import Action, ActionBatch
-from townsquare.platform.content import ContentStore
-from townsquare.population import ROLES
+from townsquare.population.model import ROLES
 from townsquare.scenario_types import Role
 
 # Chance that a retelling by each role edits the text at all.

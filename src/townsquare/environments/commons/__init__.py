@@ -1,0 +1,1 @@
+"""A shared renewable resource (GovSim): survive or collapse."""

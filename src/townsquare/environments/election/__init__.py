@@ -1,0 +1,1 @@
+"""An election campaign on the social platform, with opinion polls (ElectionSim)."""

@@ -1,0 +1,1 @@
+"""A stock market on the social platform (TwinMarket, StockAgent)."""

@@ -1,0 +1,1 @@
+"""Agents: persona attributes as columns, their evolving state, and the population config."""
