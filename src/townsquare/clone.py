@@ -42,10 +42,11 @@ import pandas as pd
 from scipy import stats
 
 from townsquare.core.actions import Action
+from townsquare.environments.social.config import NewsItem
 from townsquare.errors import DataError
 from townsquare.measure.cascades import cascade_table
 from townsquare.network.io import read_edgelist
-from townsquare.scenario import NewsItem, Scenario
+from townsquare.scenario import Scenario
 
 if TYPE_CHECKING:
     from townsquare.run import Run

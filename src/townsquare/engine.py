@@ -117,8 +117,7 @@ class Simulation:
         return {
             "streams": self.streams.get_state(),
             "environment": self.world.environment.get_state(),
-            "behavior": (behavior.get_state()
-                         if behavior is not None and hasattr(behavior, "get_state") else {}),
+            "behavior": behavior.get_state() if behavior is not None else {},
         }
 
     def _restore(self, meta: dict[str, Any]) -> None:
@@ -150,7 +149,7 @@ class Simulation:
         try:
             self.streams.set_state(state["streams"])
             self.world.environment.set_state(state["environment"])
-            if self.world.behavior is not None and hasattr(self.world.behavior, "set_state"):
+            if self.world.behavior is not None:
                 self.world.behavior.set_state(state.get("behavior", {}))
         except (ValueError, KeyError, IndexError, TypeError, AttributeError,
                 OverflowError) as exc:
@@ -213,7 +212,7 @@ class Simulation:
                 summary |= run_summary(run_ref(scenario.store, self.run_dir), world.environment)
             writer.close(status=status, summary=summary if status == "completed" else None)
             reached("close")
-            if world.behavior is not None and hasattr(world.behavior, "close"):
+            if world.behavior is not None:
                 world.behavior.close()
 
     def _write_initial(self, writer: RunStoreWriter) -> None:
@@ -240,7 +239,7 @@ class Simulation:
         if decision is not None:
             metrics["fallbacks"] = float(decision.fallbacks)
         tables = dict(record.tables)
-        if behavior is not None and hasattr(behavior, "step_report"):
+        if behavior is not None:
             extra_tables, extra_metrics = behavior.step_report()
             tables |= extra_tables
             metrics |= extra_metrics
@@ -253,8 +252,9 @@ class Simulation:
         Nothing of ``step`` has happened yet, so the state after ``step - 1`` is
         checkpointed and the run stops; resuming retries ``step``.
         """
-        self._behavior_may_stop("before_step", step, writer, done=step - 1,
-                                where=f"before step {step};")
+        if self.world.behavior is not None:
+            self._behavior_may_stop(self.world.behavior.before_step, step, writer,
+                                    done=step - 1, where=f"before step {step};")
 
     def resume_command(self) -> str:
         """The command that continues this run (a PostgreSQL run is named by URL#id)."""
@@ -272,18 +272,17 @@ class Simulation:
         ``step`` is fully recorded, so it is checkpointed and resuming continues
         with ``step + 1``.
         """
-        self._behavior_may_stop("after_step", step, writer, done=step,
-                                where=f"after step {step} (checkpointed); fix the cause, then")
+        if self.world.behavior is not None:
+            self._behavior_may_stop(self.world.behavior.after_step, step, writer, done=step,
+                                    where=f"after step {step} (checkpointed); fix the cause, "
+                                    "then")
 
-    def _behavior_may_stop(self, hook: str, step: int, writer: RunStoreWriter, *, done: int,
-                           where: str) -> None:
+    def _behavior_may_stop(self, hook: Callable[[int], None], step: int,
+                           writer: RunStoreWriter, *, done: int, where: str) -> None:
         """Call the behaviour's ``hook(step)``; if it stops the run, checkpoint the last
         step fully recorded (``done``) and say how to continue."""
-        call = getattr(self.world.behavior, hook, None)
-        if call is None:
-            return
         try:
-            call(step)
+            hook(step)
         except RunStopped as stop:
             if done >= 0:
                 self.checkpoint(writer, done)

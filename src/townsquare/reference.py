@@ -13,52 +13,53 @@ from typing import Any, get_args, get_origin
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from townsquare import scenario as s
 from townsquare import schedules as sch
 from townsquare.behavior.llm import config as llm
-from townsquare.distributed import config as dist  # issue #7
-from townsquare.environments.market import config as env
+from townsquare.core.registry import CLASSIC_MODELS, ENVIRONMENTS, Registry
+from townsquare.distributed.config import DistributedConfig
+from townsquare.environments.social import config as social
+from townsquare.network.config import NetworkConfig
+from townsquare.population.config import BetaDist, PopulationConfig
+from townsquare.scenario import Scenario, SnapshotConfig
 
-SECTIONS: list[tuple[str, type[BaseModel]]] = [
-    ("top level", s.Scenario),
-    ("[population]", s.PopulationConfig),
-    ("[population.activity], [population.susceptibility]", s.BetaDist),
-    ("[network]", s.NetworkConfig),
-    ("[platform]", s.PlatformConfig),
-    ("[platform.feed]", s.FeedConfig),
-    ("[platform.moderation]", s.ModerationConfig),
-    ('[behavior] model = "social"', s.SocialBehavior),
-    ('[behavior] model = "independent_cascade"', s.IndependentCascade),
-    ('[behavior] model = "linear_threshold"', s.LinearThreshold),
-    ('[behavior] model = "sir"', s.SIREpidemic),
-    ('[behavior] model = "maki_thompson"', s.MakiThompson),
-    ('[behavior] model = "voter"', s.Voter),
-    ('[behavior] model = "deffuant"', s.Deffuant),
-    ("[[news]] (one table per item)", s.NewsItem),
-    ("[snapshots]", s.SnapshotConfig),
-    *((f'[[interventions]] kind = "{get_args(cls.model_fields["kind"].annotation)[0]}"', cls)
-      for cls in sch.INTERVENTION_KINDS),
-    ("[interventions.when] (every intervention)", sch.Schedule),
-    ("[interventions.target] (agents)", sch.AgentTarget),
-    ("[interventions.content] (stories)", sch.ContentTarget),
-    ("[[surveys]]", sch.Survey),
-    ("[[surveys.questions]]", sch.Question),
-    ("[llm]", llm.LLMConfig),
-    ("[[llm.models]]", llm.ModelEndpoint),
-    ("[llm.assign]", llm.AssignConfig),
-    ("[llm.memory]", llm.MemoryConfig),
-    ("[llm.local] (backend = \"local\")", llm.LocalModelConfig),
-    ("[distributed]", dist.DistributedConfig),  # issue #7: Ray
-    # issue #10: environments beside the feed (townsquare.environments)
-    ('[environment] kind = "market"', env.MarketConfig),
-    ("[[environment.assets]]", env.Asset),
-    ("[[environment.shocks]]", env.FundamentalShock),
-    ('[environment] kind = "commons"', env.CommonsConfig),
-    ("[environment.greed]", env.Beta),
-    ('[environment] kind = "election"', env.ElectionConfig),
-    ("[[environment.parties]]", env.Party),
-    ("[[environment.polls]]", env.Poll),
-]
+Sections = list[tuple[str, type[BaseModel]]]
+
+
+def sections() -> Sections:
+    """Every section of a scenario, in reference order; registered models and environments
+    (``[behavior] model``, ``[environment] kind``) included."""
+    return [
+        ("top level", Scenario),
+        ("[population]", PopulationConfig),
+        ("[population.activity], [population.susceptibility]", BetaDist),
+        ("[network]", NetworkConfig),
+        ("[platform]", social.PlatformConfig),
+        ("[platform.feed]", social.FeedConfig),
+        ("[platform.moderation]", social.ModerationConfig),
+        ('[behavior] model = "social"', social.SocialBehavior),
+        *((f'[behavior] model = "{e.name}"', e.config) for e in CLASSIC_MODELS.values()),
+        ("[[news]] (one table per item)", social.NewsItem),
+        ("[snapshots]", SnapshotConfig),
+        *((f'[[interventions]] kind = "{get_args(cls.model_fields["kind"].annotation)[0]}"', cls)
+          for cls in sch.INTERVENTION_KINDS),
+        ("[interventions.when] (every intervention)", sch.Schedule),
+        ("[interventions.target] (agents)", sch.AgentTarget),
+        ("[interventions.content] (stories)", sch.ContentTarget),
+        ("[[surveys]]", sch.Survey),
+        ("[[surveys.questions]]", sch.Question),
+        ("[llm]", llm.LLMConfig),
+        ("[[llm.models]]", llm.ModelEndpoint),
+        ("[llm.assign]", llm.AssignConfig),
+        ("[llm.memory]", llm.MemoryConfig),
+        ("[llm.local] (backend = \"local\")", llm.LocalModelConfig),
+        ("[distributed]", DistributedConfig),
+        *(section for e in ENVIRONMENTS.values()
+          for section in ((f'[environment] kind = "{e.kind}"', e.config), *e.sections)),
+    ]
+
+
+SECTIONS = sections()
+"""The built-in sections (a registered environment adds its own: call :func:`sections`)."""
 
 
 def reference_markdown() -> str:
@@ -70,7 +71,7 @@ def reference_markdown() -> str:
         "`tests/core/test_reference.py` fails when this page is out of date). Unknown keys",
         "are errors.",
     ]
-    for title, model in SECTIONS:
+    for title, model in sections():
         out += ["", f"## {title}", ""]
         doc = (model.__doc__ or "").strip().splitlines()
         if doc:
@@ -97,6 +98,9 @@ def _type_name(annotation: Any) -> str:
     origin = get_origin(annotation)
     if origin is typing.Annotated:
         inner, *meta = get_args(annotation)
+        registries = [m for m in meta if isinstance(m, Registry)]
+        if registries:  # a registered name: list what is registered
+            return " \\| ".join(f'"{name}"' for name in registries[0])
         bounds = _bounds(meta)
         name = _type_name(inner)
         return f"{name} ({bounds})" if bounds else name

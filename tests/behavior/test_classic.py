@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq
 
-from townsquare import scenario as cfg
 from townsquare.checkpoint import load_checkpoint, save_checkpoint
 from townsquare.environments.contagion import models as classic
 from townsquare.environments.contagion.models import (
@@ -28,8 +27,10 @@ from townsquare.environments.contagion.models import (
     run,
     run_replicates,
 )
-from townsquare.errors import UserError
+from townsquare.environments.social.config import SocialBehavior
+from townsquare.errors import ScenarioError, UserError
 from townsquare.network.graph import FollowGraph
+from townsquare.scenario import Scenario
 
 # Follow edges (follower, followee); influence flows followee -> follower.
 PATH = (4, [(1, 0), (2, 1), (3, 2)])
@@ -601,7 +602,7 @@ def test_well_mixed_matches_an_explicit_complete_graph(model, measure) -> None:
     ],
 )
 def test_from_config_builds_each_model(section: dict, kind: type) -> None:
-    scenario = cfg.Scenario.from_dict({"behavior": section})
+    scenario = Scenario.from_dict({"behavior": section})
     model = from_config(scenario.behavior)
     assert isinstance(model, kind)
     for key, value in section.items():
@@ -611,7 +612,7 @@ def test_from_config_builds_each_model(section: dict, kind: type) -> None:
 
 def test_from_config_rejects_the_social_behaviour() -> None:
     with pytest.raises(TypeError, match="SocialBehavior"):
-        from_config(cfg.SocialBehavior())
+        from_config(SocialBehavior())
 
 
 def test_bad_seeds_and_thresholds_are_user_errors() -> None:
@@ -619,7 +620,7 @@ def test_bad_seeds_and_thresholds_are_user_errors() -> None:
         IndependentCascadeModel(seeds=20).initial(WellMixed(10), np.random.default_rng(0))
     with pytest.raises(UserError, match=r"\[0, 10\)"):
         IndependentCascadeModel(seeds=[3, 10]).initial(WellMixed(10), np.random.default_rng(0))
-    with pytest.raises(cfg.ScenarioError, match="threshold_low"):
-        cfg.Scenario.from_dict(
+    with pytest.raises(ScenarioError, match="threshold_low"):
+        Scenario.from_dict(
             {"behavior": {"model": "linear_threshold", "threshold_low": 0.8, "threshold_high": 0.2}}
         )

@@ -12,7 +12,9 @@ from townsquare.environments.social.content import ContentStore, Label, Veracity
 from townsquare.environments.social.heuristic import SocialHeuristic, biased_assimilation
 from townsquare.network.graph import FollowGraph
 from townsquare.population.model import ROLES, AgentState, sample_population
-from townsquare.scenario import PopulationConfig, Role, SocialBehavior
+from townsquare.environments.social.config import SocialBehavior
+from townsquare.population.config import PopulationConfig
+from townsquare.scenario_types import Role
 
 N = 4000
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from townsquare.errors import DataError
 from townsquare.population.model import ROLES, load_population
-from townsquare.scenario import Role
+from townsquare.scenario_types import Role
 
 TOPICS = ["politics", "health"]
 N = 5

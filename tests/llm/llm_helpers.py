@@ -14,7 +14,7 @@ from townsquare.core.behavior import Decision, Feed, Observation
 from townsquare.environments.social.content import ContentStore
 from townsquare.network.graph import FollowGraph
 from townsquare.population.model import AgentState, Population, sample_population
-from townsquare.scenario import PopulationConfig
+from townsquare.population.config import PopulationConfig
 
 SECRET = "sk-test-TOPSECRET-5f0c2d9e8a7b"
 KEY_ENV = "TOWNSQUARE_TEST_API_KEY"

@@ -9,7 +9,8 @@ from townsquare.environments.social.content import ContentStore, Label
 from townsquare.environments.social.feeds import build_feeds
 from townsquare.network.graph import FollowGraph
 from townsquare.population.model import sample_population
-from townsquare.scenario import FeedConfig, PopulationConfig
+from townsquare.environments.social.config import FeedConfig
+from townsquare.population.config import PopulationConfig
 
 
 def small_world():

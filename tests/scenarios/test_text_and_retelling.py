@@ -18,7 +18,8 @@ from townsquare.environments.social.retelling import (
 )
 from townsquare.measure.text import deviation, similarity, tokens
 from townsquare.population.model import ROLES
-from townsquare.scenario import Role, Scenario
+from townsquare.scenario import Scenario
+from townsquare.scenario_types import Role
 
 STORY = "Officials say about 12 people may have fallen ill, according to preliminary tests."
 

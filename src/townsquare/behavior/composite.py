@@ -11,19 +11,11 @@ the checkpoint state, readiness before a step, interviews and closing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
-from townsquare.core.behavior import Behavior, Decision, Observation
-
-Report = tuple[dict[str, dict[str, list]], dict[str, float]]
-
-
-class Part(Protocol):
-    """An environment's own decider (traders, voters); ``decide`` reads the whole observation."""
-
-    def decide(self, obs: Any, rng: np.random.Generator) -> Any: ...
+from townsquare.core.behavior import BaseBehavior, Behavior, Decision, Observation, Report
 
 
 @dataclass
@@ -35,56 +27,46 @@ class ComposedDecision:
     fallbacks: int = 0
 
 
-class ComposedBehavior:
-    """Social behaviour on ``obs.social`` plus ``part`` on the whole observation."""
+class ComposedBehavior(BaseBehavior):
+    """Social behaviour on ``obs.social`` plus ``part`` (an environment's own decider:
+    traders, voters) on the whole observation."""
 
-    def __init__(self, social: Behavior, part: Part) -> None:
+    def __init__(self, social: Behavior, part: Behavior[Any, Any]) -> None:
         self.social = social
         self.part = part
-
-    @property
-    def is_llm(self) -> np.ndarray | None:
-        return getattr(self.social, "is_llm", None)
+        self.is_llm = social.is_llm
 
     def decide(self, obs: Any, rng: np.random.Generator) -> ComposedDecision:
         social_obs: Observation = obs.social
         social = self.social.decide(social_obs, rng)
         part = self.part.decide(obs, rng)
-        return ComposedDecision(social, part, social.fallbacks + getattr(part, "fallbacks", 0))
+        return ComposedDecision(social, part, social.fallbacks + part.fallbacks)
 
     def before_step(self, step: int) -> None:
         for member in (self.social, self.part):
-            ready = getattr(member, "before_step", None)
-            if ready is not None:
-                ready(step)
+            member.before_step(step)
 
     def after_step(self, step: int) -> None:
         for member in (self.social, self.part):
-            done = getattr(member, "after_step", None)
-            if done is not None:
-                done(step)
+            member.after_step(step)
 
     def step_report(self) -> Report:
-        reports = [member.step_report() for member in (self.social, self.part)
-                   if hasattr(member, "step_report")]
-        return merge_reports(reports)
+        return merge_reports([member.step_report() for member in (self.social, self.part)])
 
     def interview(self, agent: int, question: str) -> str:
         return self.social.interview(agent, question)  # type: ignore[attr-defined]
 
     def get_state(self) -> dict[str, Any]:
-        return {name: member.get_state() if hasattr(member, "get_state") else {}
+        return {name: member.get_state()
                 for name, member in (("social", self.social), ("part", self.part))}
 
     def set_state(self, state: dict[str, Any]) -> None:
         for name, member in (("social", self.social), ("part", self.part)):
-            if hasattr(member, "set_state"):
-                member.set_state(state[name])
+            member.set_state(state[name])
 
     def close(self) -> None:
         for member in (self.social, self.part):
-            if hasattr(member, "close"):
-                member.close()
+            member.close()
 
 
 def merge_reports(reports: list[Report]) -> Report:

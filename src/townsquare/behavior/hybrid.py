@@ -24,7 +24,7 @@ from townsquare.behavior.llm.assemble import merge
 from townsquare.behavior.llm.ceiling import FallbackCeiling
 from townsquare.behavior.llm.config import LLMConfig
 from townsquare.behavior.llm.faults import EndpointUnreachableError
-from townsquare.core.behavior import Behavior, Decision, Observation
+from townsquare.core.behavior import BaseBehavior, Behavior, Decision, Observation
 from townsquare.errors import RunStopped
 
 
@@ -47,7 +47,7 @@ class LanguageMinds(Protocol):
     def close(self) -> None: ...
 
 
-class HybridBehavior:
+class HybridBehavior(BaseBehavior):
     """Routes each active agent to the LLM or the heuristic by a fixed assignment mask."""
 
     def __init__(self, is_llm: np.ndarray, llm: LanguageMinds, heuristic: Behavior,

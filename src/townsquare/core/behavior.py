@@ -9,7 +9,7 @@ attitudes and emotions. The environment applies them; the store records them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from typing_extensions import TypeVar  # TypeVar defaults (PEP 696) before Python 3.13
@@ -102,12 +102,71 @@ ObservationIn = TypeVar("ObservationIn", contravariant=True, default=Observation
 DecisionOut = TypeVar("DecisionOut", covariant=True, default=Decision)
 
 
+Report = tuple[dict[str, dict[str, list]], dict[str, float]]
+"""What a behaviour adds to a step's record: table name -> columns, and metrics."""
+
+
 class Behavior(Protocol[ObservationIn, DecisionOut]):
     """Anything that decides a batch of agents' actions from their observation.
 
     Plain ``Behavior`` is a social-platform behaviour (:class:`Observation` in,
     :class:`Decision` out); other environments' behaviours are
-    ``Behavior[TheirObservation, TheirDecision]``.
+    ``Behavior[TheirObservation, TheirDecision]``. The engine calls every method
+    of the lifecycle below, each step, in this order: ``before_step``, ``decide``,
+    ``step_report``, ``after_step``; ``get_state``/``set_state`` at checkpoints
+    and resumes; ``close`` once at the end. :class:`BaseBehavior` gives no-op
+    defaults for all but ``decide``.
     """
 
+    is_llm: np.ndarray | None
+    """Which agents a language model drives (None: none of them)."""
+
     def decide(self, obs: ObservationIn, rng: np.random.Generator) -> DecisionOut: ...
+
+    def before_step(self, step: int) -> None:
+        """Before ``step`` happens; may raise RunStopped (budget spent, server down)."""
+        ...
+
+    def after_step(self, step: int) -> None:
+        """After ``step`` is recorded; may raise RunStopped (too many fallbacks)."""
+        ...
+
+    def step_report(self) -> Report:
+        """Tables and metrics of the step just decided (LLM calls, their latency)."""
+        ...
+
+    def get_state(self) -> dict[str, Any]: ...
+
+    def set_state(self, state: dict[str, Any]) -> None: ...
+
+    def close(self) -> None:
+        """Release connections, threads and model servers."""
+        ...
+
+
+class BaseBehavior:
+    """No-op lifecycle for a behaviour: subclass, implement ``decide``, override the rest
+    only where there is something to do."""
+
+    is_llm: np.ndarray | None = None
+
+    def decide(self, obs: Any, rng: np.random.Generator) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must implement decide")
+
+    def before_step(self, step: int) -> None:
+        return None
+
+    def after_step(self, step: int) -> None:
+        return None
+
+    def step_report(self) -> Report:
+        return {}, {}
+
+    def get_state(self) -> dict[str, Any]:
+        return {}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        return None
+
+    def close(self) -> None:
+        return None

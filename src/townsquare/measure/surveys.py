@@ -98,6 +98,11 @@ class SurveySchedule:
         self.model_agents: np.ndarray | None = None
         self.model_answer: ModelAnswer | None = None
 
+    def answer_with_model(self, agents: np.ndarray, answer: ModelAnswer) -> None:
+        """Let ``answer(agent, prompt)`` speak for the agents in the mask ``agents``."""
+        self.model_agents = agents
+        self.model_answer = answer
+
     def conduct(self, step: int, state: AgentState) -> dict[str, list]:
         rows: dict[str, list] = {"survey": [], "question": [], "agent": [], "value": [],
                                  "answer": []}

@@ -15,9 +15,9 @@ from numpy.random import Generator
 
 from townsquare.errors import UserError
 from townsquare.network import generators
+from townsquare.network.config import NetworkConfig
 from townsquare.network.graph import FollowGraph
 from townsquare.network.io import read_edgelist, read_graphml
-from townsquare.scenario import NetworkConfig
 
 Ties = tuple[np.ndarray, np.ndarray]
 Builder = Callable[[NetworkConfig, np.ndarray, Generator], FollowGraph]

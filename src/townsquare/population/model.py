@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from townsquare.errors import DataError
-from townsquare.scenario import Archetype, PopulationConfig, Role
+from townsquare.population.config import Archetype, PopulationConfig
+from townsquare.scenario_types import Role
 
 ROLES: list[Role] = list(Role)
 PERSONA_COLUMNS = ("age_group", "leaning", "activity", "susceptibility", "role")

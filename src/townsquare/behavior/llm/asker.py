@@ -38,6 +38,7 @@ from townsquare.behavior.llm.records import CallRecord, call_columns, step_stats
 from townsquare.behavior.llm.repair import extract_object
 from townsquare.behavior.llm.session import LLMSession
 from townsquare.behavior.llm.wrappers import Accounting
+from townsquare.core.behavior import BaseBehavior
 from townsquare.population.model import Population
 
 T = TypeVar("T")
@@ -221,7 +222,7 @@ class LLMAsker:
         return _Outcome(value, fault, result.record, result.text, problem)
 
 
-class AskerDelegate:
+class AskerDelegate(BaseBehavior):
     """The engine-facing hooks of an LLM decider, all answered by its :class:`LLMAsker`."""
 
     asker: LLMAsker

@@ -21,18 +21,20 @@ here: the discussion is the environment's own round.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from townsquare.core.environment import StepRecord
+from townsquare.environments.commons.config import CommonsConfig
 from townsquare.environments.commons.heuristic import CommonsObservation, HarvestDecision
-from townsquare.environments.market.config import CommonsConfig
 from townsquare.environments.measures import gini
 from townsquare.network.graph import FollowGraph
 from townsquare.population.model import Population
 from townsquare.rng import RandomStreams
-from townsquare.scenario import Scenario
+
+if TYPE_CHECKING:
+    from townsquare.scenario import Scenario
 
 
 def regrow(stock: float, growth_rate: float, capacity: float) -> float:

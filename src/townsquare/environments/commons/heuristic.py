@@ -24,7 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from townsquare.environments.market.config import CommonsConfig
+from townsquare.core.behavior import BaseBehavior
+from townsquare.environments.commons.config import CommonsConfig
 from townsquare.network.graph import FollowGraph
 from townsquare.population.model import Population
 
@@ -75,7 +76,7 @@ class HarvestDecision:
     fallbacks: int = 0
 
 
-class HeuristicHarvesters:
+class HeuristicHarvesters(BaseBehavior):
     """Rule-based harvesters with a discussion round (see the module docstring)."""
 
     def __init__(self, config: CommonsConfig) -> None:

@@ -26,12 +26,12 @@ from townsquare.behavior.llm.config import LLMConfig
 from townsquare.behavior.llm.http import HttpTransport
 from townsquare.behavior.llm.repair import as_float, as_text, first
 from townsquare.behavior.llm.schema import REASON_LIMIT
+from townsquare.environments.commons.config import CommonsConfig
 from townsquare.environments.commons.heuristic import (
     CommonsObservation,
     HarvestDecision,
     HeuristicHarvesters,
 )
-from townsquare.environments.market.config import CommonsConfig
 from townsquare.population.model import Population
 
 SCHEMA_NAME = "commons_decision"

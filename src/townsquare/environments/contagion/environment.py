@@ -11,19 +11,22 @@ record their opinions as attitude snapshots.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from townsquare.core.actions import Action
 from townsquare.core.behavior import Decision
 from townsquare.core.environment import StepRecord
+from townsquare.environments.contagion.config import Deffuant, Voter
 from townsquare.environments.contagion.models import ClassicModel, ClassicState, Status, from_config
 from townsquare.environments.social.content import ContentStore, Veracity
 from townsquare.network.graph import FollowGraph
 from townsquare.population.model import Population
 from townsquare.rng import RandomStreams
-from townsquare.scenario import Deffuant, Scenario, Voter
+
+if TYPE_CHECKING:
+    from townsquare.scenario import Scenario
 
 STATUS_NAMES: dict[str, tuple[str, ...]] = {
     "independent_cascade": ("inactive", "active"),

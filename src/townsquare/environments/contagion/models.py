@@ -32,7 +32,7 @@ from typing import Any, Protocol
 import numpy as np
 import scipy.sparse as sp
 
-from townsquare import scenario as cfg
+from townsquare.core.registry import CLASSIC_MODELS
 from townsquare.environments.contagion import kernels
 from townsquare.errors import UserError
 from townsquare.network.graph import FollowGraph
@@ -929,20 +929,9 @@ def _advance(
 # -- from the scenario --------------------------------------------------------------
 
 
-_FROM_CONFIG: dict[type, Callable[[Any], ClassicModel]] = {
-    cfg.IndependentCascade: lambda c: IndependentCascadeModel(c.p, c.seeds),
-    cfg.LinearThreshold: lambda c: LinearThresholdModel(c.threshold_low, c.threshold_high, c.seeds),
-    cfg.SIREpidemic: lambda c: SIREpidemicModel(c.beta, c.gamma, c.seeds),
-    cfg.MakiThompson: lambda c: MakiThompsonModel(c.beta, c.gamma, c.stifle, c.seeds),
-    cfg.Voter: lambda c: VoterModel(c.initial_share, c.activity),
-    cfg.Deffuant: lambda c: DeffuantModel(c.epsilon, c.mu, c.activity),
-}
-
-
 def from_config(config: Any) -> ClassicModel:
-    """The classic model for a scenario ``behavior`` section."""
-    try:
-        factory = _FROM_CONFIG[type(config)]
-    except KeyError:
-        raise TypeError(f"{type(config).__name__} does not configure a classic model") from None
-    return factory(config)
+    """The classic model for a scenario ``behavior`` section (a registered classic model)."""
+    name = getattr(config, "model", None)
+    if name not in CLASSIC_MODELS:
+        raise TypeError(f"{type(config).__name__} does not configure a classic model")
+    return CLASSIC_MODELS[name].build(config)

@@ -13,20 +13,22 @@ scenario's benchmark (absolute error) and with the polls.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from townsquare.behavior.composite import ComposedDecision
 from townsquare.core.environment import StepRecord
+from townsquare.environments.election.config import ElectionConfig, Poll
 from townsquare.environments.election.heuristic import ElectionObservation, VoteDecision, VoteModel
-from townsquare.environments.market.config import ElectionConfig, Poll
 from townsquare.environments.social.platform import SocialPlatform
 from townsquare.errors import UserError
 from townsquare.measure.surveys import SurveyContext, SurveySchedule
 from townsquare.rng import RandomStreams
-from townsquare.scenario import Scenario
 from townsquare.schedules import Question, Survey
+
+if TYPE_CHECKING:
+    from townsquare.scenario import Scenario
 
 VOTE_QUESTION = "If the election were held today, which party would you vote for?"
 

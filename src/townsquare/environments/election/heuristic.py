@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from townsquare.core.behavior import Observation
-from townsquare.environments.market.config import ElectionConfig
+from townsquare.core.behavior import BaseBehavior, Observation
+from townsquare.environments.election.config import ElectionConfig
 from townsquare.population.model import AgentState, Population
 
 
@@ -86,7 +86,7 @@ class VoteDecision:
     by_model: np.ndarray = field(default_factory=lambda: np.empty(0, bool))
 
 
-class HeuristicVoters:
+class HeuristicVoters(BaseBehavior):
     """Agents state the intention of the vote model."""
 
     def decide(self, obs: ElectionObservation, rng: np.random.Generator) -> VoteDecision:

@@ -23,12 +23,12 @@ from townsquare.behavior.llm.config import LLMConfig
 from townsquare.behavior.llm.http import HttpTransport
 from townsquare.behavior.llm.repair import as_text, first
 from townsquare.behavior.llm.schema import REASON_LIMIT
+from townsquare.environments.election.config import ElectionConfig
 from townsquare.environments.election.heuristic import (
     ElectionObservation,
     HeuristicVoters,
     VoteDecision,
 )
-from townsquare.environments.market.config import ElectionConfig
 from townsquare.population.model import Population
 
 SCHEMA_NAME = "election_vote"

@@ -1,38 +1,18 @@
-"""Settings of the environments beside the social platform: ``[environment]`` in a scenario.
-
-One table selects the environment by ``kind`` (a discriminated union, like
-``[behavior] model``): a ``market`` (TwinMarket, StockAgent), a ``commons``
-(GovSim, "Cooperate or Collapse") or an ``election`` (ElectionSim). Every
-model forbids unknown keys, so a typo is an error naming the field.
-
-Names that must exist elsewhere in the scenario (topics, news ids, party
-names used in ``benchmark``) are checked when the world is built, with an
-error naming the field.
-"""
+"""Settings of the market: ``[environment]`` with ``kind = "market"`` in a scenario."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-from townsquare.scenario_types import Probability, Stance
+from townsquare.scenario_types import Name, NonNegative, Positive, Probability, Section
 
-Name = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")]
-NonNegative = Annotated[float, Field(ge=0)]
-Positive = Annotated[float, Field(gt=0)]
 TraderKind = Literal["fundamentalist", "chartist", "noise"]
 TRADER_KINDS: tuple[TraderKind, ...] = ("fundamentalist", "chartist", "noise")
 
 
-class _Config(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
-
-# -- market ---------------------------------------------------------------------------
-
-
-class Asset(_Config):
+class Asset(Section):
     """One traded asset: its starting price, fundamental value and the topic it is talked about."""
 
     name: Name = Field(description="ticker, used in metric names (price_<name>)")
@@ -50,7 +30,7 @@ class Asset(_Config):
     )
 
 
-class FundamentalShock(_Config):
+class FundamentalShock(Section):
     """News that moves an asset's fundamental value at one step (earnings, a scandal)."""
 
     asset: Name = Field(description="name of the asset hit")
@@ -61,7 +41,7 @@ class FundamentalShock(_Config):
     text: str = Field(default="", description="headline LLM traders read from that step on")
 
 
-class MarketConfig(_Config):
+class MarketConfig(Section):
     """Traders with cash and shares meet in a call auction each step (TwinMarket, StockAgent).
 
     Heuristic traders are fundamentalists, chartists or noise traders
@@ -148,153 +128,3 @@ class MarketConfig(_Config):
         if sum(self.traders.values()) <= 0:
             raise ValueError("traders needs at least one positive weight")
         return self
-
-
-# -- commons ----------------------------------------------------------------------------
-
-
-class Beta(_Config):
-    """A Beta(a, b) distribution for a per-agent trait in [0, 1]."""
-
-    a: Positive = Field(default=2.0, description="first shape parameter")
-    b: Positive = Field(default=5.0, description="second shape parameter")
-
-
-class CommonsConfig(_Config):
-    """A shared renewable resource harvested each step (GovSim, "Cooperate or Collapse").
-
-    The stock regrows logistically; the sustainable catch leaves half the
-    capacity (the maximum-yield stock), which is GovSim's threshold. Agents
-    announce intended catches in a discussion round, move toward a norm,
-    then harvest. The society collapses when the stock falls below
-    ``collapse_level`` of capacity.
-    """
-
-    kind: Literal["commons"] = Field(description="selects this environment")
-    capacity: Positive = Field(default=1000.0, description="carrying capacity K (e.g. tons)")
-    initial_stock: Annotated[float, Field(gt=0, le=1)] = Field(
-        default=1.0, description="starting stock as a share of capacity"
-    )
-    growth_rate: Annotated[float, Field(gt=0, le=3)] = Field(
-        default=1.0, description="logistic growth rate r: stock x regrows by r x (1 - x / K)"
-    )
-    collapse_level: Annotated[float, Field(ge=0, lt=0.5)] = Field(
-        default=0.05, description="share of capacity below which the resource has collapsed"
-    )
-    greed: Beta = Field(
-        default_factory=Beta,
-        description="how far each agent's intended catch goes beyond its sustainable share, "
-        "toward its per-capita share of the whole stock (0: sustainable, 1: all of it)",
-    )
-    conformity: Probability = Field(
-        default=0.5, description="how far an agent moves from its intention toward the norm"
-    )
-    norm_sustainability: Probability = Field(
-        default=0.5,
-        description="the norm is this share of the sustainable share plus the rest of the "
-        "mean announcement heard",
-    )
-    discussion: Literal["all", "followees"] = Field(
-        default="all",
-        description="whose announcements an agent hears: everyone's (a town hall) or only "
-        "the accounts it follows",
-    )
-    tell_sustainable: bool = Field(
-        default=True,
-        description="LLM agents are told the sustainable share (GovSim's universalization hint)",
-    )
-    messages_shown: Annotated[int, Field(ge=0)] = Field(
-        default=10, description="last round's discussion messages shown to an LLM agent"
-    )
-
-
-# -- election ---------------------------------------------------------------------------
-
-
-class Party(_Config):
-    """A party or candidate and its position on the election's topic."""
-
-    name: Name = Field(description="name, used in metric names (vote_share_<name>)")
-    position: Stance = Field(description="position on the topic, -1 to 1")
-    description: str = Field(default="", description="what it stands for (for LLM voters)")
-
-
-class Poll(_Config):
-    """An opinion poll: a vote-intention survey of a sample at scheduled steps."""
-
-    id: Name = Field(default="poll", description="survey id in the surveys table")
-    steps: list[Annotated[int, Field(ge=0)]] = Field(min_length=1, description="when it runs")
-    sample: Annotated[int, Field(ge=1)] = Field(default=500, description="respondents")
-    panel: bool = Field(default=False, description="ask the same agents at every wave")
-    stratify_by: Literal["role", "age_group", "leaning"] | None = Field(
-        default=None, description="sample proportionally within these groups"
-    )
-
-
-class ElectionConfig(_Config):
-    """Vote intentions formed on the social platform, polled, and cast on election day.
-
-    An agent's utility for a party falls with the squared distance between
-    its attitude on ``topic`` and the party's position, rises with party
-    identification and with belief in the party's campaign items, plus a
-    fixed personal taste (Gumbel: a multinomial logit across the population).
-    """
-
-    kind: Literal["election"] = Field(description="selects this environment")
-    topic: str = Field(default="politics", description="population topic the parties compete on")
-    parties: list[Party] = Field(
-        default_factory=lambda: [Party(name="left", position=-0.4),
-                                 Party(name="right", position=0.4)],
-        min_length=2, description="parties or candidates ([[environment.parties]])",
-    )
-    proximity_weight: NonNegative = Field(
-        default=4.0, description="utility lost per unit of squared distance to a party"
-    )
-    partisanship: Probability = Field(
-        default=0.5, description="share of agents identifying with the party nearest their leaning"
-    )
-    party_id_weight: NonNegative = Field(
-        default=1.0, description="utility of the party one identifies with"
-    )
-    campaigns: dict[str, Name] = Field(
-        default_factory=dict, description="news item id -> party whose campaign message it is"
-    )
-    campaign_weight: NonNegative = Field(
-        default=1.5, description="utility per unit of belief in one of a party's campaign items"
-    )
-    taste_scale: Positive = Field(
-        default=0.5, description="scale of each agent's fixed Gumbel taste for each party"
-    )
-    polls: list[Poll] = Field(
-        default_factory=list, description="opinion polls ([[environment.polls]])"
-    )
-    election_step: Annotated[int, Field(ge=0)] | None = Field(
-        default=None, description="step of the vote (default: the last step)"
-    )
-    benchmark: dict[Name, Probability] = Field(
-        default_factory=dict,
-        description="party -> expected vote share (e.g. the real result), for vote_error_*",
-    )
-
-    @model_validator(mode="after")
-    def _names_known(self) -> Self:
-        names = [p.name for p in self.parties]
-        if len(set(names)) < len(names):
-            raise ValueError(f"party names must be unique, got {names}")
-        for where, used in (("campaigns", self.campaigns.values()),
-                            ("benchmark", self.benchmark.keys())):
-            unknown = sorted(set(used) - set(names))
-            if unknown:
-                raise ValueError(f"{where} names unknown part{'ies' if len(unknown) > 1 else 'y'} "
-                                 f"{unknown}; the parties are {names}")
-        ids = [p.id for p in self.polls]
-        if len(set(ids)) < len(ids):
-            raise ValueError(f"poll ids must be unique, got {ids}")
-        return self
-
-
-EnvironmentConfig = Annotated[
-    MarketConfig | CommonsConfig | ElectionConfig, Field(discriminator="kind")
-]
-ENVIRONMENT_KINDS = ("market", "commons", "election")
-"""Tags of the union (pydantic puts them in error paths; users never write them there)."""

@@ -21,7 +21,7 @@ Orders are recorded in the ``orders`` table, one row per order with its fill.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -42,7 +42,9 @@ from townsquare.environments.measures import (
 from townsquare.environments.social.platform import SocialPlatform
 from townsquare.errors import UserError
 from townsquare.rng import RandomStreams
-from townsquare.scenario import Scenario
+
+if TYPE_CHECKING:
+    from townsquare.scenario import Scenario
 
 
 class MarketEnvironment:

@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from townsquare.core.behavior import BaseBehavior
 from townsquare.environments.market.actions import MarketObservation, OrderBatch, TradeDecision
 from townsquare.environments.market.config import TRADER_KINDS, MarketConfig
 
 FUNDAMENTALIST, CHARTIST, NOISE = (TRADER_KINDS.index(k) for k in TRADER_KINDS)
 
 
-class HeuristicTraders:
+class HeuristicTraders(BaseBehavior):
     """Rule-based traders (see the module docstring)."""
 
     def __init__(self, config: MarketConfig) -> None:

@@ -46,11 +46,12 @@ from __future__ import annotations
 import numpy as np
 
 from townsquare.core.actions import Action, ActionBatch
-from townsquare.core.behavior import Decision, Observation
+from townsquare.core.behavior import BaseBehavior, Decision, Observation
+from townsquare.environments.social.config import SocialBehavior
 from townsquare.environments.social.content import Label, Veracity
 from townsquare.environments.social.interventions import INFLAMMATORY_AROUSAL, INFLAMMATORY_STANCE
 from townsquare.population.model import ROLES, Population
-from townsquare.scenario import Role, SocialBehavior
+from townsquare.scenario_types import Role
 
 # Rows: roles in ROLES order; columns: share of engagements that are
 # like, repost, quote, comment (flags are decided separately). The role tables have
@@ -69,7 +70,7 @@ ROLE_ENGAGE_FACTOR = {Role.SPREADER: 1.6, Role.COMMENTATOR: 1.3, Role.VERIFIER: 
                       Role.BYSTANDER: 0.6}
 
 
-class SocialHeuristic:
+class SocialHeuristic(BaseBehavior):
     """Vectorized rule-based agents (see module docstring)."""
 
     def __init__(

@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 
 from townsquare.arrays import unique_ints
+from townsquare.environments.social.config import ModerationConfig
 from townsquare.environments.social.content import ContentStore, Label, Veracity
-from townsquare.scenario import ModerationConfig
 
 STRATEGY_PARTS: dict[str, tuple[bool, bool]] = {
     "none": (False, False),

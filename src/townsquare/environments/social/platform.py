@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -10,6 +10,7 @@ from townsquare.arrays import contains_sorted, first_occurrence, insert_sorted
 from townsquare.core.actions import Action, ActionBatch
 from townsquare.core.behavior import Decision, Feed, Observation
 from townsquare.core.environment import StepRecord
+from townsquare.environments.social.config import SocialBehavior
 from townsquare.environments.social.content import ContentStore, Label, Veracity, is_share
 from townsquare.environments.social.feeds import build_feeds
 from townsquare.environments.social.interventions import (
@@ -26,7 +27,9 @@ from townsquare.measure.surveys import SurveyContext, SurveySchedule
 from townsquare.network.graph import FollowGraph
 from townsquare.population.model import ROLES, AgentState, Population
 from townsquare.rng import RandomStreams
-from townsquare.scenario import Scenario, SocialBehavior
+
+if TYPE_CHECKING:
+    from townsquare.scenario import Scenario
 
 VERACITY_CODES = {"unverified": Veracity.UNVERIFIED, "true": Veracity.TRUE, "false": Veracity.FALSE}
 # An uncivil reply: a comment written in high arousal by someone far from the parent's stance.
