@@ -20,7 +20,7 @@ from townsquare.store.schema import TABLES
 if TYPE_CHECKING:
     import pandas as pd
 
-    from townsquare.store.reader import RunTables
+    from townsquare.store.tables import RunTables
 
 NOT_OUTPUT = frozenset({"meta", "steps"})
 """Tables that describe the run rather than what it simulated."""

@@ -12,7 +12,7 @@ from townsquare.core.actions import Action
 from townsquare.measure.cascades import cascade_table
 from townsquare.measure.network_stats import paradox_by_tie_strength
 from townsquare.store import PostgresRun, open_reader
-from townsquare.store.reader import RunTables
+from townsquare.store.tables import RunTables
 
 _ACTION_TOTALS = ("post", "repost", "quote", "comment", "like", "flag", "follow", "unfollow")
 _ENGAGEMENTS = ("like", "repost", "quote", "comment")
@@ -143,7 +143,8 @@ def _on_demand(reader: RunTables, environment: Any, scenario: Any) -> dict[str, 
         src, dst = environment.graph.edges()
         out |= tie_strength_paradox(reader, src, dst, environment.n_agents)
     if scenario.recorded_cascades is not None:
-        from townsquare.clone import compare_posts, read_cascades
+        # scipy.stats loads only for a run compared with a recording
+        from townsquare.measure.recorded_cascades import compare_posts, read_cascades
 
         table = compare_posts(reader.posts(), read_cascades(scenario.recorded_cascades))
         out |= {f"clone_ks_{m}": float(table.loc[m, "ks"]) for m in table.index}

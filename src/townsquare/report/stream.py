@@ -15,7 +15,7 @@ import math
 from typing import Any
 
 from townsquare.report.document import Document
-from townsquare.store.reader import RunTables
+from townsquare.store.tables import RunTables
 
 # figure id -> trace index -> metric name
 TraceMap = dict[str, dict[int, str]]

@@ -1,19 +1,32 @@
 """The run store: one SQLite database per run, written append-only, read anywhere.
 
-(Or, for a ``postgresql://`` URL, one schema per run in that database:
-``create_writer``/``open_reader`` choose; see townsquare.store.postgres.)
+(Or, for a ``postgresql://`` URL, one schema per run in that database.) Both are
+a :class:`StoreBackend` (:class:`SqliteStore`, :class:`PostgresStore`);
+``store_backend`` picks one, and ``create_writer``/``open_reader`` go through it.
 
 ``RunWriter`` records a run step by step; ``RunReader`` reads it back as
 DataFrames; ``resolve_run``/``list_runs`` find runs; ``export_parquet`` copies
 tables out for other tools.
 """
 
-from townsquare.store.backend import create_writer, open_reader, reopen_writer, run_ref
+from townsquare.store.backend import (
+    create_writer,
+    list_runs,
+    open_reader,
+    reopen_writer,
+    resolve_run,
+    run_ref,
+    store_backend,
+)
 from townsquare.store.export import export_parquet
 from townsquare.store.postgres import PostgresRun, PostgresRunReader, PostgresRunWriter
-from townsquare.store.reader import RunReader, list_runs, resolve_run
+from townsquare.store.postgres.store import PostgresStore
+from townsquare.store.protocols import RunStoreWriter, StoreBackend
+from townsquare.store.reader import RunReader
 from townsquare.store.schema import APPLICATION_ID, RUN_FILE, SCHEMA_VERSION, TABLES
 from townsquare.store.sqlite import RunWriter, new_run_id
+from townsquare.store.sqlite_store import SqliteStore
+from townsquare.store.tables import RunTables
 
 __all__ = [
     "APPLICATION_ID",
@@ -23,8 +36,13 @@ __all__ = [
     "PostgresRun",
     "PostgresRunReader",
     "PostgresRunWriter",
+    "PostgresStore",
     "RunReader",
+    "RunStoreWriter",
+    "RunTables",
     "RunWriter",
+    "SqliteStore",
+    "StoreBackend",
     "create_writer",
     "export_parquet",
     "list_runs",
@@ -33,4 +51,5 @@ __all__ = [
     "reopen_writer",
     "resolve_run",
     "run_ref",
+    "store_backend",
 ]

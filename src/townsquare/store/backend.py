@@ -1,9 +1,10 @@
 """Choosing the run store: SQLite files by default, PostgreSQL for a ``postgresql://`` URL.
 
 The engine and :class:`townsquare.run.Run` go through these few functions, so
-the choice is made in one place. A run is named by a run folder (SQLite) or
-by a :class:`PostgresRun` (database URL + run id); a PostgreSQL run still has
-its local folder, for the files that are not rows (checkpoints, reports).
+the choice is made in one place (:func:`store_backend`); each backend is a
+:class:`~townsquare.store.protocols.StoreBackend`. A run is named by a run folder
+(SQLite) or by a :class:`PostgresRun` (database URL + run id); a PostgreSQL run
+still has its local folder, for the files that are not rows (checkpoints, reports).
 """
 
 from __future__ import annotations
@@ -11,53 +12,64 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from townsquare.store.postgres import (
-    PostgresRun,
-    PostgresRunReader,
-    PostgresRunWriter,
-    is_store_url,
-)
-from townsquare.store.reader import RunReader
-from townsquare.store.sqlite import RunWriter
-
-AnyWriter = RunWriter | PostgresRunWriter
-AnyReader = RunReader | PostgresRunReader
+from townsquare.store.postgres.layout import PostgresRun, is_store_url
+from townsquare.store.postgres.store import PostgresStore
+from townsquare.store.protocols import RunRef, RunStoreWriter, StoreBackend
+from townsquare.store.sqlite_store import SqliteStore
+from townsquare.store.tables import RunTables
 
 
-def run_ref(store: str | None, run_dir: Path) -> Path | PostgresRun:
+def store_backend(store: str | Path | None, root: Path | str = Path("runs")) -> StoreBackend:
+    """The backend of ``store``: a ``postgresql://`` URL, else SQLite folders under
+    ``store`` (or ``root`` when ``store`` is None)."""
+    if is_store_url(store):
+        return PostgresStore(str(store).partition("#")[0])
+    return SqliteStore(Path(store if store is not None else root))
+
+
+def run_ref(store: str | None, run_dir: Path) -> RunRef:
     """How to open the run kept in ``run_dir`` (SQLite) or in the database ``store``."""
-    if store is None:
-        return run_dir
-    return PostgresRun(store, Path(run_dir).name, folder=Path(run_dir))
+    return store_backend(store).run_ref(run_dir)
 
 
-def create_writer(store: str | None, run_dir: Path, meta: Mapping[str, object]) -> AnyWriter:
+def create_writer(store: str | None, run_dir: Path,
+                  meta: Mapping[str, object]) -> RunStoreWriter:
     """A writer for a new run: ``run_dir/run.sqlite``, or the run's schema in ``store``."""
-    if store is None:
-        return RunWriter.create(run_dir, meta)
-    Path(run_dir).mkdir(parents=True, exist_ok=True)  # checkpoints go here
-    return PostgresRunWriter.create(store, Path(run_dir).name, {**meta, "run_dir": str(run_dir)})
+    return store_backend(store).create_writer(run_dir, meta)
 
 
 def reopen_writer(store: str | None, run_dir: Path, after_step: int | None,
-                  reset_initial: bool = False) -> AnyWriter:
+                  reset_initial: bool = False) -> RunStoreWriter:
     """A writer continuing a run after ``after_step`` (later rows are dropped).
 
     ``reset_initial`` empties agents and edges too (they are written again).
     """
-    if store is None:
-        return RunWriter.reopen(run_dir, after_step=after_step, reset_initial=reset_initial)
-    return PostgresRunWriter.reopen(store, Path(run_dir).name, after_step=after_step,
-                                    reset_initial=reset_initial)
+    return store_backend(store).reopen_writer(run_dir, after_step, reset_initial)
 
 
-def open_reader(ref: str | Path | PostgresRun) -> AnyReader:
+def open_reader(ref: str | Path | PostgresRun) -> RunTables:
     """A reader for a run folder or database file, or for a :class:`PostgresRun`."""
     if isinstance(ref, PostgresRun):
-        return PostgresRunReader(ref.url, ref.run_id, run_dir=ref.folder)
-    if is_store_url(ref):
-        from townsquare.store.postgres import resolve_postgres_run
+        return PostgresStore(ref.url).open_reader(ref)
+    return store_backend(ref if is_store_url(ref) else None).open_reader(ref)
 
-        found = resolve_postgres_run(str(ref), str(ref).partition("#")[0])
-        return PostgresRunReader(found.url, found.run_id)
-    return RunReader(ref)
+
+def list_runs(runs_dir: Path | str, *, within: bool = False) -> list[dict[str, object]]:
+    """Runs under ``runs_dir`` (or in the database it names), oldest first; unreadable
+    ones have status ``unreadable``.
+
+    With ``within``, a folder that is a symlink to somewhere outside ``runs_dir``
+    is skipped without being read (the dashboard serves only its own folder).
+    """
+    return store_backend(runs_dir).list_runs(within=within)
+
+
+def resolve_run(ref: str | Path, runs_dir: Path | str = Path("runs")) -> RunRef:
+    """Turn what a user typed into a run: a folder, a database file, an id, or ``latest``.
+
+    With a ``postgresql://`` URL as ``runs_dir`` (or ``ref`` ``URL#run_id``),
+    returns the :class:`PostgresRun` found in that database.
+    """
+    if is_store_url(ref) and not is_store_url(runs_dir):
+        return PostgresStore(str(ref).partition("#")[0]).resolve_run(ref)
+    return store_backend(runs_dir).resolve_run(ref)

@@ -1,18 +1,27 @@
-"""The writer interface the engine relies on, met by every store backend.
+"""The interfaces every store backend meets: :class:`StoreBackend` and its writer.
 
-``create_writer``/``reopen_writer`` return a SQLite ``RunWriter`` or a
-``PostgresRunWriter``; code that only records a run is typed against
-:class:`RunStoreWriter` so it works with either without naming both. (Readers
-share the :class:`townsquare.store.reader.RunTables` base class instead.)
+A backend (:class:`~townsquare.store.sqlite_store.SqliteStore`, one SQLite file
+per run folder; :class:`~townsquare.store.postgres.store.PostgresStore`, one
+schema per run in a database) creates writers, opens readers and finds runs;
+:mod:`townsquare.store.backend` picks one from the scenario's ``store``. Code that
+records a run is typed against :class:`RunStoreWriter`, code that reads one
+against :class:`~townsquare.store.tables.RunTables`, so neither names a backend.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
+
+from townsquare.store.postgres.layout import PostgresRun
+from townsquare.store.tables import RunTables
+
+RunRef = Path | PostgresRun
+"""A run: its folder (SQLite) or its database URL and id (PostgreSQL)."""
 
 
 class RunStoreWriter(Protocol):
@@ -37,3 +46,32 @@ class RunStoreWriter(Protocol):
     def close(
         self, status: str = "completed", summary: Mapping[str, object] | None = None
     ) -> None: ...
+
+
+class StoreBackend(Protocol):
+    """Where runs are kept: one place that writes them, reads them and finds them."""
+
+    def run_ref(self, run_dir: Path) -> RunRef:
+        """How to open the run whose local folder is ``run_dir``."""
+        ...
+
+    def create_writer(self, run_dir: Path, meta: Mapping[str, object]) -> RunStoreWriter:
+        """A writer for a new run."""
+        ...
+
+    def reopen_writer(self, run_dir: Path, after_step: int | None,
+                      reset_initial: bool = False) -> RunStoreWriter:
+        """A writer continuing a run after ``after_step`` (later rows are dropped)."""
+        ...
+
+    def open_reader(self, ref: str | Path | PostgresRun) -> RunTables:
+        """A read-only reader of one run."""
+        ...
+
+    def list_runs(self, *, within: bool = False) -> list[dict[str, object]]:
+        """The runs kept here, oldest first."""
+        ...
+
+    def resolve_run(self, ref: str | Path) -> RunRef:
+        """Turn what a user typed (a path, an id or its prefix, ``latest``) into a run."""
+        ...

@@ -18,19 +18,17 @@ from typing import Any
 import pandas as pd
 
 from townsquare.errors import RunNotFoundError, StoreError
-from townsquare.store.postgres.layout import PostgresRun, is_store_url
 from townsquare.store.schema import (
     APPLICATION_ID,
     RUN_FILE,
     SCHEMA,
     SCHEMA_VERSION,
     SUPPORTED_VERSIONS,
-    decode_meta,
     quote,
 )
+from townsquare.store.tables import LATEST, RunTables, typed_frame
 
 SQLITE_HEADER = b"SQLite format 3\x00"
-LATEST = ("latest", "last")
 
 
 def database_path(path: Path | str) -> Path:
@@ -44,75 +42,6 @@ def database_path(path: Path | str) -> Path:
     if not path.is_file():
         raise RunNotFoundError(f"no run at {path}: no such file or folder")
     return path
-
-
-class RunTables:
-    """Table readers shared by every store backend (needs ``query``, ``table``, ``tables``)."""
-
-    path: Path | str  # names the run in messages
-
-    def query(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
-        raise NotImplementedError
-
-    def table(self, name: str) -> pd.DataFrame:
-        raise NotImplementedError
-
-    def tables(self) -> list[str]:
-        raise NotImplementedError
-
-    def meta(self) -> dict[str, object]:
-        """Run metadata; JSON values (topics, news, summary, numbers) decoded."""
-        rows = self.query("SELECT key, value FROM meta")
-        return {
-            key: decode_meta(value) for key, value in zip(rows["key"], rows["value"], strict=True)
-        }
-
-    def last_step(self) -> int | None:
-        """The last step committed so far (None before the first)."""
-        rows = self.query("SELECT value FROM meta WHERE key = 'last_step'")
-        value = decode_meta(rows["value"].iloc[0]) if len(rows) else None
-        return value if isinstance(value, int) else None
-
-    def agents(self) -> pd.DataFrame:
-        return self.table("agents")
-
-    def edges(self) -> pd.DataFrame:
-        return self.table("edges")
-
-    def steps(self) -> pd.DataFrame:
-        return self.table("steps")
-
-    def posts(self) -> pd.DataFrame:
-        return self.table("posts")
-
-    def events(self) -> pd.DataFrame:
-        return self.table("events")
-
-    def exposures(self) -> pd.DataFrame:
-        return self.table("exposures")
-
-    def state(self) -> pd.DataFrame:
-        return self.table("state")
-
-    def attitudes(self) -> pd.DataFrame:
-        return self.table("attitudes")
-
-    def beliefs(self) -> pd.DataFrame:
-        return self.table("beliefs")
-
-    def labels(self) -> pd.DataFrame:
-        return self.table("labels")
-
-    def metrics(self, wide: bool = True) -> pd.DataFrame:
-        """Metrics per step: wide (index ``step``, one column per metric) or long rows."""
-        long = self.table("metrics")
-        if not wide:
-            return long
-        if long.duplicated(["step", "name"]).any():
-            raise StoreError(f"{self.path} is damaged: a metric is stored twice for a step")
-        frame = long.pivot(index="step", columns="name", values="value")
-        frame.columns.name = None
-        return frame
 
 
 class RunReader(RunTables):
@@ -196,11 +125,11 @@ class RunReader(RunTables):
         if name not in self.tables():
             if name in SCHEMA:
                 types = {c.name: c.type for c in SCHEMA[name].columns}
-                return _typed(pd.DataFrame(columns=list(types)), types)
+                return typed_frame(pd.DataFrame(columns=list(types)), types)
             raise StoreError(f"{self.path} has no table {name!r}; it has {self.tables()}")
         frame = self.query(f"SELECT * FROM {quote(name)} ORDER BY rowid")
         try:
-            return _typed(frame, self.column_types(name))
+            return typed_frame(frame, self.column_types(name))
         except StoreError as exc:
             raise StoreError(f"{self.path} is damaged: table {name!r} {exc}") from None
 
@@ -222,52 +151,17 @@ def _check_header(path: Path) -> None:
         raise StoreError(f"{path} is not a SQLite database (it does not start with the header)")
 
 
-def _typed(frame: pd.DataFrame, types: dict[str, str]) -> pd.DataFrame:
-    """Give columns the dtype of their SQL type: int64 (Int64 with NULLs), float64, object.
-
-    A value of another type (a damaged or edited database) is a StoreError naming the column.
-    """
-    for name, sql in types.items():
-        if name not in frame:
-            continue
-        column = frame[name]
-        try:
-            if sql == "INTEGER":
-                has_null = column.isna().any()
-                frame[name] = column.astype("Int64" if has_null else "int64")
-            elif sql == "REAL":
-                frame[name] = column.astype("float64")
-            elif sql == "TEXT":
-                frame[name] = column.astype(object)
-        except (TypeError, ValueError, OverflowError):
-            bad = next((v for v in column if not _fits(v, sql)), None)
-            raise StoreError(f"column {name!r} ({sql}) holds {bad!r:.60}") from None
-    return frame
-
-
-def _fits(value: Any, sql: str) -> bool:
-    """Whether one stored value converts to its column's SQL type."""
-    try:
-        pd.Series([value]).astype("Int64" if sql == "INTEGER" else "float64")
-    except (TypeError, ValueError, OverflowError):
-        return False
-    return True
-
-
 # ------------------------------------------------------------------- finding runs
 
 
-def list_runs(runs_dir: Path | str, *, within: bool = False) -> list[dict[str, object]]:
-    """Runs under ``runs_dir``, oldest first; unreadable ones have status ``unreadable``.
+def list_sqlite_runs(runs_dir: Path | str, *,
+                     within: bool = False) -> list[dict[str, object]]:
+    """Run folders under ``runs_dir``, oldest first; unreadable ones have status
+    ``unreadable``.
 
-    ``runs_dir`` may be a ``postgresql://`` URL: the runs stored in that database.
     With ``within``, a folder that is a symlink to somewhere outside ``runs_dir``
     is skipped without being read (the dashboard serves only its own folder).
     """
-    if is_store_url(runs_dir):  # PostgreSQL store (townsquare.store.postgres)
-        from townsquare.store.postgres import list_postgres_runs
-
-        return list_postgres_runs(str(runs_dir))
     runs_dir = Path(runs_dir)
     if not runs_dir.is_dir():
         return []
@@ -291,22 +185,17 @@ def list_runs(runs_dir: Path | str, *, within: bool = False) -> list[dict[str, o
     return runs
 
 
-def resolve_run(ref: str | Path, runs_dir: Path | str = Path("runs")) -> Path | PostgresRun:
-    """Turn what a user typed into a run: a folder, a database file, an id, or ``latest``.
+def resolve_sqlite_run(ref: str | Path, runs_dir: Path | str = Path("runs")) -> Path:
+    """Turn what a user typed into a run folder: a folder, a database file, an id, or
+    ``latest``.
 
     Returns the run folder (or the database file when ``ref`` names a file
     other than ``run.sqlite``). An id may be abbreviated to a unique prefix.
-    With a ``postgresql://`` URL as ``runs_dir`` (or ``ref`` ``URL#run_id``),
-    returns the :class:`PostgresRun` found in that database.
     """
-    if is_store_url(runs_dir) or is_store_url(ref):  # PostgreSQL store
-        from townsquare.store.postgres import resolve_postgres_run
-
-        return resolve_postgres_run(ref, str(runs_dir))
     runs_dir = Path(runs_dir)
     text = str(ref)
     if text in LATEST:
-        runs = [r for r in list_runs(runs_dir) if r["status"] != "unreadable"]
+        runs = [r for r in list_sqlite_runs(runs_dir) if r["status"] != "unreadable"]
         if not runs:
             raise RunNotFoundError(f"no runs in {runs_dir}, so there is no {text!r} run")
         return Path(str(runs[-1]["path"]))
@@ -317,7 +206,7 @@ def resolve_run(ref: str | Path, runs_dir: Path | str = Path("runs")) -> Path | 
         return path.parent if path.name == RUN_FILE else path
     if text and (runs_dir / text / RUN_FILE).is_file():
         return runs_dir / text
-    ids = [str(r["run_id"]) for r in list_runs(runs_dir)]
+    ids = [str(r["run_id"]) for r in list_sqlite_runs(runs_dir)]
     matches = [i for i in ids if text and i.startswith(text)]
     if len(matches) == 1:
         return runs_dir / matches[0]

@@ -29,8 +29,8 @@ from townsquare.store.postgres.layout import (
     scrub,
     sql_type_of,
 )
-from townsquare.store.reader import LATEST, RunTables, _typed
 from townsquare.store.schema import SCHEMA, SCHEMA_VERSION, SUPPORTED_VERSIONS, quote
+from townsquare.store.tables import LATEST, RunTables, typed_frame
 
 if TYPE_CHECKING:
     import psycopg
@@ -148,13 +148,13 @@ class PostgresRunReader(RunTables):
         if name not in self.tables():
             if name in SCHEMA:
                 types = {c.name: c.type for c in SCHEMA[name].columns}
-                return _typed(pd.DataFrame(columns=list(types)), types)
+                return typed_frame(pd.DataFrame(columns=list(types)), types)
             raise StoreError(f"{self.path} has no table {name!r}; it has {self.tables()}")
         types = self.column_types(name)
         columns = ", ".join(quote(c) for c in types)
         frame = self.query(f"SELECT {columns} FROM {quote(name)} ORDER BY {ROWID}")
         try:
-            return _typed(frame, types)
+            return typed_frame(frame, types)
         except StoreError as exc:
             raise StoreError(f"{self.path} is damaged: table {name!r} {exc}") from None
 
