@@ -59,8 +59,8 @@ class Graph:
         return out
 
 
-def module_name(path: Path) -> str:
-    parts = list(path.relative_to(SRC).with_suffix("").parts)
+def module_name(path: Path, src: Path = SRC) -> str:
+    parts = list(path.relative_to(src).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts.pop()
     return ".".join(parts)
@@ -124,7 +124,7 @@ def build(src: Path = SRC) -> Graph:
     """The import graph of every module under ``src/townsquare``."""
     graph = Graph()
     for path in sorted((src / PACKAGE).rglob("*.py")):
-        graph.modules[module_name(path)] = path
+        graph.modules[module_name(path, src)] = path
     for module, path in graph.modules.items():
         tree = ast.parse(path.read_text(encoding="utf-8"))
         is_package = path.name == "__init__.py"

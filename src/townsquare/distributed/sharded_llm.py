@@ -31,9 +31,8 @@ from typing import Any
 import numpy as np
 
 from townsquare.behavior.llm.assemble import answers_to_decision, merge
-from townsquare.behavior.llm.behavior import _PURPOSE_ORDER  # the local backend's record order
 from townsquare.behavior.llm.config import LLMConfig
-from townsquare.behavior.llm.records import CallRecord, call_columns, step_stats
+from townsquare.behavior.llm.records import CallRecord, call_columns, record_order, step_stats
 from townsquare.behavior.llm.schema import ParsedAnswer
 from townsquare.core.actions import ActionBatch
 from townsquare.core.behavior import Behavior, Decision, Observation
@@ -132,7 +131,7 @@ class ShardedLLM:
         decision, fallback_kinds, dropped = assemble(
             obs, answers, faults, self.topics, self.news_ids, self._main_topic, self.fallback, rng)
         settled = self._settle(obs, decision.actions)
-        records = sorted(chain.from_iterable(s.records for s in settled), key=_record_order)
+        records = sorted(chain.from_iterable(s.records for s in settled), key=record_order)
         self._calls.extend(records)
         self._stats = step_stats(step, records, fallback_kinds, dropped,
                                  sum(a.reflections for a in asked),
@@ -249,7 +248,3 @@ def _in_shard(exc: UserError, shard: int) -> UserError:
         return type(exc)(message)
     except TypeError:
         return UserError(message)
-
-
-def _record_order(record: CallRecord) -> tuple[int, int, int]:
-    return record.step, _PURPOSE_ORDER.get(record.purpose, 9), record.agent

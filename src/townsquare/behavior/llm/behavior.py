@@ -34,7 +34,7 @@ from townsquare.behavior.llm.http import HttpTransport
 from townsquare.behavior.llm.interview import ainterview
 from townsquare.behavior.llm.loop import rare_collections
 from townsquare.behavior.llm.memory import MemoryKind, MemoryStore
-from townsquare.behavior.llm.records import CallRecord, call_columns, step_stats
+from townsquare.behavior.llm.records import CallRecord, call_columns, record_order, step_stats
 from townsquare.behavior.llm.schema import (
     INSIGHTS_SCHEMA,
     Insight,
@@ -51,7 +51,6 @@ from townsquare.core.behavior import Behavior, Decision, Observation
 from townsquare.population.model import Population
 
 _log = logging.getLogger(__name__)
-_PURPOSE_ORDER = {"reflect": 0, "decide": 1, "repair": 2, "interview": 3}
 QUERY_POSTS = 5  # the top of the feed that forms an agent's memory query
 QUIET_FEED = "my feed is quiet"
 EMBED_BATCH = 256  # memory texts embedded at once while answers are still coming in
@@ -626,7 +625,7 @@ class LLMBehavior:
 
     def _drain_calls(self) -> list[CallRecord]:
         records = [r for stack in self._stacks for r in stack.drain()]
-        records.sort(key=lambda r: (r.step, _PURPOSE_ORDER.get(r.purpose, 9), r.agent))
+        records.sort(key=record_order)
         self._pending.extend(records)
         return records
 

@@ -66,6 +66,15 @@ CALL_COLUMNS = tuple(f.name for f in fields(CallRecord))
 _FLAGS = frozenset(f.name for f in fields(CallRecord) if f.type in ("bool", bool))  # stored 0/1
 
 
+PURPOSE_ORDER = {"reflect": 0, "decide": 1, "repair": 2, "interview": 3}
+"""Within a step and agent, calls are recorded in this order of purpose."""
+
+
+def record_order(record: CallRecord) -> tuple[int, int, int]:
+    """Sort key giving every backend (local, sharded) the same order of call records."""
+    return record.step, PURPOSE_ORDER.get(record.purpose, 9), record.agent
+
+
 def call_columns(records: list[CallRecord]) -> dict[str, list]:
     """Column-wise rows for the ``llm_calls`` table."""
     out: dict[str, list] = {}
