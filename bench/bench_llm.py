@@ -43,8 +43,8 @@ from townsquare.core.actions import Action, ActionBatch
 from townsquare.core.behavior import Decision, Feed, Observation
 from townsquare.environments.social.content import ContentStore
 from townsquare.network.graph import FollowGraph
-from townsquare.population.model import AgentState, Population, sample_population
 from townsquare.population.config import PopulationConfig
+from townsquare.population.model import AgentState, Population, sample_population
 
 TOPICS = ["politics", "health", "climate"]
 NEWS = ["rumour-water", "story-budget"]
@@ -580,8 +580,8 @@ def overhead(world: World, agents: int, steps: int, tmp: Path) -> str:
 
 
 def _heuristic_ms(world: World, agents: int) -> float:
-    from townsquare.environments.social.heuristic import SocialHeuristic
     from townsquare.environments.social.config import SocialBehavior
+    from townsquare.environments.social.heuristic import SocialHeuristic
 
     heuristic = SocialHeuristic(SocialBehavior())
     obs = world.observe(0, agents_for(0, agents))

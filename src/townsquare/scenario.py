@@ -45,7 +45,7 @@ __all__ = ["Probability", "Recommender", "Role", "Scenario", "Stance", "builtin_
 
 def _tagged_union(members: list[type], tag: str) -> Any:
     """``Annotated[A | B | ..., Field(discriminator=tag)]`` over registered models."""
-    union = members[0]
+    union: Any = members[0]
     for member in members[1:]:
         union = union | member
     return Annotated[union, Field(discriminator=tag)]
@@ -94,7 +94,7 @@ class Scenario(Section):
     population: PopulationConfig = Field(default_factory=PopulationConfig, description="agents")
     network: NetworkConfig = Field(default_factory=NetworkConfig, description="follow graph")
     platform: PlatformConfig = Field(default_factory=PlatformConfig, description="platform")
-    behavior: behavior_union() = Field(  # type: ignore[valid-type]  (rebuilt on registration)
+    behavior: Any = Field(  # the registered models' union: see _rebuild_unions
         default_factory=SocialBehavior, description="how agents decide (selected by model)"
     )
     news: list[NewsItem] = Field(default_factory=list, description="seeded stories")
@@ -110,7 +110,7 @@ class Scenario(Section):
     llm: LLMConfig | None = Field(
         default=None, description="language-model minds for some or all agents ([llm] table)"
     )
-    environment: environment_union() = Field(  # type: ignore[valid-type]
+    environment: Any = Field(  # the registered environments' union: see _rebuild_unions
         default=None,
         description="a market, commons or election beside (or instead of) the feed "
         "([environment] table, selected by kind)",
@@ -308,5 +308,6 @@ def _rebuild_unions() -> None:
     Scenario.model_rebuild(force=True)
 
 
+_rebuild_unions()
 CLASSIC_MODELS.watch(_rebuild_unions)
 ENVIRONMENTS.watch(_rebuild_unions)

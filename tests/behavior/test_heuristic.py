@@ -8,12 +8,12 @@ from scipy import stats
 
 from townsquare.core.actions import Action
 from townsquare.core.behavior import Feed, Observation
+from townsquare.environments.social.config import SocialBehavior
 from townsquare.environments.social.content import ContentStore, Label, Veracity
 from townsquare.environments.social.heuristic import SocialHeuristic, biased_assimilation
 from townsquare.network.graph import FollowGraph
-from townsquare.population.model import ROLES, AgentState, sample_population
-from townsquare.environments.social.config import SocialBehavior
 from townsquare.population.config import PopulationConfig
+from townsquare.population.model import ROLES, AgentState, sample_population
 from townsquare.scenario_types import Role
 
 N = 4000

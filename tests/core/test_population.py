@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from test_population_fuzz import check_loaded
 
 from townsquare.errors import DataError
-from townsquare.population.model import ROLES, AgentState, load_population, sample_population
 from townsquare.population.config import PopulationConfig
+from townsquare.population.model import ROLES, AgentState, load_population, sample_population
 from townsquare.scenario_types import Role
 
 TOPICS = ["politics", "health"]

@@ -13,8 +13,8 @@ from townsquare.core.actions import Action, ActionBatch
 from townsquare.core.behavior import Decision, Feed, Observation
 from townsquare.environments.social.content import ContentStore
 from townsquare.network.graph import FollowGraph
-from townsquare.population.model import AgentState, Population, sample_population
 from townsquare.population.config import PopulationConfig
+from townsquare.population.model import AgentState, Population, sample_population
 
 SECRET = "sk-test-TOPSECRET-5f0c2d9e8a7b"
 KEY_ENV = "TOWNSQUARE_TEST_API_KEY"

@@ -15,8 +15,8 @@ from townsquare.behavior.llm.config import (
 )
 from townsquare.behavior.llm.faults import LLMConfigError
 from townsquare.behavior.llm.records import CALL_COLUMNS, LLM_TABLES, MEMORY_COLUMNS
-from townsquare.population.model import ROLES, sample_population
 from townsquare.population.config import PopulationConfig
+from townsquare.population.model import ROLES, sample_population
 
 
 @pytest.fixture

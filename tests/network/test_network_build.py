@@ -9,8 +9,8 @@ import pytest
 
 from townsquare.errors import DataError, UserError
 from townsquare.network.build import BUILDERS, build_network, leaning_blocks, orient
-from townsquare.network.graph import FollowGraph
 from townsquare.network.config import NetworkConfig, NetworkKind
+from townsquare.network.graph import FollowGraph
 
 GENERATED = ["barabasi_albert", "holme_kim", "watts_strogatz", "stochastic_block",
              "erdos_renyi", "complete"]

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from townsquare.core.actions import Action
+from townsquare.environments.social.config import FeedConfig
 from townsquare.environments.social.content import ContentStore, Label
 from townsquare.environments.social.feeds import build_feeds
 from townsquare.network.graph import FollowGraph
-from townsquare.population.model import sample_population
-from townsquare.environments.social.config import FeedConfig
 from townsquare.population.config import PopulationConfig
+from townsquare.population.model import sample_population
 
 
 def small_world():

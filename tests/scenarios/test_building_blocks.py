@@ -13,9 +13,9 @@ from townsquare.core.behavior import Decision
 from townsquare.engine import Simulation
 from townsquare.errors import ScenarioError
 from townsquare.measure.summary import tie_strength_paradox
+from townsquare.population.config import PopulationConfig
 from townsquare.population.model import ROLES, sample_population
 from townsquare.rng import RandomStreams
-from townsquare.population.config import PopulationConfig
 from townsquare.scenario import Scenario
 from townsquare.scenario_types import Role
 from townsquare.world import make_world

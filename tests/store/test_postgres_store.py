@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from townsquare.core.actions import Action
 from townsquare.errors import RunNotFoundError, StoreError
-from townsquare.population.model import sample_population
 from townsquare.population.config import PopulationConfig
+from townsquare.population.model import sample_population
 from townsquare.store import (
     TABLES,
     PostgresRun,

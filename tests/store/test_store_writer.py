@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from townsquare.core.actions import Action
 from townsquare.errors import StoreError
-from townsquare.population.model import sample_population
 from townsquare.population.config import PopulationConfig
+from townsquare.population.model import sample_population
 from townsquare.store import SCHEMA_VERSION, TABLES, RunReader, RunWriter
 from townsquare.store import rows as store_rows
 from townsquare.store import sqlite as store_sqlite

@@ -50,6 +50,8 @@ class LanguageMinds(Protocol):
 class HybridBehavior(BaseBehavior):
     """Routes each active agent to the LLM or the heuristic by a fixed assignment mask."""
 
+    is_llm: np.ndarray  # always set: which agents the model drives
+
     def __init__(self, is_llm: np.ndarray, llm: LanguageMinds, heuristic: Behavior,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.is_llm = np.asarray(is_llm, bool)

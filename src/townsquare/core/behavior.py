@@ -118,8 +118,10 @@ class Behavior(Protocol[ObservationIn, DecisionOut]):
     defaults for all but ``decide``.
     """
 
-    is_llm: np.ndarray | None
-    """Which agents a language model drives (None: none of them)."""
+    @property
+    def is_llm(self) -> np.ndarray | None:
+        """Which agents a language model drives (None: none of them)."""
+        ...
 
     def decide(self, obs: ObservationIn, rng: np.random.Generator) -> DecisionOut: ...
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 import pandas as pd
 
@@ -19,8 +20,9 @@ class RunTables:
     """Table readers shared by every store backend (needs ``query``, ``table``, ``tables``)."""
 
     path: Path | str  # names the run in messages
+    run_dir: Path  # the run's local folder (checkpoints, reports)
 
-    def query(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+    def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> pd.DataFrame:
         raise NotImplementedError
 
     def table(self, name: str) -> pd.DataFrame:
@@ -28,6 +30,24 @@ class RunTables:
 
     def tables(self) -> list[str]:
         raise NotImplementedError
+
+    def column_types(self, table: str) -> dict[str, str]:
+        """Column name -> SQL type (INTEGER, REAL, TEXT) of ``table`` as stored."""
+        raise NotImplementedError
+
+    def iter_rows(self, table: str, batch_size: int = 65_536) -> Iterator[list[tuple[Any, ...]]]:
+        """The rows of ``table`` in insertion order, in batches (for streaming exports)."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
 
     def meta(self) -> dict[str, object]:
         """Run metadata; JSON values (topics, news, summary, numbers) decoded."""

@@ -225,6 +225,8 @@ class LLMAsker:
 class AskerDelegate(BaseBehavior):
     """The engine-facing hooks of an LLM decider, all answered by its :class:`LLMAsker`."""
 
+    is_llm: np.ndarray  # always set: which agents the model drives
+
     asker: LLMAsker
 
     def before_step(self, step: int) -> None:

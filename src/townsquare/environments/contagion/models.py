@@ -931,7 +931,7 @@ def _advance(
 
 def from_config(config: Any) -> ClassicModel:
     """The classic model for a scenario ``behavior`` section (a registered classic model)."""
-    name = getattr(config, "model", None)
+    name = str(getattr(config, "model", ""))
     if name not in CLASSIC_MODELS:
         raise TypeError(f"{type(config).__name__} does not configure a classic model")
     return CLASSIC_MODELS[name].build(config)

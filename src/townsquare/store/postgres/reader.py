@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -86,17 +85,6 @@ class PostgresRunReader(RunTables):
         conn = getattr(self, "_conn", None)
         if conn is not None and not conn.closed:
             conn.close()
-
-    def __enter__(self) -> PostgresRunReader:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- generic access
 
