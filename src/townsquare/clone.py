@@ -7,21 +7,9 @@ the cascades recorded on it, post each recorded root again at its recorded
 step from its recorded account, let the agents spread it, and compare the
 simulated cascades with the recorded ones.
 
-Recorded data come as two files:
-
-* an **edge list** (any format :func:`townsquare.network.io.read_edgelist`
-  reads), one ``follower,followee`` pair per line;
-* a **cascades CSV** with one row per post and the columns ``cascade_id``,
-  ``post_id``, ``parent_post_id`` (empty or ``-1`` for the cascade's root),
-  ``user`` (an id of the edge list) and ``step`` (an integer time step), plus
-  an optional ``text`` (used for the root).
-
-Simulated and recorded cascades are compared on four distributions: cascade
-``size`` (posts, root included), ``depth`` (longest reshare chain),
-``duration`` (steps from the root to the last reshare) and ``delay`` (steps
-from the root to each reshare), each with the two-sample Kolmogorov–Smirnov
-statistic and the Wasserstein (earth mover's) distance. Only shares (reposts
-and quotes) count as propagation; comments are left out.
+Recorded data come as two files, an edge list and a cascades CSV; how they are
+read and how simulated and recorded cascades are compared is described in
+:mod:`townsquare.measure.recorded_cascades`.
 
 :func:`write_example` writes the small example data set shipped with the
 ``digital-clone`` scenario. It is synthetic: the "recorded" cascades come from
