@@ -22,14 +22,15 @@ def blocks(page: str, language: str) -> list[str]:
 
 @pytest.mark.parametrize("page", [
     pytest.param("python-api.md", marks=pytest.mark.slow),  # the whole page as written, ~15 s
-    "personas.md"])
+    "personas.md", "architecture.md"])
 def test_python_examples_run(page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     namespace: dict[str, object] = {}
     found = blocks(page, "python")
     assert found, f"{page} has no python examples"
     for code in found:
-        exec(compile(code, f"{page}", "exec"), namespace)
+        # dont_inherit: the page runs as a user would run it, without this module's __future__
+        exec(compile(code, f"{page}", "exec", dont_inherit=True), namespace)
 
 
 @pytest.mark.slow  # every CLI example of the docs, ~80 s

@@ -83,11 +83,20 @@ class EnvironmentEntry:
 
 @dataclass(frozen=True)
 class ClassicModelEntry:
-    """A classic model selected by ``[behavior] model = ...``: its config and factory."""
+    """A classic model selected by ``[behavior] model = ...``.
+
+    ``build(config)`` returns the model (``initial``/``step``/``settled``, see
+    environments/contagion/models.py). ``statuses`` names the status codes (index =
+    code), counted as metrics each step; ``adopted`` is the code of an agent that
+    took up the contagion (it reposts its source's post), None for an opinion model
+    (its opinions are snapshotted instead).
+    """
 
     name: str
     config: type
     build: Callable[[Any], Any]
+    statuses: tuple[str, ...] = ()
+    adopted: int | None = None
 
 
 ENVIRONMENTS: Registry[EnvironmentEntry] = Registry("environment kind")
@@ -102,10 +111,11 @@ def register_environment(kind: str, config: type, build: Callable[[Any, Any], tu
     return ENVIRONMENTS.add(kind, EnvironmentEntry(kind, config, build, sections))
 
 
-def register_classic_model(name: str, config: type,
-                           build: Callable[[Any], Any]) -> ClassicModelEntry:
+def register_classic_model(name: str, config: type, build: Callable[[Any], Any], *,
+                           statuses: tuple[str, ...] = (),
+                           adopted: int | None = None) -> ClassicModelEntry:
     """Make ``[behavior] model = "<name>"`` valid in a scenario, and runnable."""
-    return CLASSIC_MODELS.add(name, ClassicModelEntry(name, config, build))
+    return CLASSIC_MODELS.add(name, ClassicModelEntry(name, config, build, statuses, adopted))
 
 
 def register_recommender(name: str, scorer: Callable[..., Any]) -> Callable[..., Any]:

@@ -52,9 +52,14 @@ def _deffuant(c: Deffuant) -> Any:
     return _models().DeffuantModel(c.epsilon, c.mu, c.activity)
 
 
-register_classic_model("independent_cascade", IndependentCascade, _cascade)
-register_classic_model("linear_threshold", LinearThreshold, _threshold)
-register_classic_model("sir", SIREpidemic, _sir)
-register_classic_model("maki_thompson", MakiThompson, _rumour)
-register_classic_model("voter", Voter, _voter)
+# status codes: see models.Status (0 inactive/ignorant, 1 active/spreader, 2 stifler)
+register_classic_model("independent_cascade", IndependentCascade, _cascade,
+                       statuses=("inactive", "active"), adopted=1)
+register_classic_model("linear_threshold", LinearThreshold, _threshold,
+                       statuses=("inactive", "active"), adopted=1)
+register_classic_model("sir", SIREpidemic, _sir,
+                       statuses=("susceptible", "infected", "recovered"), adopted=1)
+register_classic_model("maki_thompson", MakiThompson, _rumour,
+                       statuses=("ignorant", "spreader", "stifler"), adopted=1)
+register_classic_model("voter", Voter, _voter, statuses=("opinion_0", "opinion_1"))
 register_classic_model("deffuant", Deffuant, _deffuant)

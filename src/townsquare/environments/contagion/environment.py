@@ -18,7 +18,7 @@ import numpy as np
 from townsquare.core.actions import Action
 from townsquare.core.behavior import Decision
 from townsquare.core.environment import StepRecord
-from townsquare.environments.contagion.config import Deffuant, Voter
+from townsquare.core.registry import CLASSIC_MODELS
 from townsquare.environments.contagion.models import ClassicModel, ClassicState, Status, from_config
 from townsquare.environments.social.content import ContentStore, Veracity
 from townsquare.network.graph import FollowGraph
@@ -27,18 +27,6 @@ from townsquare.rng import RandomStreams
 
 if TYPE_CHECKING:
     from townsquare.scenario import Scenario
-
-STATUS_NAMES: dict[str, tuple[str, ...]] = {
-    "independent_cascade": ("inactive", "active"),
-    "linear_threshold": ("inactive", "active"),
-    "sir": ("susceptible", "infected", "recovered"),
-    "maki_thompson": ("ignorant", "spreader", "stifler"),
-    "voter": ("opinion_0", "opinion_1"),
-    "deffuant": (),
-}
-ADOPTED = {"independent_cascade": Status.ACTIVE, "linear_threshold": Status.ACTIVE,
-           "sir": Status.SPREADER, "maki_thompson": Status.SPREADER}
-
 
 class ContagionEnvironment:
     """A classic diffusion or opinion model driven step by step by the engine."""
@@ -52,6 +40,8 @@ class ContagionEnvironment:
     ) -> None:
         self.scenario = scenario
         self.kind = scenario.behavior.model
+        entry = CLASSIC_MODELS[self.kind]
+        self.statuses, self.adopted = entry.statuses, entry.adopted
         self.model: ClassicModel = from_config(scenario.behavior)
         self.graph = graph
         self.streams = streams
@@ -60,7 +50,7 @@ class ContagionEnvironment:
         self.content = ContentStore()
         self.post_of = np.full(population.n, -1, np.int64)
         self._record = StepRecord()
-        self._opinion_model = isinstance(scenario.behavior, Voter | Deffuant)
+        self._opinion_model = entry.adopted is None
         self._seeded = False
         self.snapshot_agents = np.sort(streams["snapshots"].choice(
             population.n, size=min(population.n, scenario.snapshots.max_agents), replace=False))
@@ -73,9 +63,9 @@ class ContagionEnvironment:
         return None
 
     def _seed_posts(self, step: int) -> None:
-        if self._opinion_model:
+        if self.adopted is None:
             return
-        seeds = np.flatnonzero(self.state.status == ADOPTED[self.kind])
+        seeds = np.flatnonzero(self.state.status == self.adopted)
         news = self.scenario.news[0] if self.scenario.news else None
         veracity = Veracity.UNVERIFIED
         if news is not None:
@@ -92,8 +82,8 @@ class ContagionEnvironment:
 
     def apply(self, step: int, decision: Decision | None) -> StepRecord:
         transition = self.model.step(self.graph, self.state, step + 1, self.streams["classic"])
-        if not self._opinion_model and len(transition):
-            adopted = transition.became(ADOPTED[self.kind]) & (transition.parent >= 0)
+        if self.adopted is not None and len(transition):
+            adopted = transition.became(self.adopted) & (transition.parent >= 0)
             agents, parents = transition.agents[adopted], transition.parent[adopted]
             parent_posts = self.post_of[parents]
             ids = self.content.add(
@@ -137,7 +127,7 @@ class ContagionEnvironment:
 
     def measure(self, step: int) -> dict[str, float]:
         out: dict[str, float] = {}
-        names = STATUS_NAMES[self.kind]
+        names = self.statuses
         if names:
             counts = np.bincount(self.state.status, minlength=len(names))
             for name, count in zip(names, counts, strict=False):
