@@ -26,6 +26,7 @@ from typing import Any
 
 from townsquare import __version__
 from townsquare.checkpoint import CHECKPOINT_FILE, check_like, load_checkpoint, save_checkpoint
+from townsquare.core.metric import values
 from townsquare.errors import RunStopped, StoreError, UserError
 from townsquare.measure.summary import run_summary
 from townsquare.phases import armed, reached
@@ -242,7 +243,7 @@ class Simulation:
         if behavior is not None:
             extra_tables, extra_metrics = behavior.step_report()
             tables |= extra_tables
-            metrics |= extra_metrics
+            metrics |= values(extra_metrics)
         writer.write_step(step, metrics=metrics, **tables)
         return metrics
 

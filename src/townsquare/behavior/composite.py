@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from townsquare.core.behavior import BaseBehavior, Behavior, Decision, Observation, Report
+from townsquare.core.metric import combine
 
 
 @dataclass
@@ -70,21 +71,13 @@ class ComposedBehavior(BaseBehavior):
 
 
 def merge_reports(reports: list[Report]) -> Report:
-    """Concatenate tables of the same name; add metrics (latency percentiles: the larger)."""
+    """Concatenate tables of the same name; combine metrics by their aggregation."""
     tables: dict[str, dict[str, list]] = {}
-    metrics: dict[str, float] = {}
-    for part_tables, part_metrics in reports:
+    for part_tables, _ in reports:
         for name, columns in part_tables.items():
             if name not in tables:
                 tables[name] = {key: list(values) for key, values in columns.items()}
                 continue
             for key, values in columns.items():
                 tables[name][key] = list(tables[name][key]) + list(values)
-        for key, value in part_metrics.items():
-            if key not in metrics:
-                metrics[key] = value
-            elif "latency" in key:
-                metrics[key] = max(metrics[key], value)
-            else:
-                metrics[key] += value
-    return tables, metrics
+    return tables, combine(*(metrics for _, metrics in reports))

@@ -24,7 +24,8 @@ from townsquare.behavior.llm.assemble import merge
 from townsquare.behavior.llm.ceiling import FallbackCeiling
 from townsquare.behavior.llm.config import LLMConfig
 from townsquare.behavior.llm.faults import EndpointUnreachableError
-from townsquare.core.behavior import BaseBehavior, Behavior, Decision, Observation
+from townsquare.behavior.llm.records import step_metrics
+from townsquare.core.behavior import BaseBehavior, Behavior, Decision, Observation, Report
 from townsquare.errors import RunStopped
 
 
@@ -96,7 +97,7 @@ class HybridBehavior(BaseBehavior):
         by_model = self.llm.decide(obs.subset(llm_rows), rng)
         return merge(obs, by_rules, by_model)
 
-    def step_report(self) -> tuple[dict[str, dict[str, list]], dict[str, float]]:
+    def step_report(self) -> Report:
         """(tables, metrics) of the model's work in the last step."""
         stats = self.llm.last_step_stats()
         self.spent["tokens"] += stats["prompt_tokens"] + stats["completion_tokens"]
@@ -105,14 +106,10 @@ class HybridBehavior(BaseBehavior):
                                       for kind in ("connection", "timeout"))
         self.ceiling.observe(int(stats["step"]), int(stats.get("decisions", 0)),
                              stats["fallbacks"], stats.get("fault_details", {}))
-        metrics = {f"llm_{key}": float(stats.get(key, 0)) for key in (
+        metrics = step_metrics(stats, (
             "requests", "decisions", "cache_hits", "http_attempts", "prompt_tokens",
             "completion_tokens", "cost", "latency_p50_ms", "latency_p95_ms", "fallback_total",
-            "reflections")}
-        for kind, count in stats["faults"].items():
-            metrics[f"llm_fault_{kind}"] = float(count)
-        for kind, count in stats["fallbacks"].items():
-            metrics[f"llm_fallback_{kind}"] = float(count)
+            "reflections"))
         tables = {name: rows for name, rows in self.llm.drain_records().items()
                   if next(iter(rows.values()), None)}  # a table with rows
         return tables, metrics

@@ -15,6 +15,7 @@ import numpy as np
 from typing_extensions import TypeVar  # TypeVar defaults (PEP 696) before Python 3.13
 
 from townsquare.core.actions import ActionBatch
+from townsquare.core.metric import Metric
 
 if TYPE_CHECKING:
     from townsquare.environments.social.content import ContentStore
@@ -102,8 +103,8 @@ ObservationIn = TypeVar("ObservationIn", contravariant=True, default=Observation
 DecisionOut = TypeVar("DecisionOut", covariant=True, default=Decision)
 
 
-Report = tuple[dict[str, dict[str, list]], dict[str, float]]
-"""What a behaviour adds to a step's record: table name -> columns, and metrics."""
+Report = tuple[dict[str, dict[str, list]], list[Metric]]
+"""What a behaviour adds to a step's record: table name -> columns, and typed metrics."""
 
 
 class Behavior(Protocol[ObservationIn, DecisionOut]):
@@ -162,7 +163,7 @@ class BaseBehavior:
         return None
 
     def step_report(self) -> Report:
-        return {}, {}
+        return {}, []
 
     def get_state(self) -> dict[str, Any]:
         return {}

@@ -34,15 +34,14 @@ from townsquare.behavior.llm.client import CallTag, ChatRequest, structured_requ
 from townsquare.behavior.llm.config import LLMConfig, model_for_agents
 from townsquare.behavior.llm.faults import REPAIR_HINTS, Fault, LLMFault
 from townsquare.behavior.llm.http import HttpTransport
-from townsquare.behavior.llm.records import CallRecord, call_columns, step_stats
+from townsquare.behavior.llm.records import CallRecord, call_columns, step_metrics, step_stats
 from townsquare.behavior.llm.repair import extract_object
 from townsquare.behavior.llm.session import LLMSession
 from townsquare.behavior.llm.wrappers import Accounting
-from townsquare.core.behavior import BaseBehavior
+from townsquare.core.behavior import BaseBehavior, Report
 from townsquare.population.model import Population
 
 T = TypeVar("T")
-Report = tuple[dict[str, dict[str, list]], dict[str, float]]
 
 _STAT_METRICS = ("requests", "decisions", "cache_hits", "http_attempts", "prompt_tokens",
                  "completion_tokens", "cost", "latency_p50_ms", "latency_p95_ms",
@@ -144,11 +143,8 @@ class LLMAsker:
         self._fallbacks, self._details, self._decisions = Counter(), {}, 0
         self.spent["tokens"] += stats["prompt_tokens"] + stats["completion_tokens"]
         self.spent["cost"] += stats["cost"]
-        metrics = {f"llm_{key}": float(stats[key]) for key in _STAT_METRICS}
-        metrics |= {f"llm_fault_{k}": float(n) for k, n in stats["faults"].items()}
-        metrics |= {f"llm_fallback_{k}": float(n) for k, n in stats["fallbacks"].items()}
         tables = {"llm_calls": call_columns(records)} if records else {}
-        return tables, metrics
+        return tables, step_metrics(stats, _STAT_METRICS)
 
     def after_step(self, step: int) -> None:
         """Stop (checkpointed after ``step``) when too many answers fell back."""
@@ -235,7 +231,7 @@ class AskerDelegate(BaseBehavior):
     def after_step(self, step: int) -> None:
         self.asker.after_step(step)
 
-    def step_report(self) -> tuple[dict[str, dict[str, list]], dict[str, float]]:
+    def step_report(self) -> Report:
         return self.asker.step_report()
 
     def get_state(self) -> dict[str, Any]:

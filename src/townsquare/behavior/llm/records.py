@@ -7,11 +7,13 @@ are returned column-wise (``dict[str, list]``) in the order of the DDL.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
+
+from townsquare.core.metric import Aggregation, Metric
 
 LLM_TABLES: dict[str, str] = {
     "memories": """
@@ -81,6 +83,19 @@ def call_columns(records: list[CallRecord]) -> dict[str, list]:
     for name in CALL_COLUMNS:  # getattr, not asdict: asdict deep-copies every record
         column = [getattr(record, name) for record in records]
         out[name] = [int(value) for value in column] if name in _FLAGS else column
+    return out
+
+
+_PERCENTILES = frozenset({"latency_p50_ms", "latency_p95_ms"})
+
+
+def step_metrics(stats: Mapping[str, Any], keys: Iterable[str]) -> list[Metric]:
+    """``llm_*`` metrics of one step's :func:`step_stats`: the ``keys`` asked for, then
+    faults and fallbacks by kind. Latency percentiles combine by the larger, the rest add."""
+    out = [Metric(f"llm_{key}", float(stats.get(key, 0)),
+                  Aggregation.MAX if key in _PERCENTILES else Aggregation.SUM) for key in keys]
+    out += [Metric(f"llm_fault_{kind}", float(n)) for kind, n in stats["faults"].items()]
+    out += [Metric(f"llm_fallback_{kind}", float(n)) for kind, n in stats["fallbacks"].items()]
     return out
 
 
