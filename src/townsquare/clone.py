@@ -169,14 +169,3 @@ def write_example(folder: str | Path, *, seed: int = 2024) -> dict[str, Path]:
     out["text"] = np.where(out["parent_post_id"] == "", EXAMPLE_TEXT, "")
     out.to_csv(paths["cascades"], index=False, lineterminator="\n")
     return paths
-
-
-def example_news_toml(edges: str | Path, cascades: str | Path) -> str:
-    """The ``[[news]]`` tables of the digital-clone scenario for the example files."""
-    scenario = clone_scenario(edges, cascades)
-    lines = []
-    for item in scenario.news:
-        lines += ["[[news]]", f'id = "{item.id}"', f'topic = "{item.topic}"',
-                  f'text = "{item.text}"', f"step = {item.step}",
-                  f"authors = {item.authors}", ""]
-    return "\n".join(lines)

@@ -296,7 +296,7 @@ def dumps_toml(data: dict[str, Any]) -> str:
     """Serialise nested dicts/lists of scalars to TOML with tomli-w.
 
     A real writer, not a hand-written one: every control character in a string is
-    escaped, so the scenario stored with a run always parses back (issue #20).
+    escaped, so the scenario stored with a run always parses back.
     """
     return tomli_w.dumps(data)
 

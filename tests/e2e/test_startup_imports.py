@@ -1,4 +1,4 @@
-"""Short commands import nothing heavy (issue 21, "fast start"): modules counted, not timed.
+"""Short commands import nothing heavy ("fast start"): modules counted, not timed.
 
 Each command runs in a fresh interpreter; afterwards the heavy libraries must be absent
 from ``sys.modules`` — they are imported where a simulation, a table or a plot needs them.

@@ -375,7 +375,7 @@ def _answer(payload: dict, digest: bytes) -> str:
         if survey is not None:
             return survey
         return f"Honestly, I keep thinking about what I saw ({rng.randint(1, 99)} posts today)."
-    if name in _ENVIRONMENT_ANSWERS:  # issue #10: market, commons and election agents
+    if name in _ENVIRONMENT_ANSWERS:  # market, commons and election agents
         return _ENVIRONMENT_ANSWERS[name](payload, user, rng)
     if name == "reflection_insights":
         themes = ["people in my feed disagree a lot", "news spreads fast here",
@@ -416,7 +416,7 @@ def _answer(payload: dict, digest: bytes) -> str:
     return json.dumps(answer)
 
 
-# -- issue #10: plausible deterministic answers for townsquare.environments ----------------
+# -- plausible deterministic answers for townsquare.environments --------------------------
 
 _PRICE = re.compile(r"^(\S+): last price ([\d.]+)", re.MULTILINE)
 _FAIR_SHARE = re.compile(r"Sustainable catch per person this month: ([\d.]+)")

@@ -33,7 +33,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-# no emoji codes and no highlighting: data text such as ':x:' prints as written (issue #20)
+# no emoji codes and no highlighting: data text such as ':x:' prints as written
 console = Console(emoji=False, highlight=False)
 err_console = Console(stderr=True, emoji=False, highlight=False)
 F = TypeVar("F", bound=Callable[..., Any])

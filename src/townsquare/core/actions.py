@@ -31,7 +31,6 @@ class Action(IntEnum):
         return self.name.lower()
 
 
-POST_CREATING = np.array([int(a) for a in Action if a.creates_post], dtype=np.int8)
 
 
 @dataclass

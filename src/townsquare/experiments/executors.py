@@ -60,7 +60,7 @@ class ProcessExecutor:
 
 
 def _ray(workers: int | None, address: str | None) -> Executor:
-    """Ray tasks on a cluster (issue #7; the optional ``ray`` extra, imported only here)."""
+    """Ray tasks on a cluster (the optional ``ray`` extra, imported only here)."""
     from townsquare.distributed.executor import RayExecutor
 
     return RayExecutor(address, workers)

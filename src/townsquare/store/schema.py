@@ -207,7 +207,7 @@ TABLES: tuple[Table, ...] = (
         per_step=True,
         indexes=(("survey", "question"),),
     ),
-    # LLM agents' memory streams (observation, action, reflection, long_term).
+    # LLM agents' memory streams (observation, action, reflection).
     Table(
         "memories",
         (
@@ -241,7 +241,7 @@ TABLES: tuple[Table, ...] = (
         per_step=True,
         indexes=(("step",),),
     ),
-    # -- issue #10: environments beside the feed (townsquare.environments) --
+    # -- environments beside the feed (townsquare.environments) --
     # Market: one row per limit order sent to a call auction, with its fill.
     Table(
         "orders",

@@ -1,7 +1,7 @@
 """Per-agent memory streams with Generative-Agents retrieval (Park et al. 2023).
 
 Each memory is a short text with the step it was made, an importance from 1
-to 10, an embedding and a kind (observation, action, reflection, long_term).
+to 10, an embedding and a kind (observation, action, reflection).
 Retrieval scores every memory of an agent by
 
     w_rec · recency + w_imp · importance + w_rel · relevance
@@ -35,7 +35,6 @@ class MemoryKind(IntEnum):
     OBSERVATION = 0
     ACTION = 1
     REFLECTION = 2
-    LONG_TERM = 3
 
 
 KIND_NAMES = [k.name.lower() for k in MemoryKind]

@@ -20,7 +20,7 @@ LLM_TABLES: dict[str, str] = {
         CREATE TABLE IF NOT EXISTS memories (
             agent INTEGER NOT NULL,
             step INTEGER NOT NULL,
-            kind TEXT NOT NULL,            -- observation | action | reflection | long_term
+            kind TEXT NOT NULL,            -- observation | action | reflection
             importance REAL NOT NULL,      -- 1..10
             text TEXT NOT NULL
         )""",
