@@ -35,7 +35,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from llm_server import start_server, stop_server
-from townsquare.behavior.llm import LLMBehavior
+from townsquare.behavior.llm.behavior import LLMBehavior
 from townsquare.behavior.llm.client import ChatClient, ChatRequest, ChatResult
 from townsquare.behavior.llm.config import LLMConfig, MemoryConfig, ModelEndpoint
 from townsquare.behavior.llm.http import HttpReply, HttpTransport

@@ -9,21 +9,6 @@
 - :class:`~townsquare.distributed.config.DistributedConfig` — the
   ``[distributed]`` scenario section.
 
-Ray is an optional extra (``pip install 'townsquare[ray]'``). Nothing here
-imports it before it is used, and the names above are loaded on first access
-(the scenario imports the config while the LLM stack imports the scenario).
+Ray is an optional extra (``pip install 'townsquare[ray]'``); nothing here imports
+it before it is used.
 """
-
-from __future__ import annotations
-
-from importlib import import_module
-from typing import Any
-
-__all__ = ["DistributedConfig", "RayExecutor", "ShardedLLM"]
-_HOME = {"DistributedConfig": "config", "RayExecutor": "executor", "ShardedLLM": "sharded_llm"}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _HOME:
-        return getattr(import_module(f"{__name__}.{_HOME[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
