@@ -102,9 +102,8 @@ def interview_live(sim: Simulation, agent: int, question: str) -> str:
     if population is None or state is None:
         raise UserError("this environment's agents cannot be interviewed")
     behavior = sim.world.behavior
-    is_llm = getattr(behavior, "is_llm", None)
-    if is_llm is not None and bool(is_llm[agent]):
-        return behavior.interview(agent, question)  # type: ignore[union-attr]
+    if behavior is not None and behavior.is_llm is not None and bool(behavior.is_llm[agent]):
+        return behavior.interview(agent, question)
     topics = population.topics
     news = [item.id for item in sim.scenario.news]
     return structured_answer(

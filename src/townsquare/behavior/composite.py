@@ -55,7 +55,7 @@ class ComposedBehavior(BaseBehavior):
         return merge_reports([member.step_report() for member in (self.social, self.part)])
 
     def interview(self, agent: int, question: str) -> str:
-        return self.social.interview(agent, question)  # type: ignore[attr-defined]
+        return self.social.interview(agent, question)
 
     def get_state(self) -> dict[str, Any]:
         return {name: member.get_state()

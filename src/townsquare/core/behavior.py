@@ -138,6 +138,10 @@ class Behavior(Protocol[ObservationIn, DecisionOut]):
         """Tables and metrics of the step just decided (LLM calls, their latency)."""
         ...
 
+    def interview(self, agent: int, question: str) -> str:
+        """An answer in the agent's own words (agents in ``is_llm`` only)."""
+        ...
+
     def get_state(self) -> dict[str, Any]: ...
 
     def set_state(self, state: dict[str, Any]) -> None: ...
@@ -164,6 +168,9 @@ class BaseBehavior:
 
     def step_report(self) -> Report:
         return {}, []
+
+    def interview(self, agent: int, question: str) -> str:
+        raise NotImplementedError(f"{type(self).__name__} has no model mind to interview")
 
     def get_state(self) -> dict[str, Any]:
         return {}
