@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from townsquare.behavior.llm.interview import interview
+from townsquare.core.actions import Action
 from townsquare.errors import UserError
 from townsquare.population.model import build_population
 from townsquare.rng import RandomStreams
+from townsquare.trust import cache_is_allowed, check_endpoints
 
 if TYPE_CHECKING:
     from townsquare.engine import Simulation
@@ -55,9 +58,6 @@ def interview_run(run: Run, agent: int, question: str, *, trust_endpoint: bool =
     persona = population.persona_text(agent)
     behavior = agents.set_index("agent").loc[agent].get("behavior", "heuristic")
     if behavior == "llm" and scenario.llm is not None:
-        from townsquare.behavior.llm.interview import interview
-        from townsquare.trust import cache_is_allowed, check_endpoints
-
         check_endpoints(scenario.llm, run.id, trust_endpoint=trust_endpoint)
         llm = scenario.llm
         if not cache_is_allowed(llm, run.path):  # a stored path elsewhere: no cache at all
@@ -83,8 +83,6 @@ def _recorded_state(
                 (agent,))
     acts = query("SELECT action, COUNT(*) AS n FROM events WHERE agent = ? GROUP BY action",
                  (agent,))
-    from townsquare.core.actions import Action
-
     return (
         {topics[int(t)] if int(t) < len(topics) else str(t): float(v)
          for t, v in zip(att["topic"], att["value"], strict=True)},

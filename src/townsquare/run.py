@@ -9,7 +9,10 @@ import numpy as np
 import pandas as pd
 
 from townsquare.core.actions import Action
+from townsquare.digest import run_digest
 from townsquare.errors import StoreError
+from townsquare.interview import interview_run
+from townsquare.measure.cascades import cascade_table
 from townsquare.scenario import Scenario
 from townsquare.store import PostgresRun, open_reader, resolve_run
 
@@ -99,14 +102,10 @@ class Run:
 
     def cascades(self) -> pd.DataFrame:
         """One row per cascade (root post): size, depth, breadth, structural virality."""
-        from townsquare.measure.cascades import cascade_table
-
         return cascade_table(self.reader.posts())
 
     def digest(self) -> str:
         """SHA-256 of every output table: equal for runs that simulated the same thing."""
-        from townsquare.digest import run_digest
-
         return run_digest(self.reader)
 
     def interview(self, agent: int, question: str, *, trust_endpoint: bool = False) -> str:
@@ -115,8 +114,6 @@ class Run:
         An LLM agent's answer calls the endpoint stored with the run, so it needs
         ``trust_endpoint=True`` (see :mod:`townsquare.trust`).
         """
-        from townsquare.interview import interview_run
-
         return interview_run(self, agent, question, trust_endpoint=trust_endpoint)
 
     def __repr__(self) -> str:

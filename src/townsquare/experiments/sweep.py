@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from townsquare.engine import Simulation
 from townsquare.errors import UserError
 from townsquare.experiments.executors import Executor, make_executor
 from townsquare.experiments.grid import (
@@ -31,6 +32,7 @@ from townsquare.experiments.grid import (
     read_manifest,
     write_manifest,
 )
+from townsquare.experiments.stats import measure_columns
 from townsquare.scenario import Scenario
 from townsquare.store import RUN_FILE, open_reader, run_ref
 from townsquare.store.postgres import drop_postgres_run
@@ -43,8 +45,6 @@ Progress = Callable[[int, int], None]
 
 def run_task(task: RunTask) -> str:
     """Produce one run (in a worker process); returns its run id."""
-    from townsquare.engine import Simulation
-
     try:
         scenario = Scenario.from_toml(task.scenario_toml, source="sweep base scenario",
                                       stored=True)
@@ -216,8 +216,6 @@ def short_labels(folder: str | Path) -> dict[str, str]:
 
 def default_measures(folder: str | Path, results: pd.DataFrame, count: int = 4) -> list[str]:
     """The scenario's headline measures found in the results, else the first few measures."""
-    from townsquare.experiments.stats import measure_columns
-
     available = measure_columns(results)
     headline = [m for m in read_manifest(Path(folder)).scenario.headline if m in available]
     return headline or [m for m in available if m != "wall_seconds"][:count]
