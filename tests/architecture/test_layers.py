@@ -10,6 +10,7 @@ so none of them exists to break a cycle.
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -133,3 +134,14 @@ def test_every_module_imports_in_a_fresh_interpreter(graph: Graph, order: str) -
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.strip().splitlines()[-1]) == {}
+
+
+def test_no_module_imports_another_modules_private_names(graph: Graph) -> None:
+    """``from townsquare.x import _name`` reaches into x's implementation: share it publicly."""
+    private = []
+    for module, path in graph.modules.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(PACKAGE):
+                private += [f"{module}: {node.module}.{alias.name}" for alias in node.names
+                            if alias.name.startswith("_") and not alias.name.startswith("__")]
+    assert private == []
