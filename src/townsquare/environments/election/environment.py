@@ -22,6 +22,7 @@ from townsquare.core.environment import StepRecord
 from townsquare.environments.election.config import ElectionConfig, Poll
 from townsquare.environments.election.heuristic import ElectionObservation, VoteDecision, VoteModel
 from townsquare.environments.social.platform import SocialPlatform
+from townsquare.environments.social.wrapped import OnPlatform
 from townsquare.errors import UserError
 from townsquare.measure.surveys import SurveyContext, SurveySchedule
 from townsquare.rng import RandomStreams
@@ -41,7 +42,7 @@ class PollSchedule(SurveySchedule):
         return {s.id: self._respondents(s) for s in self.surveys if step in s.steps}
 
 
-class ElectionEnvironment:
+class ElectionEnvironment(OnPlatform):
     """Vote intentions, polls and the vote, beside a social platform."""
 
     def __init__(self, config: ElectionConfig, scenario: Scenario, platform: SocialPlatform,
@@ -78,18 +79,6 @@ class ElectionEnvironment:
         self.first_shares = np.full(len(self.names), np.nan)
         self._asked: dict[str, np.ndarray] = {}
         self._poll_shares: dict[str, np.ndarray] = {}
-
-    @property
-    def population(self) -> Any:
-        return self.platform.population
-
-    @property
-    def state(self) -> Any:
-        return self.platform.state
-
-    @property
-    def graph(self) -> Any:
-        return self.platform.graph
 
     # -- the Environment contract ------------------------------------------------------------
 

@@ -40,6 +40,7 @@ from townsquare.environments.measures import (
     volatility,
 )
 from townsquare.environments.social.platform import SocialPlatform
+from townsquare.environments.social.wrapped import OnPlatform
 from townsquare.errors import UserError
 from townsquare.rng import RandomStreams
 
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
     from townsquare.scenario import Scenario
 
 
-class MarketEnvironment:
+class MarketEnvironment(OnPlatform):
     """Traders, their portfolios and a call auction per asset, beside a social platform."""
 
     def __init__(
@@ -79,18 +80,6 @@ class MarketEnvironment:
         self._orders = OrderBatch.empty()
 
     # -- what interviews, measures and reports read ----------------------------------------
-
-    @property
-    def population(self) -> Any:
-        return self.platform.population
-
-    @property
-    def state(self) -> Any:
-        return self.platform.state
-
-    @property
-    def graph(self) -> Any:
-        return self.platform.graph
 
     def wealth(self) -> np.ndarray:
         """Each trader's cash plus shares at current prices."""
