@@ -419,6 +419,15 @@ class SocialBehavior(_Config):
             "(no source; test it with bench/knockouts.py)"
         ),
     )
+    follow_original_author: bool = Field(
+        default=False,
+        description=(
+            "a homophily follow of a repost goes to the original author rather than the "
+            "reposter (whom the reader already follows when feeds show only followees): "
+            "new ties through retweets, Weng et al. 2013, 'The role of information "
+            "diffusion in the evolution of social networks', KDD"
+        ),
+    )
     follow_engaged_factor: Annotated[float, Field(ge=0)] = Field(
         default=10.0,
         description=(
