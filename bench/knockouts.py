@@ -443,6 +443,11 @@ def sweep_table(results: dict[str, dict[float, dict[str, np.ndarray]]]) -> str:
     return "\n".join(parts)
 
 
+def _short(parameter: str) -> str:
+    """A parameter's name without its section, for file names and axes (greed.a -> greed_a)."""
+    return parameter.split(".", 1)[-1].replace(".", "_")
+
+
 def sweep_plots(study: str, results: dict[str, dict[float, dict[str, np.ndarray]]],
                 folder: Path) -> list[Path]:
     """One PNG per swept parameter: each effect's mean and 95% interval against the value."""
@@ -465,11 +470,11 @@ def sweep_plots(study: str, results: dict[str, dict[float, dict[str, np.ndarray]
                             col=col, error_y={"type": "data", "symmetric": False,
                                               "array": high - mean, "arrayminus": mean - low})
             fig.add_hline(y=0, line={"dash": "dot", "width": 1}, row=1, col=col)
-            fig.update_xaxes(title_text=parameter.split(".")[-1], row=1, col=col)
+            fig.update_xaxes(title_text=_short(parameter), row=1, col=col)
         fig.update_layout(template=TEMPLATE, height=340, margin={"t": 80},
-                          title={"text": f"{study}: {parameter.split('.')[-1]} "
+                          title={"text": f"{study}: {_short(parameter)} "
                                          "(mean, 95% CI over seeds)", "x": 0.01, "y": 0.97})
-        plots.append(Plot(f"{study}-{parameter.split('.')[-1]}", fig))
+        plots.append(Plot(f"{study}-{_short(parameter)}", fig))
     doc = Document(study, "", {}, [Section("sweeps", "Sweeps", plots)])
     return export_pngs(doc, folder, width=360 * max(2, len(names)), height=340, scale=1)
 
