@@ -10,6 +10,8 @@ by that parameter. The tables in docs/scenarios.md come from this script:
     python bench/knockouts.py default --seeds 10 --agents 3000
     python bench/knockouts.py misinfo-moderation --seeds 10 --agents 3000
     python bench/knockouts.py default --sweeps          # also the one-way sensitivity sweeps
+    python bench/knockouts.py commons --agents 50 --plot docs/figures   # sweeps as PNGs
+    python bench/knockouts.py polarization --no-knockouts --sweep platform.feed.length
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,7 @@ import numpy as np
 
 from scenario_results import emotion_shift, interval, t_interval
 from townsquare import Run, Scenario, Simulation
+from townsquare.errors import UserError
 from townsquare.measure.cascades import cascade_table
 from townsquare.measure.network_stats import friendship_paradox
 
@@ -487,9 +490,30 @@ def main() -> None:
     parser.add_argument("--sweeps", action="store_true", help="also the one-way sweeps")
     parser.add_argument("--no-knockouts", action="store_true",
                         help="only the sweeps (with --sweeps or --plot)")
+    parser.add_argument("--llm-base-url", metavar="URL",
+                        help="drive agents with the model served here (OpenAI-compatible, "
+                        "e.g. http://127.0.0.1:8000/v1) in every arm")
+    parser.add_argument("--llm-model", default="Qwen/Qwen2.5-7B-Instruct",
+                        help="the served model's name (with --llm-base-url)")
+    parser.add_argument("--llm-fraction", type=float, default=1.0,
+                        help="share of agents the model drives (with --llm-base-url)")
+    parser.add_argument("--sweep", action="append", metavar="PARAMETER",
+                        help="only this one of the study's sweeps (repeatable)")
     parser.add_argument("--plot", type=Path, help="write the sweeps as PNGs into this folder")
     args = parser.parse_args()
     study, seeds = STUDIES[args.study], range(1, args.seeds + 1)
+    if args.llm_base_url:
+        llm = {"models": [{"name": "main", "base_url": args.llm_base_url,
+                           "model": args.llm_model}],
+               "assign": {"fraction": args.llm_fraction}}
+        study = replace(study, base={**study.base, "llm": llm})
+    if args.sweep:
+        unknown = sorted(set(args.sweep) - set(study.sweeps))
+        if unknown:
+            parser.error(f"{args.study} has no sweep of {', '.join(unknown)}; "
+                         f"its sweeps: {', '.join(study.sweeps)}")
+        study = replace(study, sweeps={k: v for k, v in study.sweeps.items()
+                                       if k in args.sweep})
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder)
         print(f"{args.study}: {args.seeds} seeds, {args.agents:,} agents", flush=True)
@@ -504,4 +528,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except UserError as exc:  # a bad override or an unreachable model server
+        raise SystemExit(f"error: {exc}") from None
