@@ -259,8 +259,8 @@ STUDIES = {
                                 "behavior.verifier_discernment": 0.0},
         },
         sweeps={"behavior.discernment": [0.0, 0.5, 1.0, 2.0],
-                "behavior.doubt_threshold": [0.0, 0.5, 1.0],
-                "behavior.engage_rate": [0.05, 0.1, 0.2]},
+                "behavior.doubt_threshold": [0.5, 1.0, 1.5, 2.5],
+                "behavior.engage_rate": [0.03, 0.06, 0.12]},
     ),
     "friendship-paradox": Study(
         "friendship-paradox", paradox_growth,
