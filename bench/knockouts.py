@@ -278,8 +278,8 @@ STUDIES = {
         control={"interventions": []},
         knockouts={"outrage_weight = 0": {"behavior.outrage_weight": 0.0},
                    "no provocateurs": {"population.archetypes": _without_provocateurs}},
-        sweeps={"behavior.outrage_weight": [0.0, 1.0, 2.0, 4.0],
-                "behavior.engage_rate": [0.03, 0.06, 0.12],
+        sweeps={"behavior.outrage_weight": [0.0, 1.0, 2.5, 5.0, 10.0],
+                "behavior.engage_rate": [0.04, 0.08, 0.16],
                 "behavior.emotion_contagion": [0.0, 0.15, 0.3]},
     ),
     "news-evolution": Study(
@@ -287,7 +287,7 @@ STUDIES = {
         knockouts={"only bystanders (no role edits)": {"population.roles": {"bystander": 1.0}},
                    "no verifiers (their share to bystanders)": {"population.roles": {
                        "spreader": 0.15, "commentator": 0.25, "bystander": 0.6}}},
-        sweeps={"behavior.engage_rate": [0.03, 0.06, 0.12],
+        sweeps={"behavior.engage_rate": [0.05, 0.1, 0.2],
                 "behavior.stance_weight": [0.0, 1.5, 3.0],
                 "behavior.arousal_appeal": [0.0, 1.0, 2.0]},
     ),
@@ -295,7 +295,7 @@ STUDIES = {
         "emotion-contagion", emotion_spread, base={"snapshots.max_agents": 100_000},
         knockouts={"emotion_contagion = 0": {"behavior.emotion_contagion": 0.0},
                    "clash_valence = 0": {"behavior.clash_valence": 0.0}},
-        sweeps={"behavior.emotion_contagion": [0.0, 0.05, 0.15, 0.3],
+        sweeps={"behavior.emotion_contagion": [0.0, 0.1, 0.2, 0.4],
                 "behavior.emotion_decay": [0.0, 0.05, 0.1, 0.2],
                 "behavior.engage_rate": [0.03, 0.06, 0.12]},
     ),
