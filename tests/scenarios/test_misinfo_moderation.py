@@ -16,6 +16,7 @@ from scenario_replicates import replicate, summary_of
 
 from statcheck import assert_mean_above, paired_ci
 from townsquare import Scenario, Simulation
+from townsquare.platform.actions import Action
 
 STRATEGIES = ("none", "fact_check", "community_notes", "hybrid")
 
@@ -54,3 +55,9 @@ def test_moderation_mistakes_are_recorded_in_the_run_database(tmp_path: Path) ->
     assert summary["labels_on_false"] == (veracity == 2).sum()
     assert summary["label_precision"] == pytest.approx(
         (veracity == 2).sum() / np.isin(veracity, [1, 2]).sum())
+    # the agents' flags, which community notes follow, are scored the same way
+    flags = run.reader.query("SELECT p.veracity FROM events e JOIN posts p "
+                             f"ON e.post = p.post_id WHERE e.action = {int(Action.FLAG)}")
+    assert summary["flags_on_true"] == (flags["veracity"] == 1).sum()
+    assert summary["flags_on_false"] == (flags["veracity"] == 2).sum()
+    assert summary["flags_on_true"] > 0  # readers mistake true stories for false ones
