@@ -344,7 +344,7 @@ STUDIES = {
                    "value_anchor = 0": {"environment.value_anchor": 0.0}},
         sweeps={"environment.sentiment_weight": [0.0, 0.05, 0.1, 0.2],
                 "environment.return_feedback": [0.0, 1.0, 2.0],
-                "environment.value_anchor": [0.0, 0.5, 1.0]},
+                "environment.value_anchor": [0.0, 0.3, 0.6, 1.0]},
     ),
     "market-chartists": Study(
         "market", chartist_volatility,
@@ -353,8 +353,8 @@ STUDIES = {
         knockouts={"chartist_strength = 0": {"environment.chartist_strength": 0.0},
                    "sentiment_weight = 0": {"environment.sentiment_weight": 0.0},
                    "value_anchor = 0": {"environment.value_anchor": 0.0}},
-        sweeps={"environment.chartist_strength": [0.0, 0.5, 1.0, 2.0],
-                "environment.value_anchor": [0.0, 0.5, 1.0],
+        sweeps={"environment.chartist_strength": [0.0, 0.5, 1.5, 3.0],
+                "environment.value_anchor": [0.0, 0.3, 0.6, 1.0],
                 "environment.trade_rate": [0.25, 0.5, 1.0]},
     ),
     "election": Study(
