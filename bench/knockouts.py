@@ -215,6 +215,16 @@ def campaign_swing(campaign: Run, none: Run | None) -> dict[str, float]:
             "poll error (MAE), campaign arm": s["poll_error_mae"]}
 
 
+def clone_fit(clone: Run, wrong: Run | None) -> dict[str, float]:
+    """KS distance of the clone's cascades from the recording's, and how much farther a
+    clone with the wrong engagement rate (0.3 instead of the recording's 0.1) is."""
+    assert wrong is not None
+    s, c = clone.summary(), wrong.summary()
+    return {"KS size, clone": s["clone_ks_size"],
+            "KS size, wrong - clone": c["clone_ks_size"] - s["clone_ks_size"],
+            "KS delay, wrong - clone": c["clone_ks_delay"] - s["clone_ks_delay"]}
+
+
 REMOVAL = [{"kind": "remove", "content": {"inflammatory": True}, "when": {"start": 2, "every": 1}}]
 GREEDY = {"environment.greed": {"a": 6.0, "b": 2.0}}
 
@@ -356,6 +366,15 @@ STUDIES = {
         sweeps={"environment.chartist_strength": [0.0, 0.5, 1.5, 3.0],
                 "environment.value_anchor": [0.0, 0.3, 0.6, 1.0],
                 "environment.trade_rate": [0.25, 0.5, 1.0]},
+    ),
+    "digital-clone": Study(
+        "digital-clone", clone_fit, control={"behavior.engage_rate": 0.3},
+        knockouts={"stance_weight = 0": {"behavior.stance_weight": 0.0},
+                   "arousal_appeal = 0": {"behavior.arousal_appeal": 0.0},
+                   "novelty_weight = 0": {"behavior.novelty_weight": 0.0}},
+        sweeps={"behavior.stance_weight": [0.0, 1.5, 3.0],
+                "behavior.arousal_appeal": [0.0, 1.0, 2.0],
+                "platform.feed.window": [2, 6, 12]},
     ),
     "election": Study(
         "election", campaign_swing, control={"news": [], "environment.campaigns": {}},
