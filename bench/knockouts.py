@@ -225,6 +225,11 @@ def clone_fit(clone: Run, wrong: Run | None) -> dict[str, float]:
             "KS delay, wrong - clone": c["clone_ks_delay"] - s["clone_ks_delay"]}
 
 
+def _off(*names: str) -> dict[str, dict[str, Any]]:
+    """Knock-outs setting each of these engagement weights of ``[behavior]`` to 0."""
+    return {f"{name} = 0": {f"behavior.{name}": 0.0} for name in names}
+
+
 REMOVAL = [{"kind": "remove", "content": {"inflammatory": True}, "when": {"start": 2, "every": 1}}]
 GREEDY = {"environment.greed": {"a": 6.0, "b": 2.0}}
 
@@ -327,10 +332,8 @@ STUDIES = {
     "inflammatory-messages": Study(
         "inflammatory-messages", removal_effect,
         treated={"interventions": REMOVAL}, control={"interventions": []},
-        knockouts={"message written in arousal 0.5 (not inflammatory)": {"news": _calm},
-                   "arousal_appeal = 0": {"behavior.arousal_appeal": 0.0},
-                   "stance_weight = 0": {"behavior.stance_weight": 0.0},
-                   "novelty_weight = 0": {"behavior.novelty_weight": 0.0}},
+        knockouts={"message written in arousal 0.5 (not inflammatory)": {"news": _calm}}
+        | _off("arousal_appeal", "stance_weight", "novelty_weight"),
         sweeps={"behavior.arousal_appeal": [0.0, 1.0, 2.0],
                 "behavior.stance_weight": [0.0, 1.5, 3.0],
                 "behavior.engage_rate": [0.03, 0.06, 0.12]},
@@ -369,9 +372,7 @@ STUDIES = {
     ),
     "digital-clone": Study(
         "digital-clone", clone_fit, control={"behavior.engage_rate": 0.3},
-        knockouts={"stance_weight = 0": {"behavior.stance_weight": 0.0},
-                   "arousal_appeal = 0": {"behavior.arousal_appeal": 0.0},
-                   "novelty_weight = 0": {"behavior.novelty_weight": 0.0}},
+        knockouts=_off("stance_weight", "arousal_appeal", "novelty_weight"),
         sweeps={"behavior.stance_weight": [0.0, 1.5, 3.0],
                 "behavior.arousal_appeal": [0.0, 1.0, 2.0],
                 "platform.feed.window": [2, 6, 12]},
