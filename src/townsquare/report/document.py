@@ -37,6 +37,7 @@ class Table:
     columns: list[str]
     rows: list[list[str]]
     caption: str = ""
+    links: list[str | None] | None = None  # per row: the first cell links there (if any)
 
 
 @dataclass
