@@ -66,17 +66,17 @@ async def control_run(request: Request) -> JSONResponse:
     await checked_body(request)
     board = request.app.state.dashboard
     run_id, verb = request.path_params["run_id"], request.path_params["verb"]
-    manager = board.manager()
+    if verb not in ("pause", "stop", "resume"):
+        raise HTTPException(404, f"no control {verb!r} (pause, stop, resume)")
+    folder = board.run_path(run_id)  # 404 for a run not in this dashboard
     try:
+        manager = board.manager()
         if verb == "pause":
             manager.pause(run_id)
         elif verb == "stop":
             manager.stop(run_id)
-        elif verb == "resume":
-            folder = board.run_path(run_id)
-            await _in_thread(manager.resume, run_id, folder)
         else:
-            raise HTTPException(404, f"no control {verb!r} (pause, stop, resume)")
+            await _in_thread(manager.resume, run_id, folder)
     except UserError as exc:
         return refused(exc)
     return JSONResponse({"run_id": run_id} | (manager.state(run_id) or {}))

@@ -37,7 +37,7 @@ def compare_document(runs: list[Run]) -> Document:
     other = [m for m in common if m not in main]
     plots: list[Plot | Table] = []
     for name in main:
-        plots.append(Plot(f"compare-{name}", _figure(metrics, name), name.replace("_", " ")))
+        plots.append(Plot(f"compare-{name}", _figure(metrics, name)))
     items: list[Item] = [Grid(plots)] if plots else [
         Note("These runs have no metric in common to plot.")]
     if other:
@@ -52,12 +52,13 @@ def compare_document(runs: list[Run]) -> Document:
 
 
 def _figure(metrics: dict[str, pd.DataFrame], name: str) -> go.Figure:
-    fig = base_figure(name.replace("_", " "), height=320)
+    fig = base_figure(name.replace("_", " "), height=360)
     for i, (run_id, frame) in enumerate(metrics.items()):
         fig.add_trace(go.Scatter(x=frame.index.to_numpy(), y=frame[name].to_numpy(float),
                                  mode="lines", name=esc(run_id), **series_style(i)))
     fig.update_layout(xaxis_title="step", yaxis_title=unit(name) or name.replace("_", " "),
-                      legend={"orientation": "h", "y": -0.25})
+                      legend={"orientation": "h", "y": -0.3, "yanchor": "top"},
+                      margin={"b": 40 + 22 * len(metrics)})
     integer_ticks(fig)
     return fig
 

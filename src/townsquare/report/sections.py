@@ -17,6 +17,7 @@ from townsquare.report import figures_structure as structure
 from townsquare.report import figures_time as time
 from townsquare.report.document import Code, Document, Grid, Item, Note, Plot, Section, Table, fmt
 from townsquare.report.extract import RunData
+from townsquare.report.figures_survey import survey_means
 from townsquare.report.plots import integer_ticks
 from townsquare.wording import plural
 
@@ -272,8 +273,10 @@ def _surveys(data: RunData) -> list[Any]:
     if data.surveys.empty:
         return [Note("No surveys in this run.")]
     summary = summarize(data.surveys)
-    items: list[Any] = _plot("surveys", "means", time.survey_means(summary),
-                             "Mean answer per wave with 95% t confidence intervals.")
+    items: list[Any] = _plot("surveys", "means", survey_means(summary, data.scenario),
+                             "Mean answer per wave with 95% t confidence intervals; one panel "
+                             "per answer scale (Likert points, choice indices and states are "
+                             "different units).")
     moved = shifts(data.surveys)
     if len(moved):
         columns = ["survey", "question", "from_step", "to_step", "design", "n", "shift",

@@ -18,14 +18,15 @@
     return data;
   }
 
-  const live = document.getElementById("live");
-  const following = live !== null && live.dataset.status === "running";
+  const badge = document.getElementById("run-status");
+  let seen = badge ? badge.textContent : null;  // the run's status as this page shows it
 
   function enable(s) {
-    if (!following && s.status === "running") {  // resumed: reload to follow it live
-      window.location.reload();
+    if (s.status === "running" && seen !== null && seen !== "running") {
+      window.location.reload();  // resumed: reload to follow it live
       return;
     }
+    seen = s.status;
     const managed = s.managed, state = s.state, status = s.status;
     const live = managed && (state === "running" || state === "paused");
     document.getElementById("btn-pause").disabled = !(managed && state === "running");
