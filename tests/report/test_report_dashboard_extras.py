@@ -66,7 +66,7 @@ def test_tables_download_as_csv_and_parquet(client: TestClient, run_dir: Path) -
     pd.testing.assert_frame_equal(posts, Run(run_dir).reader.table("posts"),
                                   check_dtype=False)
     assert client.get(f"/runs/{run_dir.name}/tables/nothing.csv").status_code == 404
-    assert client.get(f"/runs/{run_dir.name}/tables/metrics.xlsx").status_code == 422
+    assert client.get(f"/runs/{run_dir.name}/tables/metrics.xlsx").status_code == 404
     assert client.get(f"/runs/{run_dir.name}/tables/sqlite_master.csv").status_code == 404
 
 

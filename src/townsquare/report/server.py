@@ -363,9 +363,11 @@ def compare_page(request: Request) -> HTMLResponse:
 
 def run_table(request: Request) -> Response:
     """``/runs/{id}/tables/{table}.csv`` or ``.parquet``: one table of the run, whole."""
-    name, fmt_ = split_name(request.path_params["filename"])
     run_id = request.path_params["run_id"]
-    frame = _dashboard(request).table(run_id, name)
+    board = _dashboard(request)
+    board.run_path(run_id)  # 404 first for anything not a run here
+    name, fmt_ = _file_name(request.path_params["filename"])
+    frame = board.table(run_id, name)
     return _download(encode(frame, fmt_), f"{run_id}-{name}.{fmt_}", FORMATS[fmt_])
 
 
@@ -378,10 +380,11 @@ def run_report_file(request: Request) -> Response:
 def sweep_table(request: Request) -> Response:
     """``/sweeps/{name}/results.csv`` or ``.parquet``: the sweep's results table."""
     name = request.path_params["name"]
-    stem, fmt_ = split_name(request.path_params["filename"])
+    folder = _dashboard(request).sweep_path(name)  # 404 first for anything not a sweep here
+    stem, fmt_ = _file_name(request.path_params["filename"])
     if stem != "results":
         raise HTTPException(404, "a sweep has one table: results.csv or results.parquet")
-    frame = load_results(_dashboard(request).sweep_path(name))
+    frame = load_results(folder)
     return _download(encode(frame, fmt_), f"{name}-results.{fmt_}", FORMATS[fmt_])
 
 
@@ -401,6 +404,13 @@ def run_control_state(request: Request) -> JSONResponse:
     state = board.manager().state(run_id) if board.store is None else None
     return JSONResponse({"run_id": run_id, "status": status, "managed": state is not None}
                         | (state or {}), headers={"Cache-Control": "no-store"})
+
+
+def _file_name(filename: str) -> tuple[str, str]:
+    try:
+        return split_name(filename)
+    except UserError as exc:
+        raise HTTPException(404, str(exc)) from None
 
 
 def _download(body: bytes, filename: str, media_type: str) -> Response:
