@@ -413,3 +413,24 @@ def test_two_runs_compared_on_the_same_plots(dashboard: tuple[str, Path], page: 
         " (t) => t.name)")
     assert names == [first.id, second.id]
     check_plots(page)
+
+
+def test_sweep_page_links_each_run_to_its_report(dashboard: tuple[str, Path],
+                                                 page: Page) -> None:
+    from townsquare.experiments import Sweep
+    from townsquare.scenario import Scenario
+
+    base, runs = dashboard
+    scenario = Scenario.load("default").with_overrides(SMALL)
+    grid = {"platform.moderation.strategy": ["none", "fact_check"]}
+    Sweep(scenario, grid, replicates=2, out=runs / "sweep", workers=1).run()
+    page.page.goto(f"{base}/sweeps/sweep")
+    page.rendered()
+    links = page.page.locator("#runs table a")
+    assert links.count() == 4
+    first = links.first.inner_text()
+    links.first.click()
+    page.page.wait_for_url(f"{base}/sweeps/sweep/runs/{first}")
+    page.rendered()
+    assert first in page.page.locator("h1").inner_text()
+    assert check_plots(page) >= 10
