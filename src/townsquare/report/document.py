@@ -100,6 +100,7 @@ class Document:
     status: str | None = None
     last_step: int | None = None
     steps: int | None = None
+    pending: bool = False  # some sections are still being drawn (a live page's first draw)
 
     @property
     def plots(self) -> list[Plot]:

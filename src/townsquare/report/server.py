@@ -70,6 +70,8 @@ class Dashboard:
         self._cache: OrderedDict[tuple[str, str], _Page] = OrderedDict()
         self._lock = threading.Lock()
         self._manager: RunManager | None = None
+        self._building: set[tuple[str, str]] = set()  # pages being rebuilt in the background
+        self._broken: set[tuple[str, str]] = set()  # whose background build failed
 
     def manager(self) -> RunManager:
         """The runs this dashboard started (a folder of runs only, not a PostgreSQL store)."""
@@ -138,11 +140,62 @@ class Dashboard:
     # -- pages
 
     def run_page(self, run_id: str) -> _Page:
+        """A run's page. A finished run's is rebuilt when it changed; a running run's is
+        served at once from the cache (its streamed plots catch up from the series
+        endpoint) and rebuilt in the background, or, the first time, drawn quick (the
+        metric plots only) while the whole page is built in the background."""
         path = self.run_path(run_id)
         with open_reader(path) as reader:
             meta = reader.meta()
         key = (meta.get("last_step"), meta.get("status"))
-        return self._cached(("run", run_id), key, lambda: self._render_run(path, run_id))
+        name = ("run", run_id)
+        with self._lock:
+            broken = name in self._broken
+            self._broken.discard(name)
+        if meta.get("status") != "running" or broken:
+            return self._cached(name, key, lambda: self._render_run(path, run_id))
+        with self._lock:
+            page = self._cache.get(name)
+        if page is None:
+            page = self._render_run(path, run_id, quick=True)
+            page.key = ("quick",)
+            with self._lock:
+                page = self._cache.setdefault(name, page)  # a full page built meanwhile wins
+        if page.key != key:
+            self._rebuild_later(name, key, path, run_id)
+        return page
+
+    def _rebuild_later(self, name: tuple[str, str], key: tuple[Any, ...],
+                       path: Path | PostgresRun, run_id: str) -> None:
+        """Build the whole page of a running run in a thread (one at a time per run)."""
+        with self._lock:
+            if name in self._building:
+                return
+            self._building.add(name)
+
+        def build() -> None:
+            try:
+                page = self._render_run(path, run_id)
+                page.key = key
+                with self._lock:
+                    self._cache[name] = page
+                    self._cache.move_to_end(name)
+                    while len(self._cache) > CACHE_SIZE:
+                        self._cache.popitem(last=False)
+            except Exception:  # the next request builds it in the open and shows the error
+                with self._lock:
+                    self._broken.add(name)
+            finally:
+                with self._lock:
+                    self._building.discard(name)
+
+        threading.Thread(target=build, name=f"page-{run_id}", daemon=True).start()
+
+    def page_is_whole(self, run_id: str) -> bool:
+        """Whether the cached page of a run has every section drawn (not a quick first draw)."""
+        with self._lock:
+            page = self._cache.get(("run", run_id))
+        return page is not None and not page.doc.pending
 
     def sweep_page(self, name: str) -> _Page:
         path = self.sweep_path(name)
@@ -224,10 +277,10 @@ class Dashboard:
                 self._cache.popitem(last=False)
             return page
 
-    def _render_run(self, path: Path | PostgresRun, run_id: str) -> _Page:
+    def _render_run(self, path: Path | PostgresRun, run_id: str, quick: bool = False) -> _Page:
         run = Run(path)
         try:
-            doc = run_report(run)
+            doc = run_report(run, quick=quick)
             tables = tuple(run.reader.tables())
         finally:
             run.reader.close()
@@ -278,7 +331,8 @@ class Dashboard:
             last_step = None if last is None else int(cast(int, last))
             series = series_since(reader, traces, since, last_step)
         return {"run_id": run_id, "status": meta.get("status"), "last_step": last_step,
-                "steps": meta.get("steps"), "layout": signature(traces), "series": series}
+                "steps": meta.get("steps"), "layout": signature(traces), "series": series,
+                "whole": self.page_is_whole(run_id)}
 
 
 # -- endpoints ------------------------------------------------------------------------------

@@ -117,7 +117,9 @@
       const response = await fetch(seriesUrl + "?since=" + shown, {cache: "no-store"});
       if (response.ok) {
         const s = await response.json();
-        if (s.layout !== layout) {  // the plots gained or lost a series: draw them afresh
+        // the plots gained or lost a series, or the sections still being drawn when this
+        // page was served are ready: draw the page afresh
+        if (s.layout !== layout || (root.dataset.pending === "true" && s.whole)) {
           window.location.reload();
           return;
         }
