@@ -274,6 +274,21 @@ def test_live_plots_reach_the_store_and_keep_the_users_zoom(dashboard: tuple[str
         assert page.errors == []
 
 
+def test_a_live_page_drawn_quick_fills_in_the_rest_and_keeps_the_zoom(
+        dashboard: tuple[str, Path], page: Page) -> None:
+    base, runs = dashboard
+    with slow_run(runs) as run_id:
+        page.page.goto(f"{base}/runs/{run_id}")  # first visit of a running run: drawn quick
+        page.rendered()
+        assert "Being drawn" in page.page.locator("#network").inner_text()
+        page.page.evaluate(f"Plotly.relayout({ACTIVITY}, {{'xaxis.range': [0, 3]}})")
+        page.page.wait_for_selector("body[data-whole=true]")  # the whole page, filled in
+        assert page.page.locator("#network p.note[data-pending]").count() == 0
+        assert page.page.locator('#network [data-figure="network-graph"]').count() == 1
+        assert page.page.evaluate(f"{ACTIVITY}.layout.xaxis.range") == [0, 3]
+        check_plots(page)
+
+
 def test_a_run_started_after_the_list_loaded_appears(dashboard: tuple[str, Path],
                                                      page: Page) -> None:
     base, runs = dashboard

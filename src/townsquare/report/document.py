@@ -47,6 +47,7 @@ class Note:
     kind: ClassVar[str] = "note"
 
     text: str
+    pending: bool = False  # stands for content still being drawn (a live page fills it in)
 
 
 @dataclass

@@ -45,7 +45,7 @@ SECTIONS = (
 # Sections read from tables that grow with the run; a quick (live first-draw) page says so.
 HEAVY = ("attitudes", "cascades", "network", "surveys", "llm")
 PENDING = ("Being drawn: the dashboard shows the plots that follow the run first and draws "
-           "this section in the background; the page reloads itself once it is ready.")
+           "this in the background; it appears here by itself once ready.")
 
 
 def run_document(data: RunData) -> Document:
@@ -56,7 +56,7 @@ def run_document(data: RunData) -> Document:
         "attitudes": _attitudes, "emotion": _emotion, "cascades": _cascades, "reach": _reach,
         "moderation": _moderation, "network": _network, "surveys": _surveys, "llm": _llm,
     }
-    sections = [Section(key, title, [Note(PENDING)] if data.quick and key in HEAVY
+    sections = [Section(key, title, [Note(PENDING, pending=True)] if data.quick and key in HEAVY
                         else builders[key](data)) for key, title in SECTIONS]
     scenario = str(meta.get("scenario_name") or data.scenario.get("name") or "run")
     facts = {
@@ -210,7 +210,7 @@ def _emotion(data: RunData) -> list[Any]:
         items += _plot("emotion", "valence", state.emotion_heatmap(data.valence),
                        "Distribution of valence per step (snapshot agents).")
     elif data.quick:
-        items.append(Note(PENDING))
+        items.append(Note(PENDING, pending=True))
     return _or_note(items, "No emotion recorded.")
 
 
