@@ -143,3 +143,20 @@ def test_survey_questions_on_different_scales_get_their_own_panels() -> None:
     assert len({axes["s: agree"], axes["s: sure"], axes["s: pick"]}) == 3
     assert list(fig.layout.yaxis.range) == pytest.approx([0.7, 7.3])
     assert "Likert" in fig.layout.yaxis.title.text
+
+
+def test_interview_endpoint_answers_from_the_agents_state(runs_dir: Path,
+                                                          run_dir: Path) -> None:
+    local = TestClient(create_app(runs_dir), base_url="http://127.0.0.1",
+                       client=("127.0.0.1", 50000))
+    url = f"/api/runs/{run_dir.name}/agents/5/interview"
+    answer = local.post(url, json={"question": "Is the tap water safe?"})
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["agent"] == 5 and "Asked: Is the tap water safe?" in body["answer"]
+    assert local.post(url, json={"question": "  "}).status_code == 400
+    assert local.post(f"/api/runs/{run_dir.name}/agents/4000/interview",
+                      json={"question": "hello?"}).status_code == 400
+    remote = TestClient(create_app(runs_dir), base_url="http://127.0.0.1",
+                        client=("192.168.1.9", 50000))
+    assert remote.post(url, json={"question": "hello?"}).status_code == 403

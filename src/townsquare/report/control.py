@@ -173,6 +173,12 @@ class RunManager:
                             "(a run started elsewhere is stopped where it was started)")
         return worker
 
+    def trusted(self, run_id: str) -> bool:
+        """Whether this dashboard started the run (its scenario came from the local user)."""
+        with self._lock:
+            worker = self._workers.get(run_id)
+        return worker is not None and worker.trusted
+
     def state(self, run_id: str) -> dict[str, Any] | None:
         """The worker's state (running, paused, completed, stopped, failed) and its error."""
         with self._lock:

@@ -242,8 +242,10 @@ class Dashboard:
         return render_document(doc, plotly_src=PLOTLY_URL, dashboard="/")
 
     def interview(self, run_id: str, agent: int, question: str) -> str:
+        """Ask an agent; a stored model endpoint is trusted only for runs started here."""
+        trusted = self.store is None and self.manager().trusted(run_id)
         with self._run(run_id) as run:
-            return str(run.interview(agent, question))
+            return str(run.interview(agent, question, trust_endpoint=trusted))
 
     def table(self, run_id: str, name: str) -> Any:
         """A whole table of a run (only names the store lists: nothing else reaches SQL)."""
