@@ -14,8 +14,9 @@ the server per committed step: the page rebuilt whole vs one ``series`` answer.
     python bench/bench_report.py --live 10000 --repeat 5   # a running run's dashboard page
 
 With ``--screenshots DIR`` it also saves ``report.png`` (top of a report),
-``dashboard.png`` (the dashboard's runs list, with a run in progress and a
-sweep) and ``dashboard-live.png`` (a live run page) taken from a small run.
+``agent.png`` (an agent's page), ``dashboard.png`` (the dashboard's start form and runs
+list, with a run in progress and a sweep) and ``dashboard-live.png`` (a live run page
+with its controls) taken from small runs.
 """
 
 from __future__ import annotations
@@ -223,7 +224,7 @@ def section_clip(page: Any, last_section: str) -> dict[str, float]:
 
 
 def screenshots(out_dir: Path) -> list[Path]:
-    """report.png, dashboard.png and dashboard-live.png from small runs."""
+    """report.png, agent.png, dashboard.png and dashboard-live.png from small runs."""
     import pandas as pd
     from playwright.sync_api import sync_playwright
 
@@ -261,6 +262,16 @@ def screenshots(out_dir: Path) -> list[Path]:
                 page.wait_for_selector("body[data-rendered=true]", timeout=120_000)
                 path = out_dir / "report.png"
                 page.screenshot(path=path, clip=section_clip(page, "beliefs"), full_page=True)
+                written.append(path)
+                author = int(done.reader.query(  # the most prolific author: a page with posts
+                    "SELECT author, COUNT(*) AS n FROM posts GROUP BY author ORDER BY n DESC "
+                    "LIMIT 1")["author"].iloc[0])
+                page.goto(f"{base}/runs/{done.id}/agents/{author}")
+                page.wait_for_selector("body[data-rendered=true]", timeout=120_000)
+                path = out_dir / "agent.png"
+                clip = section_clip(page, "posts") | {}
+                clip["height"] = min(clip["height"], 1700.0)  # the first rows of its posts
+                page.screenshot(path=path, clip=clip, full_page=True)
                 written.append(path)
                 page.goto(base + "/")
                 page.wait_for_function(  # the live run is listed with a few steps in
