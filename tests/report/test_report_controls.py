@@ -78,6 +78,12 @@ def test_control_requests_only_from_this_machine_as_json(tmp_path: Path) -> None
     other_site = local.post("/api/runs/start", json={"scenario": "default"},
                             headers={"Origin": "http://evil.example"})
     assert other_site.status_code == 403
+    other_port = local.post("/api/runs/start", json={"scenario": "nope"},
+                            headers={"Origin": "http://127.0.0.1:9999"})
+    assert other_port.status_code == 403
+    same = local.post("/api/runs/start", json={"scenario": "nope"},
+                      headers={"Origin": "http://127.0.0.1"})
+    assert same.status_code == 400  # through the checks, refused for its unknown scenario
     assert local.post("/api/runs/nothing/stop", json={}).status_code == 404
     assert list_runs(runs) == []
 

@@ -4,7 +4,8 @@ They answer only a client on this machine (its address is loopback), on top of t
 Host check or token of :mod:`townsquare.report.guard`, and only JSON bodies: a
 cross-site page cannot send ``application/json`` without a CORS preflight, which
 this server never approves, so another site open in the same browser cannot
-start or stop runs. A request whose ``Origin`` names another site is refused too.
+start or stop runs. A request whose ``Origin`` is not this server (host and port) is
+refused too.
 Mistakes in a request (unknown scenario, bad override) are a 400 with the message.
 """
 
@@ -19,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from townsquare.errors import UserError
-from townsquare.report.guard import LOOPBACK_NAMES, host_name
+from townsquare.report.guard import LOOPBACK_NAMES
 
 MAX_BODY = 2_000_000  # an uploaded scenario is a few kB; refuse anything huge
 
@@ -32,7 +33,7 @@ async def checked_body(request: Request) -> dict[str, Any]:
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
         raise HTTPException(415, "send the request as application/json")
     origin = request.headers.get("origin")
-    if origin and host_name(urlsplit(origin).netloc) != host_name(request.headers.get("host", "")):
+    if origin and urlsplit(origin).netloc.lower() != request.headers.get("host", "").lower():
         raise HTTPException(403, "a page of another site cannot control runs")
     raw = await request.body()
     if len(raw) > MAX_BODY:
