@@ -160,3 +160,21 @@ def test_interview_endpoint_answers_from_the_agents_state(runs_dir: Path,
     remote = TestClient(create_app(runs_dir), base_url="http://127.0.0.1",
                         client=("192.168.1.9", 50000))
     assert remote.post(url, json={"question": "hello?"}).status_code == 403
+
+
+def test_a_quick_page_streams_the_same_plots_and_marks_the_rest_pending(run_dir: Path) -> None:
+    from townsquare.report.build import run_report
+    from townsquare.report.sections import HEAVY
+    from townsquare.report.stream import metric_traces, signature
+
+    run = Run(run_dir)
+    quick, whole = run_report(run, quick=True), run_report(run)
+    assert quick.pending and not whole.pending
+    assert signature(metric_traces(quick)) == signature(metric_traces(whole))
+    for section in quick.sections:
+        pending = [item for item in section.items if getattr(item, "pending", False)]
+        if section.id in HEAVY:
+            assert pending and section.items == pending, section.id
+        elif section.id != "emotion":
+            assert not pending, section.id
+    assert {p.id for p in quick.plots} < {p.id for p in whole.plots}
