@@ -35,11 +35,10 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from townsquare.errors import UserError
-from townsquare.report import actions
+from townsquare.report import actions, downloads
 from townsquare.report.build import run_report
 from townsquare.report.control import RunManager
 from townsquare.report.document import Document, fmt
-from townsquare.report.downloads import FORMATS, encode, split_name
 from townsquare.report.guard import Guard
 from townsquare.report.html import Controls, Live, plotly_js, render_document, render_index
 from townsquare.report.stream import TraceMap, metric_traces, series_since, signature
@@ -417,40 +416,6 @@ def compare_page(request: Request) -> HTMLResponse:
     return HTMLResponse(_dashboard(request).compare_page(ids))
 
 
-def run_table(request: Request) -> Response:
-    """``/runs/{id}/tables/{table}.csv`` or ``.parquet``: one table of the run, whole."""
-    run_id = request.path_params["run_id"]
-    board = _dashboard(request)
-    board.run_path(run_id)  # 404 first for anything not a run here
-    name, fmt_ = _file_name(request.path_params["filename"])
-    frame = board.table(run_id, name)
-    return _download(encode(frame, fmt_), f"{run_id}-{name}.{fmt_}", FORMATS[fmt_])
-
-
-def run_report_file(request: Request) -> Response:
-    run_id = request.path_params["run_id"]
-    return _download(_dashboard(request).report_file(run_id).encode("utf-8"),
-                     f"{run_id}-report.html", "text/html; charset=utf-8")
-
-
-def sweep_table(request: Request) -> Response:
-    """``/sweeps/{name}/results.csv`` or ``.parquet``: the sweep's results table."""
-    name = request.path_params["name"]
-    folder = _dashboard(request).sweep_path(name)  # 404 first for anything not a sweep here
-    stem, fmt_ = _file_name(request.path_params["filename"])
-    if stem != "results":
-        raise HTTPException(404, "a sweep has one table: results.csv or results.parquet")
-    frame = load_results(folder)
-    return _download(encode(frame, fmt_), f"{name}-results.{fmt_}", FORMATS[fmt_])
-
-
-def sweep_report_file(request: Request) -> Response:
-    name = request.path_params["name"]
-    doc = sweep_document(_dashboard(request).sweep_path(name))
-    return _download(render_document(doc).encode("utf-8"), f"{name}-report.html",
-                     "text/html; charset=utf-8")
-
-
 def run_control_state(request: Request) -> JSONResponse:
     """Whether this dashboard runs the run (and its worker's state), and the store's status."""
     board = _dashboard(request)
@@ -460,20 +425,6 @@ def run_control_state(request: Request) -> JSONResponse:
     state = board.manager().state(run_id) if board.store is None else None
     return JSONResponse({"run_id": run_id, "status": status, "managed": state is not None}
                         | (state or {}), headers={"Cache-Control": "no-store"})
-
-
-def _file_name(filename: str) -> tuple[str, str]:
-    try:
-        return split_name(filename)
-    except UserError as exc:
-        raise HTTPException(404, str(exc)) from None
-
-
-def _download(body: bytes, filename: str, media_type: str) -> Response:
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in filename)
-    return Response(body, media_type=media_type,
-                    headers={"Content-Disposition": f'attachment; filename="{safe}"',
-                             "Cache-Control": "no-store"})
 
 
 def plotly_bundle(request: Request) -> Response:
@@ -527,13 +478,13 @@ def create_app(runs_dir: str | Path, token: str | None = None) -> Guard:
         Route("/", index),
         Route("/compare", compare_page),
         Route("/runs/{run_id}", run_page),
-        Route("/runs/{run_id}/report.html", run_report_file),
-        Route("/runs/{run_id}/tables/{filename}", run_table),
+        Route("/runs/{run_id}/report.html", downloads.run_report_file),
+        Route("/runs/{run_id}/tables/{filename}", downloads.run_table),
         Route("/runs/{run_id}/agents/{agent:int}", agent_page),
         Route("/sweeps/{name}", sweep_page),
-        Route("/sweeps/{name}/report.html", sweep_report_file),
+        Route("/sweeps/{name}/report.html", downloads.sweep_report_file),
         Route("/sweeps/{name}/runs/{run_id}", sweep_run_page),
-        Route("/sweeps/{name}/{filename}", sweep_table),
+        Route("/sweeps/{name}/{filename}", downloads.sweep_table),
         Route("/api/runs", runs_json),
         Route("/api/runs/start", actions.start_run, methods=["POST"]),
         Route("/api/runs/{run_id}/status", run_status),
