@@ -1,4 +1,4 @@
-// Live dashboard page: poll the run's new metrics about once a second while it runs and
+// Live dashboard page: poll the run's new metrics once a second (4 times when it runs fast) and
 // append them to the plots with Plotly.extendTraces (the user's zoom stays), update the step
 // counter, the rate (steps/s) and the ETA. The page itself is never rebuilt per step.
 (function () {
@@ -186,6 +186,8 @@
   }
 
   async function poll() {
+    const before = shown;
+    let gained = 0;
     try {
       const response = await fetch(seriesUrl + "?since=" + shown, {cache: "no-store"});
       if (response.ok) {
@@ -196,13 +198,16 @@
           if (matched) shown = Math.max(shown, s.last_step);
           pace(s.last_step);
         }
+        gained = shown - before;
         if (!matched || (root.dataset.pending === "true" && s.whole)) await refresh();
         show(s);
       }
     } catch (err) {
       // The server may restart; keep polling quietly.
     }
-    if (status === "running") window.setTimeout(poll, 1000);
+    // a run committing several steps per second is asked four times as often, so the
+    // plots stay within about one step of the store; a slow run once a second
+    if (status === "running") window.setTimeout(poll, gained > 1 ? 250 : 1000);
   }
 
   if (status === "running") {
