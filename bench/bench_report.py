@@ -153,6 +153,7 @@ def time_live_page(agents: int, repeat: int, warmup_steps: int = 20) -> dict[str
 
         while committed() < warmup_steps:
             time.sleep(0.2)
+        t_start, s_start = time.perf_counter(), committed()
         base, server, thread = serve(runs)
         drawn, caught_up, lag, served, first = [], [], [], [], []
         ends = ("() => document.querySelector('[data-figure=\"activity-actions\"]').data"
@@ -183,6 +184,7 @@ def time_live_page(agents: int, repeat: int, warmup_steps: int = 20) -> dict[str
                     lag.append(committed() - min(page.evaluate(ends)))
                     page.close()
                 browser.close()
+            rate = (committed() - s_start) / (time.perf_counter() - t_start)
         finally:
             manager.stop(run_id)
             manager.shutdown()
@@ -196,7 +198,8 @@ def time_live_page(agents: int, repeat: int, warmup_steps: int = 20) -> dict[str
             "live_activity_drawn_s": statistics.median(first[1:]),
             "load_average_1min": os.getloadavg()[0], "cpus": os.cpu_count(),
             "live_catch_up_s": statistics.median(caught_up),
-            "live_steps_behind_store": max(lag), "live_repeat": repeat}
+            "live_steps_behind_store": max(lag), "live_run_steps_per_s": rate,
+            "live_repeat": repeat}
 
 
 # -- screenshots ------------------------------------------------------------------------------
