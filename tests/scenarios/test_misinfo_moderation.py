@@ -15,9 +15,9 @@ import pytest
 from scenario_replicates import replicate, summary_of
 
 from statcheck import assert_mean_above, paired_ci
-from townsquare.run import Run
 from townsquare import Scenario, Simulation
 from townsquare.platform.actions import Action
+from townsquare.run import Run
 
 STRATEGIES = ("none", "fact_check", "community_notes", "hybrid")
 
