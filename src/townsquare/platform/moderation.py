@@ -8,8 +8,8 @@
 * Claim matching: platforms put a rating on every post their matching system
   judges to carry the rated claim (Meta's near-duplicate matching), and matching
   errs, labelling posts of other stories on the same topic, quotes and debunks
-  included. Each original or quote carrying another news item on a labelled item's topic is
-  screened once against it and matched with chance ``match_false_positive``
+  included. Each original or quote carrying another news item on a labelled
+  item's topic is screened once against it and matched with chance ``match_false_positive``
   times its similarity ``1 - |stance difference| / 2``; a matched post is
   labelled (source ``fact_check_match``) and scored by its own story's veracity,
   so a true story's posts mislabelled this way are false positives.
@@ -21,7 +21,8 @@
 
 Each label is an event with a cost (one fact check, one note) for cost vs effect,
 and each is scored against the story's veracity (:attr:`Moderator.verdicts`), so a
-run records its moderation's mistakes: labels on true stories are false positives.
+run records its moderation's mistakes: labels on true stories are false positives,
+and false items left unlabelled once their check is due are misses.
 """
 
 from __future__ import annotations
@@ -108,11 +109,11 @@ class Moderator:
         return record
 
     def _fact_check(self, content: ContentStore, step: int, record: LabelRecord) -> None:
-        rated_by_now = self.rated & (step >= self.news_step + self.config.fact_check_delay)
+        passed = step >= self.news_step + self.config.fact_check_delay
+        rated_by_now = self.rated & passed
         self.cost["fact_checks"] = int(rated_by_now.sum())  # a fact check is paid when done
         due = self.checked_news & rated_by_now & ~self.labelled_news
         # misses: false items whose check is due (or would be, unrated) and not labelled
-        passed = step >= self.news_step + self.config.fact_check_delay
         self.verdicts["missed_false"] = int((self.news_false & passed
                                              & ~(self.labelled_news | due)).sum())
         earlier = self.labelled_news.copy()
@@ -123,19 +124,15 @@ class Moderator:
             roots = unique_ints(content.root[posts])
             self._score(content, apply_label(content, roots, self.label, "fact_check", record))
         # new posts against the items labelled before; every post against the new ones
+        chance = self.config.match_false_positive
         matched = np.concatenate([
-            match_claims(content, np.flatnonzero(earlier), self.screened, self._match_chance,
-                         self.rng),
-            match_claims(content, np.flatnonzero(due), 0, self._match_chance, self.rng),
+            match_claims(content, np.flatnonzero(earlier), self.screened, chance, self.rng),
+            match_claims(content, np.flatnonzero(due), 0, chance, self.rng),
         ])
         self.screened = len(content)
         if len(matched):
             self._score(content, apply_label(content, unique_ints(matched), self.label,
                                              "fact_check_match", record))
-
-    @property
-    def _match_chance(self) -> float:
-        return self.config.match_false_positive
 
     def _community_notes(self, content: ContentStore, record: LabelRecord) -> None:
         if len(content) == 0:
