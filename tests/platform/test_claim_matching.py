@@ -120,3 +120,26 @@ def test_misses_count_false_items_left_unlabelled_once_due(coverage: float) -> N
     assert moderator.verdicts["missed_false"] == 0  # not due yet
     moderator.moderate(store, 2)
     assert moderator.verdicts["missed_false"] == (1 if coverage == 0.0 else 0)
+
+
+def test_restored_moderator_screens_only_posts_it_has_not_screened() -> None:
+    """A checkpoint keeps the screening cursor: no post is screened twice after resume."""
+    veracity = np.array([Veracity.FALSE, Veracity.TRUE, Veracity.TRUE], np.int8)
+    config = ModerationConfig(strategy="fact_check", fact_check_coverage=1.0,
+                              fact_check_sensitivity=1.0, fact_check_false_positive=0.0,
+                              fact_check_delay=0, match_false_positive=1.0)
+    store = _store()
+    first = Moderator(config, veracity, np.zeros(3, np.int64), np.random.default_rng(3))
+    first.moderate(store, 0)
+    restored = Moderator(config, veracity, np.zeros(3, np.int64), np.random.default_rng(99))
+    restored.set_state(first.get_state())
+    restored.rng.bit_generator.state = first.rng.bit_generator.state
+    twin = ContentStore.from_state(store.get_state())
+    for content in (store, twin):
+        content.add(np.array([9]), np.array([Action.QUOTE]), np.array([1]), np.zeros(1, int),
+                    np.array([-0.5]), 1)
+    a, b = first.moderate(store, 1), restored.moderate(twin, 1)
+    assert (a.post, a.source) == (b.post, b.source)
+    assert set(b.post) <= {len(twin) - 1}
+    # one draw per screened post: re-screening old posts would consume more of the stream
+    assert first.rng.bit_generator.state == restored.rng.bit_generator.state
