@@ -320,6 +320,7 @@ STUDIES = {
         control={"platform.moderation.strategy": "none"},
         knockouts={
             "fact_check_false_positive = 0": {"platform.moderation.fact_check_false_positive": 0.0},
+            "match_false_positive = 0": {"platform.moderation.match_false_positive": 0.0},
             "partisan_doubt = 0": {"behavior.partisan_doubt": 0.0},
             "discernment = 0": {"behavior.discernment": 0.0,
                                 "behavior.verifier_discernment": 0.0},
@@ -327,7 +328,8 @@ STUDIES = {
         },
         sweeps={"behavior.implied_truth": [0.0, 2.0, 4.0, 8.0],
                 "behavior.discernment": [0.0, 0.5, 1.0, 2.0],
-                "platform.moderation.label_effect": [0.0, 0.3, 0.6, 0.9]},
+                "platform.moderation.label_effect": [0.0, 0.3, 0.6, 0.9],
+                "platform.moderation.match_false_positive": [0.0, 0.02, 0.05, 0.1]},
     ),
     "inflammatory-messages": Study(
         "inflammatory-messages", removal_effect,

@@ -229,6 +229,11 @@ class ModerationConfig(_Config):
         default=0.05, description="chance a rated true item is labelled anyway (no source; "
         "sensitivity in docs/scenarios.md)"
     )
+    match_false_positive: Probability = Field(
+        default=0.05, description="chance the platform's claim matching ties an original or "
+        "quote of another story on a labelled item's topic to the rating, times stance "
+        "similarity 1 - |difference|/2 (no published rate; sensitivity in docs/scenarios.md)"
+    )
     note_threshold: PositiveInt = Field(
         default=5, description="flags on a root post before a community note is attached"
     )

@@ -412,6 +412,9 @@ class SocialPlatform:
         return {"labels_on_false": float(verdicts["on_false"]),
                 "labels_on_true": float(verdicts["on_true"]),
                 "label_precision": verdicts["on_false"] / scored if scored else float("nan"),
+                # false items whose fact check was due, left unlabelled (unrated or missed)
+                "fact_check_misses": float(verdicts.get("missed_false", 0))
+                if self.moderator.fact_checks else float("nan"),
                 # agents' own mistakes: flags on true items feed community notes
                 "flags_on_true": float(flags[veracity == Veracity.TRUE].sum()),
                 "flags_on_false": float(flags[veracity == Veracity.FALSE].sum())}
