@@ -146,8 +146,8 @@ class LLMBehavior:
         self._main_topic = np.argmax(population.interests, axis=1).astype(np.int64)
         self._last_reflection = np.zeros(population.n, dtype=np.int32)
         self._systems: dict[int, str] = {}
-        self._system_bodies: dict[int, bytes] = {}  # the same, JSON-encoded for request bodies
-        self._templates: dict[tuple[int, bool], tuple[ModelEndpoint, BodyTemplate]] = {}
+        self._system_bodies: dict[int, tuple[str, bytes]] = {}  # the same, and as JSON
+        self._templates: dict[tuple, tuple[ModelEndpoint, BodyTemplate]] = {}
         self._pending: list[CallRecord] = []
         self._stats: dict[str, Any] = step_stats(-1)
         self._step = 0
@@ -384,18 +384,19 @@ class LLMBehavior:
     def _template(self, model: int, posts: bool) -> BodyTemplate:
         """The body template of decision requests to ``model`` (with a feed, or without)."""
         endpoint = self.config.models[model]
-        found = self._templates.get((model, posts))
+        key = (model, posts, tuple(self.topics), tuple(self.news_ids))  # all the schema uses
+        found = self._templates.get(key)
         if found is None or found[0] is not endpoint:  # made anew if the settings changed
             template = BodyTemplate(functools.partial(self._build_decide, model), posts)
-            found = self._templates[(model, posts)] = (endpoint, template)
+            found = self._templates[key] = (endpoint, template)
         return found[1]
 
     def _system_json(self, agent: int, system: str) -> bytes:
         """The agent's system message as JSON, encoded once (it is the same at every step)."""
-        encoded = self._system_bodies.get(agent)
-        if encoded is None:
-            encoded = self._system_bodies[agent] = encode_value(system)
-        return encoded
+        found = self._system_bodies.get(agent)
+        if found is None or found[0] is not system:
+            found = self._system_bodies[agent] = (system, encode_value(system))
+        return found[1]
 
     async def _ask_one(
         self, model: Accounting, request: ChatRequest, feed: set[int], agent: int
