@@ -164,6 +164,8 @@ class FakeLLMServer:
         config = uvicorn.Config(
             self.app(), log_level="critical", access_log=False, lifespan="off", backlog=4096,
             timeout_graceful_shutdown=1, timeout_keep_alive=30,
+            # no X-Forwarded-* handling, Server or Date headers: less work per request
+            proxy_headers=False, server_header=False, date_header=False,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
@@ -295,8 +297,7 @@ class FakeLLMServer:
                     await asyncio.sleep(max(0.0, self.latency_s - (time.monotonic() - arrived)))
             finally:
                 self.in_flight -= 1
-        body = json.dumps(answer, ensure_ascii=False, allow_nan=False,
-                          separators=(",", ":")).encode("utf-8")  # as JSONResponse renders it
+        body = _dumps(answer)
         await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", b"application/json"),
                                 (b"content-length", str(len(body)).encode())]})
@@ -390,6 +391,18 @@ def _loads(body: bytes) -> Any:
         except orjson.JSONDecodeError:  # e.g. integers beyond 64 bits: the json module decides
             pass
     return json.loads(body)
+
+
+def _dumps(answer: dict) -> bytes:
+    """The response body: orjson when installed, else as Starlette's JSONResponse renders it.
+
+    Clients decode the same values from either (the answer text inside is made by
+    the json module in both cases, so cached answers do not change).
+    """
+    if orjson is not None:
+        return orjson.dumps(answer)
+    return json.dumps(answer, ensure_ascii=False, allow_nan=False,
+                      separators=(",", ":")).encode("utf-8")
 
 
 def _mode(payload: dict) -> str:
