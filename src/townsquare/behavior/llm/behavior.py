@@ -59,6 +59,10 @@ QUIET_FEED = "my feed is quiet"
 EMBED_BATCH = 256  # memory texts embedded at once while answers are still coming in
 DESCRIBE_BATCH = 128  # answers whose action memories are embedded together, mid-step
 LAUNCH_BATCH = 32  # agents retrieved for at once; also the requests built ahead of free slots
+# requests built between turns of the event loop: each turn (sending, taking in answers)
+# costs CPU, so at a fast server one turn per request made the client ~15% slower; a
+# few requests wait at most a few builds (< 1 ms) for theirs
+YIELD_EVERY = 4
 _TEMPLATE_TAG = CallTag(-1, -1, "decide")
 
 
@@ -323,8 +327,9 @@ class LLMBehavior:
                     task.add_done_callback(lambda _: ahead.release())
                     task.add_done_callback(functools.partial(lambda row, _: arrivals.note(row), i))
                     tasks.append(task)
-                    # send it, and handle answers that came in, before building the next
-                    await asyncio.sleep(0)
+                    # send them, and handle answers that came in, before building more
+                    if len(tasks) % YIELD_EVERY == 0:
+                        await asyncio.sleep(0)
             # the last requests are in flight: meanwhile, make room for the step's memories,
             # note what the agents saw and assemble the answers that keep coming in
             per_agent = self.config.memory.observe_k + self.config.max_actions  # at most
