@@ -92,7 +92,8 @@ def test_a_capped_whole_run_leaves_the_state_stepping_goes_on_from() -> None:
     assert (state.step_changed[state.frontier] == 3).all()
     child = np.flatnonzero(state.parent >= 0)
     assert graph.has_edges(child, state.parent[child]).all()
-    np.testing.assert_array_equal(state.step_changed[child], state.step_changed[state.parent[child]] + 1)
+    parent_step = state.step_changed[state.parent[child]]
+    np.testing.assert_array_equal(state.step_changed[child], parent_step + 1)
 
 
 @pytest.mark.parametrize("activity", [0.001, 0.02, 0.3, 1.0])

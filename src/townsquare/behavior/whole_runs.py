@@ -232,7 +232,9 @@ def threshold_run(
 
 
 @njit(cache=True)
-def _disagreeing_row(indptr: np.ndarray, indices: np.ndarray, status: np.ndarray, start: int) -> int:
+def _disagreeing_row(
+    indptr: np.ndarray, indices: np.ndarray, status: np.ndarray, start: int
+) -> int:
     """A row holding an entry (row, column) whose statuses differ, looking from ``start``
     on (and round to it); -1 when none does."""
     n = len(indptr) - 1
