@@ -85,6 +85,7 @@ COMPILED_ATTEMPTS = 2**17
 # as the engine runs it (the same process either way; tests check both).
 WHOLE_RUNS = True
 _NO_PRESSURE = np.empty(0, np.int32)
+WHOLE_SIR_EVENTS = 2**23  # larger graphs run the SIR step by step (its work dominates there)
 
 
 @dataclass
@@ -828,8 +829,8 @@ class SIREpidemicModel:
     def _whole_run(
         self, graph: Network, state: ClassicState, steps: int, rng: np.random.Generator
     ) -> int | None:
-        if isinstance(graph, WellMixed):
-            return None
+        if isinstance(graph, WellMixed) or graph.followers.nnz + graph.n > WHOLE_SIR_EVENTS:
+            return None  # (its events take 32 bytes per follow and per agent)
         spreaders = state.spreading
         if spreaders is None:
             spreaders = np.flatnonzero(state.status == _SPREADER)

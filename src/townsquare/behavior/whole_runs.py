@@ -108,6 +108,52 @@ def cascade_run(
     return taken, current[:m].copy()
 
 
+@njit(inline="always")
+def _geometric(s: np.ndarray, scale: float) -> int:
+    """Trials up to and including the first success, for success prob p (``scale`` is
+    ``-1 / log(1 - p)``; 0 when p >= 1): 1 + floor(log(v) / log(1 - p)), v uniform (0, 1]."""
+    return 1 + int(min(-math.log(1.0 - _uniform(s)) * scale, 4e18))
+
+
+_RING = 4096  # steps in the event calendar; events further ahead wait a lap (never lost)
+
+
+@njit(inline="always")
+def _push(events: np.ndarray, head: np.ndarray, count: int, step: int, agent: int,
+          source: int) -> int:  # fmt: skip
+    """Add event (step, agent, source) to its step's list in the calendar; the new count."""
+    b = step & (_RING - 1)
+    events[count, 0], events[count, 1], events[count, 2] = step, agent, source
+    events[count, 3] = head[b]
+    head[b] = count
+    return count + 1
+
+
+@njit(inline="always")
+def _schedule(
+    u: int, t: int, indptr: np.ndarray, indices: np.ndarray, status: np.ndarray,
+    beta: float, gamma: float, steps: int, s: np.ndarray,
+    events: np.ndarray, head: np.ndarray, count: int,
+) -> int:  # fmt: skip
+    """Draw when spreader ``u`` (told at step ``t``) stops, and when it first tells each
+    ignorant follower before that; keep the events up to step ``steps``; the new count."""
+    stop = steps + 1
+    if gamma > 0:
+        stop = _geometric(s, -1.0 / math.log1p(-gamma) if gamma < 1 else 0.0)
+        if t + stop <= steps:
+            count = _push(events, head, count, t + stop, ~u, -1)
+    if beta <= 0:
+        return count
+    scale = -1.0 / math.log1p(-beta) if beta < 1 else 0.0
+    for at in range(indptr[u], indptr[u + 1]):
+        w = indices[at]
+        if status[w] == _INACTIVE:
+            gap = _geometric(s, scale)
+            if gap <= stop and t + gap <= steps:
+                count = _push(events, head, count, t + gap, w, u)
+    return count
+
+
 @njit(cache=True)
 def sir_run(
     indptr: np.ndarray,
@@ -122,41 +168,85 @@ def sir_run(
     s: np.ndarray,
 ) -> tuple[int, np.ndarray, np.ndarray]:
     """SIR epidemic from the ``spreading`` agents, steps 1, 2, ... up to ``steps``, until
-    nobody spreads: each step every spreader tells each ignorant follower with prob
-    ``beta``, then each spreader of the start of the step stops with prob ``gamma``.
+    nobody spreads (the rule on ``SIREpidemicModel``), event by event.
+
+    A spreader told at step t spreads in steps t+1 .. t+T and stops at the end of
+    step t+T, T ~ Geometric(gamma); it tells a follower first at step t+G,
+    G ~ Geometric(beta), if G <= T. Drawing T and each G once, when the agent is
+    told, is the per-step chain binomial: each step's Bernoulli draws are
+    independent, and only an edge's first success matters (both geometric laws
+    are memoryless, so spreaders at the start count from step 0). A follower is
+    told at the earliest of its pending steps, by a source uniform among those
+    whose first success falls on that step. So the work is one draw per ignorant
+    follower of each told agent, not per spreader per step. Each follower entry
+    and each agent make at most one event, so the events fit in
+    ``len(indices) + len(status)`` rows.
 
     Returns (steps taken, the spreaders after the last step, the agents it told).
     """
     _nonzero(s)
     n = len(status)
-    current = np.empty(n, np.int64)
-    going = np.empty(n, np.int64)
-    told = np.empty(n, np.int64)
+    events = np.empty((len(indices) + n, 4), np.int64)  # step, agent (~agent: stop), source, next
+    head = np.full(_RING, -1, np.int64)
+    count = 0
+    for u in spreading:
+        count = _schedule(u, 0, indptr, indices, status, beta, gamma, steps, s, events, head, count)
     hits = np.zeros(n, np.int32)
-    m = len(spreading)
-    current[:m] = spreading
+    told = np.empty(n, np.int64)
+    ever = np.empty(n, np.int64)  # every spreader of the run
+    ever[: len(spreading)] = spreading
+    spread = alive = len(spreading)
     k = 0
     taken = 0
-    while taken < steps and m > 0:
+    while taken < steps and alive > 0:
         taken += 1
-        k = _tell_all(indptr, indices, current, m, beta, status, parent, hits, told, s)
-        kept = 0
-        for i in range(m):
-            agent = current[i]
-            if _uniform(s) < gamma:
-                status[agent] = _STIFLER
-                step_changed[agent] = taken
+        k = 0
+        b = taken & (_RING - 1)
+        e, before = head[b], -1
+        while e >= 0:  # the step's events, in any order: a stopping spreader still spreads
+            after = events[e, 3]
+            if events[e, 0] != taken:  # a later lap's
+                before = e
+                e = after
+                continue
+            w = events[e, 1]
+            if w < 0:
+                status[~w] = _STIFLER
+                step_changed[~w] = taken
+                alive -= 1
+            elif status[w] == _INACTIVE:
+                status[w] = _TOLD
+                parent[w] = events[e, 2]
+                hits[w] = 1
+                told[k] = w
+                k += 1
+            elif status[w] == _TOLD:
+                hits[w] += 1
+                if _below(s, hits[w]) == 0:
+                    parent[w] = events[e, 2]
+            if before < 0:  # done with it: out of the list
+                head[b] = after
             else:
-                going[kept] = agent
-                kept += 1
+                events[before, 3] = after
+            e = after
         for j in range(k):
+            status[told[j]] = _ACTIVE
+            step_changed[told[j]] = taken
+        for j in range(k):  # they spread from the next step
             u = told[j]
-            status[u] = _ACTIVE
-            step_changed[u] = taken
-            going[kept + j] = u
-        m = kept + k
-        current, going = going, current
-    return taken, current[:m].copy(), told[:k].copy()
+            ever[spread] = u
+            spread += 1
+            alive += 1
+            count = _schedule(
+                u, taken, indptr, indices, status, beta, gamma, steps, s, events, head, count
+            )
+    going = np.empty(alive, np.int64)
+    kept = 0
+    for r in range(spread):
+        if status[ever[r]] == _ACTIVE:
+            going[kept] = ever[r]
+            kept += 1
+    return taken, going[:kept], told[:k].copy()
 
 
 @njit(cache=True)
