@@ -250,6 +250,21 @@ def sir_run(
 
 
 @njit(cache=True)
+def _pressure(
+    indptr: np.ndarray, indices: np.ndarray, status: np.ndarray, frontier: np.ndarray
+) -> np.ndarray:
+    """Per agent, its active followees outside ``frontier``, from the followers' rows."""
+    n = len(status)
+    pressure = np.zeros(n, np.int32)
+    counted = status == _ACTIVE
+    counted[frontier] = False
+    for a in np.flatnonzero(counted):
+        for at in range(indptr[a], indptr[a + 1]):
+            pressure[indices[at]] += 1
+    return pressure
+
+
+@njit(cache=True)
 def threshold_run(
     followers_indptr: np.ndarray,
     followers_indices: np.ndarray,
@@ -272,14 +287,7 @@ def threshold_run(
     _nonzero(s)
     n = len(status)
     if len(pressure) != n:
-        pressure = np.zeros(n, np.int32)
-        fresh = np.zeros(n, np.bool_)
-        for agent in frontier:
-            fresh[agent] = True
-        for a in range(n):
-            if status[a] == _ACTIVE and not fresh[a]:
-                for at in range(followers_indptr[a], followers_indptr[a + 1]):
-                    pressure[followers_indices[at]] += 1
+        pressure = _pressure(followers_indptr, followers_indices, status, frontier)
     current = np.empty(n, np.int64)
     touched = np.empty(n, np.int64)
     hits = np.zeros(n, np.int32)  # per inactive follower: its followees in the frontier
