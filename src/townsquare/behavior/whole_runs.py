@@ -329,7 +329,7 @@ def threshold_run(
     return taken, current[:m].copy(), pressure
 
 
-@njit(cache=True)
+@njit(inline="always")
 def _disagreeing_row(
     indptr: np.ndarray, indices: np.ndarray, status: np.ndarray, start: int
 ) -> int:
@@ -347,6 +347,26 @@ def _disagreeing_row(
     return -1
 
 
+_FEW = 32.0  # at most this many actors expected per step: count them first (no logarithms)
+
+
+@njit(cache=True)
+def _binomial_cdf(n: int, p: float) -> np.ndarray:
+    """P(Binomial(n, p) <= k) for k = 0, 1, ... until the rest is below 2**-60 (then 1)."""
+    cdf = np.empty(min(n, 1000) + 1)
+    term = math.exp(n * math.log1p(-p))  # P(0)
+    total = term
+    k = 0
+    cdf[0] = total
+    while k < n and 1.0 - total > 2.0**-60 and k + 1 < len(cdf):
+        term *= (n - k) / (k + 1) * p / (1.0 - p)
+        total += term
+        k += 1
+        cdf[k] = total
+    cdf[k] = 1.0
+    return cdf[: k + 1]
+
+
 @njit(cache=True)
 def voter_run(
     indptr: np.ndarray,
@@ -361,15 +381,20 @@ def voter_run(
     """The voter model on the rows of ``indptr``/``indices`` (the followees), steps 1, 2,
     ... up to ``steps``, until no follow pair disagrees (the rule on ``VoterModel``).
 
-    Each agent acts with prob ``activity`` per step; the acting agents are drawn
-    as geometric gaps between them, so a step costs O(its actors), not O(agents).
-    Returns the steps taken.
+    Each agent acts with prob ``activity`` per step, so a step costs O(its actors),
+    not O(agents): when few act (activity x agents <= ``_FEW``) their number is drawn
+    from the binomial law (by its table) and then that many distinct agents uniformly;
+    otherwise the gaps between actors are drawn (geometric). Returns the steps taken.
     """
     _nonzero(s)
     n = len(status)
+    actors = np.empty(n, np.int64)
     agents = np.empty(n, np.int64)
     source = np.empty(n, np.int64)
     new = np.empty(n, np.int8)
+    few = 0 < activity < 1 and activity * n <= _FEW
+    cdf = _binomial_cdf(n, activity) if few else np.ones(1)
+    chosen = np.full(n if few else 0, -1, np.int32)  # step each agent last acted in
     scale = -1.0 / math.log1p(-activity) if 0 < activity < 1 else 0.0
     witness = 0
     taken = 0
@@ -378,15 +403,33 @@ def voter_run(
         if witness < 0:
             break
         taken += 1
+        a = 0
+        if few:
+            u = _uniform(s)
+            count = 0
+            while u >= cdf[count]:
+                count += 1
+            while a < count:
+                actor = _below(s, n)
+                if chosen[actor] != taken:
+                    chosen[actor] = taken
+                    actors[a] = actor
+                    a += 1
+        elif activity >= 1:
+            for actor in range(n):
+                actors[actor] = actor
+            a = n
+        elif activity > 0:
+            actor = -1
+            while True:  # failures before the next success are geometric
+                actor += 1 + int(min(-math.log(1.0 - _uniform(s)) * scale, 4e18))
+                if actor >= n:
+                    break
+                actors[a] = actor
+                a += 1
         m = 0
-        actor = -1
-        while activity > 0:
-            if activity >= 1:
-                actor += 1
-            else:  # failures before the next success are geometric
-                actor += 1 + int(-math.log(1.0 - _uniform(s)) * scale)
-            if actor >= n:
-                break
+        for r in range(a):
+            actor = actors[r]
             start, end = indptr[actor], indptr[actor + 1]
             if end > start:
                 j = indices[start + _below(s, end - start)]
