@@ -571,6 +571,8 @@ def main() -> None:
     parser.add_argument("--no-large", action="store_true", help="only the small graphs")
     parser.add_argument("--family", action="append", choices=list(FAMILIES),
                         help="only these graph families (repeatable; default: all)")
+    parser.add_argument("--model", action="append",
+                        help="only the models whose name starts with this (repeatable)")
     args = parser.parse_args()
     s = sizes(args.quick)
     ndlib = ndlib_python(args.ndlib_venv)
@@ -587,6 +589,8 @@ def main() -> None:
                 graph = make_graph(family, size, 1 + f, workdir)
                 print(f"{graph.label} (R townsquare/NDlib/Mesa = {reps}):", flush=True)
                 cases = make_cases(graph, sweeps, mesa)
+                if args.model:
+                    cases = [c for c in cases if c.name.startswith(tuple(args.model))]
                 rows += bench(cases, len(rows), reps, s.batched, ndlib, workdir)
     print(f"\nTotal {time.perf_counter() - start:.0f} s\n")
     print(machine(ndlib) + "\n")

@@ -388,13 +388,13 @@ def voter_run(
     """
     _nonzero(s)
     n = len(status)
-    actors = np.empty(n, np.int64)
-    agents = np.empty(n, np.int64)
-    source = np.empty(n, np.int64)
-    new = np.empty(n, np.int8)
     few = 0 < activity < 1 and activity * n <= _FEW
     cdf = _binomial_cdf(n, activity) if few else np.ones(1)
-    chosen = np.full(n if few else 0, -1, np.int32)  # step each agent last acted in
+    most = len(cdf) if few else n  # actors in one step, at most
+    actors = np.empty(most, np.int64)
+    agents = np.empty(most, np.int64)
+    source = np.empty(most, np.int64)
+    new = np.empty(most, np.int8)
     scale = -1.0 / math.log1p(-activity) if 0 < activity < 1 else 0.0
     witness = 0
     taken = 0
@@ -409,10 +409,12 @@ def voter_run(
             count = 0
             while u >= cdf[count]:
                 count += 1
-            while a < count:
+            while a < count:  # distinct: a repeat is drawn again (count is small)
                 actor = _below(s, n)
-                if chosen[actor] != taken:
-                    chosen[actor] = taken
+                repeat = False
+                for r in range(a):
+                    repeat |= actors[r] == actor
+                if not repeat:
                     actors[a] = actor
                     a += 1
         elif activity >= 1:
