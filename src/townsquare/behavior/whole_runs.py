@@ -397,11 +397,13 @@ def voter_run(
     new = np.empty(most, np.int8)
     scale = -1.0 / math.log1p(-activity) if 0 < activity < 1 else 0.0
     witness = 0
+    m = 1  # changes in the latest step: only a change can settle the model
     taken = 0
     while taken < steps:
-        witness = _disagreeing_row(indptr, indices, status, witness)
-        if witness < 0:
-            break
+        if m:
+            witness = _disagreeing_row(indptr, indices, status, witness)
+            if witness < 0:
+                break
         taken += 1
         a = 0
         if few:
