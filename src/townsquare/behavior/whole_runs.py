@@ -15,7 +15,9 @@ Within a step, agents told (IC, SIR) or checked (LT) in that step are marked
 in place with the temporary status :data:`_TOLD`, and the successes per agent
 are counted for the uniform choice of parent (reservoir sampling: the c-th
 success replaces the parent with prob 1/c), so a step costs O(its sources'
-edges) and no allocation; the per-run buffers are allocated once.
+edges) and no allocation; the per-run buffers are allocated once. The SIR run
+is event-driven (each follower's first successful step and each spreader's
+stop are drawn once: :func:`sir_run`), and a voter step costs O(its actors).
 """
 
 from __future__ import annotations
