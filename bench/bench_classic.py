@@ -1,48 +1,48 @@
 """townsquare's classic models against NDlib and Mesa 3: same outcomes, and how much faster.
 
-For independent cascade, linear threshold, SIR, voter and Deffuant on the same
-undirected Barabási–Albert graph (townsquare gets both follow directions), it
-runs R replicates of each implementation with independent seeds, compares the
-outcome distributions with a two-sample Kolmogorov–Smirnov test, and measures
-throughput in node-updates per second: agents x steps / wall time of the steps
-alone (building graphs, models and initial states is not timed). A second set
-of rows on a 100,000-node graph measures throughput only.
+For independent cascade, linear threshold, SIR and the voter model on three
+undirected graph families (Barabási–Albert m=3, Watts–Strogatz k=10 with
+rewiring 0.1, the giant component of an Erdős–Rényi graph of mean degree 8) at
+two sizes (2,000 and 10,000 agents; townsquare gets both follow directions),
+it runs replicates of each implementation with independent seeds, compares
+the outcome distributions with a two-sample Kolmogorov–Smirnov test, and
+measures throughput in node-updates per second: agents x steps / wall time of
+the steps alone (building graphs, models and initial states is not timed, in
+any implementation). The last table is the minimum ratio over the graphs, per
+model: the number that must clear 100x, not the best one.
 
 Units that need care:
 - IC, LT, SIR run to absorption in every implementation (each counts its own
   steps, which have the same distribution); an update is one agent-step.
+  townsquare's replicates are ``classic.advance`` calls, as ``classic.run``
+  makes them: one compiled call per run (``classic.WHOLE_RUNS``).
 - Voter: NDlib's iteration is one random agent copying a random neighbour, so
-  a sweep is n iterations; townsquare with activity a updates about a*n agents
-  per step and runs sweeps/a steps. Activity 0.05 is close to NDlib's
-  asynchronous process; activity 1 (synchronous) is townsquare's default.
-- Deffuant: NDlib's iteration is n sequential pair draws; a townsquare step is
-  a random matching. The pairs per step are measured first on the graph, and
-  townsquare runs the steps that draw as many pairs as NDlib's iterations; an
-  update is one pair draw in both.
-- "batched" is townsquare's ``run_replicates`` (all replicates at once on
-  disjoint copies of the graph); its steps are timed apart from building the
-  union, and it is credited with copies x n x the mean single-run steps.
+  a sweep is n iterations. townsquare runs at activity 1/n (each agent acts
+  with prob 1/n per step, about one agent a step, the same asynchronous
+  process) for sweeps * n steps; an update is one agent's turn in both. Mesa's
+  voter is a whole sweep per step (``shuffle_do``), credited n updates a step.
+- "batched" is townsquare's ``run_replicates`` (copies at once on disjoint
+  copies of the graph); its steps are timed apart from building the union,
+  and it is credited with copies x n x the mean single-run steps.
 
 Process CPU time is recorded beside wall time: on a shared machine the
 CPU-time ratios (detail table) are the steadier estimate.
 
-townsquare's single replicates and NDlib's are timed interleaved, so that both
-see the same machine: the replicates are split into ROUNDS rounds (fewer when
-either side has fewer replicates), and each round runs its share of townsquare's
-replicates, then its share of NDlib's in one subprocess. (The two voter rows
-share one NDlib sample: each round runs both rows' townsquare shares before
-NDlib's.) The outcome samples and the columns are as before: the rounds'
-replicates are pooled. The batched runs and Mesa are timed after the rounds.
+All three implementations are timed interleaved, so that they see the same
+machine: the replicates are split into ROUNDS rounds, and each round runs its
+share of townsquare's replicates, then its share of NDlib's in one subprocess,
+then its share of Mesa's. The batched runs follow the rounds. The load average
+is printed with each group.
 
 Before the rounds, one untimed townsquare replicate per case compiles the
-numba step loops for the graph's array types when they are not in numba's
-disk cache yet (a one-time cost of a few seconds per install, like an import).
+numba loops for the graph's array types when they are not in numba's disk
+cache yet (a one-time cost of a few seconds per install, like an import).
 
 NDlib runs in a subprocess (bench/peers/ndlib_runner.py), so it can live in a
 separate venv when it does not import beside this environment's packages.
 
-    python bench/bench_classic.py            # ~10-15 min on 2 idle cores (~20 when loaded)
-    python bench/bench_classic.py --quick    # smoke check, under a minute
+    python bench/bench_classic.py            # ~10-20 min on 2 cores, depending on load
+    python bench/bench_classic.py --quick    # smoke check, about a minute
 """
 
 from __future__ import annotations
@@ -67,7 +67,6 @@ import networkx as nx
 import numpy as np
 from scipy.stats import ks_2samp
 
-from peers.ndlib_runner import opinion_clusters as clusters
 from townsquare.environments.contagion import models as classic
 from townsquare.network.graph import FollowGraph
 
@@ -152,14 +151,26 @@ class Graph:
     path: Path  # (m, 2) edge list for the NDlib subprocess
 
 
-def make_graph(n: int, m: int, seed: int, workdir: Path) -> Graph:
-    g = nx.barabasi_albert_graph(n, m, seed=seed)
+FAMILIES = {
+    "BA m=3": lambda n, seed: nx.barabasi_albert_graph(n, 3, seed=seed),
+    "WS k=10": lambda n, seed: nx.watts_strogatz_graph(n, 10, 0.1, seed=seed),
+    "ER <k>=8": lambda n, seed: nx.fast_gnp_random_graph(n, 8 / (n - 1), seed=seed),
+}
+
+
+def make_graph(family: str, n: int, seed: int, workdir: Path) -> Graph:
+    """A graph of ``family``: its giant component, relabelled 0..n'-1 (NDlib's voter
+    needs every node to have a neighbour; only ER loses a few nodes)."""
+    g = FAMILIES[family](n, seed)
+    giant = max(nx.connected_components(g), key=len)
+    g = nx.convert_node_labels_to_integers(g.subgraph(giant).copy())
+    n = g.number_of_nodes()
     edges = np.array(g.edges, dtype=np.int64)
     both = np.r_[edges, edges[:, ::-1]]  # an undirected edge: each end follows the other
     follow = _with_views(FollowGraph.from_edges(n, both[:, 0], both[:, 1]))
-    path = workdir / f"ba-{n}-{m}-{seed}.npy"
+    path = workdir / f"{abs(hash(family))}-{n}-{seed}.npy"
     np.save(path, edges)
-    return Graph(f"BA n={n:,} m={m}", n, g, follow, path)
+    return Graph(f"{family} n={n:,}", n, g, follow, path)
 
 
 @dataclass
@@ -214,14 +225,6 @@ def share_ones(status: np.ndarray, opinion: np.ndarray | None) -> float:
     return float(np.mean(status))
 
 
-def opinion_variance(status: np.ndarray, opinion: np.ndarray | None) -> float:
-    return float(np.var((opinion + 1) / 2))  # on NDlib's [0, 1] scale
-
-
-def opinion_clusters(status: np.ndarray, opinion: np.ndarray | None) -> float:
-    return float(clusters((opinion + 1) / 2))
-
-
 @dataclass(frozen=True)
 class Case:
     """One model on one graph, as townsquare, NDlib and (optionally) Mesa run it."""
@@ -235,82 +238,37 @@ class Case:
     ndlib: dict[str, Any]  # NDlib job: model, params, steps
     mesa: MesaRun | None = None
     extra: Outcome | None = None
+    mesa_same: bool = True  # Mesa runs the same horizon (KS against NDlib makes sense)
 
 
-def deffuant_pairs_per_step(graph: FollowGraph, rng: np.random.Generator) -> float:
-    """Mean pairs a townsquare Deffuant step matches on ``graph``.
-
-    Counted as the pairs that move with epsilon 2 and a tiny mu, so that no kept
-    pair is skipped for being already equal.
-    """
-    model = classic.DeffuantModel(epsilon=2.0, mu=1e-6)
-    state = model.initial(graph, rng)
-    moved = [len(model.step(graph, state, t, rng)) / 2 for t in range(1, 21)]
-    return float(np.mean(moved))
-
-
-def make_cases(
-    big: Graph, small: Graph, sizes: argparse.Namespace, mesa: ModuleType | None
-) -> list[Case]:
-    """The compared models: IC, LT, SIR on ``big``; voter and Deffuant on ``small``."""
-    p, beta, gamma, seeds, lt_seeds = 0.1, 0.05, 0.2, 10, 100
-    cap = 10_000
+def make_cases(graph: Graph, sweeps: float, mesa: ModuleType | None) -> list[Case]:
+    """IC, LT, SIR and the voter model (activity 1/n, ``sweeps`` sweeps) on ``graph``."""
+    n = graph.n
+    p, beta, gamma, seeds, lt_seeds, cap = 0.1, 0.05, 0.2, 10, max(1, n // 100), 10_000
     ic = {"model": "ic", "params": {"p": p, "seeds": seeds}, "steps": cap}
     lt = {"model": "lt", "steps": cap}
     lt["params"] = {"threshold_low": 0.0, "threshold_high": 1.0, "seeds": lt_seeds}
     sir = {"model": "sir", "params": {"beta": beta, "gamma": gamma, "seeds": seeds}, "steps": cap}
-    n = small.n
-    voter = {"model": "voter", "params": {"initial_share": 0.5}, "steps": sizes.sweeps * n}
-    eps = 0.2  # NDlib's epsilon on [0, 1]; townsquare's opinions span [-1, 1]
-    pairs = deffuant_pairs_per_step(small.follow, np.random.default_rng(7))
-    deffuant_steps = round(sizes.iterations * n / pairs)
-    deffuant = {"model": "deffuant", "params": {"epsilon": eps}, "steps": sizes.iterations}
-
-    cascade = sir_run = mesa_voter = None
+    voter = {"model": "voter", "params": {"initial_share": 0.5}, "steps": round(sweeps * n)}
+    cascade = threshold = sir_run = mesa_voter = None
     if mesa is not None:
         cascade = lambda g, seed: mesa.run_cascade(g, p, seeds, cap, seed)  # noqa: E731
+        threshold = lambda g, seed: mesa.run_threshold(g, 0.0, 1.0, lt_seeds, cap, seed)  # noqa: E731
         sir_run = lambda g, seed: mesa.run_sir(g, beta, gamma, seeds, cap, seed)  # noqa: E731
-        mesa_voter = lambda g, seed: mesa.run_voter(g, 0.5, sizes.sweeps, seed)  # noqa: E731
-    cases = [
-        Case("independent cascade", big, classic.IndependentCascadeModel(p, seeds), ever_active,
-             cap, 1.0, ic, cascade),
-        Case("linear threshold", big, classic.LinearThresholdModel(0.0, 1.0, lt_seeds),
-             ever_active, cap, 1.0, lt),
-        Case("SIR", big, classic.SIREpidemicModel(beta, gamma, seeds), ever_active, cap, 1.0,
+        mesa_sweeps = max(1, round(sweeps))  # Mesa's voter steps a whole sweep at a time
+        mesa_voter = lambda g, seed: mesa.run_voter(g, 0.5, mesa_sweeps, seed)  # noqa: E731
+    activity = 1.0 / n
+    return [
+        Case("independent cascade", graph, classic.IndependentCascadeModel(p, seeds),
+             ever_active, cap, 1.0, ic, cascade),
+        Case("linear threshold", graph, classic.LinearThresholdModel(0.0, 1.0, lt_seeds),
+             ever_active, cap, 1.0, lt, threshold),
+        Case("SIR", graph, classic.SIREpidemicModel(beta, gamma, seeds), ever_active, cap, 1.0,
              sir, sir_run),
+        Case("voter (activity 1/n)", graph, classic.VoterModel(0.5, activity), share_ones,
+             round(sweeps * n), activity, voter, mesa_voter,
+             mesa_same=mesa is not None and max(1, round(sweeps)) == sweeps),
     ]  # fmt: skip
-    for activity in (0.05, 1.0):
-        label = "voter (activity 0.05)" if activity < 1 else "voter (synchronous)"
-        steps = round(sizes.sweeps / activity)
-        model = classic.VoterModel(0.5, activity)
-        cases.append(Case(label, small, model, share_ones, steps, activity, voter, mesa_voter))
-    model = classic.DeffuantModel(epsilon=2 * eps, mu=0.5)
-    cases.append(
-        Case("Deffuant", small, model, opinion_variance, deffuant_steps, pairs / n, deffuant,
-             extra=opinion_clusters)
-    )  # fmt: skip
-    return cases
-
-
-def throughput_cases(cases: list[Case], graph: Graph, mesa: ModuleType | None) -> list[Case]:
-    """The same models on a larger graph, with short fixed runs for voter and Deffuant."""
-    out = []
-    for case in cases:
-        if case.name.startswith("voter (activity"):
-            continue  # the synchronous voter stands for townsquare at scale
-        ndlib, steps, mesa_run = dict(case.ndlib), case.steps, case.mesa
-        if case.name.startswith("voter"):
-            ndlib["steps"], steps = 500, 10  # NDlib: 500 single updates, O(n) each
-            if mesa is not None:
-                mesa_run = lambda g, seed: mesa.run_voter(g, 0.5, 1, seed)  # noqa: E731
-        work = case.work
-        if case.name == "Deffuant":
-            ndlib["steps"] = 2
-            work = deffuant_pairs_per_step(graph.follow, np.random.default_rng(7)) / graph.n
-            steps = round(2 / work)
-        out.append(Case(case.name, graph, case.model, case.outcome, steps, work, ndlib,
-                        mesa_run, case.extra))  # fmt: skip
-    return out
 
 
 # -- running each implementation --------------------------------------------------------
@@ -319,12 +277,9 @@ def throughput_cases(cases: list[Case], graph: Graph, mesa: ModuleType | None) -
 def _advance(
     case: Case, graph: FollowGraph, state: classic.ClassicState, rng: np.random.Generator
 ) -> tuple[int, float, float]:
-    """The step loop of ``classic.run``, timed: (steps taken, wall seconds, CPU seconds)."""
-    steps = 0
+    """``classic.advance``, as ``classic.run`` calls it, timed: (steps, wall s, CPU s)."""
     start, cpu = time.perf_counter(), time.process_time()
-    while steps < case.steps and not case.model.settled(graph, state):
-        steps += 1
-        case.model.step(graph, state, steps, rng)
+    steps = classic.advance(case.model, graph, state, case.steps, rng)
     return steps, time.perf_counter() - start, time.process_time() - cpu
 
 
@@ -346,9 +301,11 @@ def run_batched(case: Case, copies: int, seed: int, mean_steps: float) -> Sample
     """``run_replicates`` on ``copies`` disjoint copies of the graph, steps timed.
 
     Built from the same public parts as ``run_replicates`` (initial states,
-    ``ClassicState.stack``, ``disjoint_copies``) so that building the union graph
-    is timed apart (``extra``). Work = copies x n x the mean single-run steps:
-    the useful work, so steps spent waiting for the slowest copy count as cost.
+    ``ClassicState.stack``, ``disjoint_copies``, ``advance``) so that building the
+    union graph is timed apart (``extra``). Work = copies x n x the mean
+    single-run steps: the useful work, so steps spent waiting for the slowest
+    copy count as cost. (The voter at activity 1/n on the union is each copy's
+    own process: every agent still acts with prob 1/n a step.)
     """
     n = case.graph.n
     rng = np.random.default_rng(seed)
@@ -381,45 +338,48 @@ def run_ndlib(python: str, case: Case, replicates: int, seed: int, workdir: Path
     return Sample(*(data[k] for k in keys))
 
 
-def run_interleaved(
-    cases: list[Case], index: list[int], reps: tuple[int, int], ndlib: str | None, workdir: Path
-) -> tuple[list[Sample], Sample | None]:
-    """Single replicates of ``cases`` (one shared NDlib job) and of NDlib, in rounds.
+def run_mesa(case: Case, seeds: list[int]) -> Sample | None:
+    """Mesa replicates, one per seed; every agent steps (voter: a step is a sweep)."""
+    if case.mesa is None or not seeds:
+        return None
+    rows = []
+    for seed in seeds:
+        outcome, steps, seconds, cpu = case.mesa(case.graph.nx, seed)
+        rows.append((outcome, steps, seconds, cpu, case.graph.n * steps, None))
+    return _sample(rows)
 
-    ``index`` numbers the cases (for their seeds). Each round runs its share of
-    every case's townsquare replicates, then its share of NDlib's replicates in
-    one subprocess, so that machine drift during the run moves both sides
-    alike. Townsquare's replicates use the streams of one uninterrupted run;
-    each NDlib round gets a seed of its own.
+
+def run_interleaved(
+    case: Case, index: int, reps: tuple[int, int, int], ndlib: str | None, workdir: Path
+) -> tuple[Sample, Sample | None, Sample | None]:
+    """Single replicates of townsquare, NDlib and Mesa for ``case``, in rounds.
+
+    ``index`` numbers the case (for its seeds). Each round runs its share of
+    townsquare's replicates, then its share of NDlib's in one subprocess, then
+    its share of Mesa's, so that machine drift during the run moves all alike.
+    Townsquare's replicates use the streams of one uninterrupted run; each NDlib
+    round gets a seed of its own.
     """
-    ts_reps, nd_reps = reps
+    ts_reps, nd_reps, mesa_reps = reps
     rounds = max(1, min(ROUNDS, ts_reps, nd_reps if ndlib else ts_reps))
-    children = [np.random.SeedSequence(100 + i).spawn(ts_reps) for i in index]
-    ts_parts: list[list[Sample]] = [[] for _ in cases]
+    streams = np.random.SeedSequence(100 + index).spawn(ts_reps)
+    mesa_seeds = [(400 + index) * 1000 + r for r in range(mesa_reps)]
+    ts_parts: list[Sample] = []
     nd_parts: list[Sample | None] = []
-    for case in cases:  # untimed: compiles the kernels for these arrays' types if not cached
-        run_townsquare(case, [np.random.SeedSequence(99)])
+    mesa_parts: list[Sample | None] = []
+    run_townsquare(case, [np.random.SeedSequence(99)])  # untimed: compiles if not cached
     for r in range(rounds):
-        for parts, case, streams in zip(ts_parts, cases, children, strict=True):
-            parts.append(run_townsquare(case, _share(streams, r, rounds)))
+        ts_parts.append(run_townsquare(case, _share(streams, r, rounds)))
         count = len(_share(list(range(nd_reps)), r, rounds))
         if ndlib and count:
-            seed = (300 + index[0]) * ROUNDS + r
-            nd_parts.append(run_ndlib(ndlib, cases[0], count, seed, workdir))
+            seed = (300 + index) * ROUNDS + r
+            nd_parts.append(run_ndlib(ndlib, case, count, seed, workdir))
+        mesa_parts.append(run_mesa(case, _share(mesa_seeds, r, rounds)))
     nd = None
     if nd_parts and all(part is not None for part in nd_parts):
         nd = _pooled([part for part in nd_parts if part is not None])
-    return [_pooled(parts) for parts in ts_parts], nd
-
-
-def run_mesa(case: Case, replicates: int, seed: int, per_step: float) -> Sample | None:
-    if case.mesa is None:
-        return None
-    rows = []
-    for r in range(replicates):
-        outcome, steps, seconds, cpu = case.mesa(case.graph.nx, seed * 1000 + r)
-        rows.append((outcome, steps, seconds, cpu, per_step * steps, None))
-    return _sample(rows)
+    done = [part for part in mesa_parts if part is not None]
+    return _pooled(ts_parts), nd, _pooled(done) if done else None
 
 
 # -- report ---------------------------------------------------------------------------------
@@ -455,6 +415,7 @@ class Row:
     nd: Sample | None
     mesa: Sample | None
     compare: bool  # enough replicates for a KS test
+    load: str = ""  # load average (1, 5, 15 min) when the case started
 
     def cells(self) -> list[str]:
         ts, nd, mesa, b = self.ts, self.nd, self.mesa, self.batched
@@ -482,10 +443,10 @@ def main_table(rows: list[Row]) -> str:
 
 
 def detail_table(rows: list[Row]) -> str:
-    header = ["model", "graph", "KS townsquare vs NDlib (α=0.01)", "Mesa mean±sd",
+    header = ["model", "graph", "load at start", "KS townsquare vs NDlib (α=0.01)", "Mesa mean±sd",
               "KS p Mesa vs NDlib", "KS p batched vs NDlib",
               "mean steps ts/ND/Mesa", "s per replicate ts/ND/Mesa", "batched: steps, s, union s",
-              "CPU-time ratio ts/ND, ts/Mesa, batched/ND", "clusters ts/ND"]  # fmt: skip
+              "CPU-time ratio ts/ND, ts/Mesa, batched/ND"]  # fmt: skip
     out = []
     for r in rows:
         samples = (r.ts, r.nd, r.mesa)
@@ -499,14 +460,41 @@ def detail_table(rows: list[Row]) -> str:
             _ratio(r.ts.cpu_throughput, r.mesa.cpu_throughput if r.mesa else None),
             _ratio(b.cpu_throughput, nd_cpu),
         ])  # fmt: skip
-        clusters = "—"
-        if r.case.extra is not None and r.nd is not None:
-            clusters = f"{np.mean(r.ts.extra):.2f}/{np.mean(r.nd.extra):.2f}"
         out.append([
-            r.case.name, r.case.graph.label, _ks(r.ts, r.nd, r.compare, full=True),
-            r.mesa.summary() if r.mesa else "—", _ks(r.mesa, r.nd, r.compare),
+            r.case.name, r.case.graph.label, r.load, _ks(r.ts, r.nd, r.compare, full=True),
+            r.mesa.summary() if r.mesa else "—", _ks(r.mesa, r.nd, r.compare and r.case.mesa_same),
             _ks(r.batched, r.nd, r.compare),
-            steps, secs, batched, cpu, clusters,
+            steps, secs, batched, cpu,
+        ])  # fmt: skip
+    return _table(header, out)
+
+
+def minimum_table(rows: list[Row]) -> str:
+    """Per model, the smallest ratio over the graphs (and where), and the smallest KS p."""
+    header = ["model", "graphs", "min ratio vs NDlib (wall)", "at", "min vs NDlib (CPU)",
+              "min vs Mesa (wall)", "at", "min batched/NDlib", "min KS p ts vs NDlib",
+              "≥ 100× vs both?"]  # fmt: skip
+    out = []
+    for name in dict.fromkeys(r.case.name for r in rows):
+        mine = [r for r in rows if r.case.name == name]
+
+        def lowest(
+            rate: Callable[[Row], float | None], mine: list[Row] = mine
+        ) -> tuple[float | None, str]:
+            pairs = [(x, r.case.graph.label) for r in mine if (x := rate(r)) is not None]
+            return min(pairs) if pairs else (None, "—")
+
+        nd, nd_at = lowest(lambda r: r.ts.throughput / r.nd.throughput if r.nd else None)
+        cpu, _ = lowest(lambda r: r.ts.cpu_throughput / r.nd.cpu_throughput if r.nd else None)
+        me, me_at = lowest(lambda r: r.ts.throughput / r.mesa.throughput if r.mesa else None)
+        bt, _ = lowest(lambda r: r.batched.throughput / r.nd.throughput if r.nd else None)
+        ks = [ks_2samp(r.ts.outcome, r.nd.outcome).pvalue for r in mine if r.nd]
+        ok = all(x is None or x >= 100 for x in (nd, me))
+        out.append([
+            name, str(len(mine)), _ratio(nd or 0, 1) if nd else "—", nd_at,
+            _ratio(cpu or 0, 1) if cpu else "—", _ratio(me or 0, 1) if me else "—", me_at,
+            _ratio(bt or 0, 1) if bt else "—", f"{min(ks):.2g}" if ks else "—",
+            "yes" if ok and nd is not None else "no",
         ])  # fmt: skip
     return _table(header, out)
 
@@ -546,62 +534,69 @@ def machine(ndlib: str | None) -> str:
 
 
 def sizes(quick: bool) -> argparse.Namespace:
+    """Graph sizes, and per size: replicates (townsquare, NDlib, Mesa) and voter sweeps."""
     if quick:
-        return argparse.Namespace(n=2000, small=300, large=20_000, replicates=20, mesa_reps=5,
-                                  large_reps=1, sweeps=3, iterations=10)  # fmt: skip
-    return argparse.Namespace(n=10_000, small=1000, large=100_000, replicates=100, mesa_reps=30,
-                              large_reps=2, sweeps=5, iterations=40)  # fmt: skip
+        return argparse.Namespace(small=300, large=1000, small_reps=(40, 20, 4),
+                                  large_reps=(20, 8, 2), small_sweeps=1.0, large_sweeps=0.2,
+                                  batched=10)  # fmt: skip
+    return argparse.Namespace(small=2000, large=10_000, small_reps=(200, 40, 10),
+                              large_reps=(60, 16, 4), small_sweeps=1.0, large_sweeps=0.2,
+                              batched=50)  # fmt: skip
 
 
-def bench(cases: list[Case], s: argparse.Namespace, reps: tuple[int, int, int], ndlib: str | None,
-          workdir: Path, compare: bool) -> list[Row]:  # fmt: skip
-    ts_reps, nd_reps, mesa_reps = reps
-    groups: dict[tuple[str, int], list[int]] = {}  # the two voter rows share their peers' runs
-    for i, case in enumerate(cases):
-        groups.setdefault((json.dumps(case.ndlib, sort_keys=True), case.graph.n), []).append(i)
-    rows: dict[int, Row] = {}
-    for members in groups.values():
-        t0 = time.perf_counter()
-        group = [cases[i] for i in members]
-        samples, nd = run_interleaved(group, members, (ts_reps, nd_reps), ndlib, workdir)
-        first = group[0]
-        reps_m = ts_reps if first.name.startswith("voter") and compare else mesa_reps
-        per_step = first.graph.n  # Mesa: every agent steps (voter: one sweep per step)
-        mesa = run_mesa(first, reps_m, 400 + members[0], per_step)
-        for i, case, ts in zip(members, group, samples, strict=True):
-            batched = run_batched(case, ts_reps, 200 + i, float(np.mean(ts.steps)))
-            rows[i] = Row(case, ts, batched, nd, mesa, compare)
-        names = " + ".join(case.name for case in group)
-        print(f"  {names} on {first.graph.label}: {time.perf_counter() - t0:.0f} s", flush=True)
-    return [rows[i] for i in sorted(rows)]
+def _load() -> str:
+    return ", ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def bench(cases: list[Case], first: int, reps: tuple[int, int, int], batched: int,
+          ndlib: str | None, workdir: Path) -> list[Row]:  # fmt: skip
+    """One row per case: interleaved single replicates, then the batched run."""
+    rows = []
+    for i, case in enumerate(cases, start=first):
+        t0, load = time.perf_counter(), _load()
+        ts, nd, mesa = run_interleaved(case, i, reps, ndlib, workdir)
+        copies = min(batched, reps[0])
+        run_batched(case, 2, 199, 1.0)  # untimed: the union's array types may compile
+        batch = run_batched(case, copies, 200 + i, float(np.mean(ts.steps)))
+        rows.append(Row(case, ts, batch, nd, mesa, True, load))
+        print(f"  {case.name} on {case.graph.label}: {time.perf_counter() - t0:.0f} s "
+              f"(load {load})", flush=True)  # fmt: skip
+    return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small n and R: a smoke check")
     parser.add_argument("--ndlib-venv", action="store_true", help="run NDlib from its own venv")
-    parser.add_argument("--no-large", action="store_true", help="skip the throughput-only rows")
+    parser.add_argument("--no-large", action="store_true", help="only the small graphs")
+    parser.add_argument("--family", action="append", choices=list(FAMILIES),
+                        help="only these graph families (repeatable; default: all)")
+    parser.add_argument("--model", action="append",
+                        help="only the models whose name starts with this (repeatable)")
     args = parser.parse_args()
     s = sizes(args.quick)
     ndlib = ndlib_python(args.ndlib_venv)
     mesa = mesa_models()
     start = time.perf_counter()
+    rows: list[Row] = []
+    plan = [(s.small, s.small_reps, s.small_sweeps)]
+    if not args.no_large:
+        plan.append((s.large, s.large_reps, s.large_sweeps))
     with tempfile.TemporaryDirectory(prefix="bench-classic-") as tmp:
         workdir = Path(tmp)
-        big = make_graph(s.n, 5, 1, workdir)
-        small = make_graph(s.small, 5, 2, workdir)
-        cases = make_cases(big, small, s, mesa)
-        print(f"Outcome distributions and throughput (R={s.replicates}):", flush=True)
-        rows = bench(cases, s, (s.replicates, s.replicates, s.mesa_reps), ndlib, workdir, True)
-        if not args.no_large:
-            large = make_graph(s.large, 5, 3, workdir)
-            print(f"Throughput on {large.label}:", flush=True)
-            reps = (5 * s.large_reps, s.large_reps, s.large_reps)
-            rows += bench(throughput_cases(cases, large, mesa), s, reps, ndlib, workdir, False)
+        for size, reps, sweeps in plan:
+            for f, family in enumerate(args.family or list(FAMILIES)):
+                graph = make_graph(family, size, 1 + f, workdir)
+                print(f"{graph.label} (R townsquare/NDlib/Mesa = {reps}):", flush=True)
+                cases = make_cases(graph, sweeps, mesa)
+                if args.model:
+                    cases = [c for c in cases if c.name.startswith(tuple(args.model))]
+                rows += bench(cases, len(rows), reps, s.batched, ndlib, workdir)
     print(f"\nTotal {time.perf_counter() - start:.0f} s\n")
     print(machine(ndlib) + "\n")
     print(main_table(rows) + "\n")
-    print(detail_table(rows))
+    print(detail_table(rows) + "\n")
+    print(minimum_table(rows))
 
 
 if __name__ == "__main__":

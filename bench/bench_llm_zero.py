@@ -53,9 +53,15 @@ def measure(latency_s: float, agents: int, steps: int, concurrency: int = 64,
         finally:
             behavior.close()
     rate = m.decisions / m.wall_s
+    client_ms = 1000 * m.cpu_s / m.decisions
     line = (f"latency {latency_s * 1000:.0f} ms x {concurrency}: {m.decisions} decisions, "
-            f"{rate:.0f} decisions/s, client CPU {1000 * m.cpu_s / m.decisions:.3f} ms/decision, "
-            f"fallbacks {m.fallbacks}")
+            f"{rate:.0f} decisions/s, client CPU {client_ms:.3f} ms/decision, "
+            f"server CPU {m.server_ms()} ms/request, fallbacks {m.fallbacks}, "
+            f"client waited for a CPU {m.starved()}")
+    if m.server_cpu_s is not None and latency_s == 0:
+        # two processes on two idle cores: the busier one sets the pace
+        server_ms = 1000 * m.server_cpu_s / max(1, m.requests)
+        line += f", idle 2-core bound {1000 / max(client_ms, server_ms):.0f} decisions/s"
     if latency_s > 0:
         line += f", share of the bound {rate / (concurrency / latency_s):.3f}"
     if profiler is not None:
@@ -65,19 +71,29 @@ def measure(latency_s: float, agents: int, steps: int, concurrency: int = 64,
     return line
 
 
-def in_process(agents: int, steps: int, concurrency: int = 64) -> str:
+def in_process(agents: int, steps: int, concurrency: int = 64, profile: int = 0) -> str:
     """Client CPU per decision with an in-process transport: no sockets, no server process."""
     world = make_world()
     behavior = make_behavior(world, "http://127.0.0.1:1/v1", concurrency,
                              transport=MockTransport(), check=False)
     try:
         run_steps(behavior, world, concurrency, range(1000, 1001))  # warm-up
+        profiler = cProfile.Profile() if profile else None
+        if profiler is not None:
+            behavior._loop.run(_call(profiler.enable))
         m = run_steps(behavior, world, agents, range(steps))
+        if profiler is not None:
+            behavior._loop.run(_call(profiler.disable))
     finally:
         behavior.close()
-    return (f"in-process transport x {concurrency}: {m.decisions} decisions, "
+    line = (f"in-process transport x {concurrency}: {m.decisions} decisions, "
             f"{m.decisions / m.wall_s:.0f} decisions/s, "
             f"client CPU {1000 * m.cpu_s / m.decisions:.3f} ms/decision")
+    if profiler is not None:
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(profile)
+        line += "\n" + out.getvalue()
+    return line
 
 
 def main() -> None:
@@ -94,7 +110,7 @@ def main() -> None:
     if args.only in (None, "100"):
         print(measure(0.1, args.agents, args.steps), flush=True)
     if args.only in (None, "inprocess"):
-        print(in_process(args.agents, args.steps), flush=True)
+        print(in_process(args.agents, args.steps, profile=args.profile), flush=True)
     print(f"load average {load_average()}; pid {os.getpid()}")
 
 

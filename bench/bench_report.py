@@ -11,10 +11,12 @@ the server per committed step: the page rebuilt whole vs one ``series`` answer.
     python bench/bench_report.py                       # 100k agents
     python bench/bench_report.py --agents 10000 --repeat 5
     python bench/bench_report.py --screenshots docs/screenshots   # also the doc screenshots
+    python bench/bench_report.py --live 10000 --repeat 5   # a running run's dashboard page
 
 With ``--screenshots DIR`` it also saves ``report.png`` (top of a report),
-``dashboard.png`` (the dashboard's runs list, with a run in progress and a
-sweep) and ``dashboard-live.png`` (a live run page) taken from a small run.
+``agent.png`` (an agent's page), ``dashboard.png`` (the dashboard's start form and runs
+list, with a run in progress and a sweep) and ``dashboard-live.png`` (a live run page
+with its controls) taken from small runs.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import platform
 import shutil
 import socket
@@ -121,6 +124,84 @@ def time_live_update(run_dir: Path, repeat: int = 20) -> dict[str, float]:
             "series_points_per_step": points}
 
 
+def time_live_page(agents: int, repeat: int, warmup_steps: int = 20) -> dict[str, Any]:
+    """A running run's dashboard page: seconds from navigation until every plot is drawn,
+    and until its streamed traces reach the step the store had committed at that moment.
+    The first load (empty browser cache: plotly.js fetched and compiled, the page drawn
+    quick) is reported apart from the median of ``repeat`` further loads in the same
+    browser profile, as a user reopening the page sees them.
+
+    The run is started the way the dashboard's form starts one (a worker process of
+    ``RunManager``), with enough steps to stay running; it is stopped at the end.
+    """
+    from playwright.sync_api import sync_playwright
+
+    from townsquare.report.control import RunManager
+    from townsquare.store import open_reader
+
+    with tempfile.TemporaryDirectory(prefix="townsquare-bench-live-") as tmp:
+        runs = Path(tmp) / "runs"
+        runs.mkdir()
+        manager = RunManager(runs)
+        run_id = manager.start("default", None, {"agents": agents, "steps": 100_000,
+                                                 "checkpoint_every": 0})
+
+        def committed() -> int:
+            with open_reader(runs / run_id) as reader:
+                last = reader.meta().get("last_step")
+            return -1 if last is None else int(last)
+
+        while committed() < warmup_steps:
+            time.sleep(0.2)
+        t_start, s_start = time.perf_counter(), committed()
+        base, server, thread = serve(runs)
+        drawn, caught_up, lag, served, first = [], [], [], [], []
+        ends = ("() => document.querySelector('[data-figure=\"activity-actions\"]').data"
+                ".map((t) => t.x.length ? Number(t.x[t.x.length - 1]) : -1)")
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=shutil.which("chromium"),
+                                            args=CHROMIUM_ARGS)
+                context = browser.new_context(viewport={"width": 1400, "height": 900})
+                for _ in range(repeat + 1):  # the first load fills the browser's cache
+                    page = context.new_page()
+                    t0 = time.perf_counter()
+                    page.goto(f"{base}/runs/{run_id}", wait_until="commit")
+                    served.append(time.perf_counter() - t0)
+                    page.wait_for_function(  # the first streamed plot is on screen
+                        "() => { const el = document.querySelector("
+                        "'[data-figure=\"activity-actions\"]');"
+                        " return el && el.querySelector('svg.main-svg') !== null; }",
+                        timeout=300_000)
+                    first.append(time.perf_counter() - t0)
+                    page.wait_for_selector("body[data-rendered=true]", timeout=300_000)
+                    drawn.append(time.perf_counter() - t0)
+                    target = committed()
+                    t1 = time.perf_counter()
+                    page.wait_for_function(f"(s) => ({ends})().every((x) => x >= s)",
+                                           arg=target, timeout=300_000)
+                    caught_up.append(time.perf_counter() - t1)
+                    lag.append(committed() - min(page.evaluate(ends)))
+                    page.close()
+                browser.close()
+            rate = (committed() - s_start) / (time.perf_counter() - t_start)
+        finally:
+            manager.stop(run_id)
+            manager.shutdown()
+            server.should_exit = True
+            thread.join(timeout=10)
+    return {"live_agents": agents, "live_first_load_drawn_s": drawn[0],
+            "live_page_drawn_s": statistics.median(drawn[1:]),
+            "live_page_drawn_max_s": max(drawn[1:]),
+            "live_page_served_s": statistics.median(served[1:]),
+            "live_first_load_activity_s": first[0],
+            "live_activity_drawn_s": statistics.median(first[1:]),
+            "load_average_1min": os.getloadavg()[0], "cpus": os.cpu_count(),
+            "live_catch_up_s": statistics.median(caught_up),
+            "live_steps_behind_store": max(lag), "live_run_steps_per_s": rate,
+            "live_repeat": repeat}
+
+
 # -- screenshots ------------------------------------------------------------------------------
 
 
@@ -146,7 +227,7 @@ def section_clip(page: Any, last_section: str) -> dict[str, float]:
 
 
 def screenshots(out_dir: Path) -> list[Path]:
-    """report.png, dashboard.png and dashboard-live.png from small runs."""
+    """report.png, agent.png, dashboard.png and dashboard-live.png from small runs."""
     import pandas as pd
     from playwright.sync_api import sync_playwright
 
@@ -184,6 +265,16 @@ def screenshots(out_dir: Path) -> list[Path]:
                 page.wait_for_selector("body[data-rendered=true]", timeout=120_000)
                 path = out_dir / "report.png"
                 page.screenshot(path=path, clip=section_clip(page, "beliefs"), full_page=True)
+                written.append(path)
+                author = int(done.reader.query(  # the most prolific author: a page with posts
+                    "SELECT author, COUNT(*) AS n FROM posts GROUP BY author ORDER BY n DESC "
+                    "LIMIT 1")["author"].iloc[0])
+                page.goto(f"{base}/runs/{done.id}/agents/{author}")
+                page.wait_for_selector("body[data-rendered=true]", timeout=120_000)
+                path = out_dir / "agent.png"
+                clip = section_clip(page, "posts") | {}
+                clip["height"] = min(clip["height"], 1700.0)  # the first rows of its posts
+                page.screenshot(path=path, clip=clip, full_page=True)
                 written.append(path)
                 page.goto(base + "/")
                 page.wait_for_function(  # the live run is listed with a few steps in
@@ -227,7 +318,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="browser loads to time")
     parser.add_argument("--run", type=Path, help="report on this existing run instead")
     parser.add_argument("--screenshots", type=Path, help="also save doc screenshots here")
+    parser.add_argument("--live", type=int, metavar="AGENTS",
+                        help="only time a running run's dashboard page (AGENTS agents)")
     args = parser.parse_args()
+    if args.live is not None:
+        print(json.dumps(time_live_page(args.live, args.repeat) | {
+            "machine": f"{platform.machine()} {platform.python_version()}"}, indent=2))
+        return
     with tempfile.TemporaryDirectory(prefix="townsquare-bench-report-") as tmp:
         if args.run is None:
             t0 = time.perf_counter()

@@ -10,6 +10,8 @@ by that parameter. The tables in docs/scenarios.md come from this script:
     python bench/knockouts.py default --seeds 10 --agents 3000
     python bench/knockouts.py misinfo-moderation --seeds 10 --agents 3000
     python bench/knockouts.py default --sweeps          # also the one-way sensitivity sweeps
+    python bench/knockouts.py commons --agents 50 --plot docs/figures   # sweeps as PNGs
+    python bench/knockouts.py polarization --no-knockouts --sweep platform.feed.length
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,7 @@ import numpy as np
 
 from scenario_results import emotion_shift, interval, t_interval
 from townsquare import Run, Scenario, Simulation
+from townsquare.errors import UserError
 from townsquare.measure.cascades import cascade_table
 from townsquare.measure.network_stats import friendship_paradox
 
@@ -164,6 +167,78 @@ def emotion_spread(run: Run, _: Run | None) -> dict[str, float]:
             "valence drop, not hit": emotion_shift(run, False, "drop")}
 
 
+def removal_effect(removed: Run, none: Run | None) -> dict[str, float]:
+    """Reach and sharers of the inflammatory message: removal minus no intervention."""
+    assert none is not None
+    s, c = removed.summary(), none.summary()
+    return {"reach, none": c["reach_outrage"],
+            "reach removal - none": s["reach_outrage"] - c["reach_outrage"],
+            "sharers removal - none": s["sharers_outrage"] - c["sharers_outrage"]}
+
+
+def talk_effect(talk: Run, silent: Run | None) -> dict[str, float]:
+    """A greedy community with discussion minus the same community without it."""
+    assert silent is not None
+    s, c = talk.summary(), silent.summary()
+    return {"survival rounds talk - none": s["survival_time"] - c["survival_time"],
+            "mean stock share talk - none": s["mean_stock_share"] - c["mean_stock_share"],
+            "survival rounds, no talk": c["survival_time"]}
+
+
+def _log_price(run: Run) -> np.ndarray:
+    return np.log(run.metrics()["price_ACME"].to_numpy())
+
+
+def news_lift(boom: Run, quiet: Run | None) -> dict[str, float]:
+    """The optimistic post's lift of the price (mean log price over steps 5-39, before the
+    shock) and the volatility it adds: with the post minus without it."""
+    assert quiet is not None
+    lift = float((_log_price(boom)[5:40] - _log_price(quiet)[5:40]).mean())
+    return {"mean log price, post - no post (steps 5-39)": lift,
+            "volatility post - no post": boom.summary()["volatility"]
+            - quiet.summary()["volatility"]}
+
+
+def chartist_volatility(chartists: Run, fundamentalists: Run | None) -> dict[str, float]:
+    """Volatility and bubble share: a chartist-heavy market minus a fundamentalist-heavy one."""
+    assert fundamentalists is not None
+    s, c = chartists.summary(), fundamentalists.summary()
+    return {"volatility chartists - fundamentalists": s["volatility"] - c["volatility"],
+            "bubble share chartists - fundamentalists": s["bubble_share"] - c["bubble_share"]}
+
+
+def campaign_swing(campaign: Run, none: Run | None) -> dict[str, float]:
+    """The right's vote share with its campaign minus without it, and the final poll's error."""
+    assert none is not None
+    s, c = campaign.summary(), none.summary()
+    return {"vote share right, campaign - none": s["vote_share_right"] - c["vote_share_right"],
+            "poll error (MAE), campaign arm": s["poll_error_mae"]}
+
+
+def clone_fit(clone: Run, wrong: Run | None) -> dict[str, float]:
+    """KS distance of the clone's cascades from the recording's, and how much farther a
+    clone with the wrong engagement rate (0.3 instead of the recording's 0.1) is."""
+    assert wrong is not None
+    s, c = clone.summary(), wrong.summary()
+    return {"KS size, clone": s["clone_ks_size"],
+            "KS size, wrong - clone": c["clone_ks_size"] - s["clone_ks_size"],
+            "KS delay, wrong - clone": c["clone_ks_delay"] - s["clone_ks_delay"]}
+
+
+def _off(*names: str) -> dict[str, dict[str, Any]]:
+    """Knock-outs setting each of these engagement weights of ``[behavior]`` to 0."""
+    return {f"{name} = 0": {f"behavior.{name}": 0.0} for name in names}
+
+
+REMOVAL = [{"kind": "remove", "content": {"inflammatory": True}, "when": {"start": 2, "every": 1}}]
+GREEDY = {"environment.greed": {"a": 6.0, "b": 2.0}}
+
+
+def _calm(scenario: Scenario) -> list[dict[str, Any]]:
+    """The scenario's news written in arousal 0.5 (below the inflammatory threshold 0.6)."""
+    return [item.model_dump() | {"arousal": 0.5} for item in scenario.news]
+
+
 DEFAULT_NEUTRAL = {
     "behavior.novelty_weight": 0.0,
     "behavior.arousal_appeal": 0.0,
@@ -185,7 +260,8 @@ STUDIES = {
                    "bounded confidence instead": {"behavior.attitude_rule":
                                                   "bounded_confidence"}},
         sweeps={"behavior.assimilation_bias": [0.0, 0.5, 1.0, 2.0, 3.0],
-                "behavior.self_weight": [2.0, 5.0, 10.0]},
+                "behavior.self_weight": [2.0, 5.0, 10.0],
+                "platform.feed.length": [5, 15, 30]},
     ),
     "fake-news-attitudes": Study(
         "fake-news-attitudes", early_vs_late,
@@ -197,29 +273,46 @@ STUDIES = {
             "discernment = 0": {"behavior.discernment": 0.0,
                                 "behavior.verifier_discernment": 0.0},
         },
+        sweeps={"behavior.discernment": [0.0, 0.5, 1.0, 2.0],
+                "behavior.doubt_threshold": [0.5, 1.0, 1.5, 2.5],
+                "behavior.engage_rate": [0.03, 0.06, 0.12]},
     ),
     "friendship-paradox": Study(
         "friendship-paradox", paradox_growth,
         knockouts={"popularity_weight = 0": {"behavior.popularity_weight": 0.0},
                    "follow_rate = 0": {"behavior.follow_rate": 0.0},
-                   "unfollow_rate = 0": {"behavior.unfollow_rate": 0.0}},
+                   "unfollow_rate = 0": {"behavior.unfollow_rate": 0.0},
+                   "follow_original_author = false": {"behavior.follow_original_author":
+                                                      False}},
+        sweeps={"behavior.popularity_weight": [0.0, 1.0, 2.5, 5.0, 10.0],
+                "behavior.follow_rate": [0.005, 0.01, 0.02, 0.04],
+                "behavior.engage_rate": [0.02, 0.08, 0.16]},
     ),
     "community-prototype": Study(
         "community-prototype", moderation_of_incivility,
         control={"interventions": []},
         knockouts={"outrage_weight = 0": {"behavior.outrage_weight": 0.0},
                    "no provocateurs": {"population.archetypes": _without_provocateurs}},
+        sweeps={"behavior.outrage_weight": [0.0, 1.0, 2.5, 5.0, 10.0],
+                "behavior.engage_rate": [0.04, 0.08, 0.16],
+                "behavior.emotion_contagion": [0.0, 0.15, 0.3]},
     ),
     "news-evolution": Study(
         "news-evolution", retelling_drift,
         knockouts={"only bystanders (no role edits)": {"population.roles": {"bystander": 1.0}},
                    "no verifiers (their share to bystanders)": {"population.roles": {
                        "spreader": 0.15, "commentator": 0.25, "bystander": 0.6}}},
+        sweeps={"behavior.engage_rate": [0.05, 0.1, 0.2],
+                "behavior.stance_weight": [0.0, 1.5, 3.0],
+                "behavior.arousal_appeal": [0.0, 1.0, 2.0]},
     ),
     "emotion-contagion": Study(
         "emotion-contagion", emotion_spread, base={"snapshots.max_agents": 100_000},
         knockouts={"emotion_contagion = 0": {"behavior.emotion_contagion": 0.0},
                    "clash_valence = 0": {"behavior.clash_valence": 0.0}},
+        sweeps={"behavior.emotion_contagion": [0.0, 0.1, 0.2, 0.4],
+                "behavior.emotion_decay": [0.0, 0.05, 0.1, 0.2],
+                "behavior.engage_rate": [0.03, 0.06, 0.12]},
     ),
     "misinfo-moderation": Study(
         "misinfo-moderation", moderation_effect,
@@ -227,12 +320,73 @@ STUDIES = {
         control={"platform.moderation.strategy": "none"},
         knockouts={
             "fact_check_false_positive = 0": {"platform.moderation.fact_check_false_positive": 0.0},
+            "match_false_positive = 0": {"platform.moderation.match_false_positive": 0.0},
             "partisan_doubt = 0": {"behavior.partisan_doubt": 0.0},
             "discernment = 0": {"behavior.discernment": 0.0,
                                 "behavior.verifier_discernment": 0.0},
             "label_effect = 0": {"platform.moderation.label_effect": 0.0},
         },
-        sweeps={"behavior.implied_truth": [0.0, 2.0, 4.0, 8.0]},
+        sweeps={"behavior.implied_truth": [0.0, 2.0, 4.0, 8.0],
+                "behavior.discernment": [0.0, 0.5, 1.0, 2.0],
+                "platform.moderation.label_effect": [0.0, 0.3, 0.6, 0.9],
+                "platform.moderation.match_false_positive": [0.0, 0.02, 0.05, 0.1]},
+    ),
+    "inflammatory-messages": Study(
+        "inflammatory-messages", removal_effect,
+        treated={"interventions": REMOVAL}, control={"interventions": []},
+        knockouts={"message written in arousal 0.5 (not inflammatory)": {"news": _calm}}
+        | _off("arousal_appeal", "stance_weight", "novelty_weight"),
+        sweeps={"behavior.arousal_appeal": [0.0, 1.0, 2.0],
+                "behavior.stance_weight": [0.0, 1.5, 3.0],
+                "behavior.engage_rate": [0.03, 0.06, 0.12]},
+    ),
+    "commons": Study(
+        "commons", talk_effect, base=GREEDY,
+        treated={"environment.conformity": 0.5}, control={"environment.conformity": 0.0},
+        knockouts={"attention = 0 (nobody reads the lake)": {"environment.attention": 0.0},
+                   "discussion among followees only": {"environment.discussion": "followees"},
+                   "greed as shipped (Beta(2, 3))": {"environment.greed": {"a": 2.0,
+                                                                           "b": 3.0}}},
+        sweeps={"environment.attention": [0.0, 0.05, 0.1, 0.3],
+                "environment.greed.a": [3.0, 6.0, 9.0],
+                "environment.growth_rate": [0.5, 1.0, 1.5]},
+    ),
+    "market": Study(
+        "market", news_lift, control={"news": []},
+        knockouts={"sentiment_weight = 0": {"environment.sentiment_weight": 0.0},
+                   "return_feedback = 0": {"environment.return_feedback": 0.0},
+                   "convergence = 0 (no social influence)": {"behavior.convergence": 0.0},
+                   "value_anchor = 0": {"environment.value_anchor": 0.0}},
+        sweeps={"environment.sentiment_weight": [0.0, 0.05, 0.1, 0.2],
+                "environment.return_feedback": [0.0, 1.0, 2.0],
+                "environment.value_anchor": [0.0, 0.3, 0.6, 1.0]},
+    ),
+    "market-chartists": Study(
+        "market", chartist_volatility,
+        treated={"environment.traders": {"chartist": 0.8, "noise": 0.2}},
+        control={"environment.traders": {"fundamentalist": 0.8, "noise": 0.2}},
+        knockouts={"chartist_strength = 0": {"environment.chartist_strength": 0.0},
+                   "sentiment_weight = 0": {"environment.sentiment_weight": 0.0},
+                   "value_anchor = 0": {"environment.value_anchor": 0.0}},
+        sweeps={"environment.chartist_strength": [0.0, 0.5, 1.5, 3.0],
+                "environment.value_anchor": [0.0, 0.3, 0.6, 1.0],
+                "environment.trade_rate": [0.25, 0.5, 1.0]},
+    ),
+    "digital-clone": Study(
+        "digital-clone", clone_fit, control={"behavior.engage_rate": 0.3},
+        knockouts=_off("stance_weight", "arousal_appeal", "novelty_weight"),
+        sweeps={"behavior.stance_weight": [0.0, 1.5, 3.0],
+                "behavior.arousal_appeal": [0.0, 1.0, 2.0],
+                "platform.feed.window": [2, 6, 12]},
+    ),
+    "election": Study(
+        "election", campaign_swing, control={"news": [], "environment.campaigns": {}},
+        knockouts={"campaign_weight = 0": {"environment.campaign_weight": 0.0},
+                   "convergence = 0 (attitudes fixed)": {"behavior.convergence": 0.0},
+                   "partisanship = 0": {"environment.partisanship": 0.0}},
+        sweeps={"environment.campaign_weight": [0.0, 0.75, 1.5, 3.0],
+                "environment.partisanship": [0.0, 0.5, 1.0],
+                "behavior.convergence": [0.0, 0.15, 0.3]},
     ),
 }
 
@@ -314,6 +468,11 @@ def sweep_table(results: dict[str, dict[float, dict[str, np.ndarray]]]) -> str:
     return "\n".join(parts)
 
 
+def _short(parameter: str) -> str:
+    """A parameter's name without its section, for file names and axes (greed.a -> greed_a)."""
+    return parameter.split(".", 1)[-1].replace(".", "_")
+
+
 def sweep_plots(study: str, results: dict[str, dict[float, dict[str, np.ndarray]]],
                 folder: Path) -> list[Path]:
     """One PNG per swept parameter: each effect's mean and 95% interval against the value."""
@@ -336,11 +495,11 @@ def sweep_plots(study: str, results: dict[str, dict[float, dict[str, np.ndarray]
                             col=col, error_y={"type": "data", "symmetric": False,
                                               "array": high - mean, "arrayminus": mean - low})
             fig.add_hline(y=0, line={"dash": "dot", "width": 1}, row=1, col=col)
-            fig.update_xaxes(title_text=parameter.split(".")[-1], row=1, col=col)
+            fig.update_xaxes(title_text=_short(parameter), row=1, col=col)
         fig.update_layout(template=TEMPLATE, height=340, margin={"t": 80},
-                          title={"text": f"{study}: {parameter.split('.')[-1]} "
+                          title={"text": f"{study}: {_short(parameter)} "
                                          "(mean, 95% CI over seeds)", "x": 0.01, "y": 0.97})
-        plots.append(Plot(f"{study}-{parameter.split('.')[-1]}", fig))
+        plots.append(Plot(f"{study}-{_short(parameter)}", fig))
     doc = Document(study, "", {}, [Section("sweeps", "Sweeps", plots)])
     return export_pngs(doc, folder, width=360 * max(2, len(names)), height=340, scale=1)
 
@@ -351,13 +510,37 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--agents", type=int, default=3000)
     parser.add_argument("--sweeps", action="store_true", help="also the one-way sweeps")
+    parser.add_argument("--no-knockouts", action="store_true",
+                        help="only the sweeps (with --sweeps or --plot)")
+    parser.add_argument("--llm-base-url", metavar="URL",
+                        help="drive agents with the model served here (OpenAI-compatible, "
+                        "e.g. http://127.0.0.1:8000/v1) in every arm")
+    parser.add_argument("--llm-model", default="Qwen/Qwen2.5-7B-Instruct",
+                        help="the served model's name (with --llm-base-url)")
+    parser.add_argument("--llm-fraction", type=float, default=1.0,
+                        help="share of agents the model drives (with --llm-base-url)")
+    parser.add_argument("--sweep", action="append", metavar="PARAMETER",
+                        help="only this one of the study's sweeps (repeatable)")
     parser.add_argument("--plot", type=Path, help="write the sweeps as PNGs into this folder")
     args = parser.parse_args()
     study, seeds = STUDIES[args.study], range(1, args.seeds + 1)
+    if args.llm_base_url:
+        llm = {"models": [{"name": "main", "base_url": args.llm_base_url,
+                           "model": args.llm_model}],
+               "assign": {"fraction": args.llm_fraction}}
+        study = replace(study, base={**study.base, "llm": llm})
+    if args.sweep:
+        unknown = sorted(set(args.sweep) - set(study.sweeps))
+        if unknown:
+            parser.error(f"{args.study} has no sweep of {', '.join(unknown)}; "
+                         f"its sweeps: {', '.join(study.sweeps)}")
+        study = replace(study, sweeps={k: v for k, v in study.sweeps.items()
+                                       if k in args.sweep})
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder)
         print(f"{args.study}: {args.seeds} seeds, {args.agents:,} agents", flush=True)
-        print(knockout_table(study, seeds, args.agents, out))
+        if not args.no_knockouts:
+            print(knockout_table(study, seeds, args.agents, out))
         if args.sweeps or args.plot:
             results = sweep_results(study, seeds, args.agents, out)
             print(sweep_table(results))
@@ -367,4 +550,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except UserError as exc:  # a bad override or an unreachable model server
+        raise SystemExit(f"error: {exc}") from None

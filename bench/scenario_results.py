@@ -108,7 +108,9 @@ STUDIES = [
          "engagement": summary("total_engagement"), "flags": summary("total_flags"),
          "moderation cost": summary("moderation_cost"),
          "labels on true stories": summary("labels_on_true"),
-         "label precision": summary("label_precision")},
+         "label precision": summary("label_precision"),
+         "fact-check misses": summary("fact_check_misses"),
+         "flags on true stories": summary("flags_on_true")},
         baseline="none",
     ),
     Study(

@@ -1,4 +1,5 @@
-"""Idiomatic Mesa 3 versions of independent cascade, SIR and voter, for bench_classic.py.
+"""Idiomatic Mesa 3 versions of independent cascade, linear threshold, SIR and voter, for
+bench_classic.py.
 
 Written the way the Mesa examples write a network model (``virus_on_network``):
 one ``FixedAgent`` per node of a ``mesa.discrete_space.Network``, neighbours
@@ -6,7 +7,8 @@ read through ``self.cell.neighborhood.agents``, and the model's stdlib
 ``random`` for every draw. The synchronous models (cascade, SIR) use Mesa 3's
 replacement for ``SimultaneousActivation``: ``agents.do("step")`` stages the
 next state from the start-of-step states, then ``agents.do("advance")``
-commits it. The voter model is asynchronous like NDlib's, through
+commits it. Linear threshold re-checks every inactive agent each step, as
+NDlib's ``ThresholdModel`` does. The voter model is asynchronous like NDlib's, through
 ``agents.shuffle_do("step")`` (each agent once per sweep, in random order).
 
 Each ``run_*`` function builds the model (not timed), then times only the steps
@@ -80,6 +82,46 @@ class CascadeModel(_NetworkModel):
         self.agents.do("step")
         self.agents.do("advance")
         self.running = any(a.fresh for a in self.agents)
+
+
+class ThresholdAgent(FixedAgent):
+    """Linear threshold: an inactive agent activates once the share of its active
+    neighbours reaches its threshold (and at least one is active)."""
+
+    def __init__(
+        self, model: ThresholdModel, cell: mesa.discrete_space.Cell, threshold: float
+    ) -> None:
+        super().__init__(model)
+        self.cell = cell
+        self.threshold = threshold
+        self.state = self.next_state = State.SUSCEPTIBLE
+
+    def step(self) -> None:
+        if self.state is not State.SUSCEPTIBLE:
+            return
+        neighbours = list(self.cell.neighborhood.agents)
+        active = sum(other.state is State.INFECTED for other in neighbours)
+        if active and active / len(neighbours) >= self.threshold:
+            self.next_state = State.INFECTED
+
+    def advance(self) -> None:
+        self.state = self.next_state
+
+
+class ThresholdModel(_NetworkModel):
+    def __init__(
+        self, graph: nx.Graph, low: float, high: float, seeds: int, seed: int
+    ) -> None:
+        super().__init__(graph, seed)
+        for node in self.nodes:
+            ThresholdAgent(self, self.grid[node], self.random.uniform(low, high))
+        self.seed_infected(seeds)
+
+    def step(self) -> None:
+        before = self.share(State.INFECTED)
+        self.agents.do("step")
+        self.agents.do("advance")
+        self.running = self.share(State.INFECTED) > before
 
 
 class SIRAgent(FixedAgent):
@@ -159,6 +201,15 @@ def run_cascade(
 ) -> tuple[float, int, float, float]:
     """Independent cascade until no agent is newly active; outcome: share ever active."""
     model = CascadeModel(graph, p, seeds, seed)
+    timing = _timed(model, max_steps)
+    return model.share(State.INFECTED), *timing
+
+
+def run_threshold(
+    graph: nx.Graph, low: float, high: float, seeds: int, max_steps: int, seed: int
+) -> tuple[float, int, float, float]:
+    """Linear threshold until a step activates nobody; outcome: share ever active."""
+    model = ThresholdModel(graph, low, high, seeds, seed)
     timing = _timed(model, max_steps)
     return model.share(State.INFECTED), *timing
 

@@ -268,6 +268,9 @@ def _source_folder(source: str) -> Path | None:
 RETIRED_FIELDS: dict[tuple[str, ...], str] = {
     ("behavior", "verify_skill"): "retired: judgement is signal detection now; set "
     "behavior.verifier_discernment (d') instead",
+    ("environment", "norm_sustainability"): "retired: the commons norm is what agents say "
+    "and hear, and the sustainable catch is known only from the observed stock; see "
+    "environment.attention and environment.conformity",
 }
 """Fields older versions wrote, and what replaced them."""
 

@@ -87,12 +87,22 @@ def assert_within_se(values: np.ndarray, expected: float, k: float = 4.0) -> Non
 # -- independent cascade --------------------------------------------------------------
 
 
-@pytest.fixture(params=["compiled", "numpy", "mixed"])
+@pytest.fixture(params=["whole", "compiled", "numpy", "mixed"])
 def transmission(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Transmission along edges as one compiled loop for every step, in numpy for every step,
+    """Whole runs in one compiled loop (``classic.WHOLE_RUNS``), or step by step with
+    transmission along edges as one compiled loop for every step, in numpy for every step,
     or each by its size with a low bar, so that runs switch (``classic.COMPILED_ATTEMPTS``)."""
-    below = {"compiled": 2**62, "numpy": 0, "mixed": 64}[request.param]
-    monkeypatch.setattr(classic, "COMPILED_ATTEMPTS", below)
+    if request.param != "whole":
+        monkeypatch.setattr(classic, "WHOLE_RUNS", False)
+        below = {"compiled": 2**62, "numpy": 0, "mixed": 64}[request.param]
+        monkeypatch.setattr(classic, "COMPILED_ATTEMPTS", below)
+    return request.param
+
+
+@pytest.fixture(params=["whole", "steps"])
+def runs(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """``run`` and ``run_replicates`` as one compiled loop over all steps, or step by step."""
+    monkeypatch.setattr(classic, "WHOLE_RUNS", request.param == "whole")
     return request.param
 
 
@@ -174,7 +184,7 @@ def test_epidemic_with_gamma_one_is_the_independent_cascade(transmission) -> Non
 # -- linear threshold -----------------------------------------------------------------
 
 
-def test_lt_threshold_zero_activates_everyone_reachable() -> None:
+def test_lt_threshold_zero_activates_everyone_reachable(runs) -> None:
     rng = np.random.default_rng(2)
     n = 200
     graph = FollowGraph.from_edges(n, rng.integers(0, n, 260), rng.integers(0, n, 260))
@@ -186,7 +196,7 @@ def test_lt_threshold_zero_activates_everyone_reachable() -> None:
     assert 2 < len(expected) < n
 
 
-def test_lt_threshold_one_on_a_chain() -> None:
+def test_lt_threshold_one_on_a_chain(runs) -> None:
     # 1 -> 0, 2 -> 1, 3 -> 2 form a chain; 4 follows 0 and 5 (never active): half < 1
     graph = graph_of((6, [(1, 0), (2, 1), (3, 2), (4, 0), (4, 5)]))
     state = run(LinearThresholdModel(1.0, 1.0, seeds=[0]), graph, 20, np.random.default_rng(0))
@@ -195,7 +205,7 @@ def test_lt_threshold_one_on_a_chain() -> None:
     np.testing.assert_array_equal(state.parent, [-1, 0, 1, 2, -1, -1])
 
 
-def test_lt_final_sets_shrink_as_thresholds_rise() -> None:
+def test_lt_final_sets_shrink_as_thresholds_rise(runs) -> None:
     n = 2000
     rng = np.random.default_rng(4)
     graph = FollowGraph.from_edges(n, rng.integers(0, n, 16000), rng.integers(0, n, 16000))
@@ -209,7 +219,7 @@ def test_lt_final_sets_shrink_as_thresholds_rise() -> None:
 
 
 @pytest.mark.parametrize("spec", [DIGRAPH, DIAMOND])
-def test_lt_mean_size_matches_live_edge_enumeration(spec) -> None:
+def test_lt_mean_size_matches_live_edge_enumeration(spec, runs) -> None:
     graph, copies = graph_of(spec), 4000
     state = run_replicates(
         LinearThresholdModel(seeds=[0]), graph, copies, 50, np.random.default_rng(8)
@@ -217,7 +227,7 @@ def test_lt_mean_size_matches_live_edge_enumeration(spec) -> None:
     assert_within_se(sizes(state, copies, graph.n), lt_expected_size(spec, [0]))
 
 
-def test_lt_parent_is_uniform_among_the_followees_activated_last() -> None:
+def test_lt_parent_is_uniform_among_the_followees_activated_last(runs) -> None:
     # 3 follows the seed 0 and 1, 2 (who follow 0): with threshold 1 it waits for all
     # three, and one of 1, 2 (activated in the latest step) tipped it, never 0.
     graph, copies = graph_of((4, [(1, 0), (2, 0), (3, 0), (3, 1), (3, 2)])), 4000
@@ -393,7 +403,7 @@ def mutual_regular(degree: int, n: int, seed: int) -> FollowGraph:
     return FollowGraph.from_edges(n, np.concatenate([u, v]), np.concatenate([v, u]))
 
 
-def test_voter_share_is_a_martingale_on_a_regular_graph() -> None:
+def test_voter_share_is_a_martingale_on_a_regular_graph(runs) -> None:
     n, copies = 60, 2000
     graph = mutual_regular(4, n, seed=1)
     state = run_replicates(VoterModel(0.3), graph, copies, 8, np.random.default_rng(2))
@@ -402,7 +412,7 @@ def test_voter_share_is_a_martingale_on_a_regular_graph() -> None:
     assert_within_se(share, 0.3)
 
 
-def test_voter_consensus_is_absorbing_and_reached_with_the_initial_share() -> None:
+def test_voter_consensus_is_absorbing_and_reached_with_the_initial_share(runs) -> None:
     n, copies = 10, 2000
     complete = graph_of((n, [(i, j) for i in range(n) for j in range(n) if i != j]))
     state = run_replicates(VoterModel(0.3), complete, copies, 2000, np.random.default_rng(3))

@@ -94,6 +94,7 @@ def test_fact_checks_label_what_checkers_rate_false(tmp_path: Path) -> None:
                                  "platform.moderation.fact_check_coverage": 1.0,
                                  "platform.moderation.fact_check_sensitivity": 1.0,
                                  "platform.moderation.fact_check_false_positive": 0.0,
+                                 "platform.moderation.match_false_positive": 0.0,
                                  "platform.moderation.fact_check_delay": 2})
     run = Simulation(perfect).run()
     labels = run.labels()

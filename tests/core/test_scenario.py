@@ -150,3 +150,12 @@ def test_a_retired_field_is_refused_in_a_file_and_dropped_from_a_stored_run() ->
     with pytest.raises(ScenarioError, match=r"behavior.verify_skill: retired.*verifier_discernm"):
         Scenario.from_toml(text, source="old.toml")
     assert Scenario.from_toml(text, source="run x", stored=True) == Scenario.load("default")
+
+
+def test_the_retired_commons_norm_is_refused_and_dropped_from_a_stored_run() -> None:
+    text = Scenario.load("commons").to_toml().replace(
+        'kind = "commons"', 'kind = "commons"\nnorm_sustainability = 0.5', 1)
+    with pytest.raises(ScenarioError,
+                       match=r"environment.norm_sustainability: retired.*environment.attention"):
+        Scenario.from_toml(text, source="old.toml")
+    assert Scenario.from_toml(text, source="run x", stored=True) == Scenario.load("commons")

@@ -274,6 +274,21 @@ def test_live_plots_reach_the_store_and_keep_the_users_zoom(dashboard: tuple[str
         assert page.errors == []
 
 
+def test_a_live_page_drawn_quick_fills_in_the_rest_and_keeps_the_zoom(
+        dashboard: tuple[str, Path], page: Page) -> None:
+    base, runs = dashboard
+    with slow_run(runs) as run_id:
+        page.page.goto(f"{base}/runs/{run_id}")  # first visit of a running run: drawn quick
+        page.rendered()
+        assert "Being drawn" in page.page.locator("#network").inner_text()
+        page.page.evaluate(f"Plotly.relayout({ACTIVITY}, {{'xaxis.range': [0, 3]}})")
+        page.page.wait_for_selector("body[data-whole=true]")  # the whole page, filled in
+        assert page.page.locator("#network p.note[data-pending]").count() == 0
+        assert page.page.locator('#network [data-figure="network-graph"]').count() == 1
+        assert page.page.evaluate(f"{ACTIVITY}.layout.xaxis.range") == [0, 3]
+        check_plots(page)
+
+
 def test_a_run_started_after_the_list_loaded_appears(dashboard: tuple[str, Path],
                                                      page: Page) -> None:
     base, runs = dashboard
@@ -317,3 +332,120 @@ def test_sweep_report_draws_effects_and_switches_measures(browser: Any, page: Pa
         """(before) => document.querySelector('[data-figure="measures-other"] .gtitle')
             .textContent !== before""", arg=before)
     assert page.errors == []
+
+
+# -- controls and drill-down -----------------------------------------------------------------
+
+
+def test_start_stop_and_resume_a_run_from_the_dashboard(dashboard: tuple[str, Path],
+                                                        page: Page) -> None:
+    base, runs = dashboard
+    page.page.goto(base + "/")
+    page.page.select_option("#start-scenario", "default")
+    page.page.fill("#start-agents", "1500")
+    page.page.fill("#start-steps", "2000")
+    page.page.fill("#start-seed", "21")
+    page.page.fill("#start-checkpoint", "5")
+    page.page.locator("#start-button").click()
+    page.page.wait_for_url(f"{base}/runs/*")
+    run_id = page.page.url.rsplit("/", 1)[1]
+    page.rendered()
+    assert page.page.locator("#run-status").inner_text() == "running"
+    assert (runs / run_id / "run.sqlite").is_file()
+    stop = page.page.locator("#btn-stop")
+    stop.wait_for(state="visible")
+    page.page.wait_for_function("() => !document.getElementById('btn-stop').disabled")
+    page.page.wait_for_function(  # the plots follow the run before it is stopped
+        "() => Number(document.getElementById('step-counter').textContent) >= 1")
+    stop.click()
+    page.page.wait_for_function(
+        "() => document.getElementById('control-state').dataset.state === 'interrupted'")
+    assert page.page.locator("#run-status").inner_text() == "interrupted"
+    from townsquare.store import open_reader
+
+    with open_reader(runs / run_id) as reader:
+        meta = reader.meta()
+    assert meta["status"] == "interrupted" and meta["checkpoint_step"] == meta["last_step"]
+    assert page.page.locator("#btn-pause").is_disabled()
+    resume = page.page.locator("#btn-resume")
+    page.page.wait_for_function("() => !document.getElementById('btn-resume').disabled")
+    with page.page.expect_navigation():  # the page reloads to follow the resumed run live
+        resume.click()
+    page.rendered()
+    page.page.wait_for_function(
+        "(s) => Number(document.getElementById('step-counter').textContent) > s",
+        arg=meta["last_step"])
+    page.page.wait_for_function("() => !document.getElementById('btn-stop').disabled")
+    page.page.locator("#btn-stop").click()
+    page.page.wait_for_function(
+        "() => document.getElementById('control-state').dataset.state === 'interrupted'")
+    assert page.errors == []
+
+
+def test_a_bad_start_form_says_why_and_starts_nothing(dashboard: tuple[str, Path],
+                                                      page: Page) -> None:
+    from townsquare.store import list_runs
+
+    base, runs = dashboard
+    page.page.goto(base + "/")
+    page.page.fill("#start-set", "platform.feed.length = 'long'")
+    page.page.locator("#start-button").click()
+    page.page.locator("#start-message.error").wait_for()
+    assert "platform.feed.length" in page.page.locator("#start-message").inner_text()
+    assert list_runs(runs) == []
+
+
+def test_an_agent_page_shows_its_posts(dashboard: tuple[str, Path], page: Page) -> None:
+    base, runs = dashboard
+    run = simulate(runs)
+    author = int(run.reader.query("SELECT author FROM posts WHERE text LIKE '%drugged%' "
+                                  "ORDER BY post_id LIMIT 1")["author"].iloc[0])
+    page.page.goto(f"{base}/runs/{run.id}")
+    page.rendered()
+    page.page.fill("#agent-id", str(author))
+    page.page.locator("#agent-form button").click()
+    page.page.wait_for_url(f"{base}/runs/{run.id}/agents/{author}")
+    page.rendered()
+    posts = page.page.locator("#posts table").inner_text()
+    assert f"{EVIL} the water is drugged" in posts  # shown as text, never run
+    assert page.page.evaluate("document.querySelectorAll('main script').length") == 0
+    check_plots(page)  # attitude and emotion over time, if the snapshots recorded it
+    page.page.locator("#back-to-run").click()
+    page.page.wait_for_url(f"{base}/runs/{run.id}")
+
+
+def test_two_runs_compared_on_the_same_plots(dashboard: tuple[str, Path], page: Page) -> None:
+    base, runs = dashboard
+    first, second = simulate(runs), simulate(runs, seed=6)
+    page.page.goto(base + "/")
+    for run in (first, second):
+        page.page.locator(f'tr[data-run="{run.id}"] .compare-pick').check()
+    page.page.locator("#compare-button").click()
+    page.page.wait_for_url(f"{base}/compare?*")
+    page.rendered()
+    names = page.page.evaluate(
+        "Array.from(document.querySelector('[data-figure=\"compare-reach_false\"]').data,"
+        " (t) => t.name)")
+    assert names == [first.id, second.id]
+    check_plots(page)
+
+
+def test_sweep_page_links_each_run_to_its_report(dashboard: tuple[str, Path],
+                                                 page: Page) -> None:
+    from townsquare.experiments import Sweep
+    from townsquare.scenario import Scenario
+
+    base, runs = dashboard
+    scenario = Scenario.load("default").with_overrides(SMALL)
+    grid = {"platform.moderation.strategy": ["none", "fact_check"]}
+    Sweep(scenario, grid, replicates=2, out=runs / "sweep", workers=1).run()
+    page.page.goto(f"{base}/sweeps/sweep")
+    page.rendered()
+    links = page.page.locator("#runs table a")
+    assert links.count() == 4
+    first = links.first.inner_text()
+    links.first.click()
+    page.page.wait_for_url(f"{base}/sweeps/sweep/runs/{first}")
+    page.rendered()
+    assert first in page.page.locator("h1").inner_text()
+    assert check_plots(page) >= 10

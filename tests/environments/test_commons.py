@@ -17,26 +17,34 @@ from townsquare.errors import UserError
 from townsquare.experiments.sweep import Sweep
 
 
-def test_a_community_taking_exactly_the_sustainable_share_settles_at_maximum_yield(
-    tmp_path: Path,
-) -> None:
-    """Escapement at K/2: stock K, then 0.75 K forever, catching r K / 4 each round."""
+def test_informed_agents_take_only_what_grew_back_so_the_stock_holds(tmp_path: Path) -> None:
+    """Everyone taking half and everyone reading the lake: after the first catch each round takes
+    exactly the observed regrowth, which keeps the stock where the first catch left it."""
     result = run("commons", tmp_path, {"population.size": 20, "steps": 12,
-                                       "environment.conformity": 1.0,
-                                       "environment.norm_sustainability": 1.0})
+                                       "environment.greed": {"a": 50.0, "b": 50.0},
+                                       "environment.attention": 1.0})
     metrics = result.metrics()
     stock = metrics["stock"].to_numpy()
     harvest = metrics["total_harvest"].to_numpy()
-    assert harvest[0] == pytest.approx(500.0)  # K - K/2 from a full lake
-    assert np.allclose(stock, 750.0)  # K/2 regrows by r (K/2)(1/2) = K/4
-    assert np.allclose(harvest[1:], 250.0)  # the maximum sustainable yield r K / 4
+    grown = stock[0] - (1000.0 - harvest[0])  # what grew back after the first catch
+    assert harvest[0] > 400.0  # half the stock, before anyone has seen the lake fall
+    assert np.allclose(stock, stock[0])  # the replacement catch holds the stock
+    assert np.allclose(harvest[1:], grown)
     summary = result.summary()
     assert summary["survived"] == 1.0 and summary["survival_time"] == 12
-    assert summary["over_harvest_share"] == 0.0
-    assert summary["harvest_gini"] == pytest.approx(0.0, abs=1e-12)
+    assert metrics["informed_share"].iloc[-1] == 1.0
     harvests = result.reader.query("SELECT * FROM harvests")
     assert len(harvests) == 20 * 12
     assert np.allclose(harvests.groupby("step")["harvest"].sum(), harvest)
+
+
+def test_nobody_reads_the_lake_so_talk_changes_nothing(tmp_path: Path) -> None:
+    """With attention 0 the norm is only the mean intention: conformity moves catches
+    toward it but leaves the total (and so the stock) unchanged."""
+    stocks = [run("commons", tmp_path, {"steps": 15, "environment.attention": 0.0,
+                                        "environment.conformity": c}).metrics()["stock"]
+              for c in (0.0, 0.9)]
+    assert np.allclose(stocks[0], stocks[1])
 
 
 def test_regrowth_is_logistic() -> None:
@@ -47,7 +55,8 @@ def test_regrowth_is_logistic() -> None:
 
 def test_greedier_communities_collapse_sooner(tmp_path: Path) -> None:
     """Over replicates, run as an ordinary sweep of the experiments layer."""
-    greed = {"environment.greed.a": [1.0, 9.0], "environment.greed.b": [3.0]}  # mean 1/4, 3/4
+    greed = {"environment.greed.a": [1.0, 9.0], "environment.greed.b": [3.0],  # mean 1/4, 3/4
+             "environment.conformity": [0.0]}  # no talk
     results = Sweep("commons", greed, replicates=5, workers=1, out=tmp_path, seed=11).run()
     assert len(results) == 10 and set(results["survival_time"]) <= set(range(61))
     by_arm = results.groupby("param_environment_greed_a")["survival_time"]
@@ -58,8 +67,11 @@ def test_greedier_communities_collapse_sooner(tmp_path: Path) -> None:
     assert_mean_below(greedy, 15)  # greedy ones collapse, soon
 
 
-def test_discussion_toward_a_sustainable_norm_saves_a_greedy_community(tmp_path: Path) -> None:
-    """GovSim's ablation: without communication the society collapses."""
+def test_discussion_spreading_what_the_lake_shows_saves_a_greedy_community(
+    tmp_path: Path,
+) -> None:
+    """GovSim's ablation: without communication the society collapses. Nobody is told the
+    sustainable catch; talk spreads the replacement rule of those who saw the stock fall."""
     outcome = {}
     for conformity in (0.0, 0.8):
         outcome[conformity] = [run("commons", tmp_path, {
@@ -67,7 +79,7 @@ def test_discussion_toward_a_sustainable_norm_saves_a_greedy_community(tmp_path:
             "environment.conformity": conformity}).summary() for seed in range(4)]
     survived = {c: [s["survived"] for s in rows] for c, rows in outcome.items()}
     assert_paired_above(survived[0.8], survived[0.0], 0.5)  # paired by seed
-    assert_mean_above([s["mean_stock_share"] for s in outcome[0.8]], 0.3)
+    assert_mean_above([s["mean_stock_share"] for s in outcome[0.8]], 0.08)
 
 
 def test_listening_only_to_followees_works_on_the_network(tmp_path: Path) -> None:

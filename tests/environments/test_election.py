@@ -46,6 +46,23 @@ def test_campaign_exposure_shifts_the_vote_toward_its_party(arms: dict[str, list
     assert_paired_above(swing["campaign"], swing["control"])
 
 
+@pytest.mark.parametrize("knockout", [{"environment.campaign_weight": 0.0},
+                                      {"behavior.convergence": 0.0}])
+def test_the_campaign_moves_the_vote_through_either_channel_alone(
+    knockout: dict[str, float], tmp_path: Path,
+) -> None:
+    """docs/scenarios.md (election knock-outs): the swing is emergent — with belief in the
+    campaign's items out of the vote, or with attitudes fixed, it remains (paired by seed)."""
+    share = {"campaign": [], "control": []}
+    for seed in range(5):
+        base = {**SMALL, **knockout, "seed": seed, "environment.polls": []}
+        share["campaign"].append(run("election", tmp_path, {**base, "news": CAMPAIGN})
+                                 .summary()["vote_share_right"])
+        share["control"].append(run("election", tmp_path, {
+            **base, "news": [], "environment.campaigns": {}}).summary()["vote_share_right"])
+    assert_paired_above(share["campaign"], share["control"])
+
+
 def test_polls_track_the_result_and_improve_toward_election_day(arms: dict[str, list]) -> None:
     last = [r.summary()["poll_error_mae"] for r in arms["campaign"]]
     first = [r.summary()["poll_error_first"] for r in arms["campaign"]]

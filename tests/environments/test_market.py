@@ -88,6 +88,24 @@ def test_optimistic_news_on_the_platform_lifts_the_price(tmp_path: Path) -> None
     assert_mean_above(gaps, 0.01)  # by more than 1%, over replicates
 
 
+def test_the_price_lift_is_carried_by_sentiment_in_orders(tmp_path: Path) -> None:
+    """docs/scenarios.md (market knock-outs): with sentiment_weight = 0 the same optimistic
+    post no longer lifts the price; paired by seed."""
+    news = [{"id": "story", "topic": "economy", "stance": 0.8, "text": "ACME news",
+             "step": 3, "seeders": 80}]
+    lift: dict[float, list[float]] = {0.1: [], 0.0: []}
+    for seed in range(4):
+        for weight in lift:
+            price = {}
+            for arm, items in (("post", news), ("quiet", [])):
+                metrics = run("market", tmp_path, {
+                    **QUIET, "population.size": 400, "steps": 30, "seed": seed, "news": items,
+                    "environment.sentiment_weight": weight}).metrics()
+                price[arm] = np.log(metrics["price_ACME"].to_numpy()[5:]).mean()
+            lift[weight].append(price["post"] - price["quiet"])
+    assert_paired_above(lift[0.1], lift[0.0])
+
+
 def test_an_unknown_asset_topic_is_a_user_error(tmp_path: Path) -> None:
     scenario = Scenario.load("market").with_overrides({
         "output_dir": str(tmp_path), "environment.shocks": [],

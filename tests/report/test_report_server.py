@@ -136,6 +136,9 @@ def raw_get(app: object, raw_path: str) -> tuple[int, str]:
     "/api/runs/..%2F..%2Frun/figures", "/api/runs/../figures",
     "/api/runs/..%2Fx/series", "/sweeps/..%2F..",
     "/sweeps/..", "/sweeps/nope", "/runs/nope", "/static/..%2F..%2Fsecret",
+    "/runs/..%2F..%2Fetc/tables/passwd.csv", "/runs/../report.html", "/runs/..%2Fx/agents/1",
+    "/sweeps/..%2F../results.csv", "/sweeps/..%2F../runs/x", "/sweeps/nope/report.html",
+    "/compare?run=..%2Fx&run=..", "/api/runs/..%2Fx/control",
 ])
 def test_unknown_and_traversal_ids_are_404(runs_dir: Path, url: str) -> None:
     status, _ = raw_get(create_app(runs_dir), url)

@@ -40,7 +40,7 @@ def test_bands_are_the_t_intervals_of_the_replicates(sweep: tuple[Path, pd.DataF
 def test_sweep_report_sections_and_table(sweep: tuple[Path, pd.DataFrame]) -> None:
     folder, _ = sweep
     doc, _ = build_document(folder)
-    assert [s.id for s in doc.sections] == ["overview", "measures", "effects", "table"]
+    assert [s.id for s in doc.sections] == ["overview", "measures", "effects", "table", "runs"]
     html = render_document(doc)
     assert "platform_feed_x" in html and "fact_check" in html and "95% CI" in html
     assert doc.facts["runs"] == "30" and doc.facts["arms"] == "6"

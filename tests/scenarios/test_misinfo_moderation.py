@@ -16,6 +16,8 @@ from scenario_replicates import replicate, summary_of
 
 from statcheck import assert_mean_above, paired_ci
 from townsquare import Scenario, Simulation
+from townsquare.core.actions import Action
+from townsquare.run import Run
 
 STRATEGIES = ("none", "fact_check", "community_notes", "hybrid")
 
@@ -54,3 +56,32 @@ def test_moderation_mistakes_are_recorded_in_the_run_database(tmp_path: Path) ->
     assert summary["labels_on_false"] == (veracity == 2).sum()
     assert summary["label_precision"] == pytest.approx(
         (veracity == 2).sum() / np.isin(veracity, [1, 2]).sum())
+    # the agents' flags, which community notes follow, are scored the same way
+    flags = run.reader.query("SELECT p.veracity FROM events e JOIN posts p "
+                             f"ON e.post = p.post_id WHERE e.action = {int(Action.FLAG)}")
+    assert summary["flags_on_true"] == (flags["veracity"] == 1).sum()
+    assert summary["flags_on_false"] == (flags["veracity"] == 2).sum()
+    assert summary["flags_on_true"] > 0  # readers mistake true stories for false ones
+
+
+def _fact_check_mistakes(run: Run) -> tuple[float, float]:
+    """Labels on true stories (summary) and those of them put there by claim matching."""
+    labels = run.labels()
+    posts = run.posts().set_index("post_id")
+    matched = labels[labels["source"] == "fact_check_match"]["post"]
+    return (float(run.summary()["labels_on_true"]),
+            float((posts.loc[matched, "veracity"] == 1).sum()))
+
+
+@pytest.mark.slow  # 2 arms x 10 seeds at the scenario's own size, ~1 min
+def test_fact_checks_mislabel_true_stories_through_claim_matching(tmp_path: Path) -> None:
+    arms = {"fact_check": {"platform.moderation.strategy": "fact_check"},
+            "no matching": {"platform.moderation.strategy": "fact_check",
+                            "platform.moderation.match_false_positive": 0.0}}
+    values = replicate("misinfo-moderation", arms, range(1, 11), _fact_check_mistakes, tmp_path)
+    shipped, knocked = values["fact_check"], values["no matching"]
+    assert_mean_above(shipped[:, 0], 0.0)  # fact checks record labels on true stories
+    assert_mean_above(shipped[:, 1], 0.0)  # and matching puts them there
+    assert knocked[:, 1].sum() == 0  # the knock-out removes matching (a deterministic switch)
+    mean, low, high = paired_ci(shipped[:, 0], knocked[:, 0])
+    assert low > 0, (mean, low, high)  # labels on true stories fall without matching

@@ -14,9 +14,10 @@ from townsquare.run import Run
 REPORT_FILE = "report.html"
 
 
-def run_report(run: Run) -> Document:
-    """The report of one run (safe while it is still running)."""
-    return run_document(extract_run(run))
+def run_report(run: Run, *, quick: bool = False) -> Document:
+    """The report of one run (safe while it is still running); ``quick``: only the parts
+    read from the metrics, the rest marked as being drawn (see ``extract_run``)."""
+    return run_document(extract_run(run, quick=quick))
 
 
 def build_document(ref: str | Path, runs_dir: str | Path = "runs") -> tuple[Document, Path]:

@@ -37,6 +37,7 @@ class Table:
     columns: list[str]
     rows: list[list[str]]
     caption: str = ""
+    links: list[str | None] | None = None  # per row: the first cell links there (if any)
 
 
 @dataclass
@@ -46,6 +47,7 @@ class Note:
     kind: ClassVar[str] = "note"
 
     text: str
+    pending: bool = False  # stands for content still being drawn (a live page fills it in)
 
 
 @dataclass
@@ -99,6 +101,7 @@ class Document:
     status: str | None = None
     last_step: int | None = None
     steps: int | None = None
+    pending: bool = False  # some sections are still being drawn (a live page's first draw)
 
     @property
     def plots(self) -> list[Plot]:

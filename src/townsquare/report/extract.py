@@ -122,6 +122,7 @@ class RunData:
     llm: LlmUsage | None = None
     reasons: pd.DataFrame = field(default_factory=pd.DataFrame)
     network: Network | None = None
+    quick: bool = False  # only the metrics-based parts were read (a live page's first draw)
 
     @property
     def last_step(self) -> int | None:
@@ -129,8 +130,13 @@ class RunData:
         return value if isinstance(value, int) else None
 
 
-def extract_run(run: Run, *, seed: int = 0) -> RunData:
-    """Read and reduce one run (safe while the run is still being written)."""
+def extract_run(run: Run, *, seed: int = 0, quick: bool = False) -> RunData:
+    """Read and reduce one run (safe while the run is still being written).
+
+    ``quick`` reads only what costs one small query (meta, metrics, labels,
+    interventions): the state distributions, cascades, network, surveys and LLM
+    calls, whose cost grows with the run, are left out (``RunData.quick``).
+    """
     reader = run.reader
     tables = set(reader.tables())
     meta: dict[str, Any] = reader.meta()  # decoded JSON values
@@ -143,8 +149,14 @@ def extract_run(run: Run, *, seed: int = 0) -> RunData:
         run_id=run.id, meta=meta, scenario=scenario, scenario_toml=toml_text,
         summary=dict(meta.get("summary") or {}) if isinstance(meta.get("summary"), dict) else {},
         metrics=reader.metrics(wide=True) if "metrics" in tables else pd.DataFrame(),
-        news=news, topics=topics, focus_topic=None,
+        news=news, topics=topics, focus_topic=None, quick=quick,
     )
+    if "labels" in tables:
+        data.labels = _labels(run)
+    if "interventions" in tables:
+        data.interventions = run.interventions()
+    if quick:
+        return data
     if "attitudes" in tables:
         data.attitudes = attitude_histograms(run, topics, ends_only=True)
         data.focus_topic = focus_topic(data.attitudes, news)
@@ -158,10 +170,6 @@ def extract_run(run: Run, *, seed: int = 0) -> RunData:
         data.arousal = histograms(run, "state", "arousal", 0.0, 1.0, EMOTION_BINS).get(0)
     if "posts" in tables:
         _cascades(run, data, seed)
-    if "labels" in tables:
-        data.labels = _labels(run)
-    if "interventions" in tables:
-        data.interventions = run.interventions()
     if "surveys" in tables:
         data.surveys = run.survey_answers()
     if "llm_calls" in tables:

@@ -1,4 +1,4 @@
-"""Figures of measures over steps: activity, belief, reach, emotion, moderation, surveys, LLM.
+"""Figures of measures over steps: activity, belief, reach, emotion, moderation, LLM calls.
 
 Each function takes already-extracted data and returns a plotly figure, or
 None when the run recorded nothing to draw.
@@ -144,23 +144,6 @@ def interventions(firings: pd.DataFrame) -> go.Figure | None:
                              customdata=group["cost"].fillna(0),
                              hovertemplate="step %{x}<br>units %{y}<br>cost %{customdata}"))
     fig.update_layout(barmode="group", xaxis_title="step", yaxis_title="units touched")
-    return fig
-
-
-def survey_means(summary: pd.DataFrame) -> go.Figure | None:
-    """Mean answer per survey wave with its 95% confidence interval, one line per question."""
-    if summary.empty:
-        return None
-    fig = base_figure()
-    for i, ((survey, question), group) in enumerate(summary.groupby(["survey", "question"])):
-        half_up = (group["ci_high"] - group["mean"]).fillna(0)
-        half_down = (group["mean"] - group["ci_low"]).fillna(0)
-        fig.add_trace(go.Scatter(
-            x=group["step"], y=group["mean"], mode="lines+markers",
-            name=esc(f"{survey}: {question}"), line={"color": SERIES[i % len(SERIES)]},
-            error_y={"type": "data", "symmetric": False, "array": half_up,
-                     "arrayminus": half_down}))
-    fig.update_layout(xaxis_title="step (survey wave)", yaxis_title="mean answer")
     return fig
 
 

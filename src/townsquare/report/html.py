@@ -29,6 +29,19 @@ class Live:
     layout: str = ""  # fingerprint of the streamed traces; the page reloads when it changes
 
 
+@dataclass(frozen=True)
+class Controls:
+    """What a dashboard page offers beyond the report: run controls, downloads, agent
+    pages, an interview box (each only when its URL is set)."""
+
+    run_href: str = ""  # the run's page (agent pages link back to it)
+    control_url: str = ""  # POST {control_url}/{pause|stop|resume}, GET .../control
+    tables: tuple[str, ...] = ()  # the run's tables, downloadable as CSV and Parquet
+    tables_href: str = ""
+    report_href: str = ""  # the self-contained report file
+    interview_url: str | None = None  # POST {"question"} when a model is configured
+
+
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(
@@ -46,7 +59,7 @@ def plotly_js() -> str:
 
 
 def render_document(doc: Document, *, plotly_src: str | None = None, live: Live | None = None,
-                    dashboard: str | None = None) -> str:
+                    dashboard: str | None = None, controls: Controls | None = None) -> str:
     """A whole report page.
 
     Parameters
@@ -59,18 +72,20 @@ def render_document(doc: Document, *, plotly_src: str | None = None, live: Live 
         Poll these URLs to follow a running run (dashboard only).
     dashboard
         Link back to the dashboard's run list, if served.
+    controls
+        The dashboard's controls, downloads and links of this page.
     """
     template = _environment().get_template("report.html.j2")
     return template.render(
         doc=doc, version=__version__, plotly_src=plotly_src,
         plotly_js="" if plotly_src else plotly_js(), live=live, dashboard=dashboard,
-        figures_json=doc.figures_json(),
+        figures_json=doc.figures_json(), controls=controls,
     )
 
 
 def render_index(runs: list[dict[str, Any]], sweeps: list[dict[str, Any]], runs_dir: str,
-                 api_runs: str = "/api/runs") -> str:
-    """The dashboard's list of runs and sweeps."""
+                 api_runs: str = "/api/runs", scenarios: list[str] | None = None) -> str:
+    """The dashboard's list of runs and sweeps; with ``scenarios``, a form to start a run."""
     template = _environment().get_template("index.html.j2")
     return template.render(runs=runs, sweeps=sweeps, runs_dir=runs_dir, api_runs=api_runs,
-                           runs_base="/runs/", version=__version__)
+                           runs_base="/runs/", version=__version__, scenarios=scenarios or [])

@@ -17,6 +17,7 @@ from townsquare.report import figures_structure as structure
 from townsquare.report import figures_time as time
 from townsquare.report.document import Code, Document, Grid, Item, Note, Plot, Section, Table, fmt
 from townsquare.report.extract import RunData
+from townsquare.report.figures_survey import survey_means
 from townsquare.report.plots import integer_ticks
 from townsquare.wording import plural
 
@@ -41,6 +42,11 @@ SECTIONS = (
     ("llm", "LLM cost, latency and fallbacks"),
 )
 
+# Sections read from tables that grow with the run; a quick (live first-draw) page says so.
+HEAVY = ("attitudes", "cascades", "network", "surveys", "llm")
+PENDING = ("Being drawn: the dashboard shows the plots that follow the run first and draws "
+           "this in the background; it appears here by itself once ready.")
+
 
 def run_document(data: RunData) -> Document:
     """The report of one run as a :class:`Document`."""
@@ -50,7 +56,8 @@ def run_document(data: RunData) -> Document:
         "attitudes": _attitudes, "emotion": _emotion, "cascades": _cascades, "reach": _reach,
         "moderation": _moderation, "network": _network, "surveys": _surveys, "llm": _llm,
     }
-    sections = [Section(key, title, builders[key](data)) for key, title in SECTIONS]
+    sections = [Section(key, title, [Note(PENDING, pending=True)] if data.quick and key in HEAVY
+                        else builders[key](data)) for key, title in SECTIONS]
     scenario = str(meta.get("scenario_name") or data.scenario.get("name") or "run")
     facts = {
         "scenario": scenario, "seed": fmt(meta.get("seed")), "agents": fmt(meta.get("n_agents")),
@@ -63,7 +70,7 @@ def run_document(data: RunData) -> Document:
         subtitle=run_caption(meta, data.scenario),
         facts=facts, sections=sections, kind="run", run_id=data.run_id,
         status=facts["status"], last_step=data.last_step,
-        steps=steps if isinstance(steps, int) else None,
+        steps=steps if isinstance(steps, int) else None, pending=data.quick,
     )
 
 
@@ -202,6 +209,8 @@ def _emotion(data: RunData) -> list[Any]:
     if data.valence is not None:
         items += _plot("emotion", "valence", state.emotion_heatmap(data.valence),
                        "Distribution of valence per step (snapshot agents).")
+    elif data.quick:
+        items.append(Note(PENDING, pending=True))
     return _or_note(items, "No emotion recorded.")
 
 
@@ -272,8 +281,10 @@ def _surveys(data: RunData) -> list[Any]:
     if data.surveys.empty:
         return [Note("No surveys in this run.")]
     summary = summarize(data.surveys)
-    items: list[Any] = _plot("surveys", "means", time.survey_means(summary),
-                             "Mean answer per wave with 95% t confidence intervals.")
+    items: list[Any] = _plot("surveys", "means", survey_means(summary, data.scenario),
+                             "Mean answer per wave with 95% t confidence intervals; one panel "
+                             "per answer scale (Likert points, choice indices and states are "
+                             "different units).")
     moved = shifts(data.surveys)
     if len(moved):
         columns = ["survey", "question", "from_step", "to_step", "design", "n", "shift",

@@ -7,6 +7,7 @@ column per measure (see :mod:`townsquare.experiments.sweep`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -28,6 +29,7 @@ from townsquare.report.figures_sweep import measure_vs_parameter, selectable
 from townsquare.report.plots import integer_ticks
 
 RESULTS = "results.parquet"
+REPORT_FILE = "report.html"  # as build.REPORT_FILE (build imports this module)
 SKIPPED_MEASURES = ("wall_seconds",)
 FALLBACK_MAIN = 4  # main measures when the sweep names no headline
 
@@ -80,8 +82,13 @@ def sweep_headline(folder: Path) -> tuple[list[str], dict[str, str]]:
     return list(read_manifest(folder).scenario.headline), short_labels(folder)
 
 
-def sweep_document(folder: str | Path) -> Document:
-    """The report of the sweep in ``folder``."""
+def sweep_document(folder: str | Path,
+                   run_href: Callable[[str], str | None] | None = None) -> Document:
+    """The report of the sweep in ``folder``.
+
+    ``run_href`` gives the link of each run's report (the dashboard's run pages);
+    by default a run links to its ``report.html`` when one has been written.
+    """
     folder = Path(folder)
     results = load_results(folder)
     params = [c for c in results.columns if c.startswith("param_")]
@@ -102,6 +109,7 @@ def sweep_document(folder: str | Path) -> Document:
         Section("effects", "Effects against the reference arm",
                 effect_items(results, main, other, params, labels)),
         Section("table", "Means and 95% confidence intervals", _table(summary, params)),
+        Section("runs", "Runs", _runs(results, params, folder, run_href)),
     ]
     return Document(title=f"sweep {folder.name}", subtitle=str(folder), facts=facts,
                     sections=sections, kind="sweep")
@@ -142,6 +150,31 @@ def _plots(summary: pd.DataFrame, main: list[str], other: list[str], constant: l
         items.append(Note("Constant across every run (not plotted): "
                           + ", ".join(m.replace("_", " ") for m in constant) + "."))
     return items
+
+
+def _runs(results: pd.DataFrame, params: list[str], folder: Path,
+          run_href: Callable[[str], str | None] | None) -> list[Item]:
+    """Every run of the sweep with its arm, replicate and seed, linked to its report."""
+    if "run_id" not in results.columns:
+        return [Note("This results table names no runs (no run_id column).")]
+
+    def written(run_id: str) -> str | None:
+        report = folder / run_id / REPORT_FILE
+        return report.resolve().as_uri() if report.is_file() else None
+
+    href = run_href or written
+    ordered = results.sort_values([*params, "replicate"]) if params else results
+    columns = ["run_id", *params, "replicate", "seed"]
+    columns = [c for c in columns if c in ordered.columns]
+    ids = [str(r) for r in ordered["run_id"]]
+    rows = [[fmt(v) if not isinstance(v, str) else v for v in row]
+            for row in ordered[columns].itertuples(index=False)]
+    links = [href(run_id) for run_id in ids]
+    note = ("Each run links to its report." if run_href else
+            f"A run links to its report once written (`townsquare report {folder}/RUN`); "
+            f"{sum(1 for link in links if link)} of {len(links)} are.")
+    return [Table([c.removeprefix("param_").replace("_", " ") for c in columns], rows, note,
+                  links=links)]
 
 
 def _table(summary: pd.DataFrame, params: list[str]) -> list[Item]:

@@ -87,6 +87,12 @@ class ChatRequest:
             self._body = canonical_json(self.payload())
         return self._body
 
+    def encoded_as(self, body: bytes) -> ChatRequest:
+        """Take ``body`` as the body: the canonical JSON of the payload, made elsewhere
+        (a :class:`~townsquare.behavior.llm.body.BodyTemplate`)."""
+        self._body = body
+        return self
+
     def key(self) -> str:
         """sha256 of the canonical JSON of the payload: the response-cache key."""
         if self._key is None:
@@ -161,13 +167,44 @@ def canonical_json(payload: Any) -> bytes:
     """
     if orjson is not None:
         try:
-            body = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
+            body = _orjson_canonical(payload)
         except TypeError:
             body = None
-        if body is not None and not _may_differ(body):
+        if body is not None:
             return body
     return json.dumps(payload, sort_keys=True, separators=(",", ":"),
                       ensure_ascii=False).encode("utf-8")
+
+
+# the messages' place in a request body while the rest is checked (a private-use character)
+_SLOT = "\ue000messages\ue000"
+_SLOT_JSON = b'"' + _SLOT.encode("utf-8") + b'"'
+
+
+def _orjson_canonical(payload: Any) -> bytes | None:
+    """orjson's canonical JSON of ``payload``, or None where it may differ from json's.
+
+    Chat messages hold only strings, which both encoders write alike, so only
+    the rest of a request (its numbers, its schema) is searched for what
+    could differ: the prompt, most of the body, is encoded but not scanned.
+    """
+    sort = orjson.OPT_SORT_KEYS
+    messages = payload.get("messages") if isinstance(payload, dict) else None
+    if _plain_messages(messages):
+        rest = orjson.dumps({**payload, "messages": _SLOT}, option=sort)
+        if _may_differ(rest) or rest.count(_SLOT_JSON) != 1:
+            return None
+        return rest.replace(_SLOT_JSON, orjson.dumps(messages, option=sort))
+    body = orjson.dumps(payload, option=sort)
+    return None if _may_differ(body) else body
+
+
+def _plain_messages(messages: Any) -> bool:
+    """Whether ``messages`` is a list of dicts from strings to strings."""
+    return type(messages) is list and all(
+        type(m) is dict and all(type(k) is str and type(v) is str for k, v in m.items())
+        for m in messages
+    )
 
 
 class ChatModel(Protocol):
@@ -309,6 +346,7 @@ class ChatClient:
             return json.loads(reply.body)
         except ValueError:
             raise LLMFault(Fault.MALFORMED_JSON, f"HTTP {status} body is not JSON") from None
+
 
 
 def error_text(body: str, limit: int = 300) -> str:

@@ -19,11 +19,25 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop's event loop when it is installed, else asyncio's.
+
+    At high request rates the LLM client is CPU-bound, and about a third of its
+    CPU is the event loop and the HTTP client on it; uvloop runs the loop and
+    its sockets in C (see "CPU per decision at zero latency" in bench/RESULTS.md).
+    """
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
 class LoopThread:
     """Run coroutines to completion on a private loop from synchronous code."""
 
     def __init__(self, name: str = "townsquare-llm") -> None:
-        self._loop = asyncio.new_event_loop()
+        self._loop = new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name=name, daemon=True)
         self._thread.start()
 

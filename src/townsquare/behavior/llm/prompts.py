@@ -108,7 +108,9 @@ _NEUTRAL = str.maketrans({"<": "‹", ">": "›"})
 
 def sanitize(text: str, limit: int) -> str:
     """Untrusted text made safe to place inside a delimited block."""
-    text = " ".join(text.split()).translate(_NEUTRAL)
+    text = " ".join(text.split())
+    if "<" in text or ">" in text:  # rare; translate() to non-ASCII walks every character
+        text = text.translate(_NEUTRAL)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -21,8 +21,10 @@ class CommonsConfig(Section):
 
     The stock regrows logistically; the sustainable catch leaves half the
     capacity (the maximum-yield stock), which is GovSim's threshold. Agents
-    announce intended catches in a discussion round, move toward a norm,
-    then harvest. The society collapses when the stock falls below
+    announce proposed catches in a discussion round, move toward the norm they
+    hear, then harvest; nobody is told the sustainable catch (see
+    :mod:`townsquare.environments.commons.heuristic`). The society collapses when the stock
+    falls below
     ``collapse_level`` of capacity.
     """
 
@@ -43,12 +45,16 @@ class CommonsConfig(Section):
         "toward its per-capita share of the whole stock (0: sustainable, 1: all of it)",
     )
     conformity: Probability = Field(
-        default=0.5, description="how far an agent moves from its intention toward the norm"
-    )
-    norm_sustainability: Probability = Field(
         default=0.5,
-        description="the norm is this share of the sustainable share plus the rest of the "
-        "mean announcement heard",
+        description="how far an uninformed agent moves from its intention toward the norm (the "
+        "mean proposal it hears), and its chance per warning heard to learn the replacement "
+        "catch (no source; sensitivity in docs/scenarios.md)",
+    )
+    attention: Probability = Field(
+        default=0.1,
+        description="chance per round that an agent who sees the stock fall works out the "
+        "replacement catch (what grew back after the last catch) and proposes at most that "
+        "(no source; sensitivity in docs/scenarios.md)",
     )
     discussion: Literal["all", "followees"] = Field(
         default="all",

@@ -4,7 +4,7 @@ Each step is one round (GovSim's month):
 
 1. **observe** — every agent sees the stock, last round's catches and the
    messages of the discussion;
-2. **decide** — agents announce intended catches, discuss, and choose their
+2. **decide** — agents announce proposed catches, discuss, and choose their
    catch (:mod:`~townsquare.environments.commons.heuristic`; LLM agents write a
    message and a catch);
 3. **apply** — catches are taken (scaled down pro rata if they exceed the
@@ -64,6 +64,7 @@ class CommonsEnvironment:
         self.last_harvest = np.zeros(population.n)
         self.last_announced = np.zeros(population.n)
         self.messages: dict[int, str] = {}
+        self.informed = np.zeros(population.n, bool)  # who has worked out the replacement
         self.collapsed_at = -1  # step at whose end the resource collapsed
 
     @property
@@ -77,9 +78,11 @@ class CommonsEnvironment:
     def observe(self, step: int) -> CommonsObservation:
         agents = np.empty(0, np.int64) if self.collapsed else np.arange(self.n_agents)
         c = self.config
+        last_stock = float(self.stocks[-2]) if len(self.stocks) > 1 else float("nan")
         return CommonsObservation(step, agents, self.stock, c.capacity, c.growth_rate,
                                   self.greed, self.last_harvest, self.last_announced,
-                                  self.messages, self.population, self.graph)
+                                  self.messages, self.population, self.graph, last_stock,
+                                  self.informed)
 
     def apply(self, step: int, decision: HarvestDecision | None) -> StepRecord:
         record = StepRecord()
@@ -102,6 +105,9 @@ class CommonsEnvironment:
         announced = decision.announced if decision is not None else np.empty(0)
         self.announced = np.append(self.announced, float(np.sum(announced)))
         self.cumulative[agents] += harvest
+        if decision is not None and decision.informed is not None:
+            self.informed = self.informed.copy()
+            self.informed[agents] = decision.informed
         self.last_harvest = np.zeros(self.n_agents)
         self.last_harvest[agents] = harvest
         self.last_announced = np.zeros(self.n_agents)
@@ -122,6 +128,7 @@ class CommonsEnvironment:
         c = self.config
         total, sustainable = float(self.harvests[-1]), float(self.sustainable[-1])
         return {
+            "informed_share": float(self.informed.mean()),
             "stock": self.stock,
             "stock_share": self.stock / c.capacity,
             "total_harvest": total,
@@ -156,6 +163,7 @@ class CommonsEnvironment:
             "sustainable": self.sustainable, "announced": self.announced,
             "cumulative": self.cumulative, "last_harvest": self.last_harvest,
             "last_announced": self.last_announced, "collapsed_at": self.collapsed_at,
+            "informed": self.informed,
             "messages": {str(k): v for k, v in self.messages.items()},
         }
 
@@ -164,4 +172,5 @@ class CommonsEnvironment:
                      "last_harvest", "last_announced"):
             setattr(self, name, np.array(state[name], dtype=np.float64))
         self.collapsed_at = int(state["collapsed_at"])
+        self.informed = np.array(state.get("informed", np.zeros(self.n_agents)), dtype=bool)
         self.messages = {int(k): str(v) for k, v in state["messages"].items()}

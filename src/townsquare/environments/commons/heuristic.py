@@ -1,21 +1,32 @@
 """What commons agents see and decide, and the heuristic harvester with its discussion round.
 
-Heuristic model (vectorized over agents). With stock ``R``, ``n`` harvesting
-agents and the sustainable catch ``h*(R) = max(0, R - K/2)``:
+Heuristic model (vectorized over agents). Nobody is told what the lake can
+bear: sustainability is known only through the stock everyone observes. With
+stock ``R``, ``n`` harvesting agents and greed ``g_i`` in [0, 1]:
 
-* **Intention** (announced in the discussion): the sustainable share
-  ``f = h*/n`` plus a greedy part, ``f + g_i (R/n - f)``, where ``g_i`` in
-  [0, 1] is the agent's greed (``R/n`` is its per-capita share of the whole
-  stock).
-* **Discussion**: each agent hears the announcements of everyone (or of the
-  accounts it follows) and forms a norm ``s f + (1 - s) mean(heard)`` with
-  ``s = norm_sustainability``.
-* **Harvest**: the intention moved toward the norm by ``conformity``.
+* **Intention**: ``a_i = g_i R / n``, a share of the agent's per-capita share
+  of the stock.
+* **Reading the lake**: when the stock has fallen since the last round, an
+  agent works out, with chance ``attention`` per round, how much grew back
+  after the last catch, ``G = R_t - (R_{t-1} - H_{t-1})``; from then on it is
+  *informed* and proposes at most the replacement catch ``q = G / n`` (the
+  catch that keeps the observed stock where it is), ``min(a_i, q)``.
+* **Discussion**: each agent says its proposal and hears everyone's (or its
+  followees'); the *norm* is the mean proposal heard. An uninformed agent
+  moves from its intention toward the norm by ``conformity`` and, from a
+  proposal below its own that warns of the decline, learns the replacement
+  rule with chance ``conformity`` times the share of warnings it heard. An
+  informed agent is never talked into more than its own proposal.
 
-With conformity ``c`` the group behaves as if its greed were ``g (1 - c)``;
-the stock survives at small levels only if ``(1 - g_eff)(1 + r) > 1``, so
-greedier groups collapse and discussion (conformity toward a sustainable
-norm) saves them — GovSim's finding that communication is critical.
+Talk therefore carries information (who has noticed the decline) rather
+than a target: the norm is only what others say. Ostrom, Walker & Gardner
+(1992, "Covenants with and without a sword") and Janssen, Holahan, Lee &
+Ostrom (2010, Science 328:613) find that face-to-face communication in
+common-pool experiments cuts over-harvesting, and the groups' talk is about
+the resource's observed state and rules derived from it; conditional
+cooperators follow what they hear others will do (Fischbacher, Gächter &
+Fehr 2001). ``attention`` and ``conformity`` have no measured values here
+(no source; sensitivity in docs/scenarios.md).
 """
 
 from __future__ import annotations
@@ -45,6 +56,21 @@ class CommonsObservation:
     messages: dict[int, str]  # agent -> message written by a model in the previous round
     population: Population
     graph: FollowGraph
+    last_stock: float = float("nan")  # the stock a round earlier (NaN in the first round)
+    informed: np.ndarray | None = None  # (agents,) who has worked out the replacement catch
+
+    @property
+    def replacement_catch(self) -> float:
+        """What grew back after the last catch, per harvesting agent (inf before any)."""
+        if not np.isfinite(self.last_stock):
+            return float("inf")
+        grown = self.stock - (self.last_stock - float(self.last_harvest.sum()))
+        return max(grown, 0.0) / max(len(self.agents), 1)
+
+    @property
+    def declining(self) -> bool:
+        """Whether the observed stock fell over the last round."""
+        return bool(np.isfinite(self.last_stock) and self.stock < self.last_stock)
 
     @property
     def sustainable_catch(self) -> float:
@@ -61,7 +87,7 @@ class CommonsObservation:
         return CommonsObservation(self.step, self.agents[rows], self.stock, self.capacity,
                                   self.growth_rate, self.greed, self.last_harvest,
                                   self.last_announced, self.messages, self.population,
-                                  self.graph)
+                                  self.graph, self.last_stock, self.informed)
 
 
 @dataclass
@@ -74,6 +100,7 @@ class HarvestDecision:
     message: list[str | None] | None = None
     reason: list[str | None] | None = None
     fallbacks: int = 0
+    informed: np.ndarray | None = None  # (agents,) informed after this round's discussion
 
 
 class HeuristicHarvesters(BaseBehavior):
@@ -87,23 +114,32 @@ class HeuristicHarvesters(BaseBehavior):
         n = len(agents)
         if n == 0:
             return HarvestDecision(agents, np.empty(0), np.empty(0))
-        fair = obs.fair_share
-        per_capita = obs.stock / n
-        intention = fair + obs.greed[agents] * (per_capita - fair)
-        heard = self._heard(obs, agents, intention)
-        s = self.config.norm_sustainability
-        norm = s * fair + (1.0 - s) * heard
-        harvest = intention + self.config.conformity * (norm - intention)
-        return HarvestDecision(agents, intention, np.maximum(harvest, 0.0))
+        c = self.config
+        intention = obs.greed[agents] * obs.stock / n
+        informed = (np.zeros(n, bool) if obs.informed is None
+                    else np.asarray(obs.informed, bool)[agents].copy())
+        if obs.declining:
+            informed |= rng.random(n) < c.attention
+        replacement = obs.replacement_catch
+        proposal = np.where(informed, np.minimum(intention, replacement), intention)
+        warns = (proposal < intention).astype(np.float64)
+        norm = self._heard(obs, agents, proposal)
+        heard_warnings = self._heard(obs, agents, warns)
+        harvest = np.where(informed, np.minimum(proposal, proposal + c.conformity
+                                                * (norm - proposal)),
+                           intention + c.conformity * (norm - intention))
+        learns = ~informed & (rng.random(n) < c.conformity * heard_warnings)
+        return HarvestDecision(agents, proposal, np.maximum(harvest, 0.0),
+                               informed=informed | learns)
 
     def _heard(self, obs: CommonsObservation, agents: np.ndarray,
-               intention: np.ndarray) -> np.ndarray:
-        """Mean announcement each agent hears (its own when it follows nobody who speaks)."""
+               said: np.ndarray) -> np.ndarray:
+        """Mean of what each agent hears said (its own when it follows nobody who speaks)."""
         if self.config.discussion == "all":
-            return np.full(len(agents), intention.mean())
+            return np.full(len(agents), said.mean())
         spoken = np.zeros(obs.graph.n)
         speaks = np.zeros(obs.graph.n)
-        spoken[agents], speaks[agents] = intention, 1.0
+        spoken[agents], speaks[agents] = said, 1.0
         following = obs.graph.following[agents]
         total, count = following @ spoken, following @ speaks
-        return np.divide(total, count, out=intention.copy(), where=count > 0)
+        return np.divide(total, count, out=said.astype(np.float64), where=count > 0)

@@ -41,7 +41,7 @@ def stream(rng: np.random.Generator) -> np.ndarray:
 
 
 @njit(inline="always")
-def _nonzero(s: np.ndarray) -> None:
+def nonzero(s: np.ndarray) -> None:
     """Leave the all-zero state, the one xoshiro cannot leave (drawn with chance 2**-256)."""
     if s[0] == 0 and s[1] == 0 and s[2] == 0 and s[3] == 0:
         s[0] = np.uint64(1)
@@ -66,15 +66,15 @@ def _next(s: np.ndarray) -> np.uint64:
 
 
 @njit(inline="always")
-def _uniform(s: np.ndarray) -> float:
+def uniform(s: np.ndarray) -> float:
     """A double uniform on [0, 1): the top 53 bits over 2**53."""
     return float(_next(s) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
 @njit(inline="always")
-def _below(s: np.ndarray, count: int) -> int:
+def below(s: np.ndarray, count: int) -> int:
     """An integer uniform on [0, count); floor(u * c) < c for every u < 1 and c < 2**53."""
-    return int(_uniform(s) * count)
+    return int(uniform(s) * count)
 
 
 @njit(inline="always")
@@ -122,7 +122,7 @@ def transmit(
     ``v <= (1-p)**left``, a table lookup for short rows. So a step costs a
     cheap draw per source and a logarithm per successful attempt.
     """
-    _nonzero(s)
+    nonzero(s)
     if p <= 0 or len(sources) == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64)
     q = 1.0 - min(p, 1.0)
@@ -187,7 +187,7 @@ def _tell(
         while at < end:
             if p < 1:
                 left = end - at
-                v = 1.0 - _uniform(s)
+                v = 1.0 - uniform(s)
                 if left < _SHORT and v <= none_in[left]:
                     break
                 gap = -math.log(v) * scale  # failures before the next success
@@ -204,7 +204,7 @@ def _tell(
             if agents[h] == target:  # told before in this step
                 j = index[h]
                 successes[j] += 1
-                if _below(s, successes[j]) == 0:
+                if below(s, successes[j]) == 0:
                     parent[j] = src
                 continue
             agents[h], index[h] = target, k
@@ -236,7 +236,7 @@ def sir_update(
     (as spreaders, parent ``told_by``), then the stopped (stiflers, parent
     -1, their recorded parent kept); and the spreaders after the step.
     """
-    _nonzero(s)
+    nonzero(s)
     k = len(told)
     agents = np.empty(k + len(spreading), np.int64)
     new = np.empty(k + len(spreading), np.int8)
@@ -248,7 +248,7 @@ def sir_update(
     stopped = k
     kept = 0
     for agent in spreading:
-        if _uniform(s) < gamma:
+        if uniform(s) < gamma:
             agents[stopped] = agent
             stopped += 1
         else:
@@ -275,13 +275,13 @@ def _partners(indptr: np.ndarray, indices: np.ndarray, n: int, actors: np.ndarra
     if len(indptr) == 0:
         if n > 1:
             for r in range(len(actors)):
-                other = _below(s, n - 1)
+                other = below(s, n - 1)
                 partner[r] = other + (other >= actors[r])
         return partner
     for r in range(len(actors)):
         start, end = indptr[actors[r]], indptr[actors[r] + 1]
         if end > start:
-            partner[r] = indices[start + _below(s, end - start)]
+            partner[r] = indices[start + below(s, end - start)]
     return partner
 
 
@@ -309,7 +309,7 @@ def deffuant_step(
     Returns (agents, partner, old, new) for the moved agents: the actors of the
     moved pairs in actor order, then their partners.
     """
-    _nonzero(s)
+    nonzero(s)
     n = len(opinion)
     m = len(actors)
     partner = _partners(indptr, indices, n, actors, s)
@@ -370,7 +370,7 @@ def voter_step(
     the start-of-step statuses. Writes the copies at step ``t``; returns the agents whose
     status changed, old and new status, and the followee copied.
     """
-    _nonzero(s)
+    nonzero(s)
     source = _partners(indptr, indices, len(status), actors, s)
     agents = np.empty(len(actors), np.int64)
     copied = np.empty(len(actors), np.int64)

@@ -33,7 +33,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from townsquare.core.registry import CLASSIC_MODELS
-from townsquare.environments.contagion import kernels
+from townsquare.environments.contagion import kernels, whole_runs
 from townsquare.errors import UserError
 from townsquare.network.graph import FollowGraph
 
@@ -50,6 +50,7 @@ __all__ = [
     "Transition",
     "VoterModel",
     "WellMixed",
+    "advance",
     "disjoint_copies",
     "from_config",
     "run",
@@ -79,6 +80,12 @@ _NO_ROWS = np.empty(0, np.int64)
 # dominates; above it numpy's bulk random draws and gathers are faster (measured on
 # Barabási–Albert graphs: the two meet near 2**17 attempts). Both are exact.
 COMPILED_ATTEMPTS = 2**17
+# run(), run_replicates() and advance() run IC, LT, SIR and the voter model on a follow
+# graph as one compiled loop over all steps (whole_runs); False: step by step, each step
+# as the engine runs it (the same process either way; tests check both).
+WHOLE_RUNS = True
+_NO_PRESSURE = np.empty(0, np.int32)
+WHOLE_SIR_EVENTS = 2**23  # larger graphs run the SIR step by step (its work dominates there)
 
 
 @dataclass
@@ -613,6 +620,18 @@ class IndependentCascadeModel:
     def settled(self, graph: Network, state: ClassicState) -> bool:
         return len(state.frontier) == 0
 
+    def _whole_run(
+        self, graph: Network, state: ClassicState, steps: int, rng: np.random.Generator
+    ) -> int | None:
+        if isinstance(graph, WellMixed):
+            return None
+        rows = graph.followers
+        taken, state.frontier = whole_runs.cascade_run(
+            rows.indptr, rows.indices, state.status, state.parent, state.step_changed,
+            state.frontier, self.p, steps, kernels.stream(rng),
+        )  # fmt: skip
+        return taken
+
 
 @dataclass(frozen=True)
 class LinearThresholdModel:
@@ -687,6 +706,20 @@ class LinearThresholdModel:
 
     def settled(self, graph: Network, state: ClassicState) -> bool:
         return len(state.frontier) == 0
+
+    def _whole_run(
+        self, graph: Network, state: ClassicState, steps: int, rng: np.random.Generator
+    ) -> int | None:
+        if isinstance(graph, WellMixed):
+            return None
+        followers = graph.followers
+        pressure = _NO_PRESSURE if state.pressure is None else state.pressure
+        taken, state.frontier, state.pressure = whole_runs.threshold_run(
+            followers.indptr, followers.indices, graph.following.indptr, state.status,
+            state.parent, state.step_changed, state.frontier, _own(state.threshold, "threshold"),
+            pressure, steps, kernels.stream(rng),
+        )  # fmt: skip
+        return taken
 
 
 @dataclass(frozen=True)
@@ -793,6 +826,23 @@ class SIREpidemicModel:
             return not len(state.spreading)
         return not (state.status == _SPREADER).any()
 
+    def _whole_run(
+        self, graph: Network, state: ClassicState, steps: int, rng: np.random.Generator
+    ) -> int | None:
+        if isinstance(graph, WellMixed) or graph.followers.nnz + graph.n > WHOLE_SIR_EVENTS:
+            return None  # (its events take 32 bytes per follow and per agent)
+        spreaders = state.spreading
+        if spreaders is None:
+            spreaders = np.flatnonzero(state.status == _SPREADER)
+        rows = graph.followers
+        taken, spreading, told = whole_runs.sir_run(
+            rows.indptr, rows.indices, state.status, state.parent, state.step_changed,
+            spreaders, self.beta, self.gamma, steps, kernels.stream(rng),
+        )  # fmt: skip
+        if taken:
+            state.spreading, state.frontier = spreading, told
+        return taken
+
 
 @dataclass(frozen=True)
 class VoterModel:
@@ -832,6 +882,17 @@ class VoterModel:
     def settled(self, graph: Network, state: ClassicState) -> bool:
         # no follow pair disagrees: no two statuses at least 1 apart
         return not _contacts(graph).any_pair_within(state.status, 0.5, math.inf)
+
+    def _whole_run(
+        self, graph: Network, state: ClassicState, steps: int, rng: np.random.Generator
+    ) -> int | None:
+        if isinstance(graph, WellMixed) or not isinstance(self.activity, int | float | np.number):
+            return None
+        rows = graph.following
+        return whole_runs.voter_run(
+            rows.indptr, rows.indices, state.status, state.parent, state.step_changed,
+            float(self.activity), steps, kernels.stream(rng),
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -887,7 +948,9 @@ class DeffuantModel:
 
 def run(model: ClassicModel, graph: Network, steps: int, rng: np.random.Generator) -> ClassicState:
     """Run from the initial state for up to ``steps`` steps, stopping once settled."""
-    return _advance(model, graph, model.initial(graph, rng), steps, rng)
+    state = model.initial(graph, rng)
+    advance(model, graph, state, steps, rng)
+    return state
 
 
 def run_replicates(
@@ -900,7 +963,9 @@ def run_replicates(
     """
     states = [model.initial(graph, rng) for _ in range(copies)]
     union = disjoint_copies(graph, copies)
-    return _advance(model, union, ClassicState.stack(states, graph.n), steps, rng)
+    state = ClassicState.stack(states, graph.n)
+    advance(model, union, state, steps, rng)
+    return state
 
 
 def disjoint_copies(graph: FollowGraph, copies: int) -> FollowGraph:
@@ -912,18 +977,33 @@ def disjoint_copies(graph: FollowGraph, copies: int) -> FollowGraph:
     return FollowGraph(total, keys.ravel())  # already sorted: copies in order
 
 
-def _advance(
+def advance(
     model: ClassicModel,
     graph: Network,
     state: ClassicState,
     steps: int,
     rng: np.random.Generator,
-) -> ClassicState:
-    for t in range(1, steps + 1):
-        if model.settled(graph, state):
-            break
-        model.step(graph, state, t, rng)
-    return state
+) -> int:
+    """Advance ``state`` in place by up to ``steps`` steps (numbered from 1), stopping
+    before a step once settled; returns the steps taken.
+
+    IC, LT, SIR and the voter model (one ``activity`` for all) on a follow graph
+    run all their steps in one compiled call (:mod:`townsquare.environments.contagion.whole_runs`):
+    no per-step :class:`Transition` is built, which on small graphs costs more
+    than the steps. The other cases step one at a time.
+    """
+    if WHOLE_RUNS and isinstance(model, _WHOLE_RUN_MODELS):
+        taken = model._whole_run(graph, state, steps, rng)
+        if taken is not None:
+            return taken
+    taken = 0
+    while taken < steps and not model.settled(graph, state):
+        taken += 1
+        model.step(graph, state, taken, rng)
+    return taken
+
+
+_WHOLE_RUN_MODELS = (IndependentCascadeModel, LinearThresholdModel, SIREpidemicModel, VoterModel)
 
 
 # -- from the scenario --------------------------------------------------------------

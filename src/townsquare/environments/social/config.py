@@ -60,6 +60,11 @@ class ModerationConfig(Section):
         default=0.05, description="chance a rated true item is labelled anyway (no source; "
         "sensitivity in docs/scenarios.md)"
     )
+    match_false_positive: Probability = Field(
+        default=0.05, description="chance the platform's claim matching ties an original or "
+        "quote of another story on a labelled item's topic to the rating, times stance "
+        "similarity 1 - |difference|/2 (no published rate; sensitivity in docs/scenarios.md)"
+    )
     note_threshold: PositiveInt = Field(
         default=5, description="flags on a root post before a community note is attached"
     )
@@ -248,6 +253,15 @@ class SocialBehavior(Section):
         description=(
             "agreement above which engaging with a post may lead to following its author "
             "(no source; test it with bench/knockouts.py)"
+        ),
+    )
+    follow_original_author: bool = Field(
+        default=False,
+        description=(
+            "a homophily follow of a repost goes to the original author rather than the "
+            "reposter (whom the reader already follows when feeds show only followees): "
+            "new ties through retweets, Weng et al. 2013, 'The role of information "
+            "diffusion in the evolution of social networks', KDD"
         ),
     )
     follow_engaged_factor: Annotated[float, Field(ge=0)] = Field(

@@ -219,10 +219,14 @@ class SocialHeuristic(BaseBehavior):
     ) -> ActionBatch:
         p, graph, content = self.params, obs.graph, obs.content
         author = content.author[post]
+        target = author
+        if p.follow_original_author:  # a repost's original author, new to the reader
+            repost = content.kind[post] == Action.REPOST
+            target = np.where(repost, content.author[content.root[post]], author)
         # homophily: follow the author of an aligned post you engaged with
         take = engaged & (alignment > p.follow_alignment) & (
             rng.random(len(post)) < p.follow_rate * p.follow_engaged_factor)
-        follow_src, follow_dst = who[take], author[take]
+        follow_src, follow_dst = who[take], target[take]
         # popularity: pick accounts in proportion to their followers (a random edge's head)
         agents = obs.feed.agents
         n_pop = rng.binomial(len(agents), min(1.0, p.follow_rate * p.popularity_weight))

@@ -5,6 +5,14 @@
   ``fact_check_sensitivity``, a rated true one with chance
   ``fact_check_false_positive``. ``fact_check_delay`` steps after an item first
   appears, every post carrying a labelled item is labelled.
+* Claim matching: platforms put a rating on every post their matching system
+  judges to carry the rated claim (Meta's near-duplicate matching), and matching
+  errs, labelling posts of other stories on the same topic, quotes and debunks
+  included. Each original or quote carrying another news item on a labelled
+  item's topic is screened once against it and matched with chance ``match_false_positive``
+  times its similarity ``1 - |stance difference| / 2``; a matched post is
+  labelled (source ``fact_check_match``) and scored by its own story's veracity,
+  so a true story's posts mislabelled this way are false positives.
 * Community notes: when the flags on one story (all posts with the same root)
   reach ``note_threshold``, a note is attached to that story. Agents flag what
   they judge false, so notes can land on true stories too.
@@ -13,7 +21,8 @@
 
 Each label is an event with a cost (one fact check, one note) for cost vs effect,
 and each is scored against the story's veracity (:attr:`Moderator.verdicts`), so a
-run records its moderation's mistakes: labels on true stories are false positives.
+run records its moderation's mistakes: labels on true stories are false positives,
+and false items left unlabelled once their check is due are misses.
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from townsquare.arrays import unique_ints
+from townsquare.core.actions import Action
 from townsquare.environments.social.config import ModerationConfig
 from townsquare.environments.social.content import ContentStore, Label, Veracity
 
@@ -33,6 +43,8 @@ STRATEGY_PARTS: dict[str, tuple[bool, bool]] = {
     "community_notes": (False, True),
     "hybrid": (True, True),
 }
+
+MATCHED_KINDS = (int(Action.POST), int(Action.QUOTE))
 
 
 @dataclass
@@ -77,9 +89,12 @@ class Moderator:
         self.rated = rated  # the items the checkers rate (each a fact check, once due)
         self.checked_news = rated & verdict  # the items the checkers will label
         self.news_step = news_step
+        self.news_false = news_veracity == Veracity.FALSE
         self.labelled_news = np.zeros(n, bool)
+        self.screened = 0  # posts before this index were screened against every labelled item
+        self.rng = rng
         self.cost = {"fact_checks": 0, "community_notes": 0}
-        self.verdicts = {"on_false": 0, "on_true": 0, "on_unverified": 0}
+        self.verdicts = {"on_false": 0, "on_true": 0, "on_unverified": 0, "missed_false": 0}
 
     @property
     def label(self) -> Label:
@@ -94,16 +109,30 @@ class Moderator:
         return record
 
     def _fact_check(self, content: ContentStore, step: int, record: LabelRecord) -> None:
-        rated_by_now = self.rated & (step >= self.news_step + self.config.fact_check_delay)
+        passed = step >= self.news_step + self.config.fact_check_delay
+        rated_by_now = self.rated & passed
         self.cost["fact_checks"] = int(rated_by_now.sum())  # a fact check is paid when done
         due = self.checked_news & rated_by_now & ~self.labelled_news
-        if not due.any():
-            return
-        self.labelled_news |= due
-        news = content.news
-        posts = np.flatnonzero((news >= 0) & due[np.maximum(news, 0)])
-        roots = unique_ints(content.root[posts])
-        self._score(content, apply_label(content, roots, self.label, "fact_check", record))
+        # misses: false items whose check is due (or would be, unrated) and not labelled
+        self.verdicts["missed_false"] = int((self.news_false & passed
+                                             & ~(self.labelled_news | due)).sum())
+        earlier = self.labelled_news.copy()
+        if due.any():
+            self.labelled_news |= due
+            news = content.news
+            posts = np.flatnonzero((news >= 0) & due[np.maximum(news, 0)])
+            roots = unique_ints(content.root[posts])
+            self._score(content, apply_label(content, roots, self.label, "fact_check", record))
+        # new posts against the items labelled before; every post against the new ones
+        chance = self.config.match_false_positive
+        matched = np.concatenate([
+            match_claims(content, np.flatnonzero(earlier), self.screened, chance, self.rng),
+            match_claims(content, np.flatnonzero(due), 0, chance, self.rng),
+        ])
+        self.screened = len(content)
+        if len(matched):
+            self._score(content, apply_label(content, unique_ints(matched), self.label,
+                                             "fact_check_match", record))
 
     def _community_notes(self, content: ContentStore, record: LabelRecord) -> None:
         if len(content) == 0:
@@ -137,6 +166,7 @@ class Moderator:
             "rated": self.rated,
             "checked_news": self.checked_news,
             "labelled_news": self.labelled_news,
+            "screened": self.screened,
             "cost": dict(self.cost),
             "verdicts": dict(self.verdicts),
         }
@@ -145,6 +175,7 @@ class Moderator:
         self.rated = np.asarray(state.get("rated", self.rated))
         self.checked_news = np.asarray(state["checked_news"])
         self.labelled_news = np.asarray(state["labelled_news"])
+        self.screened = int(state.get("screened", 0))
         self.cost = dict(state["cost"])
         self.verdicts = dict(state.get("verdicts", self.verdicts))
 
@@ -157,3 +188,44 @@ def apply_label(
     content.column("label")[fresh] = label
     record.add(fresh, label, source)
     return fresh
+
+
+def match_claims(
+    content: ContentStore, items: np.ndarray, start: int, chance: float,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Posts from ``start`` on that claim matching wrongly ties to the labelled ``items``.
+
+    Originals and quotes are screened (what matching reads: a post's own text);
+    reposts show their original's label and comments sit under a labelled story.
+    A post carrying another news item on the same topic as a labelled item is
+    matched to it with chance ``chance * (1 - |stance difference| / 2)``; one draw
+    per post gives the chance that any labelled item claims it. An item's topic
+    and stance are those of its seeded posts. Returns matched post ids.
+    """
+    if len(items) == 0 or chance <= 0 or start >= len(content):
+        return np.empty(0, np.int64)
+    posts = np.arange(start, len(content))
+    own_text = np.isin(content.kind[posts], MATCHED_KINDS)
+    posts = posts[own_text & (content.news[posts] >= 0)]
+    news = content.news[posts]
+    if len(posts) == 0:
+        return posts
+    topic, stance = _item_topic_stance(content, items)
+    same = (content.topic[posts, None] == topic[None, :]) & (news[:, None] != items[None, :])
+    similarity = 1 - np.abs(content.stance[posts, None] - stance[None, :]) / 2
+    p_match = np.where(same, chance * similarity, 0.0)
+    p_any = 1 - np.prod(1 - p_match, axis=1)
+    return posts[rng.random(len(posts)) < p_any]
+
+
+def _item_topic_stance(content: ContentStore, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Topic and stance of each news item, read from its first (seeded) post."""
+    seeds = np.flatnonzero((content.news >= 0) & (content.parent < 0))
+    ids, first = np.unique(content.news[seeds], return_index=True)  # seeds ascend: earliest
+    where = np.full(int(max(items.max(), ids.max(initial=-1))) + 1, -1, np.int64)
+    where[ids] = seeds[first]
+    where = where[items]
+    topic = np.where(where >= 0, content.topic[np.maximum(where, 0)], -1)
+    stance = np.where(where >= 0, content.stance[np.maximum(where, 0)], 0.0)
+    return topic.astype(np.int64), stance.astype(np.float64)

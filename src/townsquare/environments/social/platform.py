@@ -409,9 +409,18 @@ class SocialPlatform:
         """Labels on true and false stories; precision is NaN before any label on news."""
         verdicts = self.moderator.verdicts
         scored = verdicts["on_true"] + verdicts["on_false"]
+        c = self.content  # a root post's flags count every flag in its cascade
+        is_root = c.root == np.arange(len(c))
+        flags, veracity = c.flags[is_root], c.veracity[is_root]
         return {"labels_on_false": float(verdicts["on_false"]),
                 "labels_on_true": float(verdicts["on_true"]),
-                "label_precision": verdicts["on_false"] / scored if scored else float("nan")}
+                "label_precision": verdicts["on_false"] / scored if scored else float("nan"),
+                # false items whose fact check was due, left unlabelled (unrated or missed)
+                "fact_check_misses": float(verdicts.get("missed_false", 0))
+                if self.moderator.fact_checks else float("nan"),
+                # agents' own mistakes: flags on true items feed community notes
+                "flags_on_true": float(flags[veracity == Veracity.TRUE].sum()),
+                "flags_on_false": float(flags[veracity == Veracity.FALSE].sum())}
 
     # -- checkpoints ---------------------------------------------------------------------
 

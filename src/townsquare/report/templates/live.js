@@ -1,4 +1,4 @@
-// Live dashboard page: poll the run's new metrics about once a second while it runs and
+// Live dashboard page: poll the run's new metrics once a second (4 times when it runs fast) and
 // append them to the plots with Plotly.extendTraces (the user's zoom stays), update the step
 // counter, the rate (steps/s) and the ETA. The page itself is never rebuilt per step.
 (function () {
@@ -6,7 +6,7 @@
   const root = document.getElementById("live");
   if (!root) return;
   const seriesUrl = root.dataset.seriesUrl;
-  const layout = root.dataset.layout;
+  let layout = root.dataset.layout;
   const lastIndex = root.dataset.steps === "" ? null : Number(root.dataset.steps) - 1;
   const counter = document.getElementById("step-counter");
   const badge = document.getElementById("run-status");
@@ -14,6 +14,7 @@
   const etaOut = document.getElementById("eta");
   const note = document.getElementById("live-note");
   let shown = root.dataset.lastStep === "" ? -1 : Number(root.dataset.lastStep);
+  if (root.dataset.pending !== "true") document.body.dataset.whole = "true";
   let status = root.dataset.status;
   const samples = [];  // [seconds, step] over the last ~20 s, for the rate
 
@@ -80,6 +81,78 @@
     if (Object.keys(update).length) Plotly.relayout(el, update);
   }
 
+  // Redraw from the server's current page, without reloading: (1) a page served quick
+  // (metric plots only) gets the sections that were still being drawn in place of their
+  // notes; (2) a plot that gained a line (an action kind seen for the first time) is drawn
+  // afresh, keeping the user's zoom. Other plots are left alone, zoom and points intact.
+  let refreshing = false;
+
+  function zoomed(el) {  // the axis ranges the user has set on a plot
+    const kept = {};
+    for (const [key, axis] of Object.entries(el.layout || {})) {
+      if (/^[xy]axis\d*$/.test(key) && axis && axis.autorange === false && axis.range) {
+        kept[key] = axis.range.slice();
+      }
+    }
+    return kept;
+  }
+
+  function metas(data) {
+    return JSON.stringify((data || []).map((t) => (t.meta && t.meta.metric) || null));
+  }
+
+  async function refresh() {
+    if (refreshing) return;
+    refreshing = true;
+    try {
+      const response = await fetch(window.location.href, {cache: "no-store"});
+      if (!response.ok) return;
+      const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+      const freshLive = fresh.getElementById("live");
+      if (!freshLive) return;
+      const figures = JSON.parse(fresh.getElementById("figures").textContent);
+      const todo = {};
+      if (freshLive.dataset.pending !== "true") {
+        for (const note of document.querySelectorAll("main p.note[data-pending]")) {
+          const section = note.closest("section.section");
+          const source = section && fresh.getElementById(section.id);
+          if (!source) continue;
+          for (const child of Array.from(source.children)) {
+            if (child.tagName === "H2") continue;
+            const ids = Array.from(child.querySelectorAll("[data-figure]"),
+                                   (el) => el.dataset.figure);
+            if (ids.some((id) => area(id))) continue;  // already drawn here
+            note.before(document.importNode(child, true));
+            for (const id of ids) if (figures[id]) todo[id] = figures[id];
+          }
+          note.remove();
+        }
+        root.dataset.pending = "";
+      }
+      for (const [id, fig] of Object.entries(figures)) {
+        const el = area(id);
+        if (!el || !el.data || todo[id] || metas(el.data) === metas(fig.data)) continue;
+        for (const [key, range] of Object.entries(zoomed(el))) {
+          fig.layout[key] = Object.assign(fig.layout[key] || {}, {range: range,
+                                                                  autorange: false});
+        }
+        todo[id] = fig;
+      }
+      await window.townsquare.drawAll(todo);
+      const block = document.getElementById("figures");  // the page's list of its figures
+      block.textContent = JSON.stringify(Object.assign(JSON.parse(block.textContent), todo));
+      layout = freshLive.dataset.layout;
+      // the redrawn plots hold the points up to the fresh page's step: stream from there
+      const built = freshLive.dataset.lastStep === "" ? -1 : Number(freshLive.dataset.lastStep);
+      shown = Math.min(shown, built);
+      if (root.dataset.pending !== "true") document.body.dataset.whole = "true";
+    } catch (err) {
+      console.warn("townsquare: could not redraw from the server's page", err);
+    } finally {
+      refreshing = false;
+    }
+  }
+
   function duration(seconds) {
     const s = Math.round(seconds);
     const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
@@ -113,25 +186,28 @@
   }
 
   async function poll() {
+    const before = shown;
+    let gained = 0;
     try {
       const response = await fetch(seriesUrl + "?since=" + shown, {cache: "no-store"});
       if (response.ok) {
         const s = await response.json();
-        if (s.layout !== layout) {  // the plots gained or lost a series: draw them afresh
-          window.location.reload();
-          return;
-        }
-        append(s.series);
+        const matched = s.layout === layout;  // else the traces differ: refresh them first
+        if (matched) append(s.series);
         if (s.last_step !== null && s.last_step !== undefined) {
-          shown = Math.max(shown, s.last_step);
+          if (matched) shown = Math.max(shown, s.last_step);
           pace(s.last_step);
         }
+        gained = shown - before;
+        if (!matched || (root.dataset.pending === "true" && s.whole)) await refresh();
         show(s);
       }
     } catch (err) {
       // The server may restart; keep polling quietly.
     }
-    if (status === "running") window.setTimeout(poll, 1000);
+    // a run committing several steps per second is asked four times as often, so the
+    // plots stay within about one step of the store; a slow run once a second
+    if (status === "running") window.setTimeout(poll, gained > 1 ? 250 : 1000);
   }
 
   if (status === "running") {
