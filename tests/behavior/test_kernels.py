@@ -41,7 +41,7 @@ def test_the_stream_is_xoshiro256_starstar_seeded_from_the_generator() -> None:
     np.testing.assert_array_equal(state, again)  # reproducible from the caller's seed
     expected = xoshiro256ss([int(x) for x in state], 200)
     assert [int(kernels._next(state)) for _ in range(200)] == expected
-    draws = np.array([kernels._uniform(state) for _ in range(20_000)])
+    draws = np.array([kernels.uniform(state) for _ in range(20_000)])
     assert draws.min() >= 0 and draws.max() < 1
     counts = np.histogram(draws, bins=20, range=(0, 1))[0]
     assert chisquare(counts).pvalue > 1e-4
