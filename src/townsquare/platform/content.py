@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from townsquare.platform.actions import Action
+from townsquare.platform.touches import TouchCounter, counted
 
 
 class Veracity(IntEnum):
@@ -60,6 +61,12 @@ class ContentStore:
             name: np.full(capacity, fill, dtype=dtype) for name, (dtype, fill) in _COLUMNS.items()
         }
         self.text: list[str | None] = []
+        self.touches: TouchCounter | None = None  # see track_touches
+
+    def track_touches(self) -> TouchCounter:
+        """Count the posts each operation on the store touches (an instrument, see touches)."""
+        self.touches = TouchCounter()
+        return self.touches
 
     def __len__(self) -> int:
         return self.n
@@ -67,12 +74,13 @@ class ContentStore:
     def __getattr__(self, name: str) -> np.ndarray:
         cols = self.__dict__.get("_cols")
         if cols is not None and name in cols:
-            return cols[name][: self.n]
+            return self.column(name)
         raise AttributeError(name)
 
     def column(self, name: str) -> np.ndarray:
         """A live view of one column (writes go to the store)."""
-        return self._cols[name][: self.n]
+        view = self._cols[name][: self.n]
+        return view if self.touches is None else counted(view, self.touches)
 
     def add(
         self,
@@ -94,6 +102,8 @@ class ContentStore:
         parent = np.asarray(parent, dtype=np.int64)
         has_parent = parent >= 0
         cols = self._cols
+        if self.touches is not None:  # the new rows, and the parents they inherit from
+            self.touches.mark(np.concatenate([ids, parent[has_parent]]), self.n + k)
         cols["author"][ids] = author
         cols["kind"][ids] = kind
         cols["parent"][ids] = parent
@@ -125,6 +135,8 @@ class ContentStore:
     def count(self, column: str, posts: np.ndarray) -> None:
         """Add one to ``column`` for each occurrence of a post id (repeats count)."""
         if len(posts):
+            if self.touches is not None:
+                self.touches.mark(posts, self.n)
             np.add.at(self._cols[column], posts, 1)
 
     def text_of(self, post: int) -> str:
