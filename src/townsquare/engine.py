@@ -45,6 +45,8 @@ from townsquare.trust import check_stored_llm
 from townsquare.world import make_world
 
 StepCallback = Callable[[int, dict[str, float]], None]
+PhaseCallback = Callable[[str], None]
+"""Told the name of each slow stretch outside the steps (``"finishing: summary"``)."""
 
 
 class RunInterrupted(RunStopped):
@@ -157,13 +159,19 @@ class Simulation:
             raise StoreError(f"{where}: the checkpoint is damaged ({exc})") from None
         self.next_step = step + 1
 
-    def run(self, on_step: StepCallback | None = None) -> Run:
-        """Advance every remaining step, record it, and return the finished :class:`Run`."""
+    def run(self, on_step: StepCallback | None = None,
+            on_phase: PhaseCallback | None = None) -> Run:
+        """Advance every remaining step, record it, and return the finished :class:`Run`.
+
+        ``on_step(step, metrics)`` is called after each step; ``on_phase(name)`` when
+        a stretch outside the steps begins (a checkpoint, waiting for the store,
+        the summary, closing the store), so a progress display never sits silent.
+        """
         with self._stop_on_signals():  # also over the close: a signal there must not kill it
-            self._run_steps(on_step)
+            self._run_steps(on_step, on_phase or (lambda name: None))
         return Run(run_ref(self.scenario.store, self.run_dir))
 
-    def _run_steps(self, on_step: StepCallback | None) -> None:
+    def _run_steps(self, on_step: StepCallback | None, on_phase: PhaseCallback) -> None:
         scenario, world = self.scenario, self.world
         started = time.perf_counter()
         if self._resuming:
@@ -194,6 +202,7 @@ class Simulation:
                         f"run {self.run_dir.name} stopped after step {step}; continue with "
                         f"`{self.resume_command()}`")
                 if self._checkpoint_due(step):
+                    on_phase(f"checkpoint after step {step}")
                     self.checkpoint(writer, step)
                     reached("checkpoint")
             if armed("last_step"):
@@ -209,8 +218,11 @@ class Simulation:
         finally:
             summary: dict[str, Any] = {"wall_seconds": round(time.perf_counter() - started, 3)}
             if status == "completed":
+                on_phase("finishing: writing the last steps")
                 writer.flush()
+                on_phase("finishing: summary")
                 summary |= run_summary(run_ref(scenario.store, self.run_dir), world.environment)
+            on_phase("finishing: indexes" if status == "completed" else "closing the store")
             writer.close(status=status, summary=summary if status == "completed" else None)
             reached("close")
             if world.behavior is not None and hasattr(world.behavior, "close"):

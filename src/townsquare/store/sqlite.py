@@ -130,6 +130,8 @@ class RunWriter(WriterLifecycle):
             def schema(c: sqlite3.Connection) -> None:
                 for table in TABLES:
                     c.execute(table.ddl())
+                    for ddl in table.index_ddl(live=True):
+                        c.execute(ddl)
                 _set_meta(c, encoded)
 
             transaction(conn, schema)
