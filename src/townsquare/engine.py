@@ -25,7 +25,13 @@ from pathlib import Path
 from typing import Any
 
 from townsquare import __version__
-from townsquare.checkpoint import CHECKPOINT_FILE, check_like, load_checkpoint, save_checkpoint
+from townsquare.checkpoint import (
+    CHECKPOINT_FILE,
+    check_like,
+    load_checkpoint,
+    remove_checkpoint,
+    save_checkpoint,
+)
 from townsquare.errors import RunStopped, StoreError, UserError
 from townsquare.measure.summary import run_summary
 from townsquare.phases import armed, reached
@@ -224,6 +230,8 @@ class Simulation:
                 summary |= run_summary(run_ref(scenario.store, self.run_dir), world.environment)
             on_phase("finishing: indexes" if status == "completed" else "closing the store")
             writer.close(status=status, summary=summary if status == "completed" else None)
+            if status == "completed":
+                remove_checkpoint(self.run_dir)
             reached("close")
             if world.behavior is not None and hasattr(world.behavior, "close"):
                 world.behavior.close()

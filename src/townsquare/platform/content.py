@@ -158,7 +158,11 @@ class ContentStore:
             self._cols[name] = grown
 
     def get_state(self) -> dict[str, object]:
-        return {"n": self.n, "text": list(self.text)} | {
+        # texts are few (seeded news, LLM posts): kept as (post, text) pairs, not one
+        # JSON null per post, which cost seconds per checkpoint at millions of posts
+        at = [i for i, text in enumerate(self.text) if text is not None]
+        return {"n": self.n, "text_at": np.asarray(at, np.int64),
+                "text_values": [self.text[i] for i in at]} | {
             name: col[: self.n].copy() for name, col in self._cols.items()
         }
 
@@ -169,7 +173,15 @@ class ContentStore:
         for name in _COLUMNS:
             store._cols[name][:n] = state[name]
         store.n = n
-        store.text = list(state["text"])
+        if "text" in state:  # a checkpoint written before texts were kept as pairs
+            store.text = list(state["text"])
+        else:
+            store.text = [None] * n
+            at = state["text_at"]
+            if len(at) and (at.min() < 0 or at.max() >= n):
+                raise ValueError(f"text of post {at.max()} outside the {n} posts")
+            for i, text in zip(state["text_at"].tolist(), state["text_values"], strict=True):
+                store.text[i] = text
         return store
 
 

@@ -77,25 +77,16 @@ class Table:
         body = ", ".join(c.ddl() for c in self.columns)
         return f"CREATE TABLE IF NOT EXISTS {quote(self.name)} ({body})"
 
-    def index_ddl(self, live: bool | None = None) -> list[str]:
-        """Indexes: all of them, or only those kept ``live`` (see :func:`kept_live`) or not."""
+    def index_ddl(self) -> list[str]:
+        """Indexes. The SQLite writer makes them with the table, so its thread (which
+        runs beside the simulation) keeps them up to date step by step and closing a
+        run has nothing left to build; rows arrive in step order, so most of them only
+        grow at their end."""
         return [
             f"CREATE INDEX IF NOT EXISTS {quote(f'{self.name}_' + '_'.join(cols))} "
             f"ON {quote(self.name)} ({', '.join(quote(c) for c in cols)})"
             for cols in self.indexes
-            if live is None or kept_live(cols) == live
         ]
-
-
-def kept_live(columns: tuple[str, ...]) -> bool:
-    """Whether an index is made with its table and kept up to date by every insert.
-
-    Rows arrive in step order, so an index on ``step`` only ever grows at its end:
-    keeping it live costs the writer thread (which runs beside the simulation)
-    little and leaves nothing to build when the run ends. Indexes on post ids
-    (``root``, ``post``) are built once at close, in one sorted pass.
-    """
-    return columns == ("step",)
 
 
 def _int(name: str, *, required: bool = False, primary_key: bool = False) -> Column:
