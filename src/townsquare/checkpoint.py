@@ -43,6 +43,21 @@ def save_checkpoint(run_dir: Path, step: int, tree: dict[str, Any]) -> Path:
     return path
 
 
+def detached(tree: Any) -> Any:
+    """A copy of a state tree that later changes to the run cannot reach.
+
+    ``get_state()`` methods may hand out live arrays; a checkpoint written in the
+    background, while the next steps run, needs its own copy of each.
+    """
+    if isinstance(tree, np.ndarray):
+        return tree.copy()
+    if isinstance(tree, dict):
+        return {k: detached(v) for k, v in tree.items()}
+    if isinstance(tree, list | tuple):
+        return type(tree)(detached(v) for v in tree)
+    return tree
+
+
 def remove_checkpoint(run_dir: Path) -> None:
     """Delete a finished run's checkpoint: a completed run cannot be resumed, and at a
     million agents the file is as large as the posts it holds."""

@@ -8,6 +8,8 @@ step it was made, plus running engagement counters and moderation labels.
 from __future__ import annotations
 
 from enum import IntEnum
+from itertools import compress, count, repeat
+from operator import is_not
 from typing import Any
 
 import numpy as np
@@ -158,12 +160,15 @@ class ContentStore:
             self._cols[name] = grown
 
     def get_state(self) -> dict[str, object]:
-        # texts are few (seeded news, LLM posts): kept as (post, text) pairs, not one
-        # JSON null per post, which cost seconds per checkpoint at millions of posts
-        at = [i for i, text in enumerate(self.text) if text is not None]
+        """The columns as live views (copy them before the store changes) and the texts.
+
+        Texts are few (seeded news, LLM posts): kept as (post, text) pairs, not one
+        JSON null per post, which cost seconds per checkpoint at millions of posts.
+        """
+        at = list(compress(count(), map(is_not, self.text, repeat(None))))
         return {"n": self.n, "text_at": np.asarray(at, np.int64),
                 "text_values": [self.text[i] for i in at]} | {
-            name: col[: self.n].copy() for name, col in self._cols.items()
+            name: col[: self.n] for name, col in self._cols.items()
         }
 
     @classmethod
