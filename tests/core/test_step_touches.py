@@ -61,3 +61,23 @@ def test_counting_is_off_by_default_and_counts_a_full_scan(tmp_path: Path) -> No
     assert counter.count() == 2 and counter.full_scans == 0
     _ = content.news >= 0
     assert counter.count() == 5 and counter.full_scans == 1
+
+
+def test_community_notes_look_only_at_the_stories_flagged_this_step(tmp_path: Path) -> None:
+    """Notes used to sum flags over every post each step (a whole-history scan)."""
+    scenario = Scenario.load("misinfo-moderation").with_overrides(
+        {"population.size": 2000, "steps": 25, "seed": 2, "output_dir": str(tmp_path),
+         "checkpoint_every": 0, "platform.moderation.strategy": "community_notes",
+         "platform.moderation.note_threshold": 2})
+    sim = Simulation(scenario)
+    counter = sim.world.environment.content.track_touches()
+    scans: list[int] = []
+
+    def record(step: int, metrics: dict[str, float]) -> None:
+        scans.append(counter.full_scans)
+        counter.reset()
+
+    run = sim.run(on_step=record)
+    notes = run.reader.query("SELECT COUNT(*) AS n FROM labels WHERE source = 'community_note'")
+    assert notes["n"].iloc[0] > 0  # notes were attached
+    assert scans[0] == 1 and not any(scans[1:])  # one count at the first step, then none

@@ -64,6 +64,7 @@ class ContentStore:
         }
         self.text: list[str | None] = []
         self.touches: TouchCounter | None = None  # see track_touches
+        self._flagged: list[np.ndarray] = []  # posts flagged since take_flagged (repeats count)
 
     def track_touches(self) -> TouchCounter:
         """Count the posts each operation on the store touches (an instrument, see touches)."""
@@ -140,6 +141,14 @@ class ContentStore:
             if self.touches is not None:
                 self.touches.mark(posts, self.n)
             np.add.at(self._cols[column], posts, 1)
+            if column == "flags":
+                self._flagged.append(np.array(posts, np.int64))
+
+    def take_flagged(self) -> np.ndarray:
+        """Posts whose flags grew since the last call, once per added flag."""
+        flagged = np.concatenate(self._flagged) if self._flagged else np.empty(0, np.int64)
+        self._flagged = []
+        return flagged
 
     def text_of(self, post: int) -> str:
         """The text a reader sees: own text, else the nearest ancestor's."""
