@@ -33,14 +33,35 @@ def save_checkpoint(run_dir: Path, step: int, tree: dict[str, Any]) -> Path:
     tmp = path.with_suffix(".tmp")
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as archive:
         archive.writestr("state.json", json.dumps(doc))
-        for key, array in arrays.items():
-            buffer = io.BytesIO()
-            np.save(buffer, array, allow_pickle=False)
-            archive.writestr(f"{key}.npy", buffer.getvalue())
+        for key, array in arrays.items():  # streamed: no second copy of a large array
+            with archive.open(f"{key}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.ascontiguousarray(array),
+                                          allow_pickle=False)
     with open(tmp, "rb+") as handle:
         os.fsync(handle.fileno())
     os.replace(tmp, path)
     return path
+
+
+def detached(tree: Any) -> Any:
+    """A copy of a state tree that later changes to the run cannot reach.
+
+    ``get_state()`` methods may hand out live arrays; a checkpoint written in the
+    background, while the next steps run, needs its own copy of each.
+    """
+    if isinstance(tree, np.ndarray):
+        return tree.copy()
+    if isinstance(tree, dict):
+        return {k: detached(v) for k, v in tree.items()}
+    if isinstance(tree, list | tuple):
+        return type(tree)(detached(v) for v in tree)
+    return tree
+
+
+def remove_checkpoint(run_dir: Path) -> None:
+    """Delete a finished run's checkpoint: a completed run cannot be resumed, and at a
+    million agents the file is as large as the posts it holds."""
+    (Path(run_dir) / CHECKPOINT_FILE).unlink(missing_ok=True)
 
 
 def load_checkpoint(run_dir: Path, max_elements: int | None = None,

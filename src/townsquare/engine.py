@@ -25,7 +25,14 @@ from pathlib import Path
 from typing import Any
 
 from townsquare import __version__
-from townsquare.checkpoint import CHECKPOINT_FILE, check_like, load_checkpoint, save_checkpoint
+from townsquare.checkpoint import (
+    CHECKPOINT_FILE,
+    check_like,
+    detached,
+    load_checkpoint,
+    remove_checkpoint,
+    save_checkpoint,
+)
 from townsquare.core.metric import values
 from townsquare.errors import RunStopped, StoreError, UserError
 from townsquare.measure.summary import run_summary
@@ -46,6 +53,8 @@ from townsquare.trust import check_stored_llm
 from townsquare.world import make_world
 
 StepCallback = Callable[[int, dict[str, float]], None]
+PhaseCallback = Callable[[str], None]
+"""Told the name of each slow stretch outside the steps (``"finishing: summary"``)."""
 
 
 class RunInterrupted(RunStopped):
@@ -68,6 +77,7 @@ class Simulation:
         self._resuming = False
         self._initial_stored = False  # agents and edges committed (meta initial_tables)
         self._stop_requested = False
+        self._saving: _BackgroundCheckpoint | None = None  # a periodic checkpoint being written
 
     @classmethod
     def resume(
@@ -157,13 +167,19 @@ class Simulation:
             raise StoreError(f"{where}: the checkpoint is damaged ({exc})") from None
         self.next_step = step + 1
 
-    def run(self, on_step: StepCallback | None = None) -> Run:
-        """Advance every remaining step, record it, and return the finished :class:`Run`."""
+    def run(self, on_step: StepCallback | None = None,
+            on_phase: PhaseCallback | None = None) -> Run:
+        """Advance every remaining step, record it, and return the finished :class:`Run`.
+
+        ``on_step(step, metrics)`` is called after each step; ``on_phase(name)`` when
+        a stretch outside the steps begins (a checkpoint, waiting for the store,
+        the summary, closing the store), so a progress display never sits silent.
+        """
         with self._stop_on_signals():  # also over the close: a signal there must not kill it
-            self._run_steps(on_step)
+            self._run_steps(on_step, on_phase or (lambda name: None))
         return Run(run_ref(self.scenario.store, self.run_dir))
 
-    def _run_steps(self, on_step: StepCallback | None) -> None:
+    def _run_steps(self, on_step: StepCallback | None, on_phase: PhaseCallback) -> None:
         scenario, world = self.scenario, self.world
         started = time.perf_counter()
         if self._resuming:
@@ -193,8 +209,10 @@ class Simulation:
                     raise RunInterrupted(
                         f"run {self.run_dir.name} stopped after step {step}; continue with "
                         f"`{self.resume_command()}`")
+                self._checkpoint_done(writer)
                 if self._checkpoint_due(step):
-                    self.checkpoint(writer, step)
+                    on_phase(f"checkpoint after step {step}")
+                    self.checkpoint(writer, step, background=not armed("checkpoint"))
                     reached("checkpoint")
             if armed("last_step"):
                 writer.flush()
@@ -208,13 +226,36 @@ class Simulation:
             raise
         finally:
             summary: dict[str, Any] = {"wall_seconds": round(time.perf_counter() - started, 3)}
+            if status == "completed" and self._saving is not None:
+                on_phase("finishing: checkpoint")
+            saving_failed = self._wait_for_checkpoint(writer, status)
+            if saving_failed is not None:
+                status = "failed"
             if status == "completed":
+                on_phase("finishing: writing the last steps")
                 writer.flush()
+                on_phase("finishing: summary")
                 summary |= run_summary(run_ref(scenario.store, self.run_dir), world.environment)
+            on_phase(("finishing: " if status == "completed" else "") + "closing the store")
             writer.close(status=status, summary=summary if status == "completed" else None)
+            if status == "completed":
+                remove_checkpoint(self.run_dir)
             reached("close")
             if world.behavior is not None:
                 world.behavior.close()
+            if saving_failed is not None:
+                raise saving_failed
+
+    def _wait_for_checkpoint(self, writer: RunStoreWriter, status: str) -> Exception | None:
+        """Wait for a background checkpoint as the run ends; the error that fails an
+        otherwise completed run (recorded in its meta), else None."""
+        try:
+            self._checkpoint_done(writer, wait=True)
+        except Exception as exc:
+            if status == "completed":
+                _record_error(writer, self.next_step, exc, self.scenario)
+                return exc
+        return None
 
     def _write_initial(self, writer: RunStoreWriter) -> None:
         """Personas and the initial follow graph, then the meta key saying both committed."""
@@ -296,11 +337,30 @@ class Simulation:
 
         return interview_live(self, agent, question)
 
-    def checkpoint(self, writer: RunStoreWriter, step: int) -> None:
-        """Save the state after ``step`` once the store holds every row up to it."""
+    def checkpoint(self, writer: RunStoreWriter, step: int, *, background: bool = False) -> None:
+        """Save the state after ``step`` once the store holds every row up to it.
+
+        With ``background`` (the periodic checkpoints) a copy of the state is written
+        by a thread while the next steps run; it is waited for before the next
+        checkpoint and before the run closes. A stop always saves at once.
+        """
         writer.flush()
-        save_checkpoint(self.run_dir, step, self._state())
-        writer.set_meta(checkpoint_step=step)
+        self._checkpoint_done(writer, wait=True)
+        if not background:
+            save_checkpoint(self.run_dir, step, self._state())
+            writer.set_meta(checkpoint_step=step)
+            return
+        self._saving = _BackgroundCheckpoint(self.run_dir, step, detached(self._state()))
+
+    def _checkpoint_done(self, writer: RunStoreWriter, wait: bool = False) -> None:
+        """Record a background checkpoint that has finished (or wait for it); its error
+        is raised here."""
+        saving = self._saving
+        if saving is None or not (wait or saving.done()):
+            return
+        self._saving = None
+        saving.join()
+        writer.set_meta(checkpoint_step=saving.step)
 
     def _checkpoint_due(self, step: int) -> bool:
         every = self.scenario.checkpoint_every
@@ -336,6 +396,31 @@ class Simulation:
             "topics": list(s.population.topics),
             "news": [item.id for item in s.news],
         }
+
+
+class _BackgroundCheckpoint:
+    """One checkpoint written by a thread (file I/O and CRCs release the GIL)."""
+
+    def __init__(self, run_dir: Path, step: int, state: dict[str, Any]) -> None:
+        self.step = step
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._save, args=(run_dir, state),
+                                        name="townsquare-checkpoint", daemon=True)
+        self._thread.start()
+
+    def _save(self, run_dir: Path, state: dict[str, Any]) -> None:
+        try:
+            save_checkpoint(run_dir, self.step, state)
+        except BaseException as exc:  # raised in the simulation's thread by join
+            self._error = exc
+
+    def done(self) -> bool:
+        return not self._thread.is_alive()
+
+    def join(self) -> None:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
 
 
 def _is_url(value: str | Path) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -17,19 +18,28 @@ import pytest
 
 from townsquare import Scenario, Simulation
 from townsquare.checkpoint import CHECKPOINT_FILE, load_checkpoint, save_checkpoint
+from townsquare.engine import RunInterrupted
 from townsquare.errors import StoreError
 
 
 @pytest.fixture(scope="module")
 def stopped(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A run with a checkpoint after step 1, marked as interrupted."""
+    """A run stopped by Ctrl-C after step 1, with its checkpoint (a completed run keeps none)."""
     out = tmp_path_factory.mktemp("runs")
     scenario = Scenario.load("default").with_overrides(
         {"population.size": 150, "steps": 4, "checkpoint_every": 2, "output_dir": str(out)})
-    path = Simulation(scenario).run().path
-    with sqlite3.connect(path / "run.sqlite") as conn:
-        conn.execute("UPDATE meta SET value = '\"interrupted\"' WHERE key = 'status'")
-    return path
+    sim = Simulation(scenario)
+
+    def interrupt(step: int, metrics: dict[str, float]) -> None:
+        if step == 1:
+            signal.raise_signal(signal.SIGINT)
+
+    with pytest.raises(RunInterrupted):
+        sim.run(on_step=interrupt)
+    with sqlite3.connect(sim.run_dir / "run.sqlite") as conn:
+        status = conn.execute("SELECT value FROM meta WHERE key = 'status'").fetchone()[0]
+    assert status == "interrupted" and (sim.run_dir / CHECKPOINT_FILE).is_file()
+    return sim.run_dir
 
 
 def _copy(stopped: Path, tmp_path: Path) -> Path:

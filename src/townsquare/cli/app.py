@@ -19,7 +19,14 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
@@ -116,6 +123,73 @@ def progress(total: int, quiet: bool) -> Iterator[Callable[[], None]]:
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("simulating", total=total)
         yield lambda: progress.advance(task)
+
+
+class RunProgress:
+    """What a run's progress line shows: the phase, step N/total, steps/s and memory.
+
+    Pass :meth:`step` and :meth:`phase` to ``Simulation.run(on_step=, on_phase=)``;
+    the elapsed-time column keeps ticking, so a long phase is named, never silent.
+    """
+
+    def __init__(self, progress: Progress | None, total: int, first: int = 0) -> None:
+        self._progress = progress
+        self._task = progress.add_task("starting", total=total) if progress else None
+        self._total, self._first = total, first
+        self._done = 0
+        self._times: list[float] = []
+
+    def step(self, step: int, metrics: dict[str, float] | None = None) -> None:
+        import time
+
+        self._done += 1
+        self._times = [*self._times, time.perf_counter()][-11:]  # the last 10 steps' rate
+        if self._progress is None or self._task is None:
+            return
+        span = self._times[-1] - self._times[0]
+        rate = f" · {(len(self._times) - 1) / span:.2f} steps/s" if span > 0 else ""
+        text = f"step {step + 1}/{self._first + self._total}{rate} · {_memory()}"
+        self._progress.update(self._task, advance=1, description=text)
+
+    def phase(self, name: str) -> None:
+        if self._progress is not None and self._task is not None:
+            self._progress.update(self._task, description=name)
+
+
+def _memory() -> str:
+    """The process's resident memory (Linux /proc), else its peak so far."""
+    try:
+        with open("/proc/self/statm") as handle:
+            import os
+
+            rss = int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        import resource
+
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return f"{rss / 2**30:.2f} GiB"
+
+
+@contextmanager
+def run_progress(total: int, quiet: bool, first: int = 0) -> Iterator[RunProgress]:
+    """A :class:`RunProgress` on the console (or a silent one: ``--quiet``, no terminal)."""
+    if quiet or (not sys.stderr.isatty() and not sys.stdout.isatty()):
+        yield RunProgress(None, total, first)
+        return
+    columns = (TextColumn("[progress.description]{task.description}"), BarColumn(),
+               MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        yield RunProgress(progress, total, first)
+
+
+@contextmanager
+def building(what: str, quiet: bool) -> Iterator[None]:
+    """A spinner naming a slow setup phase (``building world``) on a terminal."""
+    if quiet or (not sys.stderr.isatty() and not sys.stdout.isatty()):
+        yield
+        return
+    with console.status(what):
+        yield
 
 
 CORE_MEASURES = (

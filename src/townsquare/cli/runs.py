@@ -13,13 +13,14 @@ from townsquare.cli.app import (
     RunsDir,
     TrustEndpoint,
     app,
+    building,
     console,
     fmt,
     lit,
     parse_assignments,
     plural,
     print_summary,
-    progress,
+    run_progress,
     user_errors,
 )
 
@@ -64,12 +65,13 @@ def run(
         loaded = loaded.with_overrides(llm_option(loaded, llm))
     from townsquare.engine import Simulation  # only now: a bad scenario fails fast
 
-    sim = Simulation(loaded)  # loads persona and network files: the real population size
+    with building(f"building world: {plural(loaded.population.size, 'agent')}", quiet):
+        sim = Simulation(loaded)  # loads persona and network files: the real population size
     console.print(f"[bold]townsquare[/] {lit(loaded.name)}: "
                   f"{plural(sim.world.environment.n_agents, 'agent')}, "
                   f"{plural(loaded.steps, 'step')}, seed {loaded.seed}")
-    with progress(loaded.steps, quiet) as advance:
-        result = sim.run(on_step=lambda step, metrics: advance())
+    with run_progress(loaded.steps, quiet) as shown:
+        result = sim.run(on_step=shown.step, on_phase=shown.phase)
     print_summary(result)
     console.print(f"run database: [cyan]{lit(result.reader.path)}[/]", soft_wrap=True)
 
@@ -117,8 +119,8 @@ def resume(
     remaining = sim.scenario.steps - sim.next_step
     console.print(f"[bold]townsquare[/] resuming {lit(sim.run_dir.name)} at step {sim.next_step} "
                   f"({plural(remaining, 'step')} left)")
-    with progress(remaining, quiet) as advance:
-        result = sim.run(on_step=lambda step, metrics: advance())
+    with run_progress(remaining, quiet, first=sim.next_step) as shown:
+        result = sim.run(on_step=shown.step, on_phase=shown.phase)
     print_summary(result)
     console.print(f"run database: [cyan]{lit(result.reader.path)}[/]", soft_wrap=True)
 

@@ -78,7 +78,10 @@ class Table:
         return f"CREATE TABLE IF NOT EXISTS {quote(self.name)} ({body})"
 
     def index_ddl(self) -> list[str]:
-        """Indexes, created once the bulk of the rows is in (at close)."""
+        """Indexes. The SQLite writer makes them with the table, so its thread (which
+        runs beside the simulation) keeps them up to date step by step and closing a
+        run has nothing left to build; rows arrive in step order, so most of them only
+        grow at their end."""
         return [
             f"CREATE INDEX IF NOT EXISTS {quote(f'{self.name}_' + '_'.join(cols))} "
             f"ON {quote(self.name)} ({', '.join(quote(c) for c in cols)})"

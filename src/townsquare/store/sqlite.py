@@ -77,6 +77,7 @@ def _open(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA temp_store = MEMORY")
+    conn.execute("PRAGMA cache_size = -65536")  # 64 MiB: the live indexes' recent pages
     return conn
 
 
@@ -130,6 +131,8 @@ class RunWriter(WriterLifecycle):
             def schema(c: sqlite3.Connection) -> None:
                 for table in TABLES:
                     c.execute(table.ddl())
+                    for ddl in table.index_ddl():
+                        c.execute(ddl)
                 _set_meta(c, encoded)
 
             transaction(conn, schema)
@@ -271,6 +274,7 @@ class RunWriter(WriterLifecycle):
 
         def finish(c: sqlite3.Connection) -> None:
             _set_meta(c, final)
+            # made at creation; a run created by an older version gets them here
             if final["status"] == encode_meta("completed"):  # a stopped run indexes on resume
                 for table in TABLES:
                     for ddl in table.index_ddl():

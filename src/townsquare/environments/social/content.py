@@ -8,11 +8,14 @@ step it was made, plus running engagement counters and moderation labels.
 from __future__ import annotations
 
 from enum import IntEnum
+from itertools import compress, count, repeat
+from operator import is_not
 from typing import Any
 
 import numpy as np
 
 from townsquare.core.actions import Action
+from townsquare.environments.social.touches import TouchCounter, counted
 
 
 class Veracity(IntEnum):
@@ -60,6 +63,13 @@ class ContentStore:
             name: np.full(capacity, fill, dtype=dtype) for name, (dtype, fill) in _COLUMNS.items()
         }
         self.text: list[str | None] = []
+        self.touches: TouchCounter | None = None  # see track_touches
+        self._flagged: list[np.ndarray] = []  # posts flagged since take_flagged (repeats count)
+
+    def track_touches(self) -> TouchCounter:
+        """Count the posts each operation on the store touches (an instrument, see touches)."""
+        self.touches = TouchCounter()
+        return self.touches
 
     def __len__(self) -> int:
         return self.n
@@ -67,12 +77,13 @@ class ContentStore:
     def __getattr__(self, name: str) -> np.ndarray:
         cols = self.__dict__.get("_cols")
         if cols is not None and name in cols:
-            return cols[name][: self.n]
+            return self.column(name)
         raise AttributeError(name)
 
     def column(self, name: str) -> np.ndarray:
         """A live view of one column (writes go to the store)."""
-        return self._cols[name][: self.n]
+        view = self._cols[name][: self.n]
+        return view if self.touches is None else counted(view, self.touches)
 
     def add(
         self,
@@ -94,6 +105,8 @@ class ContentStore:
         parent = np.asarray(parent, dtype=np.int64)
         has_parent = parent >= 0
         cols = self._cols
+        if self.touches is not None:  # the new rows, and the parents they inherit from
+            self.touches.mark(np.concatenate([ids, parent[has_parent]]), self.n + k)
         cols["author"][ids] = author
         cols["kind"][ids] = kind
         cols["parent"][ids] = parent
@@ -125,7 +138,17 @@ class ContentStore:
     def count(self, column: str, posts: np.ndarray) -> None:
         """Add one to ``column`` for each occurrence of a post id (repeats count)."""
         if len(posts):
+            if self.touches is not None:
+                self.touches.mark(posts, self.n)
             np.add.at(self._cols[column], posts, 1)
+            if column == "flags":
+                self._flagged.append(np.array(posts, np.int64))
+
+    def take_flagged(self) -> np.ndarray:
+        """Posts whose flags grew since the last call, once per added flag."""
+        flagged = np.concatenate(self._flagged) if self._flagged else np.empty(0, np.int64)
+        self._flagged = []
+        return flagged
 
     def text_of(self, post: int) -> str:
         """The text a reader sees: own text, else the nearest ancestor's."""
@@ -146,8 +169,15 @@ class ContentStore:
             self._cols[name] = grown
 
     def get_state(self) -> dict[str, object]:
-        return {"n": self.n, "text": list(self.text)} | {
-            name: col[: self.n].copy() for name, col in self._cols.items()
+        """The columns as live views (copy them before the store changes) and the texts.
+
+        Texts are few (seeded news, LLM posts): kept as (post, text) pairs, not one
+        JSON null per post, which cost seconds per checkpoint at millions of posts.
+        """
+        at = list(compress(count(), map(is_not, self.text, repeat(None))))
+        return {"n": self.n, "text_at": np.asarray(at, np.int64),
+                "text_values": [self.text[i] for i in at]} | {
+            name: col[: self.n] for name, col in self._cols.items()
         }
 
     @classmethod
@@ -157,7 +187,15 @@ class ContentStore:
         for name in _COLUMNS:
             store._cols[name][:n] = state[name]
         store.n = n
-        store.text = list(state["text"])
+        if "text" in state:  # a checkpoint written before texts were kept as pairs
+            store.text = list(state["text"])
+        else:
+            store.text = [None] * n
+            at = state["text_at"]
+            if len(at) and (at.min() < 0 or at.max() >= n):
+                raise ValueError(f"text of post {at.max()} outside the {n} posts")
+            for i, text in zip(state["text_at"].tolist(), state["text_values"], strict=True):
+                store.text[i] = text
         return store
 
 

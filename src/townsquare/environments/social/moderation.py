@@ -95,6 +95,9 @@ class Moderator:
         self.rng = rng
         self.cost = {"fact_checks": 0, "community_notes": 0}
         self.verdicts = {"on_false": 0, "on_true": 0, "on_unverified": 0, "missed_false": 0}
+        # flags on each story (all posts of one root), kept up to date from the posts
+        # flagged each step; None until first needed and after a restore
+        self._story_flags: np.ndarray | None = None
 
     @property
     def label(self) -> Label:
@@ -102,10 +105,11 @@ class Moderator:
 
     def moderate(self, content: ContentStore, step: int) -> LabelRecord:
         record = LabelRecord()
+        flagged = content.take_flagged()
         if self.fact_checks:
             self._fact_check(content, step, record)
         if self.notes:
-            self._community_notes(content, record)
+            self._community_notes(content, record, flagged)
         return record
 
     def _fact_check(self, content: ContentStore, step: int, record: LabelRecord) -> None:
@@ -134,11 +138,27 @@ class Moderator:
             self._score(content, apply_label(content, unique_ints(matched), self.label,
                                              "fact_check_match", record))
 
-    def _community_notes(self, content: ContentStore, record: LabelRecord) -> None:
+    def _community_notes(self, content: ContentStore, record: LabelRecord,
+                         flagged: np.ndarray) -> None:
+        """Note the unlabelled stories whose flags reached the threshold.
+
+        A story can only cross the threshold when one of its posts is flagged (flags
+        never fall, labels never go back to none), so after the first count only
+        the stories flagged this step are looked at, not every post of the run.
+        """
         if len(content) == 0:
             return
-        flags_by_root = np.bincount(content.root, weights=content.flags, minlength=len(content))
-        roots = np.flatnonzero(flags_by_root >= self.config.note_threshold)
+        threshold = self.config.note_threshold
+        if self._story_flags is None:  # the first time, or after a restore: one full count
+            self._story_flags = _grown(np.bincount(content.root, weights=content.flags,
+                                                   minlength=len(content)), len(content))
+            roots = np.flatnonzero(self._story_flags[: len(content)] >= threshold)
+        else:
+            self._story_flags = _grown(self._story_flags, len(content))
+            stories = content.root[flagged]
+            np.add.at(self._story_flags, stories, 1)
+            roots = unique_ints(stories)
+            roots = roots[self._story_flags[roots] >= threshold]
         roots = roots[content.label[roots] == Label.NONE]
         if len(roots) == 0:
             return
@@ -178,6 +198,16 @@ class Moderator:
         self.screened = int(state.get("screened", 0))
         self.cost = dict(state["cost"])
         self.verdicts = dict(state.get("verdicts", self.verdicts))
+        self._story_flags = None  # counted again from the restored posts
+
+
+def _grown(counts: np.ndarray, size: int) -> np.ndarray:
+    """``counts`` with room for ``size`` entries (capacity doubles: amortised O(1))."""
+    if len(counts) >= size:
+        return counts
+    grown = np.zeros(max(size, 2 * len(counts)), np.float64)
+    grown[: len(counts)] = counts
+    return grown
 
 
 def apply_label(

@@ -27,6 +27,10 @@
       return;
     }
     seen = s.status;
+    if (badge && s.status && badge.textContent !== s.status) {  // one status on the page
+      badge.textContent = s.status;
+      badge.className = "badge status-" + s.status;
+    }
     const managed = s.managed, state = s.state, status = s.status;
     const live = managed && (state === "running" || state === "paused");
     document.getElementById("btn-pause").disabled = !(managed && state === "running");
