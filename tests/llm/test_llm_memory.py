@@ -167,7 +167,7 @@ def _reference_streams(size: int, decay: float, promote: float,
 @settings(max_examples=60, deadline=None)
 @given(
     size=st.integers(4, 7),
-    batches=st.lists(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 3),
+    batches=st.lists(st.lists(st.tuples(st.integers(0, 5), st.integers(0, len(MemoryKind) - 1),
                                         st.floats(0.0, 11.0, width=32)),
                               max_size=25), min_size=1, max_size=8),
 )
