@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from townsquare import __version__
+from townsquare.behavior.llm.config import apply_env_overrides
+from townsquare.behavior.llm.faults import redact
 from townsquare.checkpoint import (
     CHECKPOINT_FILE,
     check_like,
@@ -35,6 +37,7 @@ from townsquare.checkpoint import (
 )
 from townsquare.core.metric import values
 from townsquare.errors import RunStopped, StoreError, UserError
+from townsquare.interview import interview_live
 from townsquare.measure.summary import run_summary
 from townsquare.phases import armed, reached
 from townsquare.rng import RandomStreams
@@ -48,6 +51,7 @@ from townsquare.store import (  # the writer is chosen by scenario.store
     resolve_run,
     run_ref,
 )
+from townsquare.store.postgres.layout import redact_url, scrub
 from townsquare.store.protocols import RunStoreWriter
 from townsquare.trust import check_stored_llm
 from townsquare.world import make_world
@@ -66,8 +70,6 @@ class Simulation:
 
     def __init__(self, scenario: Scenario, run_dir: Path | None = None) -> None:
         if scenario.llm is not None:  # record the endpoint actually used (never a key)
-            from townsquare.behavior.llm.config import apply_env_overrides
-
             scenario = scenario.model_copy(update={"llm": apply_env_overrides(scenario.llm)})
         self.scenario = scenario
         self.streams = RandomStreams(scenario.seed)
@@ -302,8 +304,6 @@ class Simulation:
         """The command that continues this run (a PostgreSQL run is named by URL#id)."""
         ref = str(self.run_dir)
         if self.scenario.store is not None:  # the URL without its password
-            from townsquare.store.postgres.layout import redact_url
-
             ref = f"'{redact_url(self.scenario.store)}#{self.run_dir.name}'"
         trust = " --trust-endpoint" if self.scenario.llm is not None else ""
         return f"townsquare resume {ref}{trust}"
@@ -333,8 +333,6 @@ class Simulation:
 
     def interview(self, agent: int, question: str) -> str:
         """Ask an agent a question between steps (from ``on_step``), from the live state."""
-        from townsquare.interview import interview_live
-
         return interview_live(self, agent, question)
 
     def checkpoint(self, writer: RunStoreWriter, step: int, *, background: bool = False) -> None:
@@ -433,9 +431,6 @@ def _record_error(writer: Any, step: int, exc: BaseException, scenario: Scenario
     API keys (from the variables ``llm.models[].api_key_env`` name) and the store
     URL's password are removed first: secrets never reach the store.
     """
-    from townsquare.behavior.llm.faults import redact
-    from townsquare.store.postgres.layout import scrub
-
     message = f"{type(exc).__name__}: {exc}".strip()
     for model in scenario.llm.models if scenario.llm is not None else []:
         if model.api_key_env:

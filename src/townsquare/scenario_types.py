@@ -33,6 +33,10 @@ class Role(StrEnum):
     BYSTANDER = "bystander"
 
 
+ROLES: list[Role] = list(Role)
+"""The roles in code order (a role's index is its stored code)."""
+
+
 # out-of-network candidates drawn per active agent and step: larger only exhausts memory
 MAX_OUT_OF_NETWORK = 10_000
 

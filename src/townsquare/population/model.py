@@ -17,9 +17,8 @@ import pandas as pd
 
 from townsquare.errors import DataError
 from townsquare.population.config import Archetype, PopulationConfig
-from townsquare.scenario_types import Role
+from townsquare.scenario_types import ROLES, Role
 
-ROLES: list[Role] = list(Role)
 PERSONA_COLUMNS = ("age_group", "leaning", "activity", "susceptibility", "role")
 
 

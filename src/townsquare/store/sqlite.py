@@ -27,6 +27,7 @@ import pandas as pd
 
 from townsquare.errors import StoreError
 from townsquare.phases import reached
+from townsquare.store.reader import RunReader
 from townsquare.store.rows import Rows, frame_rows, insert_rows, metric_columns, prepare_rows
 from townsquare.store.schema import (
     APPLICATION_ID,
@@ -153,8 +154,6 @@ class RunWriter(WriterLifecycle):
         written once at the start (agents, edges), for a run killed before they
         were committed: the caller writes them again.
         """
-        from townsquare.store.reader import RunReader
-
         RunReader(run_dir).close()  # validates: exists, is a townsquare run, known schema
         run_dir = Path(run_dir)
         conn = _open(run_dir / RUN_FILE)

@@ -18,16 +18,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from townsquare.behavior.llm.faults import LLMConfigError
 from townsquare.cache_dir import user_cache_dir
 from townsquare.errors import RunStopped
+from townsquare.scenario_types import ROLES, Probability
 
 if TYPE_CHECKING:
     import numpy as np
 
     from townsquare.population.model import Population
 
-# Role names as plain strings: importing townsquare.scenario here would make a
-# cycle once the scenario embeds LLMConfig.
+# the values of scenario_types.Role, as a Literal so the reference lists them
 RoleName = Literal["spreader", "commentator", "verifier", "bystander"]
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 
 StructuredOutput = Literal["auto", "json_schema", "json_object", "tool", "none"]
 
@@ -320,8 +319,6 @@ def select_llm_agents(
     """
     import numpy as np  # local: the scenario imports this module and needs no numpy
 
-    from townsquare.population.model import ROLES  # local: population imports the scenario
-
     n = population.n
     mask = np.zeros(n, dtype=bool)
     assign = config.assign
@@ -346,8 +343,6 @@ def select_llm_agents(
 def model_for_agents(config: LLMConfig, population: Population, agents: np.ndarray) -> np.ndarray:
     """Index into ``config.models`` of the model that drives each agent (by role)."""
     import numpy as np
-
-    from townsquare.population.model import ROLES
 
     names = [m.name for m in config.models]
     by_code = np.zeros(len(ROLES), dtype=np.int64)

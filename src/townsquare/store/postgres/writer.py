@@ -36,6 +36,7 @@ from townsquare.store.postgres.layout import (
     scrub,
     table_ddl,
 )
+from townsquare.store.postgres.reader import PostgresRunReader
 from townsquare.store.rows import Rows, frame_rows, metric_columns, prepare_rows
 from townsquare.store.schema import (
     INITIAL_TABLES,
@@ -122,8 +123,6 @@ class PostgresRunWriter(WriterLifecycle):
         from a state that matches its checkpoint exactly. ``reset_initial``
         also recreates the tables written once at the start (agents, edges).
         """
-        from townsquare.store.postgres.reader import PostgresRunReader
-
         PostgresRunReader(url, run_id).close()  # validates: registered, known schema version
         schema = schema_name(run_id)
         cutoff = -1 if after_step is None else int(after_step)
