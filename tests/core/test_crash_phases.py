@@ -37,7 +37,8 @@ def scenario(out: Path) -> Scenario:
 
 def tables(run: Run) -> dict[str, pd.DataFrame]:
     columns = {"steps": "step"}  # written_at is a wall-clock time
-    return {t: run.reader.query(f"SELECT {columns.get(t, '*')} FROM {t} ORDER BY rowid")
+    order = run.reader.insertion_order
+    return {t: run.reader.query(f"SELECT {columns.get(t, '*')} FROM {t} ORDER BY {order(t)}")
             for t in TABLES}
 
 
