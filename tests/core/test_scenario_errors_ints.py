@@ -16,7 +16,7 @@ def test_an_integer_beyond_64_bits_is_refused_naming_the_field(value: int) -> No
 
 
 def test_a_feed_longer_than_the_cap_is_refused() -> None:
-    with pytest.raises(ScenarioError, match="platform.feed.length"):
+    with pytest.raises(ScenarioError, match=r"platform\.feed\.length"):
         Scenario.load("default").with_overrides({"platform.feed.length": 2**40})
 
 
