@@ -69,7 +69,13 @@ class Page:
         self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
 
     def rendered(self) -> None:
+        """Wait for the first screen, then scroll through the page as a reader would (a
+        dashboard page draws a plot when it comes into view) until every plot is drawn."""
+        self.page.wait_for_selector("body[data-first-screen=true]")
+        for plot in self.page.locator("[data-figure]").all():
+            plot.scroll_into_view_if_needed()
         self.page.wait_for_selector("body[data-rendered=true]")
+        self.page.evaluate("window.scrollTo(0, 0)")
 
 
 @pytest.fixture
@@ -88,6 +94,7 @@ STATS = """() => Array.from(document.querySelectorAll(".js-plotly-plot"), (plot)
 
 def check_plots(page: Page) -> int:
     """Every plot has a non-empty SVG and a legend or colour bar; returns the plot count."""
+    page.rendered()  # scrolled through: plots added since are drawn too
     figures = json.loads(page.page.locator("#figures").text_content())
     stats = page.page.evaluate(STATS)
     assert sorted(s["id"] for s in stats) == sorted(figures) and stats
@@ -271,6 +278,48 @@ def test_live_plots_reach_the_store_and_keep_the_users_zoom(dashboard: tuple[str
         layout = page.page.evaluate(f"{ACTIVITY}.layout.xaxis")
         assert layout["range"] == [1, 4] and layout["autorange"] is False
         assert layout.get("dtick") is None  # no longer a tick per step past step 12
+        assert page.errors == []
+
+
+def test_a_plot_below_the_fold_is_drawn_on_scrolling_and_gets_the_live_updates(
+        dashboard: tuple[str, Path], page: Page) -> None:
+    base, runs = dashboard
+    with slow_run(runs) as run_id:
+        page.page.goto(f"{base}/runs/{run_id}")
+        page.page.wait_for_selector("body[data-first-screen=true]")
+        assert page.page.evaluate(f"{ACTIVITY}.querySelector('svg.main-svg') !== null")
+        # the last streamed plot of the page is below the fold and not drawn yet
+        below = page.page.evaluate(
+            "() => { const live = new Set(Object.keys(JSON.parse(document.getElementById("
+            "'figures').textContent))); const els = Array.from(document.querySelectorAll("
+            "'[data-figure]')).filter((el) => el.getBoundingClientRect().top > 2 * "
+            "window.innerHeight && live.has(el.dataset.figure) && window.townsquare.figures()"
+            "[el.dataset.figure].data.some((t) => t.meta && t.meta.metric)); "
+            "return els.length ? els[els.length - 1].dataset.figure : null; }")
+        assert below is not None
+        plot = f"document.querySelector('[data-figure=\"{below}\"]')"
+        assert page.page.evaluate(f"{plot}.querySelector('svg.main-svg')") is None
+        # while it waits, the streamed steps reach its figure
+        ends = (f"() => window.townsquare.figures()['{below}'].data.filter((t) => t.meta &&"
+                " t.meta.metric).map((t) => t.x.length ? Number(t.x[t.x.length - 1]) : -1)")
+        latest = committed_step(runs, run_id)
+        page.page.wait_for_function(f"(s) => ({ends})().every((x) => x >= s)", arg=latest)
+        assert page.page.evaluate(f"{plot}.querySelector('svg.main-svg')") is None
+        # scrolled to, it is drawn with those steps, and later updates extend it
+        page.page.locator(f'[data-figure="{below}"]').scroll_into_view_if_needed()
+        page.page.wait_for_function(f"() => {plot}.querySelector('svg.main-svg') !== null")
+        drawn_ends = ends.replace(f"window.townsquare.figures()['{below}']", plot)
+        latest = committed_step(runs, run_id)
+        page.page.wait_for_function(f"(s) => ({drawn_ends})().every((x) => x >= s)",
+                                    arg=latest)
+        length = page.page.evaluate(f"{plot}.data.find((t) => t.meta && t.meta.metric).x"
+                                    ".length")
+        page.page.wait_for_function(
+            f"(n) => {plot}.data.find((t) => t.meta && t.meta.metric).x.length > n",
+            arg=length)
+        xs = page.page.evaluate(f"Array.from({plot}.data.find((t) => t.meta && "
+                                "t.meta.metric).x)")
+        assert xs == sorted(set(xs))  # no step repeated, none out of order
         assert page.errors == []
 
 

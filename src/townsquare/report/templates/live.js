@@ -42,15 +42,18 @@
   }
 
   // Append the points after each trace's last step (a point already drawn is never repeated).
+  // A plot not drawn yet (below the fold) keeps them in its figure, drawn with it later.
   function append(series) {
     for (const [id, traces] of Object.entries(series)) {
       const el = area(id);
-      if (!el || !el.data) continue;
+      const drawn = el && el.data && window.townsquare.drawn(id);
+      const fig = drawn ? el : window.townsquare.figures()[id];
+      if (!el || !fig || !fig.data) continue;
       const indices = [], xs = [], ys = [];
       for (const [key, points] of Object.entries(traces)) {
         const i = Number(key);
-        if (i >= el.data.length) continue;
-        const trace = el.data[i];
+        if (i >= fig.data.length) continue;
+        const trace = fig.data[i];
         trace.x = plain(trace.x);
         trace.y = plain(trace.y);
         const after = lastX(trace);
@@ -61,24 +64,35 @@
         xs.push(keep.map((j) => points.x[j]));
         ys.push(keep.map((j) => points.y[j]));
       }
-      if (indices.length) {
+      if (!indices.length) continue;
+      if (drawn) {
         Plotly.extendTraces(el, {x: xs, y: ys}, indices);
-        looseTicks(el);
+      } else {
+        indices.forEach((i, k) => {
+          fig.data[i].x = fig.data[i].x.concat(xs[k]);
+          fig.data[i].y = fig.data[i].y.concat(ys[k]);
+        });
       }
+      looseTicks(fig, drawn);
     }
   }
 
   // A short run's plots tick every step; once the steps outgrow that, let plotly choose
   // (only the tick spacing changes: a zoomed range stays).
-  function looseTicks(el) {
+  function looseTicks(fig, drawn) {
     const update = {};
-    for (const [key, axis] of Object.entries(el.layout)) {
-      if (!key.startsWith("xaxis") || axis.dtick !== 1) continue;
+    for (const [key, axis] of Object.entries(fig.layout || {})) {
+      if (!key.startsWith("xaxis") || !axis || axis.dtick !== 1) continue;
       const ids = key === "xaxis" ? ["x", undefined] : ["x" + key.slice(5)];
-      const ends = el.data.filter((t) => ids.includes(t.xaxis)).map(lastX);
-      if (Math.max(...ends) > 12) update[key + ".dtick"] = null;
+      const ends = fig.data.filter((t) => ids.includes(t.xaxis)).map(lastX);
+      if (Math.max(...ends) > 12) update[key] = axis;
     }
-    if (Object.keys(update).length) Plotly.relayout(el, update);
+    const keys = Object.keys(update);
+    if (drawn && keys.length) {
+      Plotly.relayout(fig, Object.fromEntries(keys.map((key) => [key + ".dtick", null])));
+    } else {
+      for (const axis of Object.values(update)) delete axis.dtick;
+    }
   }
 
   // Redraw from the server's current page, without reloading: (1) a page served quick
@@ -131,7 +145,13 @@
       }
       for (const [id, fig] of Object.entries(figures)) {
         const el = area(id);
-        if (!el || !el.data || todo[id] || metas(el.data) === metas(fig.data)) continue;
+        if (!el || todo[id]) continue;
+        if (!window.townsquare.drawn(id)) {  // not drawn yet: take the fresh figure if it
+          const held = window.townsquare.figures()[id];  // gained a line
+          if (!held || metas(held.data) !== metas(fig.data)) todo[id] = fig;
+          continue;
+        }
+        if (!el.data || metas(el.data) === metas(fig.data)) continue;
         for (const [key, range] of Object.entries(zoomed(el))) {
           fig.layout[key] = Object.assign(fig.layout[key] || {}, {range: range,
                                                                   autorange: false});
