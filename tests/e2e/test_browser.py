@@ -56,6 +56,17 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
+# Scroll to the next plot not drawn yet, until every plot of the page is (polled: a live
+# page may add plots while it is read).
+SCROLL_THROUGH = """() => {
+    if (document.body.dataset.rendered === "true") return true;
+    const waiting = window.townsquare && Array.from(document.querySelectorAll("[data-figure]"))
+        .find((el) => !window.townsquare.drawn(el.dataset.figure));
+    if (waiting) waiting.scrollIntoView();
+    return false;
+}"""
+
+
 class Page:
     """A browser page that records console errors and uncaught exceptions."""
 
@@ -72,9 +83,7 @@ class Page:
         """Wait for the first screen, then scroll through the page as a reader would (a
         dashboard page draws a plot when it comes into view) until every plot is drawn."""
         self.page.wait_for_selector("body[data-first-screen=true]")
-        for plot in self.page.locator("[data-figure]").all():
-            plot.scroll_into_view_if_needed()
-        self.page.wait_for_selector("body[data-rendered=true]")
+        self.page.wait_for_function(SCROLL_THROUGH, polling=100)
         self.page.evaluate("window.scrollTo(0, 0)")
 
 
