@@ -58,13 +58,8 @@ def browser() -> Iterator[Any]:
 
 # Scroll to the next plot not drawn yet, until every plot of the page is (polled: a live
 # page may add plots while it is read).
-SCROLL_THROUGH = """() => {
-    if (document.body.dataset.rendered === "true") return true;
-    const waiting = window.townsquare && Array.from(document.querySelectorAll("[data-figure]"))
-        .find((el) => !window.townsquare.drawn(el.dataset.figure));
-    if (waiting) waiting.scrollIntoView();
-    return false;
-}"""
+SCROLL_THROUGH = """() => document.body.dataset.rendered === "true"
+    || (window.townsquare && window.townsquare.waiting()?.scrollIntoView(), false)"""
 
 
 class Page:

@@ -4,7 +4,9 @@ Autoescaping is on for every template: table cells, notes, captions, titles
 and the scenario text are data and are escaped once, here. Figures travel as
 one JSON block made :func:`~townsquare.report.document.script_safe`. A static
 report inlines the plotly.js bundle of the installed plotly package, so the
-file works offline; the dashboard links it once from its own server instead.
+file works offline and draws every figure at once; the dashboard links it once from its
+own server instead (``/static/plotly.min.js``, cached by the browser for a day) and draws
+each plot only when it scrolls into view (``body[data-lazy]``, see ``report.js``).
 """
 
 from __future__ import annotations

@@ -89,5 +89,8 @@
     drawAll: drawAll,
     ready: ready,
     drawn: (id) => drawn.has(id),  // else its data waits in figures()[id]
+    // the first plot of the page not drawn yet (tests and bench/ scroll to it)
+    waiting: () => Array.from(document.querySelectorAll("[data-figure]"))
+      .find((el) => figures[el.dataset.figure] && !drawn.has(el.dataset.figure)),
   };
 })();
