@@ -99,7 +99,9 @@ class _Arrivals:
 
 
 @dataclass(slots=True)
-class _Outcome:
+class Outcome:
+    """One agent's answer to a step's request, or the fault that left it without one."""
+
     answer: ParsedAnswer | None
     fault: Fault | None
     record: CallRecord | None
@@ -212,6 +214,36 @@ class LLMBehavior:
         self._remember_meanwhile(obs, did)
         return decision
 
+    # -- a step in two halves (one shard of distributed agents) ------------------------
+
+    def ask(self, obs: Observation) -> tuple[list[Outcome], int]:
+        """Every agent's outcome of ``obs`` and the reflections made, without a decision.
+
+        The caller assembles the decision (a driver, from every shard's answers)
+        and then calls :meth:`remember` with the actions taken.
+        """
+        self._step = int(obs.step)
+        if not len(obs.feed.agents):
+            return [], 0
+        outcomes = self._ask_step(obs)
+        self._answers = None
+        return outcomes
+
+    def remember(self, obs: Observation, actions: ActionBatch) -> None:
+        """Store what the agents of ``obs`` saw and, as ``actions`` says, did."""
+        self._loop.run(self._remember(obs, actions))
+
+    def hand_over_calls(self) -> list[CallRecord]:
+        """The model calls since the last drain, handed over (not kept for the records)."""
+        records = self._drain_calls()
+        self._pending.clear()
+        return records
+
+    def take_embedding_faults(self) -> int:
+        """Failed embedding calls since the last take."""
+        faults, self._embedding_faults = self._embedding_faults, 0
+        return faults
+
     # -- accounting and records ---------------------------------------------------------
 
     @property
@@ -279,13 +311,13 @@ class LLMBehavior:
 
     # -- the async part (runs on the behaviour's loop) ------------------------------------
 
-    def _ask_step(self, obs: Observation) -> tuple[list[_Outcome], int]:
+    def _ask_step(self, obs: Observation) -> tuple[list[Outcome], int]:
         """Every agent's outcome (:meth:`_ask_all`), the garbage collector running rarely
         meanwhile: the step's many short-lived objects are collected later."""
         with rare_collections():
             return self._loop.run(self._ask_all(obs))
 
-    async def _ask_all(self, obs: Observation) -> tuple[list[_Outcome], int]:
+    async def _ask_all(self, obs: Observation) -> tuple[list[Outcome], int]:
         """Every agent's outcome, requests built just in time.
 
         At most the models' concurrency plus one chunk of requests wait for a
@@ -300,7 +332,7 @@ class LLMBehavior:
         blocks: dict[int, str] = {}  # each post's prompt block, rendered when first needed
         which = model_for_agents(self.config, self.population, agents).tolist()
         ahead = asyncio.Semaphore(sum(m.concurrency for m in self.config.models) + LAUNCH_BATCH)
-        tasks: list[asyncio.Future[_Outcome]] = []
+        tasks: list[asyncio.Future[Outcome]] = []
         arrivals = _Arrivals()
         self._described = {}
         self._answers = StepAnswers(obs, self.topics, self.news_ids, self._main_topic)
@@ -404,7 +436,7 @@ class LLMBehavior:
 
     async def _ask_one(
         self, model: Accounting, request: ChatRequest, feed: set[int], agent: int
-    ) -> _Outcome:
+    ) -> Outcome:
         outcome = await self._attempt(model, request, feed, agent)
         if outcome.answer is not None or outcome.transport or not self.config.repair:
             return outcome
@@ -421,17 +453,17 @@ class LLMBehavior:
 
     async def _attempt(
         self, model: Accounting, request: ChatRequest, feed: set[int], agent: int
-    ) -> _Outcome:
+    ) -> Outcome:
         try:
             result = await model.complete(request)
         except LLMFault as fault:
-            return _Outcome(None, fault.kind, fault.record, transport=True, detail=str(fault))
+            return Outcome(None, fault.kind, fault.record, transport=True, detail=str(fault))
         parsed = self._parse(result, feed, agent)
         if isinstance(parsed, ParsedAnswer):
-            return _Outcome(parsed, None, result.record)
+            return Outcome(parsed, None, result.record)
         if result.record is not None:
             result.record.fault = parsed.fault.value
-        return _Outcome(None, parsed.fault, result.record, result.text, detail=parsed.message)
+        return Outcome(None, parsed.fault, result.record, result.text, detail=parsed.message)
 
     def _parse(self, result: ChatResult, feed: set[int], agent: int) -> ParsedAnswer | ParseFailure:
         parsed = parse_answer(
@@ -523,7 +555,7 @@ class LLMBehavior:
         return parsed
 
     async def _describe(
-        self, obs: Observation, tasks: list[asyncio.Future[_Outcome]], arrivals: _Arrivals
+        self, obs: Observation, tasks: list[asyncio.Future[Outcome]], arrivals: _Arrivals
     ) -> None:
         """Assemble the answers that are in, and embed their action memories ahead of storing.
 
