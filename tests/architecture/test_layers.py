@@ -32,6 +32,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
                                              "environments.contagion",
                                              "environments.measures")),
     ("shared behaviour", ("behavior",)),
+    ("social LLM minds", ("environments.social.llm",)),
     ("environments on the platform", ("environments.market", "environments.commons",
                                       "environments.election", "environments.builtin")),
     ("distributed minds", ("distributed",)),

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 from townsquare import Simulation
 from townsquare.behavior.llm.ceiling import EXIT_CEILING, FallbackCeiling, FallbackCeilingExceeded
 from townsquare.behavior.llm.faults import Fault
-from townsquare.behavior.llm.schema import ParseFailure, parse_answer
 from townsquare.cli import app
+from townsquare.environments.social.llm.schema import ParseFailure, parse_answer
 from townsquare.store import RunReader
 
 runner = CliRunner()

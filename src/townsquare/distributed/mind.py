@@ -1,6 +1,6 @@
 """One shard of LLM agents, as it lives in a Ray actor.
 
-:class:`ShardMind` is an :class:`~townsquare.behavior.llm.behavior.LLMBehavior`
+:class:`ShardMind` is an :class:`~townsquare.environments.social.llm.behavior.LLMBehavior`
 whose step is cut in two around the one part that needs every shard's
 answers: ``ask`` (reflect, retrieve memories, build prompts, send requests,
 parse; all per agent) and ``settle`` (remember what the agents saw and did,
@@ -21,16 +21,16 @@ from typing import Any
 
 import numpy as np
 
-from townsquare.behavior.llm.behavior import LLMBehavior, Outcome
 from townsquare.behavior.llm.config import LLMConfig
 from townsquare.behavior.llm.faults import Fault
 from townsquare.behavior.llm.records import CallRecord
-from townsquare.behavior.llm.schema import ParsedAnswer
 from townsquare.core.actions import ActionBatch
 from townsquare.core.behavior import Decision, Feed, Observation
 from townsquare.distributed.cluster import portable_errors
 from townsquare.distributed.shards import add_texts
 from townsquare.environments.social.content import ContentStore
+from townsquare.environments.social.llm.behavior import LLMBehavior, Outcome
+from townsquare.environments.social.llm.schema import ParsedAnswer
 from townsquare.population.model import AgentState, Population
 
 

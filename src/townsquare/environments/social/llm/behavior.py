@@ -15,7 +15,6 @@ import concurrent.futures
 import contextlib
 import dataclasses
 import functools
-import hashlib
 import logging
 from collections import Counter
 from dataclasses import dataclass
@@ -24,20 +23,32 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from townsquare.behavior.llm import prompts
-from townsquare.behavior.llm.assemble import Memories, StepAnswers, join_memories, merge
 from townsquare.behavior.llm.body import BodyTemplate, encode_value
-from townsquare.behavior.llm.client import CallTag, ChatRequest, ChatResult, structured_request
+from townsquare.behavior.llm.client import (
+    CallTag,
+    ChatRequest,
+    ChatResult,
+    derive_seed,
+    structured_request,
+)
 from townsquare.behavior.llm.config import LLMConfig, ModelEndpoint, model_for_agents
 from townsquare.behavior.llm.embeddings import HashingEmbedder
-from townsquare.behavior.llm.experience import action_memories, observation_memories
 from townsquare.behavior.llm.faults import REPAIR_HINTS, Fault, LLMFault
 from townsquare.behavior.llm.http import HttpTransport
 from townsquare.behavior.llm.interview import ainterview
 from townsquare.behavior.llm.loop import rare_collections
 from townsquare.behavior.llm.memory import MemoryKind, MemoryStore
+from townsquare.behavior.llm.messages import messages, repair_messages
 from townsquare.behavior.llm.records import CallRecord, call_columns, record_order, step_stats
-from townsquare.behavior.llm.schema import (
+from townsquare.behavior.llm.session import LLMSession
+from townsquare.behavior.llm.wrappers import Accounting
+from townsquare.behavior.merge import merge
+from townsquare.core.actions import ActionBatch
+from townsquare.core.behavior import Behavior, Decision, Observation
+from townsquare.environments.social.llm import prompts
+from townsquare.environments.social.llm.assemble import Memories, StepAnswers, join_memories
+from townsquare.environments.social.llm.experience import action_memories, observation_memories
+from townsquare.environments.social.llm.schema import (
     INSIGHTS_SCHEMA,
     Insight,
     ParsedAnswer,
@@ -46,10 +57,6 @@ from townsquare.behavior.llm.schema import (
     parse_answer,
     parse_insights,
 )
-from townsquare.behavior.llm.session import LLMSession
-from townsquare.behavior.llm.wrappers import Accounting
-from townsquare.core.actions import ActionBatch
-from townsquare.core.behavior import Behavior, Decision, Observation
 from townsquare.population.model import Population
 
 _log = logging.getLogger(__name__)
@@ -108,12 +115,6 @@ class Outcome:
     text: str = ""  # the unusable answer, shown back to the model in a repair re-ask
     transport: bool = False  # failed in transport (already retried), not in content
     detail: str = ""  # what went wrong, in the server's or the parser's words
-
-
-def derive_seed(run_seed: int, step: int, agent: int, purpose: str = "decide") -> int:
-    """A request seed that depends only on (run seed, step, agent, purpose)."""
-    digest = hashlib.sha256(f"{run_seed}:{step}:{agent}:{purpose}".encode()).digest()
-    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
 
 
 class LLMBehavior:
@@ -410,7 +411,7 @@ class LLMBehavior:
                       tag: CallTag = _TEMPLATE_TAG) -> ChatRequest:
         """A decision request from what varies per agent (see :class:`BodyTemplate`)."""
         return structured_request(
-            self.config.models[model], prompts.messages(system, user), "social_media_decision",
+            self.config.models[model], messages(system, user), "social_media_decision",
             answer_schema(self.topics, self._profile.max_actions, posts,
                           self._profile.text_chars, self._profile.reason_chars, self.news_ids,
                           coarse=self._profile.compact),
@@ -444,7 +445,7 @@ class LLMBehavior:
             raise RuntimeError("LLMBehavior: an unusable answer without a fault")
         repair = dataclasses.replace(
             request,
-            messages=prompts.repair_messages(request.messages, outcome.text,
+            messages=repair_messages(request.messages, outcome.text,
                                              REPAIR_HINTS[outcome.fault]),
             seed=derive_seed(self.run_seed, request.tag.step, agent, "repair"),
             tag=CallTag(request.tag.step, agent, "repair"),
