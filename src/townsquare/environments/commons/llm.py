@@ -25,12 +25,9 @@ from townsquare.behavior.llm.config import LLMConfig
 from townsquare.behavior.llm.http import HttpTransport
 from townsquare.behavior.llm.messages import sanitize
 from townsquare.behavior.llm.repair import REASON_LIMIT, as_float, as_text, first
+from townsquare.environments.commons.actions import CommonsObservation, HarvestDecision
 from townsquare.environments.commons.config import CommonsConfig
-from townsquare.environments.commons.heuristic import (
-    CommonsObservation,
-    HarvestDecision,
-    HeuristicHarvesters,
-)
+from townsquare.environments.commons.heuristic import HeuristicHarvesters
 from townsquare.population.model import Population
 
 SCHEMA_NAME = "commons_decision"

@@ -22,12 +22,9 @@ from townsquare.behavior.llm.config import LLMConfig
 from townsquare.behavior.llm.http import HttpTransport
 from townsquare.behavior.llm.messages import sanitize
 from townsquare.behavior.llm.repair import REASON_LIMIT, as_text, first
+from townsquare.environments.election.actions import ElectionObservation, VoteDecision
 from townsquare.environments.election.config import ElectionConfig
-from townsquare.environments.election.heuristic import (
-    ElectionObservation,
-    HeuristicVoters,
-    VoteDecision,
-)
+from townsquare.environments.election.heuristic import HeuristicVoters
 from townsquare.population.model import Population
 
 SCHEMA_NAME = "election_vote"
