@@ -205,6 +205,7 @@ class Scenario(Section):
     def from_dict(cls, data: dict[str, Any], source: str = "<dict>", text: str = "", *,
                   stored: bool = False) -> Scenario:
         _retire_fields(data, source, stored)
+        _refuse_huge_integers(data, source)
         try:
             scenario = cls.model_validate(data)
         except ValidationError as exc:
@@ -288,6 +289,29 @@ def _retire_fields(data: dict[str, Any], source: str, stored: bool) -> None:
                 del table[name]
             else:
                 problems.append(f"{'.'.join(path)}: {why}")
+    if problems:
+        raise ScenarioError(source, problems)
+
+
+INT64 = 2**63
+"""Every integer of a scenario is stored and computed on as a 64-bit integer."""
+
+
+def _refuse_huge_integers(data: Any, source: str, path: str = "") -> None:
+    """Name every integer that does not fit 64 bits (TOML allows them; numpy does not)."""
+    problems: list[str] = []
+
+    def walk(node: Any, where: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, f"{where}.{key}" if where else str(key))
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                walk(value, f"{where}[{index}]")
+        elif isinstance(node, int) and not isinstance(node, bool) and not -INT64 <= node < INT64:
+            problems.append(f"field '{where}': integer {node} does not fit in 64 bits")
+
+    walk(data, path)
     if problems:
         raise ScenarioError(source, problems)
 

@@ -39,6 +39,8 @@ ROLES: list[Role] = list(Role)
 
 # out-of-network candidates drawn per active agent and step: larger only exhausts memory
 MAX_OUT_OF_NETWORK = 10_000
+# posts in one agent's feed per step: larger only exhausts memory
+MAX_FEED_LENGTH = 10_000
 
 Name = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")]
 NonNegative = Annotated[float, Field(ge=0)]

@@ -37,7 +37,8 @@ def scenario(out: Path) -> Scenario:
 
 def tables(run: Run) -> dict[str, pd.DataFrame]:
     columns = {"steps": "step"}  # written_at is a wall-clock time
-    return {t: run.reader.query(f"SELECT {columns.get(t, '*')} FROM {t} ORDER BY rowid")
+    order = run.reader.insertion_order
+    return {t: run.reader.query(f"SELECT {columns.get(t, '*')} FROM {t} ORDER BY {order(t)}")
             for t in TABLES}
 
 
@@ -112,7 +113,9 @@ def test_an_interrupted_run_is_indexed_already_so_stopping_builds_nothing(
     with RunReader(sim.run_dir) as reader:
         assert reader.meta()["status"] == "interrupted"
         assert set(reader.query(query)["name"]) == expected
-        plan = reader.query("EXPLAIN QUERY PLAN SELECT * FROM events WHERE step = 1")
-    assert plan["detail"].str.contains("events_step").any()  # and queries use them
+        plan = reader.query("EXPLAIN QUERY PLAN SELECT * FROM posts WHERE root = 1")
+        snapshot = reader.query("EXPLAIN QUERY PLAN SELECT * FROM attitudes WHERE step = 1")
+    assert plan["detail"].str.contains("posts_root").any()  # and queries use them
+    assert snapshot["detail"].str.contains("PRIMARY KEY").any()  # a (step, ...) keyed table
     run = Simulation.resume(sim.run_dir).run()
     assert set(run.reader.query(query)["name"]) == expected

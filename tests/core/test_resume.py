@@ -33,7 +33,7 @@ def scenario(out: Path) -> Scenario:
 
 def logs(run: Run) -> dict[str, pd.DataFrame]:
     reader = run.reader
-    return {table: reader.query(f"SELECT * FROM {table} ORDER BY rowid")
+    return {table: reader.query(f"SELECT * FROM {table} ORDER BY {reader.insertion_order(table)}")
             for table in ("events", "posts", "metrics", "labels", "surveys", "interventions",
                           "attitudes", "exposures")}
 

@@ -39,7 +39,8 @@ def scenario(name: str, out: Path, **extra: Any) -> Scenario:
 def tables(run: Run, names: tuple[str, ...]) -> dict[str, pd.DataFrame]:
     out = {}
     for name in names:
-        frame = run.reader.query(f"SELECT * FROM {name} ORDER BY rowid")
+        order = run.reader.insertion_order(name)
+        frame = run.reader.query(f"SELECT * FROM {name} ORDER BY {order}")
         if name == "metrics":  # timings and cache hits differ between any two runs
             frame = frame[~frame["name"].str.startswith(("llm_latency", "llm_cache",
                                                          "llm_http"))]

@@ -15,7 +15,8 @@ TABLES = ("events", "posts", "metrics")
 
 
 def logs(run: Run) -> dict[str, pd.DataFrame]:
-    return {t: run.reader.query(f"SELECT * FROM {t} ORDER BY rowid") for t in TABLES}
+    order = run.reader.insertion_order
+    return {t: run.reader.query(f"SELECT * FROM {t} ORDER BY {order(t)}") for t in TABLES}
 
 
 @pytest.mark.parametrize("name", ["news-evolution", "community-prototype"])

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from townsquare import Run, Scenario, Simulation
 from townsquare.errors import UserError
+from townsquare.store.schema import SCHEMA
 
 READS = ("events", "posts", "agents", "edges", "metrics", "attitudes", "beliefs", "emotions",
          "labels", "cascades", "summary", "scenario", "meta")
@@ -39,9 +40,10 @@ def _damaged(pristine: Path, where: Path, table: str, column: int, value: object
     with sqlite3.connect(run_dir / "run.sqlite") as conn:
         names = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
         name = names[column % len(names)]
+        key = ", ".join(f'"{c}"' for c in SCHEMA[table].key) or "rowid"  # WITHOUT ROWID: key
         try:
-            conn.execute(f'UPDATE "{table}" SET "{name}" = ? WHERE rowid IN '
-                         f'(SELECT rowid FROM "{table}" ORDER BY rowid LIMIT 3)', (value,))
+            conn.execute(f'UPDATE "{table}" SET "{name}" = ? WHERE ({key}) IN '
+                         f'(SELECT {key} FROM "{table}" ORDER BY {key} LIMIT 3)', (value,))
         except sqlite3.IntegrityError:  # an INTEGER PRIMARY KEY or NOT NULL keeps its type
             assume(False)
     return Run(run_dir)

@@ -10,6 +10,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from townsquare.store import RunReader, RunWriter, export_parquet
+from townsquare.store.schema import SCHEMA
 
 
 def make_run(path: Path) -> Path:
@@ -43,7 +44,8 @@ def make_run(path: Path) -> Path:
 
 def table_rows(db: Path, table: str) -> list[tuple[object, ...]]:
     with sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True) as conn:
-        rows = conn.execute(f'SELECT * FROM "{table}" ORDER BY rowid').fetchall()
+        key = ", ".join(f'"{c}"' for c in SCHEMA[table].key) or "rowid"  # WITHOUT ROWID: key
+        rows = conn.execute(f'SELECT * FROM "{table}" ORDER BY {key}').fetchall()
     conn.close()
     return rows
 

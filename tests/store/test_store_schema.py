@@ -50,7 +50,13 @@ def test_every_table_and_index_is_valid_sql() -> None:
         if table.per_step:
             assert "step" in table.required
     names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
-    assert {"events_step", "posts_root"} <= names
+    assert "posts_root" in names
+    # rows arrive in step order: no step index on the append-only tables (the rewind
+    # bisects their rowid), and snapshot tables are their own (step, ...) index
+    assert not {"events_step", "posts_step", "state_step", "attitudes_step"} & names
+    for name in ("state", "attitudes", "beliefs", "exposures"):
+        sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (name,)).fetchone()[0]
+        assert sql.endswith("WITHOUT ROWID") and SCHEMA[name].key[0] == "step"
     assert SCHEMA["agents"].columns[-1].default == "'heuristic'"
 
 

@@ -115,16 +115,27 @@ class RunReader(RunTables):
                 types = {c.name: c.type for c in SCHEMA[name].columns}
                 return typed_frame(pd.DataFrame(columns=list(types)), types)
             raise StoreError(f"{self.path} has no table {name!r}; it has {self.tables()}")
-        frame = self.query(f"SELECT * FROM {quote(name)} ORDER BY rowid")
+        frame = self.query(f"SELECT * FROM {quote(name)} ORDER BY {self.insertion_order(name)}")
         try:
             return typed_frame(frame, self.column_types(name))
         except StoreError as exc:
             raise StoreError(f"{self.path} is damaged: table {name!r} {exc}") from None
 
+    def insertion_order(self, table: str) -> str:
+        """ORDER BY clause for insertion order: the rowid, or for a table stored in its
+        key order (``WITHOUT ROWID``, written sorted by the key) that key."""
+        found = self._conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND "
+                                   "name = ?", (table,)).fetchone()
+        keyed = found is not None and "WITHOUT ROWID" in str(found[0]).upper()
+        if keyed and table in SCHEMA and SCHEMA[table].key:
+            return ", ".join(quote(c) for c in SCHEMA[table].key)
+        return "rowid"
+
     def iter_rows(self, table: str, batch_size: int = 65_536) -> Iterator[list[tuple[Any, ...]]]:
         """Rows of ``table`` in batches, for streaming exports of large tables."""
         try:
-            cursor = self._conn.execute(f"SELECT * FROM {quote(table)} ORDER BY rowid")
+            order = self.insertion_order(table)
+            cursor = self._conn.execute(f"SELECT * FROM {quote(table)} ORDER BY {order}")
             while batch := cursor.fetchmany(batch_size):
                 yield batch
         except sqlite3.Error as exc:

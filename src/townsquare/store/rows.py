@@ -82,7 +82,22 @@ def prepare_rows(table: Table, data: Mapping[str, Any], step: int | None = None)
     if not lengths:
         raise ValueError(f"table {table.name!r} got only scalars; give at least one column")
     n = next(iter(lengths.values()))
-    return Rows(table.name, tuple(columns), tuple(columns.values()), n)
+    return Rows(table.name, tuple(columns), tuple(_key_order(table, columns).values()), n)
+
+
+def _key_order(table: Table, columns: dict[str, Any]) -> dict[str, Any]:
+    """Columns sorted by the table's clustered key (scalar key columns are constant),
+    so a ``WITHOUT ROWID`` table is appended to in order and its pages fill."""
+    keys = [columns[k] for k in reversed(table.key)
+            if isinstance(columns.get(k), np.ndarray)]
+    if not keys:
+        return columns
+    order = np.lexsort(keys)
+    if np.all(order[1:] > order[:-1]):
+        return columns
+    return {name: (v[order] if isinstance(v, np.ndarray)
+                   else [v[i] for i in order] if isinstance(v, list) else v)
+            for name, v in columns.items()}
 
 
 def _chunk(column: np.ndarray | list[Any] | Any, start: int, stop: int) -> list[Any]:

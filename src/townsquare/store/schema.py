@@ -64,6 +64,13 @@ class Table:
     columns: tuple[Column, ...]
     per_step: bool = False
     indexes: tuple[tuple[str, ...], ...] = ()
+    step_ordered: bool = False
+    """Rows (rowid, or the integer primary key) are appended in step order."""
+    key: tuple[str, ...] = ()
+    """A unique key the rows are stored in (SQLite ``WITHOUT ROWID``): a snapshot table
+    keyed by ``(step, agent, ...)`` is then its own step index, with no rowid and no
+    second copy of the key in an index. The writer sorts each step's rows by it, so
+    rows are appended at the tree's end and pages are filled."""
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -75,7 +82,11 @@ class Table:
 
     def ddl(self) -> str:
         body = ", ".join(c.ddl() for c in self.columns)
-        return f"CREATE TABLE IF NOT EXISTS {quote(self.name)} ({body})"
+        if not self.key:
+            return f"CREATE TABLE IF NOT EXISTS {quote(self.name)} ({body})"
+        key = ", ".join(quote(c) for c in self.key)
+        return (f"CREATE TABLE IF NOT EXISTS {quote(self.name)} ({body}, PRIMARY KEY ({key})) "
+                "WITHOUT ROWID")
 
     def index_ddl(self) -> list[str]:
         """Indexes. The SQLite writer makes them with the table, so its thread (which
@@ -138,7 +149,9 @@ TABLES: tuple[Table, ...] = (
             _text("text"),
         ),
         per_step=True,
-        indexes=(("root",), ("step",)),
+        # no step index: post ids grow with the step (the rewind on resume bisects them)
+        indexes=(("root",),),
+        step_ordered=True,
     ),
     Table(
         "events",
@@ -151,31 +164,34 @@ TABLES: tuple[Table, ...] = (
             _text("reason"),
         ),
         per_step=True,
-        indexes=(("step",),),
+        # no step index: rows are appended in step order, so the rewind on resume
+        # bisects the rowid; no reader filters events by step
+        step_ordered=True,
     ),
+    # one row per post shown in a step (post unique within the step)
     Table(
         "exposures",
         (_STEP, _int("post", required=True), _int("count", required=True)),
         per_step=True,
-        indexes=(("post",),),
+        key=("step", "post"),
     ),
     Table(
         "state",
         (_STEP, _int("agent", required=True), _real("valence"), _real("arousal")),
         per_step=True,
-        indexes=(("step",),),
+        key=("step", "agent"),
     ),
     Table(
         "attitudes",
         (_STEP, _int("agent", required=True), _int("topic", required=True), _real("value")),
         per_step=True,
-        indexes=(("step",),),
+        key=("step", "agent", "topic"),
     ),
     Table(
         "beliefs",
         (_STEP, _int("agent", required=True), _int("news", required=True), _real("value")),
         per_step=True,
-        indexes=(("step",),),
+        key=("step", "agent", "news"),
     ),
     Table(
         "metrics",

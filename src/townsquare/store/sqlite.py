@@ -36,7 +36,9 @@ from townsquare.store.schema import (
     SCHEMA,
     SCHEMA_VERSION,
     TABLES,
+    Table,
     encode_meta,
+    quote,
 )
 from townsquare.store.worker import Task, WriterLifecycle, WriterThread
 
@@ -84,6 +86,35 @@ def _open(path: Path) -> sqlite3.Connection:
 
 def _set_meta(conn: sqlite3.Connection, values: Mapping[str, str]) -> None:
     conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", values.items())
+
+
+def _first_rowid_after(conn: sqlite3.Connection, table: str, cutoff: int) -> int | None:
+    """Smallest rowid of a row with ``step > cutoff`` in a table whose rows were appended
+    in step order (bisection: O(log n) rowid lookups, no step index needed)."""
+    q = quote(table)
+    lo, hi = conn.execute(f"SELECT MIN(rowid), MAX(rowid) + 1 FROM {q}").fetchone()
+    if lo is None:
+        return None
+    while lo < hi:
+        mid = (lo + hi) // 2
+        row = conn.execute(f"SELECT rowid, step FROM {q} WHERE rowid >= ? ORDER BY rowid "
+                           "LIMIT 1", (mid,)).fetchone()
+        if row is None or row[1] > cutoff:
+            hi = mid
+        else:
+            lo = row[0] + 1
+    return int(lo)
+
+
+def _rewind(conn: sqlite3.Connection, table: Table, cutoff: int) -> None:
+    """Delete a per-step table's rows after step ``cutoff``."""
+    q = quote(table.name)
+    if table.step_ordered:
+        first = _first_rowid_after(conn, table.name, cutoff)
+        if first is not None:  # the step test keeps it exact even if the order were broken
+            conn.execute(f"DELETE FROM {q} WHERE rowid >= ? AND step > ?", (first, cutoff))
+        return
+    conn.execute(f"DELETE FROM {q} WHERE step > ?", (cutoff,))
 
 
 # ------------------------------------------------------------------------ writer
@@ -165,7 +196,7 @@ class RunWriter(WriterLifecycle):
                     c.execute(f'DROP TABLE IF EXISTS "{table.name}"')
                 c.execute(table.ddl())  # a run made before a table was added lacks it
                 if table.per_step:
-                    c.execute(f'DELETE FROM "{table.name}" WHERE step > ?', (cutoff,))
+                    _rewind(c, table, cutoff)
             c.execute("DELETE FROM steps WHERE step > ?", (cutoff,))
             _set_meta(c, {"status": encode_meta("running"),
                           "last_step": encode_meta(after_step)})

@@ -8,6 +8,7 @@ from typing import Annotated, Literal, Self
 from pydantic import Field, model_validator
 
 from townsquare.scenario_types import (
+    MAX_FEED_LENGTH,
     MAX_OUT_OF_NETWORK,
     PositiveInt,
     Probability,
@@ -21,7 +22,9 @@ from townsquare.scenario_types import (
 class FeedConfig(Section):
     """How each active agent's feed is built."""
 
-    length: PositiveInt = Field(default=20, description="posts shown per active agent and step")
+    length: Annotated[int, Field(ge=1, le=MAX_FEED_LENGTH)] = Field(
+        default=20, description="posts shown per active agent and step "
+        f"(at most {MAX_FEED_LENGTH:,}: each active agent's feed is built every step)")
     window: PositiveInt = Field(default=6, description="steps a post stays eligible for feeds")
     mix: dict[Recommender, Annotated[float, Field(ge=0)]] = Field(
         default_factory=lambda: dict[Recommender, float]({"chronological": 1.0}),

@@ -133,11 +133,15 @@ def table_ddl(schema: str, table: Table) -> str:
 
 
 def index_ddl(schema: str, table: Table) -> list[str]:
-    """The same indexes as the SQLite store, created at close."""
+    """The same indexes as the SQLite store, created at close; a table SQLite stores in
+    its key order (``WITHOUT ROWID``) gets an index on that key here, and one SQLite
+    rewinds by bisecting its rowid (``step_ordered``) a step index for the rewind."""
+    lookups = (*table.indexes, *((table.key,) if table.key else ()),
+               *((("step",),) if table.step_ordered else ()))
     return [
         f"CREATE INDEX IF NOT EXISTS {quote(f'{table.name}_' + '_'.join(cols))} "
         f"ON {qualified(schema, table.name)} ({', '.join(quote(c) for c in cols)})"
-        for cols in table.indexes
+        for cols in lookups
     ]
 
 

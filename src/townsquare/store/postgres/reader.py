@@ -131,6 +131,10 @@ class PostgresRunReader(RunTables):
             if name != ROWID
         }
 
+    def insertion_order(self, table: str) -> str:
+        """ORDER BY clause for insertion order: every table here has the ``rowid`` identity."""
+        return "rowid"
+
     def table(self, name: str) -> pd.DataFrame:
         """All rows of a table in insertion order, with numpy dtypes per column type."""
         if name not in self.tables():
