@@ -35,13 +35,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from llm_server import start_server, stop_server
-from townsquare.behavior.llm.behavior import LLMBehavior
 from townsquare.behavior.llm.client import ChatClient, ChatRequest, ChatResult
 from townsquare.behavior.llm.config import LLMConfig, MemoryConfig, ModelEndpoint
 from townsquare.behavior.llm.http import HttpReply, HttpTransport
 from townsquare.core.actions import Action, ActionBatch
 from townsquare.core.behavior import Decision, Feed, Observation
 from townsquare.environments.social.content import ContentStore
+from townsquare.environments.social.llm.behavior import LLMBehavior
 from townsquare.network.graph import FollowGraph
 from townsquare.population.config import PopulationConfig
 from townsquare.population.model import AgentState, Population, sample_population
@@ -375,7 +375,7 @@ REMEMBER = "memory writes (embedding actions, storing; beside the engine's step)
 SETTLE = "waiting for the memory writes after the engine's step"
 PHASES = {
     "prompt build": [("prompts", "render_posts"), ("prompts", "decide_user"),
-                     ("prompts", "state_line"), ("prompts", "messages"),
+                     ("prompts", "state_line"), ("behavior", "messages"),
                      ("behavior", "structured_request"), ("LLMBehavior", "_system")],
     "request JSON + sha256 key": [("ChatRequest", "key")],
     "answer parse + validation": [("behavior", "parse_answer")],
@@ -392,8 +392,8 @@ PHASES = {
 @contextmanager
 def phases() -> Iterator[dict[str, float]]:
     """Seconds spent in each phase of :data:`PHASES` while the block runs."""
-    from townsquare.behavior.llm import assemble, prompts
-    from townsquare.behavior.llm import behavior as module
+    from townsquare.environments.social.llm import assemble, prompts
+    from townsquare.environments.social.llm import behavior as module
 
     owners = {"prompts": prompts, "behavior": module, "LLMBehavior": LLMBehavior,
               "ChatRequest": ChatRequest, "assemble": assemble,

@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 
 from townsquare.behavior.hybrid import HybridBehavior, LanguageMinds
-from townsquare.behavior.llm.behavior import LLMBehavior
 from townsquare.behavior.llm.config import select_llm_agents
 from townsquare.core.actions import Action
 from townsquare.core.behavior import Behavior
@@ -23,6 +22,7 @@ from townsquare.distributed.sharded_llm import ShardedLLM
 from townsquare.environments.contagion.environment import ContagionEnvironment
 from townsquare.environments.social.config import SocialBehavior
 from townsquare.environments.social.heuristic import SocialHeuristic
+from townsquare.environments.social.llm.behavior import LLMBehavior
 from townsquare.environments.social.platform import SocialPlatform
 from townsquare.errors import UserError
 from townsquare.network.build import build_network

@@ -32,6 +32,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
                                              "environments.contagion",
                                              "environments.measures")),
     ("shared behaviour", ("behavior",)),
+    ("social LLM minds", ("environments.social.llm",)),
     ("environments on the platform", ("environments.market", "environments.commons",
                                       "environments.election", "environments.builtin")),
     ("distributed minds", ("distributed",)),
@@ -145,3 +146,50 @@ def test_no_module_imports_another_modules_private_names(graph: Graph) -> None:
                 private += [f"{module}: {node.module}.{alias.name}" for alias in node.names
                             if alias.name.startswith("_") and not alias.name.startswith("__")]
     assert private == []
+
+
+NAMEDTUPLE_API = frozenset({"_replace", "_asdict", "_fields", "_make"})
+"""Underscored by convention only: the public methods of every namedtuple."""
+
+
+def _own_names(tree: ast.AST) -> set[str]:
+    """Names a module defines itself: functions, classes, and what it assigns or binds."""
+    own = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            own.add(node.name)
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+            own.add(node.attr)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            own.add(node.id)
+        elif isinstance(node, ast.arg):
+            own.add(node.arg)
+    return own
+
+
+def reached_private_members(tree: ast.AST) -> list[str]:
+    """``obj._name`` where ``obj`` is not ``self``/``cls`` and the module never defines
+    ``_name`` itself: a reach into another module's implementation."""
+    own = _own_names(tree) | NAMEDTUPLE_API
+    return [f"{node.lineno}: {ast.unparse(node)}" for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute) and node.attr.startswith("_")
+            and not node.attr.startswith("__") and node.attr not in own
+            and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))]
+
+
+def test_no_module_reaches_into_another_modules_private_members(graph: Graph) -> None:
+    """``other._state`` outside the module that defines ``_state``: give it a public name."""
+    reached = []
+    for module, path in graph.modules.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        reached += [f"{module}:{where}" for where in reached_private_members(tree)]
+    assert reached == []
+
+
+def test_the_private_member_check_sees_a_reach_in() -> None:
+    inside = "class A:\n    def f(self, other):\n        return self._x + other._x\n" \
+             "    def g(self):\n        self._x = 1\n"
+    assert reached_private_members(ast.parse(inside)) == []
+    outside = "def f(behavior):\n    return behavior._loop.run(behavior._step)\n"
+    assert sorted(reached_private_members(ast.parse(outside))) == ["2: behavior._loop",
+                                                                  "2: behavior._step"]

@@ -17,7 +17,7 @@ import pytest
 
 from townsquare import Run, Scenario, Simulation
 from townsquare.phases import KILL_ENV, PHASES
-from townsquare.store import RunReader
+from townsquare.store import SqliteRunReader
 from townsquare.store.schema import TABLES as TABLES_SCHEMA
 
 TABLES = ("agents", "edges", "events", "posts", "metrics", "labels", "surveys", "interventions",
@@ -74,7 +74,7 @@ def test_a_kill_at_each_phase_resumes_identically_or_is_refused(
     else:
         assert resumed.returncode == 0, resumed.stderr
     [run_dir] = [p for p in out.iterdir() if (p / "run.sqlite").exists()]
-    with RunReader(run_dir) as reader:
+    with SqliteRunReader(run_dir) as reader:
         assert reader.meta()["status"] == "completed"
     got = tables(Run(run_dir))
     for name in TABLES:
@@ -110,7 +110,7 @@ def test_an_interrupted_run_is_indexed_already_so_stopping_builds_nothing(
     expected = {f"{table.name}_{'_'.join(cols)}" for table in TABLES_SCHEMA
                 for cols in table.indexes}
     query = "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'"
-    with RunReader(sim.run_dir) as reader:
+    with SqliteRunReader(sim.run_dir) as reader:
         assert reader.meta()["status"] == "interrupted"
         assert set(reader.query(query)["name"]) == expected
         plan = reader.query("EXPLAIN QUERY PLAN SELECT * FROM posts WHERE root = 1")

@@ -15,7 +15,7 @@ import pytest
 
 from townsquare import Run, Scenario, Simulation
 from townsquare.checkpoint import CHECKPOINT_FILE, load_checkpoint, save_checkpoint
-from townsquare.store import RunReader
+from townsquare.store import SqliteRunReader
 
 STEPS = 14
 
@@ -62,7 +62,7 @@ def wait_for_step(out: Path, step: int, process: subprocess.Popen[bytes]) -> Pat
         dirs = [p for p in out.glob("*") if (p / "run.sqlite").exists()]
         if dirs:
             try:
-                with RunReader(dirs[0]) as reader:
+                with SqliteRunReader(dirs[0]) as reader:
                     last = reader.last_step()
             except Exception:
                 last = None
@@ -81,7 +81,7 @@ def test_sigkill_then_resume_gives_the_same_final_log(
     run_dir = wait_for_step(out, kill_after, process)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
-    assert RunReader(run_dir).meta()["status"] == "running"  # died without closing
+    assert SqliteRunReader(run_dir).meta()["status"] == "running"  # died without closing
     resumed = Simulation.resume(run_dir).run()
     assert resumed.meta()["status"] == "completed"
     assert_same(reference, logs(resumed))
@@ -95,7 +95,7 @@ def test_sigterm_stops_cleanly_and_resume_finishes(
     run_dir = wait_for_step(out, 4, process)
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=60) == 130
-    meta = RunReader(run_dir).meta()
+    meta = SqliteRunReader(run_dir).meta()
     assert meta["status"] == "interrupted"
     assert meta["checkpoint_step"] == meta["last_step"]
     done = subprocess.run([sys.executable, "-m", "townsquare.cli", "resume", str(run_dir),

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from townsquare.store import RunReader
+from townsquare.store import SqliteRunReader
 
 
 def townsquare(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -29,7 +29,7 @@ def test_run_show_export(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "largest cascade" in done.stdout
     [run_dir] = runs_in(out)
-    reader = RunReader(run_dir)
+    reader = SqliteRunReader(run_dir)
     assert reader.meta()["status"] == "completed"
     assert len(reader.events()) > 0
     assert reader.last_step() == 5

@@ -17,7 +17,7 @@ from townsquare.cli.app import fmt, plural
 from townsquare.experiments import validate_run
 from townsquare.scenario import Scenario, builtin_names, read_scenario_text
 from townsquare.scenario_template import commented_toml
-from townsquare.store import RunReader
+from townsquare.store import SqliteRunReader
 
 DEFAULT_LINE = re.compile(r"(?m)^# (?=\[|[\w\"-]+ = )")  # a commented-out default or section
 
@@ -42,7 +42,7 @@ def test_init_default_then_run_it(tmp_path: Path) -> None:
                          cwd=tmp_path)
     assert ran.returncode == 0, ran.stderr
     [run_dir] = [p for p in (tmp_path / "runs").iterdir() if p.is_dir()]
-    reader = RunReader(run_dir)
+    reader = SqliteRunReader(run_dir)
     assert reader.meta()["status"] == "completed"
     assert reader.meta()["scenario_name"] == "default"
     assert len(reader.events()) > 0

@@ -11,11 +11,12 @@ import pytest
 from fake_server import FakeLLMServer
 from llm_helpers import NEWS, TOPICS, IdleFallback, World, llm_config, make_world
 
-from townsquare.behavior.llm.behavior import LLMBehavior, derive_seed
+from townsquare.behavior.llm.client import derive_seed
 from townsquare.behavior.llm.config import LLMConfig, MemoryConfig, ModelEndpoint
 from townsquare.behavior.llm.faults import EndpointUnreachableError
 from townsquare.core.actions import Action, ActionBatch
 from townsquare.core.behavior import Decision, Observation
+from townsquare.environments.social.llm.behavior import LLMBehavior
 
 
 class LikingFallback:
@@ -340,7 +341,7 @@ def test_decisions_and_memories_do_not_depend_on_when_answers_are_assembled(
 ) -> None:
     """Answers assembled and action memories embedded mid-step, as answers arrive, give the
     same decisions and memories as doing it all after the last answer (fallbacks included)."""
-    from townsquare.behavior.llm import behavior as module
+    from townsquare.environments.social.llm import behavior as module
 
     described = []
     original = LLMBehavior._describe

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from llm_helpers import NEWS, TOPICS, IdleFallback, World
 from scripted_transport import ScriptedTransport, SentRequest
 
-from townsquare.behavior.llm.behavior import LLMBehavior
 from townsquare.behavior.llm.body import BodyTemplate, encode_value
 from townsquare.behavior.llm.client import (
     CallTag,
@@ -22,7 +21,8 @@ from townsquare.behavior.llm.client import (
 )
 from townsquare.behavior.llm.config import LLMConfig, MemoryConfig, ModelEndpoint
 from townsquare.behavior.llm.http import HttpReply
-from townsquare.behavior.llm.schema import answer_schema
+from townsquare.environments.social.llm.behavior import LLMBehavior
+from townsquare.environments.social.llm.schema import answer_schema
 
 MODES = ["json_schema", "json_object", "tool", "none"]
 

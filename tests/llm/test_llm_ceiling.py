@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 from townsquare import Simulation
 from townsquare.behavior.llm.ceiling import EXIT_CEILING, FallbackCeiling, FallbackCeilingExceeded
 from townsquare.behavior.llm.faults import Fault
-from townsquare.behavior.llm.schema import ParseFailure, parse_answer
 from townsquare.cli import app
-from townsquare.store import RunReader
+from townsquare.environments.social.llm.schema import ParseFailure, parse_answer
+from townsquare.store import SqliteRunReader
 
 runner = CliRunner()
 
@@ -39,7 +39,7 @@ def test_a_run_whose_decisions_all_fall_back_stops_naming_the_fault(
     assert "Dominant fault: http_5xx" in message
     assert "HTTP 500 internal error" in message  # the server's own words
     assert "townsquare resume" in message
-    meta = RunReader(sim.run_dir).meta()
+    meta = SqliteRunReader(sim.run_dir).meta()
     assert meta["status"] == "interrupted"
     assert meta["checkpoint_step"] == 0 and meta["last_step"] == 0  # stopped after step 0
     fake_server.clear_faults()  # the cause is fixed: the run resumes and completes
@@ -92,7 +92,7 @@ def test_a_run_under_the_ceiling_completes_and_prints_the_share(
     output = " ".join(result.output.split())
     assert "LLM decisions:" in output and "fell back to the heuristic:" in output
     runs = sorted((tmp_path / "runs").iterdir())
-    summary = RunReader(runs[-1]).meta()["summary"]
+    summary = SqliteRunReader(runs[-1]).meta()["summary"]
     assert 0 < summary["llm_fallback_share"] <= 0.2
     assert summary["llm_fallback_share"] == pytest.approx(
         summary["llm_fallback_total"] / summary["llm_decisions"])

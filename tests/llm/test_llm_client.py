@@ -28,8 +28,8 @@ from townsquare.behavior.llm.client import (
 from townsquare.behavior.llm.embeddings import HashingEmbedder
 from townsquare.behavior.llm.faults import EndpointUnreachableError, Fault, LLMFault
 from townsquare.behavior.llm.http import HttpReply
-from townsquare.behavior.llm.schema import INSIGHTS_SCHEMA
 from townsquare.behavior.llm.wrappers import ConcurrencyLimit, RateLimit, build_stack
+from townsquare.environments.social.llm.schema import INSIGHTS_SCHEMA
 from townsquare.errors import UserError
 
 

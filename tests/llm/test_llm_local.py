@@ -21,8 +21,8 @@ import pytest
 
 from townsquare import Simulation
 from townsquare.behavior.llm import local
-from townsquare.behavior.llm.behavior import LLMBehavior
 from townsquare.behavior.llm.config import LocalModelConfig
+from townsquare.environments.social.llm.behavior import LLMBehavior
 from townsquare.scenario import Scenario
 
 MISSING = local.missing_requirements()

@@ -10,9 +10,9 @@ import pytest
 from fake_server import FakeLLMServer
 from llm_helpers import NEWS, TOPICS, IdleFallback, World, llm_config
 
-from townsquare.behavior.llm.behavior import LLMBehavior
 from townsquare.behavior.llm.negotiate import StructuredOutputError, forget
 from townsquare.core.actions import Action
+from townsquare.environments.social.llm.behavior import LLMBehavior
 
 
 @pytest.fixture

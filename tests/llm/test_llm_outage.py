@@ -11,7 +11,7 @@ from test_llm_runs import llm_scenario
 
 from townsquare import Simulation
 from townsquare.errors import RunStopped
-from townsquare.store import RunReader
+from townsquare.store import SqliteRunReader
 
 
 def own_cache(out: Path) -> dict[str, str]:
@@ -55,7 +55,7 @@ def test_endpoint_stays_down_checkpoints_stops_and_resumes(
     with pytest.raises(RunStopped, match="unreachable") as info:
         sim.run(on_step=outage)
     assert "townsquare resume" in str(info.value)
-    meta = RunReader(sim.run_dir).meta()
+    meta = SqliteRunReader(sim.run_dir).meta()
     assert meta["status"] == "interrupted"
     # step 2 ran on fallbacks; before step 3 the probe gave up and step 2 was checkpointed
     assert meta["checkpoint_step"] == 2 and meta["last_step"] == 2
@@ -74,7 +74,7 @@ def test_token_budget_stops_cleanly_and_a_raised_budget_finishes(
     sim = Simulation(scenario)
     with pytest.raises(RunStopped, match="token budget"):
         sim.run()
-    meta = RunReader(sim.run_dir).meta()
+    meta = SqliteRunReader(sim.run_dir).meta()
     assert meta["status"] == "interrupted"
     stopped_at = meta["last_step"]
     assert 0 <= stopped_at < 5

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from townsquare.behavior.llm.faults import Fault
-from townsquare.behavior.llm.schema import (
+from townsquare.environments.social.llm.schema import (
     ActionChoice,
     ActionType,
     Emotion,
@@ -233,9 +233,9 @@ def test_valid_answers_round_trip(answer: ParsedAnswer) -> None:
 
 
 def test_a_comment_in_the_feed_shows_the_post_it_responds_to() -> None:
-    from townsquare.behavior.llm.prompts import render_posts
     from townsquare.core.actions import Action
     from townsquare.environments.social.content import ContentStore
+    from townsquare.environments.social.llm.prompts import render_posts
 
     content = ContentStore()
     content.add(author=np.array([4, 7, 9]), kind=np.array([Action.POST, Action.COMMENT,

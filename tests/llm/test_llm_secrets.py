@@ -14,11 +14,11 @@ from llm_helpers import KEY_ENV, NEWS, SECRET, TOPICS, IdleFallback, llm_config,
 from pydantic import ValidationError
 from scripted_transport import ScriptedTransport, SentRequest
 
-from townsquare.behavior.llm.behavior import LLMBehavior
 from townsquare.behavior.llm.client import ChatClient, ChatRequest
 from townsquare.behavior.llm.config import MemoryConfig, ModelEndpoint
 from townsquare.behavior.llm.faults import LLMFault
 from townsquare.behavior.llm.http import HttpReply
+from townsquare.environments.social.llm.behavior import LLMBehavior
 
 
 def test_key_is_sent_but_never_leaks(fake_server: FakeLLMServer, tmp_path: Path,

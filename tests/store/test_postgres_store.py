@@ -25,8 +25,8 @@ from townsquare.store import (
     PostgresRun,
     PostgresRunReader,
     PostgresRunWriter,
-    RunReader,
-    RunWriter,
+    SqliteRunReader,
+    SqliteRunWriter,
     list_runs,
     open_reader,
     resolve_run,
@@ -96,7 +96,7 @@ def step_tables(step: int, rng: np.random.Generator) -> dict[str, dict[str, obje
     }
 
 
-def write_run(writer: RunWriter | PostgresRunWriter, steps: int = 3) -> None:
+def write_run(writer: SqliteRunWriter | PostgresRunWriter, steps: int = 3) -> None:
     rng = np.random.default_rng(0)
     writer.write_agents(population_frame())
     writer.write_edges(np.array([0, 1, 2, 2]), np.array([1, 2, 0, 3]))
@@ -112,9 +112,9 @@ def write_run(writer: RunWriter | PostgresRunWriter, steps: int = 3) -> None:
 
 def test_every_table_reads_back_as_from_sqlite(pg_url: str, tmp_path: Path) -> None:
     """The same writes give the same DataFrames from PostgreSQL as from SQLite."""
-    write_run(RunWriter.create(tmp_path / "run-1", META))
+    write_run(SqliteRunWriter.create(tmp_path / "run-1", META))
     write_run(PostgresRunWriter.create(pg_url, "run-1", META))
-    with RunReader(tmp_path / "run-1") as lite, PostgresRunReader(pg_url, "run-1") as pg:
+    with SqliteRunReader(tmp_path / "run-1") as lite, PostgresRunReader(pg_url, "run-1") as pg:
         assert pg.tables() == lite.tables() == [t.name for t in TABLES]
         for table in lite.tables():
             if table not in ("meta", "steps"):

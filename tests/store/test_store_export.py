@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from townsquare.store import RunReader, RunWriter, export_parquet
+from townsquare.store import SqliteRunReader, SqliteRunWriter, export_parquet
 from townsquare.store.schema import SCHEMA
 
 
@@ -23,7 +23,8 @@ def make_run(path: Path) -> Path:
             "interest_pop music": rng.uniform(0, 1, 6),
         }
     )
-    with RunWriter.create(path, {"scenario_name": "export", "topics": ["pop music"]}) as writer:
+    meta = {"scenario_name": "export", "topics": ["pop music"]}
+    with SqliteRunWriter.create(path, meta) as writer:
         writer.write_agents(agents)
         writer.write_edges(np.array([0, 1, 5]), np.array([1, 2, 0]))
         for step in range(3):
@@ -58,12 +59,12 @@ def test_export_equals_tables_and_leaves_the_database_alone(tmp_path: Path) -> N
     paths = export_parquet(run)
 
     assert (db.read_bytes(), db.stat().st_mtime_ns) == before
-    with RunReader(run) as reader:
+    with SqliteRunReader(run) as reader:
         tables = reader.tables()
     assert paths == [run / "parquet" / f"{name}.parquet" for name in tables]
     for name, path in zip(tables, paths, strict=True):
         exported = pq.read_table(path)
-        with RunReader(run) as reader:
+        with SqliteRunReader(run) as reader:
             assert exported.column_names == list(reader.column_types(name))
         rows = list(zip(*(c.to_pylist() for c in exported.columns), strict=True))
         assert rows == table_rows(db, name), name
@@ -75,7 +76,7 @@ def test_export_equals_tables_and_leaves_the_database_alone(tmp_path: Path) -> N
 
 
 def test_export_to_another_folder_of_a_run_in_progress(tmp_path: Path) -> None:
-    writer = RunWriter.create(tmp_path / "live", {"scenario_name": "live"})
+    writer = SqliteRunWriter.create(tmp_path / "live", {"scenario_name": "live"})
     writer.write_step(0, events={"agent": [1, 2], "action": [5, 6]})
     writer.flush()
     paths = export_parquet(tmp_path / "live" / "run.sqlite", tmp_path / "out")

@@ -1,4 +1,4 @@
-"""RunReader validation, read-only access, and finding runs by id, path or 'latest'."""
+"""SqliteRunReader validation, read-only access, and finding runs by id, path or 'latest'."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from townsquare.errors import RunNotFoundError, StoreError
 from townsquare.store import (
     SCHEMA_VERSION,
-    RunReader,
-    RunWriter,
+    SqliteRunReader,
+    SqliteRunWriter,
     list_runs,
     new_run_id,
     resolve_run,
@@ -25,7 +25,7 @@ from townsquare.store.reader import SQLITE_HEADER
 
 def make_run(path: Path, created_at: str, steps: int = 2, name: str = "demo") -> Path:
     meta = {"scenario_name": name, "seed": 1, "n_agents": 3, "created_at": created_at}
-    with RunWriter.create(path, meta) as writer:
+    with SqliteRunWriter.create(path, meta) as writer:
         for step in range(steps):
             writer.write_step(step, events={"agent": np.arange(3), "action": 1})
     return path
@@ -44,7 +44,7 @@ def test_non_databases_are_store_errors(tmp_path: Path, content: bytes, message:
     path = tmp_path / "run.sqlite"
     path.write_bytes(content)
     with pytest.raises(StoreError, match=message) as info:
-        RunReader(tmp_path)
+        SqliteRunReader(tmp_path)
     assert str(path) in str(info.value)
 
 
@@ -67,7 +67,7 @@ def check_garbage(body: bytes, with_header: bool) -> None:
         path = Path(folder) / "run.sqlite"
         path.write_bytes((SQLITE_HEADER if with_header else b"") + body)
         with pytest.raises(StoreError):
-            RunReader(path)
+            SqliteRunReader(path)
 
 
 def test_foreign_sqlite_database(tmp_path: Path) -> None:
@@ -77,7 +77,7 @@ def test_foreign_sqlite_database(tmp_path: Path) -> None:
         conn.execute("PRAGMA application_id = 1234")
     conn.close()
     with pytest.raises(StoreError, match=r"other.db is a SQLite database but not a townsquare run"):
-        RunReader(path)
+        SqliteRunReader(path)
 
 
 def test_newer_schema_version_names_both_versions(tmp_path: Path) -> None:
@@ -86,7 +86,7 @@ def test_newer_schema_version_names_both_versions(tmp_path: Path) -> None:
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     conn.close()
     with pytest.raises(StoreError) as info:
-        RunReader(run)
+        SqliteRunReader(run)
     text = str(info.value)
     assert f"schema version {SCHEMA_VERSION + 1}" in text
     assert f"supports versions 1..{SCHEMA_VERSION}" in text
@@ -95,14 +95,14 @@ def test_newer_schema_version_names_both_versions(tmp_path: Path) -> None:
 
 def test_missing_runs_are_run_not_found(tmp_path: Path) -> None:
     with pytest.raises(RunNotFoundError, match="no such file or folder"):
-        RunReader(tmp_path / "nowhere")
+        SqliteRunReader(tmp_path / "nowhere")
     with pytest.raises(RunNotFoundError, match=r"has no run\.sqlite"):
-        RunReader(tmp_path)
+        SqliteRunReader(tmp_path)
 
 
 def test_reader_is_read_only(tmp_path: Path) -> None:
     run = make_run(tmp_path / "run", "2026-01-01")
-    with RunReader(run) as reader:
+    with SqliteRunReader(run) as reader:
         with pytest.raises(StoreError, match="readonly"):
             reader.query("DELETE FROM events")
         with pytest.raises(StoreError, match="no such table"):
@@ -121,7 +121,7 @@ def test_tables_missing_from_an_older_run_read_as_empty(tmp_path: Path) -> None:
     with sqlite3.connect(run / "run.sqlite") as conn:
         conn.execute("DROP TABLE labels")
     conn.close()
-    with RunReader(run) as reader:
+    with SqliteRunReader(run) as reader:
         labels = reader.labels()
     assert labels.empty
     assert list(labels.columns) == ["step", "post", "label", "source"]

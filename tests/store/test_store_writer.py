@@ -1,4 +1,4 @@
-"""RunWriter: every table round-trips, steps are atomic, thread errors surface."""
+"""SqliteRunWriter: every table round-trips, steps are atomic, thread errors surface."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from townsquare.core.actions import Action
 from townsquare.errors import StoreError
 from townsquare.population.config import PopulationConfig
 from townsquare.population.model import sample_population
-from townsquare.store import SCHEMA_VERSION, TABLES, RunReader, RunWriter
+from townsquare.store import SCHEMA_VERSION, TABLES, SqliteRunReader, SqliteRunWriter
 from townsquare.store import rows as store_rows
 from townsquare.store import sqlite as store_sqlite
 from townsquare.store.schema import APPLICATION_ID, SCHEMA
@@ -102,7 +102,7 @@ def test_every_table_round_trips(run_dir: Path) -> None:
     agents = population_frame()
     src, dst = np.array([0, 1, 2, 2]), np.array([1, 2, 0, 3])
     steps = {step: step_tables(step, rng) for step in range(3)}
-    writer = RunWriter.create(run_dir, META)
+    writer = SqliteRunWriter.create(run_dir, META)
     writer.write_agents(agents)
     writer.write_edges(src, dst)
     for step, tables in steps.items():
@@ -110,7 +110,7 @@ def test_every_table_round_trips(run_dir: Path) -> None:
     writer.set_meta(news=[0, 1])
     writer.close(summary={"posts": 15})
 
-    reader = RunReader(run_dir)
+    reader = SqliteRunReader(run_dir)
     meta = reader.meta()
     assert {k: meta[k] for k in META} == META
     assert meta["status"] == "completed"
@@ -153,14 +153,14 @@ def test_every_table_round_trips(run_dir: Path) -> None:
 
 def test_wrong_length_column_is_rejected_and_writes_nothing(run_dir: Path) -> None:
     rng = np.random.default_rng(1)
-    writer = RunWriter.create(run_dir, META)
+    writer = SqliteRunWriter.create(run_dir, META)
     writer.write_step(0, **step_tables(0, rng))
     bad = step_tables(1, rng)
     bad["events"]["agent"] = np.arange(3)  # 3 rows, the other columns have 8
     with pytest.raises(ValueError, match=r"events.*differ in length.*agent=3"):
         writer.write_step(1, **bad)
     writer.close()
-    with RunReader(run_dir) as reader:
+    with SqliteRunReader(run_dir) as reader:
         assert reader.last_step() == 0
         assert set(reader.posts()["step"]) == {0}
         assert set(reader.events()["step"]) == {0}
@@ -168,7 +168,7 @@ def test_wrong_length_column_is_rejected_and_writes_nothing(run_dir: Path) -> No
 
 def test_failure_inside_a_step_rolls_back_the_whole_step(run_dir: Path) -> None:
     rng = np.random.default_rng(2)
-    writer = RunWriter.create(run_dir, META)
+    writer = SqliteRunWriter.create(run_dir, META)
     writer.write_step(0, **step_tables(0, rng))
     bad = step_tables(1, rng)
     # the posts of step 1 go in first; then an event's reason cannot be stored,
@@ -180,7 +180,7 @@ def test_failure_inside_a_step_rolls_back_the_whole_step(run_dir: Path) -> None:
     with pytest.raises(StoreError, match="failed earlier"):
         writer.write_step(2, **step_tables(2, rng))
     writer.close()  # already reported: no second raise
-    with RunReader(run_dir) as reader:
+    with SqliteRunReader(run_dir) as reader:
         assert reader.meta()["status"] == "failed"
         assert reader.last_step() == 0
         assert reader.steps()["step"].tolist() == [0]
@@ -193,7 +193,7 @@ def test_failure_inside_a_step_rolls_back_the_whole_step(run_dir: Path) -> None:
 def test_thread_error_surfaces_on_close(run_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An exception injected mid-step: close() raises it, and the step is absent."""
     rng = np.random.default_rng(4)
-    writer = RunWriter.create(run_dir, META)
+    writer = SqliteRunWriter.create(run_dir, META)
     writer.write_step(0, **step_tables(0, rng))
     writer.flush()
     real_insert = store_sqlite.insert_rows
@@ -210,7 +210,7 @@ def test_thread_error_surfaces_on_close(run_dir: Path, monkeypatch: pytest.Monke
     with pytest.raises(RuntimeError, match="disk on fire"):
         writer.close()
     assert calls[:2] == ["posts", "events"]
-    with RunReader(run_dir) as reader:
+    with SqliteRunReader(run_dir) as reader:
         assert reader.meta()["status"] == "failed"
         assert reader.last_step() == 0
         assert set(reader.posts()["step"]) == {0}
@@ -221,11 +221,11 @@ def test_reader_sees_committed_steps_only_while_writing(
     run_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rng = np.random.default_rng(5)
-    writer = RunWriter.create(run_dir, META)
+    writer = SqliteRunWriter.create(run_dir, META)
     for step in range(2):
         writer.write_step(step, **step_tables(step, rng))
     writer.flush()
-    reader = RunReader(run_dir)
+    reader = SqliteRunReader(run_dir)
     assert reader.last_step() == 1
     assert reader.meta()["status"] == "running"
 
@@ -256,21 +256,22 @@ def test_reader_sees_committed_steps_only_while_writing(
 
 def test_rows_are_copied_when_queued(run_dir: Path) -> None:
     agent = np.arange(5)
-    with RunWriter.create(run_dir, META) as writer:
+    with SqliteRunWriter.create(run_dir, META) as writer:
         writer.write_step(0, events={"agent": agent, "action": 1})
         agent[:] = 99  # the simulation reuses its buffers at once
-    with RunReader(run_dir) as reader:
+    with SqliteRunReader(run_dir) as reader:
         assert reader.events()["agent"].tolist() == [0, 1, 2, 3, 4]
 
 
 def test_context_manager_records_status(tmp_path: Path) -> None:
-    with RunWriter.create(tmp_path / "ok", META):
+    with SqliteRunWriter.create(tmp_path / "ok", META):
         pass
-    with pytest.raises(ZeroDivisionError), RunWriter.create(tmp_path / "bad", META):
+    with pytest.raises(ZeroDivisionError), SqliteRunWriter.create(tmp_path / "bad", META):
         raise ZeroDivisionError
-    with pytest.raises(KeyboardInterrupt), RunWriter.create(tmp_path / "stop", META):
+    with pytest.raises(KeyboardInterrupt), SqliteRunWriter.create(tmp_path / "stop", META):
         raise KeyboardInterrupt
-    statuses = {name: RunReader(tmp_path / name).meta()["status"] for name in ("ok", "bad", "stop")}
+    statuses = {name: SqliteRunReader(tmp_path / name).meta()["status"]
+                for name in ("ok", "bad", "stop")}
     assert statuses == {"ok": "completed", "bad": "failed", "stop": "interrupted"}
 
 
@@ -278,14 +279,14 @@ def test_create_refuses_a_non_empty_folder(tmp_path: Path) -> None:
     (tmp_path / "taken").mkdir()
     (tmp_path / "taken" / "notes.txt").write_text("x")
     with pytest.raises(StoreError, match="exists and is not empty"):
-        RunWriter.create(tmp_path / "taken", META)
+        SqliteRunWriter.create(tmp_path / "taken", META)
     (tmp_path / "empty").mkdir()
-    RunWriter.create(tmp_path / "empty", META).close()
+    SqliteRunWriter.create(tmp_path / "empty", META).close()
     assert (tmp_path / "empty" / "run.sqlite").is_file()
 
 
 def test_bad_calls_are_rejected_with_clear_messages(run_dir: Path) -> None:
-    writer = RunWriter.create(run_dir, META)
+    writer = SqliteRunWriter.create(run_dir, META)
     writer.write_step(3, events={"agent": [1], "action": [0]})
     with pytest.raises(ValueError, match="step 3 must be >= 0 and after step 3"):
         writer.write_step(3, events={"agent": [1], "action": [0]})
@@ -345,7 +346,7 @@ def test_insert_rows_keeps_every_row_in_order(
 def _steps_run(path: Path, steps: int) -> Path:
     """A run with several rows per step in every per-step table the rewind touches."""
     rng = np.random.default_rng(3)
-    writer = RunWriter.create(path, {"scenario_name": "t"})
+    writer = SqliteRunWriter.create(path, {"scenario_name": "t"})
     for step in range(steps):
         writer.write_step(
             step,
@@ -371,13 +372,13 @@ def test_reopen_drops_later_steps_from_every_layout(tmp_path: Path, old_layout: 
                 conn.execute(f"ALTER TABLE old RENAME TO {name}")
                 conn.execute(f"CREATE INDEX {name}_step ON {name} (step)")
         conn.close()
-    with RunReader(run) as reader:
+    with SqliteRunReader(run) as reader:
         before = {t: reader.table(t) for t in ("posts", "events", "state", "attitudes")}
         # snapshot rows read back in key order (sorted on the way in), on either layout
         state = reader.table("state")
         assert state.groupby("step")["agent"].apply(lambda a: a.is_monotonic_increasing).all()
-    RunWriter.reopen(run, after_step=3).close("interrupted")
-    with RunReader(run) as reader:
+    SqliteRunWriter.reopen(run, after_step=3).close("interrupted")
+    with SqliteRunReader(run) as reader:
         for name in ("posts", "events", "state", "attitudes", "exposures"):
             table = reader.table(name)
             assert table["step"].max() == 3, name

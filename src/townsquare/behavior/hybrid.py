@@ -20,11 +20,11 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from townsquare.behavior.llm.assemble import merge
 from townsquare.behavior.llm.ceiling import FallbackCeiling
 from townsquare.behavior.llm.config import LLMConfig
 from townsquare.behavior.llm.faults import EndpointUnreachableError
 from townsquare.behavior.llm.records import step_metrics
+from townsquare.behavior.merge import merge
 from townsquare.core.behavior import BaseBehavior, Behavior, Decision, Observation, Report
 from townsquare.errors import RunStopped
 

@@ -31,6 +31,12 @@ class Action(IntEnum):
         return self.name.lower()
 
 
+ENGAGEMENTS = (Action.REPOST, Action.QUOTE, Action.COMMENT, Action.LIKE)
+"""The actions that engage with another's post (a tie's strength counts them)."""
+DOINGS = tuple(action for action in Action if action is not Action.IDLE)
+"""Every action but idling, in code order: the per-step action counts."""
+
+
 
 
 @dataclass

@@ -3,7 +3,11 @@
 A step's metrics come from several places (the environment, the social
 behaviour, an environment's own deciders); when two parts report the same
 metric, its :class:`Aggregation` says how they combine (counts add up, latency
-percentiles take the larger), rather than a rule read from the metric's name.
+percentiles take the larger). A :class:`MetricKind` is the definition of a
+family of metrics, registered by the package that produces them
+(``register_metric_kind`` in core/registry.py): which names belong to it, how
+its values combine within a step, and how a run's summary reduces them over the
+steps. The summary and the figures ask the kind, not the name's spelling.
 """
 
 from __future__ import annotations
@@ -28,6 +32,53 @@ class Metric:
     name: str
     value: float
     aggregation: Aggregation = Aggregation.SUM
+
+
+class Reduce(StrEnum):
+    """How a run's summary reduces one metric's values over the steps."""
+
+    TOTAL = "total"  # the sum over steps (a step without the metric counts 0)
+    FINAL = "final"  # the last step's value, when finite
+    MEAN = "mean"
+    MIN = "min"
+    MAX = "max"
+    BUSY_MEDIAN = "busy_median"  # the median over the steps where it is above 0
+
+
+@dataclass(frozen=True)
+class Summarised:
+    """One headline number a run's summary makes of a metric.
+
+    ``key`` is a format string: ``{name}`` is the metric's name, ``{stem}`` its
+    name after the first underscore (``n_post`` -> ``post``). With ``nonzero``
+    the number is left out when it is 0 (an action nobody took).
+    """
+
+    key: str
+    reduce: Reduce
+    nonzero: bool = False
+
+    def key_of(self, name: str) -> str:
+        return self.key.format(name=name, stem=name.partition("_")[2])
+
+
+@dataclass(frozen=True)
+class MetricKind:
+    """A family of metrics: its names, its aggregation in a step, its summary over a run.
+
+    A metric belongs to the kind that lists its exact name, else to the kind with
+    the longest matching prefix (core/registry.py ``metric_kind``).
+    """
+
+    kind: str
+    names: tuple[str, ...] = ()
+    prefixes: tuple[str, ...] = ()
+    aggregation: Aggregation = Aggregation.SUM
+    summary: tuple[Summarised, ...] = ()
+
+    def metric(self, name: str, value: float) -> Metric:
+        """A metric of this kind."""
+        return Metric(name, value, self.aggregation)
 
 
 def combine(*parts: Iterable[Metric]) -> list[Metric]:

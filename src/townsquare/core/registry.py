@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from townsquare.core.metric import MetricKind
+
 Entry = TypeVar("Entry")
 
 
@@ -121,3 +123,24 @@ def register_classic_model(name: str, config: type, build: Callable[[Any], Any],
 def register_recommender(name: str, scorer: Callable[..., Any]) -> Callable[..., Any]:
     """Make ``name`` usable in ``platform.feed.mix`` (and an intervention's mix)."""
     return RECOMMENDERS.add(name, scorer)
+
+
+METRIC_KINDS: Registry[MetricKind] = Registry("metric kind")
+"""Kind name -> the definition of a family of metrics (core/metric.py)."""
+
+
+def register_metric_kind(kind: MetricKind) -> MetricKind:
+    """Say how the metrics named by ``kind`` combine in a step and sum up over a run."""
+    return METRIC_KINDS.add(kind.kind, kind)
+
+
+def metric_kind(name: str) -> MetricKind | None:
+    """The kind listing ``name`` exactly, else the one with its longest prefix; None if none."""
+    best, length = None, -1
+    for kind in METRIC_KINDS.values():
+        if name in kind.names:
+            return kind
+        for prefix in kind.prefixes:
+            if name.startswith(prefix) and len(prefix) > length:
+                best, length = kind, len(prefix)
+    return best

@@ -1,6 +1,6 @@
 """One shard of LLM agents, as it lives in a Ray actor.
 
-:class:`ShardMind` is an :class:`~townsquare.behavior.llm.behavior.LLMBehavior`
+:class:`ShardMind` is an :class:`~townsquare.environments.social.llm.behavior.LLMBehavior`
 whose step is cut in two around the one part that needs every shard's
 answers: ``ask`` (reflect, retrieve memories, build prompts, send requests,
 parse; all per agent) and ``settle`` (remember what the agents saw and did,
@@ -21,16 +21,16 @@ from typing import Any
 
 import numpy as np
 
-from townsquare.behavior.llm.behavior import LLMBehavior
 from townsquare.behavior.llm.config import LLMConfig
 from townsquare.behavior.llm.faults import Fault
 from townsquare.behavior.llm.records import CallRecord
-from townsquare.behavior.llm.schema import ParsedAnswer
 from townsquare.core.actions import ActionBatch
 from townsquare.core.behavior import Decision, Feed, Observation
 from townsquare.distributed.cluster import portable_errors
 from townsquare.distributed.shards import add_texts
 from townsquare.environments.social.content import ContentStore
+from townsquare.environments.social.llm.behavior import LLMBehavior, Outcome
+from townsquare.environments.social.llm.schema import ParsedAnswer
 from townsquare.population.model import AgentState, Population
 
 
@@ -59,22 +59,17 @@ class _DriverFallback:
 
 
 class ShardMind(LLMBehavior):
-    """An LLMBehavior for one shard's agents, stepped as ``ask`` then ``settle``."""
+    """An LLMBehavior for one shard's agents, stepped as ``ask_shard`` then ``settle``."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._obs: Observation | None = None  # the step between ask and settle
-        self._outcomes: list[Any] = []
+        self.observation: Observation | None = None  # the step between ask and settle
+        self._outcomes: list[Outcome] = []
 
-    def ask(self, obs: Observation) -> Asked:
+    def ask_shard(self, obs: Observation) -> Asked:
         """The answers of ``obs.feed.agents`` (all of them this shard's agents)."""
-        self._step = int(obs.step)
-        self._obs = obs
-        self._outcomes = []
-        if not len(obs.feed.agents):
-            return Asked([], [], 0)
-        self._outcomes, reflections = self._ask_step(obs)
-        self._answers = None  # the driver assembles the decision from the answers
+        self.observation = obs
+        self._outcomes, reflections = self.ask(obs)  # the driver assembles the decision
         return Asked(
             [o.answer for o in self._outcomes],
             [None if o.answer is not None else (o.fault or Fault.EMPTY).value
@@ -84,17 +79,15 @@ class ShardMind(LLMBehavior):
 
     def settle(self, actions: ActionBatch) -> Settled:
         """Remember the step (``actions``: this shard's rows of the decision); drain records."""
-        obs = self._obs
+        obs = self.observation
         if obs is None or not len(obs.feed.agents):
             return Settled([], 0)
-        self._loop.run(self._remember(obs, actions))
+        self.remember(obs, actions)
         for outcome in self._outcomes:
             if outcome.answer is None and outcome.record is not None:
                 outcome.record.fallback = True
-        records = self._drain_calls()
-        self._pending.clear()  # the driver keeps the records
-        faults, self._embedding_faults = self._embedding_faults, 0
-        return Settled(records, faults)
+        # the driver keeps the records
+        return Settled(self.hand_over_calls(), self.take_embedding_faults())
 
 
 class LLMShard:
@@ -120,10 +113,10 @@ class LLMShard:
         # The graph stays with the driver: minds never read it (the fallback, which may,
         # runs on the driver).
         obs = Observation(step, feed, content, self.population, state, None)  # type: ignore[arg-type]
-        return self._mind.ask(obs)
+        return self._mind.ask_shard(obs)
 
     def settle(self, actions: ActionBatch, texts: dict[int, str]) -> Settled:
-        obs = self._mind._obs
+        obs = self._mind.observation
         if obs is not None and texts:
             add_texts(obs.content, texts)
         return self._mind.settle(actions)

@@ -1,6 +1,6 @@
 """LLM agents of one run sharded over Ray actors, each with its own model servers.
 
-:class:`ShardedLLM` stands where a :class:`~townsquare.behavior.llm.behavior.LLMBehavior`
+:class:`ShardedLLM` stands where a :class:`~townsquare.environments.social.llm.behavior.LLMBehavior`
 stands (inside the hybrid behaviour) and gives the same decisions. Each LLM
 agent belongs to one shard for the whole run; each shard is a Ray actor
 (:class:`~townsquare.distributed.mind.LLMShard`) with its own endpoint list,
@@ -30,16 +30,17 @@ from typing import Any
 
 import numpy as np
 
-from townsquare.behavior.llm.assemble import answers_to_decision, merge
 from townsquare.behavior.llm.config import LLMConfig
 from townsquare.behavior.llm.records import CallRecord, call_columns, record_order, step_stats
-from townsquare.behavior.llm.schema import ParsedAnswer
+from townsquare.behavior.merge import merge
 from townsquare.core.actions import ActionBatch
 from townsquare.core.behavior import Behavior, Decision, Observation
 from townsquare.distributed.cluster import connect, disconnect, fetch, require_ray
 from townsquare.distributed.config import DistributedConfig
 from townsquare.distributed.mind import Asked, LLMShard, Settled
 from townsquare.distributed.shards import assign_shards, shard_configs, slim_content, texts_of
+from townsquare.environments.social.llm.assemble import answers_to_decision
+from townsquare.environments.social.llm.schema import ParsedAnswer
 from townsquare.errors import UserError
 from townsquare.population.model import Population
 

@@ -4,31 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from townsquare.core.actions import Action
+import townsquare.environments.builtin  # noqa: F401  (the built-ins register their metric kinds)
+from townsquare.behavior.llm import records as _llm_records  # noqa: F401  (the llm_* kinds)
+from townsquare.core.actions import ENGAGEMENTS
+from townsquare.core.metric import MetricKind, Reduce
+from townsquare.core.registry import METRIC_KINDS, metric_kind
 from townsquare.measure.cascades import cascade_table
 from townsquare.measure.network_stats import paradox_by_tie_strength
 from townsquare.store import PostgresRun, open_reader
 from townsquare.store.tables import RunTables
 
-_ACTION_TOTALS = ("post", "repost", "quote", "comment", "like", "flag", "follow", "unfollow")
-_ENGAGEMENTS = ("like", "repost", "quote", "comment")
-_FINAL_METRICS = ("reach_", "believers_", "sharers_", "deviation_", "versions_")
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def run_summary(run_dir: Path | PostgresRun, environment: Any) -> dict[str, float]:
     """Action totals, cascade shape, reach and the environment's final-state measures."""
     reader = open_reader(run_dir)  # a run folder, or a PostgreSQL run
     metrics = reader.metrics(wide=True)
-    out: dict[str, float] = {}
-    for action in _ACTION_TOTALS:
-        column = f"n_{action}"
-        if column in metrics and metrics[column].sum() > 0:
-            out[f"total_{action}s"] = float(metrics[column].sum())
-    engagement = [f"n_{a}" for a in _ENGAGEMENTS if f"n_{a}" in metrics]
+    out = metric_summary(metrics)
+    engagement = [f"n_{a.label}" for a in ENGAGEMENTS if f"n_{a.label}" in metrics]
     if engagement:
         out["total_engagement"] = float(metrics[engagement].to_numpy().sum())
     posts = _posts(reader, environment)
@@ -40,22 +39,59 @@ def run_summary(run_dir: Path | PostgresRun, environment: Any) -> dict[str, floa
         out["deepest_cascade"] = float(cascades["depth"].max())
         out["max_structural_virality"] = float(cascades["structural_virality"].max())
         out["share_cascades_unshared"] = float(1.0 - len(shared) / len(cascades))
-    if len(metrics):
-        last = metrics.iloc[-1]
-        for column in metrics.columns:
-            if column.startswith(_FINAL_METRICS) and np.isfinite(last[column]):
-                out[column] = float(last[column])
-            if column.startswith("believers_"):  # the share of believers averaged over time
-                out[f"avg_{column}"] = float(metrics[column].mean())
-        for column, extreme in (("valence_mean", "min"), ("arousal_mean", "max")):
-            if column in metrics:
-                out[f"{column}_{extreme}"] = float(metrics[column].agg(extreme))
-    out |= _llm_totals(metrics)
+    share = fallback_share(metrics)
+    if share is not None:
+        out["llm_fallback_share"] = share[2]
     out |= environment.summary()
     scenario = getattr(environment, "scenario", None)
     if scenario is not None:
         out |= _on_demand(reader, environment, scenario)
     return out
+
+
+def metric_summary(metrics: pd.DataFrame) -> dict[str, float]:
+    """The headline numbers each metric's registered kind makes of its values over steps."""
+    by_kind: dict[str, list[str]] = {}
+    for column in metrics.columns:
+        kind = metric_kind(column)
+        if kind is not None and kind.summary:
+            by_kind.setdefault(kind.kind, []).append(column)
+    out: dict[str, float] = {}
+    for kind in METRIC_KINDS.values():  # kinds in their order, names in the kind's order
+        columns = by_kind.get(kind.kind, [])
+        for column in sorted(columns, key=kind.names.index) if kind.names else columns:
+            out |= _summarised(kind, column, metrics[column])
+    return out
+
+
+def _summarised(kind: MetricKind, name: str, values: pd.Series) -> dict[str, float]:
+    out = {}
+    for summarised in kind.summary:
+        value = _REDUCE[summarised.reduce](values)
+        if value is None or (summarised.nonzero and not value):
+            continue
+        out[summarised.key_of(name)] = value
+    return out
+
+
+def _final(values: pd.Series) -> float | None:
+    last = float(values.iloc[-1]) if len(values) else float("nan")
+    return last if np.isfinite(last) else None
+
+
+def _busy_median(values: pd.Series) -> float | None:
+    busy = values > 0
+    return float(values[busy].median()) if busy.any() else None
+
+
+_REDUCE = {
+    Reduce.TOTAL: lambda values: float(values.fillna(0).sum()),
+    Reduce.FINAL: _final,
+    Reduce.MEAN: lambda values: float(values.mean()) if len(values) else None,
+    Reduce.MIN: lambda values: float(values.min()) if len(values) else None,
+    Reduce.MAX: lambda values: float(values.max()) if len(values) else None,
+    Reduce.BUSY_MEDIAN: _busy_median,
+}
 
 
 def same_measures(news: Iterable[tuple[str, str]]) -> dict[str, str]:
@@ -109,23 +145,6 @@ def _posts(reader: Any, environment: Any) -> Any:
                 "kind": content.kind, "veracity": content.veracity, "news": content.news}
     return reader.query("SELECT post_id, parent, root, step, author, kind, veracity, news "
                         "FROM posts")
-
-
-def _llm_totals(metrics: Any) -> dict[str, float]:
-    """Totals of the language-model accounting (absent for heuristic-only runs)."""
-    out: dict[str, float] = {}
-    if "llm_requests" not in metrics:
-        return out
-    for column in metrics.columns:
-        if column.startswith("llm_") and "latency" not in column:
-            out[column] = float(metrics[column].fillna(0).sum())
-    busy = metrics["llm_latency_p50_ms"] > 0
-    if busy.any():
-        out["llm_latency_p50_ms"] = float(metrics.loc[busy, "llm_latency_p50_ms"].median())
-    share = fallback_share(metrics)
-    if share is not None:
-        out["llm_fallback_share"] = share[2]
-    return out
 
 
 def fallback_share(metrics: Any) -> tuple[int, int, float] | None:
@@ -187,7 +206,7 @@ def tie_strength_paradox(
 
 def _tie_strength(reader: RunTables, src: np.ndarray, dst: np.ndarray, n: int) -> np.ndarray:
     """Interactions of each follower with each followee's posts (0 if none)."""
-    codes = ", ".join(str(int(Action[a.upper()])) for a in _ENGAGEMENTS)
+    codes = ", ".join(str(int(action)) for action in ENGAGEMENTS)
     pairs = reader.query(
         "SELECT e.agent AS src, p.author AS dst, COUNT(*) AS n FROM events e "
         f"JOIN posts p ON p.post_id = e.post WHERE e.action IN ({codes}) GROUP BY src, dst"

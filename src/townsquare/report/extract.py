@@ -22,7 +22,7 @@ from townsquare.report.layout import force_layout, tree_layout
 from townsquare.report.sampling import MAX_POINTS, downsample, graph_sample, subtree_sample
 from townsquare.report.style import VERACITY_CODES
 from townsquare.run import Run
-from townsquare.store import RunReader
+from townsquare.store import SqliteRunReader
 
 ATTITUDE_BINS = 40
 EMOTION_BINS = 30
@@ -214,7 +214,7 @@ def histograms(run: Run, table: str, column: str, low: float, high: float, bins:
     # portable SQL (SQLite and PostgreSQL): no two-argument MIN/MAX; PostgreSQL's CAST
     # rounds, so it truncates with FLOOR first (values below 0 are clamped anyway)
     raw = f'(\"{column}\" - ?) * ?'
-    raw = f"CAST({raw} AS INTEGER)" if isinstance(run.reader, RunReader) else \
+    raw = f"CAST({raw} AS INTEGER)" if isinstance(run.reader, SqliteRunReader) else \
         f"CAST(FLOOR({raw}) AS INTEGER)"
     sql = (f"SELECT key, step, CASE WHEN raw < 0 THEN 0 WHEN raw > {bins - 1} THEN {bins - 1} "
            f"ELSE raw END AS bin, COUNT(*) AS n FROM (SELECT {key} AS key, step, {raw} AS raw "

@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from townsquare.core.registry import metric_kind
+from townsquare.environments.social.metrics import ACTION_COUNTS, COSTS
 from townsquare.report.plots import (
     add_step_lines,
     colour_of,
@@ -22,12 +24,10 @@ from townsquare.report.plots import (
 from townsquare.report.stream import metric_meta
 from townsquare.report.style import FALSE, SERIES, TRUE, UNVERIFIED, base_figure, series_style
 
-ACTIONS = ("post", "repost", "quote", "comment", "like", "flag", "follow", "unfollow")
-
 
 def activity(metrics: pd.DataFrame) -> go.Figure | None:
     """Actions per step, with the number of active agents dashed."""
-    columns = [f"n_{a}" for a in ACTIONS if f"n_{a}" in metrics and metrics[f"n_{a}"].sum() > 0]
+    columns = [name for name in ACTION_COUNTS.names if name in metrics and metrics[name].sum() > 0]
     if not columns and "active" not in metrics:
         return None
     fig = base_figure(height=360)
@@ -112,7 +112,7 @@ LABEL_NAMES = {1: "fact check", 2: "community note", 3: "removed"}
 def moderation(labels: pd.DataFrame, metrics: pd.DataFrame) -> go.Figure | None:
     """Labels applied per step (bars by kind) and cumulative moderation cost (lines)."""
     cost_columns = [c for c in metrics.columns
-                    if c.startswith(("moderation_", "cost_")) and metrics[c].abs().sum() > 0]
+                    if metric_kind(c) is COSTS and metrics[c].abs().sum() > 0]
     if labels.empty and not cost_columns:
         return None
     fig = panels(["labels applied per step", "cumulative cost (cost units)"])

@@ -4,7 +4,9 @@
 a :class:`StoreBackend` (:class:`SqliteStore`, :class:`PostgresStore`);
 ``store_backend`` picks one, and ``create_writer``/``open_reader`` go through it.
 
-``RunWriter`` records a run step by step; ``RunReader`` reads it back as
+A backend's writer (a :class:`RunStoreWriter`: ``SqliteRunWriter``,
+``PostgresRunWriter``) records a run step by step; its reader (a
+:class:`RunTables`: ``SqliteRunReader``, ``PostgresRunReader``) reads it back as
 DataFrames; ``resolve_run``/``list_runs`` find runs; ``export_parquet`` copies
 tables out for other tools.
 """
@@ -22,9 +24,9 @@ from townsquare.store.export import export_parquet
 from townsquare.store.postgres import PostgresRun, PostgresRunReader, PostgresRunWriter
 from townsquare.store.postgres.store import PostgresStore
 from townsquare.store.protocols import RunStoreWriter, StoreBackend
-from townsquare.store.reader import RunReader
+from townsquare.store.reader import SqliteRunReader
 from townsquare.store.schema import APPLICATION_ID, RUN_FILE, SCHEMA_VERSION, TABLES
-from townsquare.store.sqlite import RunWriter, new_run_id
+from townsquare.store.sqlite import SqliteRunWriter, new_run_id
 from townsquare.store.sqlite_store import SqliteStore
 from townsquare.store.tables import RunTables
 
@@ -37,10 +39,10 @@ __all__ = [
     "PostgresRunReader",
     "PostgresRunWriter",
     "PostgresStore",
-    "RunReader",
     "RunStoreWriter",
     "RunTables",
-    "RunWriter",
+    "SqliteRunReader",
+    "SqliteRunWriter",
     "SqliteStore",
     "StoreBackend",
     "create_writer",

@@ -1,6 +1,6 @@
 """Find runs and read them: read-only, safe while the run is still being written.
 
-A :class:`RunReader` opens ``run.sqlite`` through a read-only URI, so reading
+A :class:`SqliteRunReader` opens ``run.sqlite`` through a read-only URI, so reading
 (reports, dashboards, exports) can never change a run, and thanks to WAL it
 sees every step committed so far even while the writer is busy. Before anything
 else it checks that the file is a SQLite database, carries townsquare's
@@ -43,7 +43,7 @@ def database_path(path: Path | str) -> Path:
     return path
 
 
-class RunReader(RunTables):
+class SqliteRunReader(RunTables):
     """Read-only access to one run's tables as DataFrames."""
 
     def __init__(self, path: Path | str) -> None:
@@ -173,7 +173,7 @@ def list_sqlite_runs(runs_dir: Path | str, *,
             continue
         run: dict[str, object] = {"run_id": folder.name, "path": folder}
         try:
-            with RunReader(folder) as reader:
+            with SqliteRunReader(folder) as reader:
                 meta = reader.meta()
         except StoreError:
             meta = {"status": "unreadable"}

@@ -1,12 +1,12 @@
 """Append-only SQLite writer for one run, with a background writer thread.
 
-The simulation hands each step's rows (numpy columns) to :meth:`RunWriter.write_step`,
+The simulation hands each step's rows (numpy columns) to :meth:`SqliteRunWriter.write_step`,
 which checks them, copies them and queues them; a single thread owns the
 connection and writes each step in one transaction, so the simulation computes
 step t+1 while step t is written, and a step's rows land all together or not
 at all. The queue is bounded, so a slow disk slows the simulation instead of
 filling memory. An error in the thread is raised in the caller at its next
-call (or at :meth:`RunWriter.close`), and nothing is written after it.
+call (or at :meth:`SqliteRunWriter.close`), and nothing is written after it.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import pandas as pd
 
 from townsquare.errors import StoreError
 from townsquare.phases import reached
-from townsquare.store.reader import RunReader
+from townsquare.store.reader import SqliteRunReader
 from townsquare.store.rows import Rows, frame_rows, insert_rows, metric_columns, prepare_rows
 from townsquare.store.schema import (
     APPLICATION_ID,
@@ -120,7 +120,7 @@ def _rewind(conn: sqlite3.Connection, table: Table, cutoff: int) -> None:
 # ------------------------------------------------------------------------ writer
 
 
-class RunWriter(WriterLifecycle):
+class SqliteRunWriter(WriterLifecycle):
     """Writes one run's database; create with :meth:`create`, finish with :meth:`close`."""
 
     def __init__(self, run_dir: Path, conn: sqlite3.Connection, queue_size: int = 2) -> None:
@@ -133,7 +133,8 @@ class RunWriter(WriterLifecycle):
         self._closed = False
 
     @classmethod
-    def create(cls, run_dir: Path, meta: Mapping[str, object], *, queue_size: int = 2) -> RunWriter:
+    def create(cls, run_dir: Path, meta: Mapping[str, object], *,
+               queue_size: int = 2) -> SqliteRunWriter:
         """Make ``run_dir`` (absent or empty), write the schema and ``meta``.
 
         ``status`` is set to ``running``; ``created_at`` and ``version`` are
@@ -176,7 +177,7 @@ class RunWriter(WriterLifecycle):
 
     @classmethod
     def reopen(cls, run_dir: Path, after_step: int | None, *, queue_size: int = 2,
-               reset_initial: bool = False) -> RunWriter:
+               reset_initial: bool = False) -> SqliteRunWriter:
         """Continue an existing run after ``after_step`` (None: before step 0).
 
         Rows of later steps (written after the last checkpoint, before a crash)
@@ -185,7 +186,7 @@ class RunWriter(WriterLifecycle):
         written once at the start (agents, edges), for a run killed before they
         were committed: the caller writes them again.
         """
-        RunReader(run_dir).close()  # validates: exists, is a townsquare run, known schema
+        SqliteRunReader(run_dir).close()  # validates: exists, is a townsquare run, known schema
         run_dir = Path(run_dir)
         conn = _open(run_dir / RUN_FILE)
         cutoff = -1 if after_step is None else int(after_step)

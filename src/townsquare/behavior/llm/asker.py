@@ -27,13 +27,12 @@ from typing import Any, Generic, TypeVar
 
 import numpy as np
 
-from townsquare.behavior.llm import prompts
-from townsquare.behavior.llm.behavior import derive_seed
 from townsquare.behavior.llm.ceiling import FallbackCeiling
-from townsquare.behavior.llm.client import CallTag, ChatRequest, structured_request
+from townsquare.behavior.llm.client import CallTag, ChatRequest, derive_seed, structured_request
 from townsquare.behavior.llm.config import LLMConfig, model_for_agents
 from townsquare.behavior.llm.faults import REPAIR_HINTS, Fault, LLMFault
 from townsquare.behavior.llm.http import HttpTransport
+from townsquare.behavior.llm.messages import messages, repair_messages
 from townsquare.behavior.llm.records import CallRecord, call_columns, step_metrics, step_stats
 from townsquare.behavior.llm.repair import extract_object
 from townsquare.behavior.llm.session import LLMSession
@@ -168,7 +167,7 @@ class LLMAsker:
         tasks = []
         for request, model in zip(requests, which, strict=True):
             chat = structured_request(
-                self.config.models[model], prompts.messages(request.system, request.user),
+                self.config.models[model], messages(request.system, request.user),
                 question.name, question.schema,
                 derive_seed(self.run_seed, step, request.agent, question.purpose),
                 CallTag(step, request.agent, question.purpose),
@@ -184,7 +183,7 @@ class LLMAsker:
         tag = request.tag
         problem = outcome.problem or REPAIR_HINTS[outcome.fault or Fault.MALFORMED_JSON]
         repair = dataclasses.replace(
-            request, messages=prompts.repair_messages(request.messages, outcome.text, problem),
+            request, messages=repair_messages(request.messages, outcome.text, problem),
             seed=derive_seed(self.run_seed, tag.step, tag.agent, f"{tag.purpose}-repair"),
             tag=CallTag(tag.step, tag.agent, f"{tag.purpose}-repair"),
         )

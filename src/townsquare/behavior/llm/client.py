@@ -432,3 +432,9 @@ def schema_in_prompt(
     if messages and messages[0].get("role") == "system":
         return [{**messages[0], "content": messages[0]["content"] + note}, *messages[1:]]
     return [{"role": "system", "content": note.strip()}, *messages]
+
+
+def derive_seed(run_seed: int, step: int, agent: int, purpose: str = "decide") -> int:
+    """A request seed that depends only on (run seed, step, agent, purpose)."""
+    digest = hashlib.sha256(f"{run_seed}:{step}:{agent}:{purpose}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import asyncio
 
-from townsquare.behavior.llm import prompts
 from townsquare.behavior.llm.client import CallTag, ChatModel, ChatRequest
 from townsquare.behavior.llm.config import LLMConfig, ModelEndpoint, apply_env_overrides
 from townsquare.behavior.llm.faults import Fault, LLMFault
+from townsquare.behavior.llm.messages import interview_messages
 from townsquare.behavior.llm.session import LLMSession
 from townsquare.behavior.llm.wrappers import innermost
 
@@ -30,7 +30,7 @@ async def ainterview(
     """The agent's plain-text answer; raises :class:`LLMFault` if none comes back."""
     request = ChatRequest(
         model=endpoint.model,
-        messages=prompts.interview_messages(persona_text, memories, question),
+        messages=interview_messages(persona_text, memories, question),
         temperature=endpoint.temperature,
         max_tokens=endpoint.max_tokens,
         seed=seed,

@@ -31,6 +31,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
+from typing import IO
 
 from townsquare.behavior.llm.config import LocalModelConfig, ModelEndpoint
 from townsquare.behavior.llm.http import HttpReply, HttpTransport
@@ -86,7 +87,7 @@ class LocalServer:
         self.config = config
         self.port = _free_port()
         self._process: subprocess.Popen[bytes] | None = None
-        self._log: tempfile._TemporaryFileWrapper[bytes] | None = None
+        self._log: IO[bytes] | None = None
         self._start_lock = threading.Lock()
         self._started = False
         self._stopped = False

@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from townsquare.core.metric import Aggregation, Metric
+from townsquare.core.metric import Aggregation, Metric, MetricKind, Reduce, Summarised
+from townsquare.core.registry import metric_kind, register_metric_kind
 
 LLM_TABLES: dict[str, str] = {
     "memories": """
@@ -86,17 +87,25 @@ def call_columns(records: list[CallRecord]) -> dict[str, list]:
     return out
 
 
-_PERCENTILES = frozenset({"latency_p50_ms", "latency_p95_ms"})
+LLM_COUNTS = register_metric_kind(MetricKind(
+    "llm_counts", prefixes=("llm_",), summary=(Summarised("{name}", Reduce.TOTAL),)))
+"""Requests, tokens, cost, faults and fallbacks of a step: they add up, and a run totals them."""
+LLM_LATENCY_MEDIAN = register_metric_kind(MetricKind(
+    "llm_latency_median", names=("llm_latency_p50_ms",), aggregation=Aggregation.MAX,
+    summary=(Summarised("{name}", Reduce.BUSY_MEDIAN),)))
+"""A step's median call latency: a run keeps its median over the steps with calls."""
+LLM_LATENCY_TAIL = register_metric_kind(MetricKind(
+    "llm_latency_tail", names=("llm_latency_p95_ms",), aggregation=Aggregation.MAX))
+"""A step's 95th percentile of call latency (drawn per step, not summed up)."""
 
 
 def step_metrics(stats: Mapping[str, Any], keys: Iterable[str]) -> list[Metric]:
     """``llm_*`` metrics of one step's :func:`step_stats`: the ``keys`` asked for, then
-    faults and fallbacks by kind. Latency percentiles combine by the larger, the rest add."""
-    out = [Metric(f"llm_{key}", float(stats.get(key, 0)),
-                  Aggregation.MAX if key in _PERCENTILES else Aggregation.SUM) for key in keys]
-    out += [Metric(f"llm_fault_{kind}", float(n)) for kind, n in stats["faults"].items()]
-    out += [Metric(f"llm_fallback_{kind}", float(n)) for kind, n in stats["fallbacks"].items()]
-    return out
+    faults and fallbacks by kind, each of its registered kind."""
+    named = [(f"llm_{key}", float(stats.get(key, 0))) for key in keys]
+    named += [(f"llm_fault_{kind}", float(n)) for kind, n in stats["faults"].items()]
+    named += [(f"llm_fallback_{kind}", float(n)) for kind, n in stats["fallbacks"].items()]
+    return [(metric_kind(name) or LLM_COUNTS).metric(name, value) for name, value in named]
 
 
 def step_stats(

@@ -30,6 +30,9 @@ _REFUSAL = re.compile(
 _JSON_START = re.compile(r"[{\[]\s*[\"'{\[]")
 _CURLY = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'"})
 
+REASON_LIMIT = 300
+"""The longest stated reason kept from an answer (characters)."""
+
 
 def extract_object(text: object, truncated: bool = False) -> dict | Fault:
     """The first JSON object in ``text`` (a list becomes ``{"actions": list}``)."""

@@ -1,7 +1,7 @@
 """The model side every LLM user shares: endpoints, cache, event loop, negotiation.
 
 :class:`LLMSession` is built once per LLM user (the social agents'
-:class:`~townsquare.behavior.llm.behavior.LLMBehavior`, the environments'
+:class:`~townsquare.environments.social.llm.behavior.LLMBehavior`, the environments'
 :class:`~townsquare.behavior.llm.asker.LLMAsker`, a Ray shard's mind) and owns:
 the built-in local server when ``backend = "local"`` (started by the first
 request that misses the cache), the response cache, the private event loop, one

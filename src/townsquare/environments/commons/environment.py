@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from townsquare.core.environment import StepRecord
+from townsquare.environments.commons.actions import CommonsObservation, HarvestDecision
 from townsquare.environments.commons.config import CommonsConfig
-from townsquare.environments.commons.heuristic import CommonsObservation, HarvestDecision
 from townsquare.environments.measures import gini
 from townsquare.network.graph import FollowGraph
 from townsquare.population.model import Population

@@ -20,18 +20,14 @@ from typing import Any
 
 import numpy as np
 
-from townsquare.behavior.llm import prompts
 from townsquare.behavior.llm.asker import AskerDelegate, LLMAsker, Prompt, Question
 from townsquare.behavior.llm.config import LLMConfig
 from townsquare.behavior.llm.http import HttpTransport
-from townsquare.behavior.llm.repair import as_float, as_text, first
-from townsquare.behavior.llm.schema import REASON_LIMIT
+from townsquare.behavior.llm.messages import sanitize
+from townsquare.behavior.llm.repair import REASON_LIMIT, as_float, as_text, first
+from townsquare.environments.commons.actions import CommonsObservation, HarvestDecision
 from townsquare.environments.commons.config import CommonsConfig
-from townsquare.environments.commons.heuristic import (
-    CommonsObservation,
-    HarvestDecision,
-    HeuristicHarvesters,
-)
+from townsquare.environments.commons.heuristic import HeuristicHarvesters
 from townsquare.population.model import Population
 
 SCHEMA_NAME = "commons_decision"
@@ -138,6 +134,6 @@ def _discussion(obs: CommonsObservation, shown: int) -> str:
              f"{announced.mean():.1f} on average (min {announced.min():.1f}, "
              f"max {announced.max():.1f})."]
     messages = sorted(obs.messages.items())[-shown:] if shown else []
-    lines += [f"<message from=\"member {a}\">{prompts.sanitize(m, MESSAGE_LIMIT)}</message>"
+    lines += [f"<message from=\"member {a}\">{sanitize(m, MESSAGE_LIMIT)}</message>"
               for a, m in messages]
     return "\n".join(lines)

@@ -19,8 +19,9 @@ import numpy as np
 
 from townsquare.behavior.composite import ComposedDecision
 from townsquare.core.environment import StepRecord
+from townsquare.environments.election.actions import ElectionObservation, VoteDecision
 from townsquare.environments.election.config import ElectionConfig, Poll
-from townsquare.environments.election.heuristic import ElectionObservation, VoteDecision, VoteModel
+from townsquare.environments.election.heuristic import VoteModel
 from townsquare.environments.social.platform import SocialPlatform
 from townsquare.environments.social.wrapped import OnPlatform
 from townsquare.errors import UserError

@@ -1,4 +1,4 @@
-"""The vote model of an election, what voters see, and the heuristic voter.
+"""The vote model of an election, and the heuristic voter.
 
 Random-utility voting (a multinomial logit across the population): agent
 ``i``'s utility for party ``k`` is
@@ -16,11 +16,10 @@ attitudes and beliefs do. The intention is the party of highest utility.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
-from townsquare.core.behavior import BaseBehavior, Observation
+from townsquare.core.behavior import BaseBehavior
+from townsquare.environments.election.actions import ElectionObservation, VoteDecision
 from townsquare.environments.election.config import ElectionConfig
 from townsquare.population.model import AgentState, Population
 
@@ -61,29 +60,6 @@ class VoteModel:
         """Party whose position is nearest each agent's attitude (what a prompt may mention)."""
         attitude = state.attitude[np.asarray(agents, np.int64), self.topic]
         return np.argmin(np.abs(attitude[:, None] - self.positions[None]), axis=1)
-
-
-@dataclass
-class ElectionObservation:
-    """A step of the campaign: the platform's observation and who is asked for a vote."""
-
-    step: int
-    social: Observation
-    asked: np.ndarray  # agents asked this step (poll respondents, or everyone on election day)
-    election_day: bool
-    model: VoteModel
-    news_texts: list[str]
-
-
-@dataclass
-class VoteDecision:
-    """Stated votes (party indices) of the agents asked, with the model's reasons."""
-
-    agents: np.ndarray
-    party: np.ndarray
-    reason: list[str | None] | None = None
-    fallbacks: int = 0
-    by_model: np.ndarray = field(default_factory=lambda: np.empty(0, bool))
 
 
 class HeuristicVoters(BaseBehavior):

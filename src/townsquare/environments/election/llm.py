@@ -17,18 +17,14 @@ from typing import Any
 
 import numpy as np
 
-from townsquare.behavior.llm import prompts
 from townsquare.behavior.llm.asker import AskerDelegate, LLMAsker, Prompt, Question
 from townsquare.behavior.llm.config import LLMConfig
 from townsquare.behavior.llm.http import HttpTransport
-from townsquare.behavior.llm.repair import as_text, first
-from townsquare.behavior.llm.schema import REASON_LIMIT
+from townsquare.behavior.llm.messages import sanitize
+from townsquare.behavior.llm.repair import REASON_LIMIT, as_text, first
+from townsquare.environments.election.actions import ElectionObservation, VoteDecision
 from townsquare.environments.election.config import ElectionConfig
-from townsquare.environments.election.heuristic import (
-    ElectionObservation,
-    HeuristicVoters,
-    VoteDecision,
-)
+from townsquare.environments.election.heuristic import HeuristicVoters
 from townsquare.population.model import Population
 
 SCHEMA_NAME = "election_vote"
@@ -122,7 +118,7 @@ class LLMVoters(AskerDelegate):
                  "## Campaign material you believe"]
         believed = [obs.news_texts[k] for items in model.campaign_items for k in items
                     if state.belief[agent, k] >= BELIEVED]
-        lines += [f"<campaign>{prompts.sanitize(t, 300)}</campaign>" for t in believed] \
+        lines += [f"<campaign>{sanitize(t, 300)}</campaign>" for t in believed] \
             or ["(none)"]
         ask = ("Today is election day: which party do you vote for?" if obs.election_day
                else "A pollster asks: if the election were held today, which party would you "

@@ -21,16 +21,16 @@ from typing import Any
 
 import numpy as np
 
-from townsquare.behavior.llm import prompts
 from townsquare.behavior.llm.asker import AskerDelegate, LLMAsker, Prompt, Question
 from townsquare.behavior.llm.config import LLMConfig
 from townsquare.behavior.llm.http import HttpTransport
-from townsquare.behavior.llm.repair import as_float, as_text, first
-from townsquare.behavior.llm.schema import REASON_LIMIT
+from townsquare.behavior.llm.messages import sanitize
+from townsquare.behavior.llm.repair import REASON_LIMIT, as_float, as_text, first
 from townsquare.environments.market.actions import MarketObservation, OrderBatch, TradeDecision
 from townsquare.environments.market.config import MarketConfig
 from townsquare.environments.market.heuristic import HeuristicTraders
 from townsquare.environments.social.content import Label
+from townsquare.environments.social.llm import prompts
 from townsquare.population.model import Population
 
 SCHEMA_NAME = "market_decision"
@@ -207,7 +207,7 @@ def _user_message(obs: MarketObservation, agent: int, sentiment: np.ndarray,
         recent = ", ".join(f"{p:.2f}" for p in obs.prices[-PRICES_SHOWN:, a])
         lines.append(f"{name}: last price {obs.price[a]:.2f} (recent: {recent})")
     lines.append("## Market news")
-    lines += [f"- {prompts.sanitize(h, 300)}" for h in obs.headlines[-5:]] or ["(none)"]
+    lines += [f"- {sanitize(h, 300)}" for h in obs.headlines[-5:]] or ["(none)"]
     lines.append("## Your outlook")
     for a, name in enumerate(obs.assets):
         topic = topics[int(obs.topic[a])]

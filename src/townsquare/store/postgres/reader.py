@@ -1,6 +1,6 @@
 """Read runs stored in PostgreSQL, and find them through the registry.
 
-:class:`PostgresRunReader` has the methods of :class:`townsquare.store.reader.RunReader`
+:class:`PostgresRunReader` has the methods of :class:`townsquare.store.reader.SqliteRunReader`
 and returns the same DataFrames. Its connection is read-only and its
 ``search_path`` is the run's schema, so :meth:`PostgresRunReader.query` takes
 the simple SQL written for SQLite (``SELECT ... FROM events WHERE step = ?``)

@@ -1,6 +1,6 @@
 """Append-only PostgreSQL writer for one run, with the SQLite writer's interface.
 
-Like :class:`townsquare.store.sqlite.RunWriter`: rows are checked and copied in
+Like :class:`townsquare.store.sqlite.SqliteRunWriter`: rows are checked and copied in
 the caller's thread, one background thread owns the connection and writes each
 step in one transaction (bulk rows through binary ``COPY``), an error in the
 thread surfaces at the next call, and nothing is written after it. Runs live
@@ -179,7 +179,7 @@ class PostgresRunWriter(WriterLifecycle):
     ) -> None:
         """Queue one step's rows (``posts=``, ``events=``, ...); one transaction writes them.
 
-        Same contract as :meth:`townsquare.store.sqlite.RunWriter.write_step`.
+        Same contract as :meth:`townsquare.store.sqlite.SqliteRunWriter.write_step`.
         """
         self._check()
         step = int(step)

@@ -1,4 +1,4 @@
-"""Turn parsed answers into one :class:`Decision`, and merge in fallback decisions.
+"""Turn parsed answers into one :class:`Decision` (a fallback joins it: behavior/merge.py).
 
 Each agent's answer becomes action rows (with the model's text and stated
 reason) and a state update: attitudes per topic, valence/arousal, beliefs.
@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from townsquare.behavior.llm.experience import action_memories
-from townsquare.behavior.llm.schema import ActionType, ParsedAnswer
 from townsquare.core.actions import Action, ActionBatch
 from townsquare.core.behavior import Decision, Observation
+from townsquare.environments.social.llm.experience import action_memories
+from townsquare.environments.social.llm.schema import ActionType, ParsedAnswer
 
 
 def answers_to_decision(
@@ -179,29 +179,3 @@ class StepAnswers:
     def _row(self, agents: np.ndarray) -> np.ndarray:
         """Each agent's row in the step's feed (agents appear once per step)."""
         return self._sorter[np.searchsorted(self._sorted, agents)]
-
-
-def merge(obs: Observation, first: Decision, second: Decision) -> Decision:
-    """One decision from two over disjoint agents; missing state comes from ``obs.state``."""
-    state = obs.state
-    parts = [d for d in (first, second) if len(d.updated)]
-
-    def stack(name: str, current: np.ndarray) -> np.ndarray:
-        return np.concatenate([
-            getattr(d, name) if getattr(d, name) is not None else current[d.updated]
-            for d in parts
-        ]).astype(np.float32, copy=False)
-
-    actions = ActionBatch.concat([first.actions, second.actions])
-    if not parts:
-        return Decision(actions=actions, fallbacks=first.fallbacks + second.fallbacks)
-    has_belief = state.belief.shape[1] > 0
-    return Decision(
-        actions=actions,
-        updated=np.concatenate([d.updated for d in parts]).astype(np.int64),
-        attitude=stack("attitude", state.attitude),
-        valence=stack("valence", state.valence),
-        arousal=stack("arousal", state.arousal),
-        belief=stack("belief", state.belief) if has_belief else None,
-        fallbacks=first.fallbacks + second.fallbacks,
-    )

@@ -15,7 +15,6 @@ import concurrent.futures
 import contextlib
 import dataclasses
 import functools
-import hashlib
 import logging
 from collections import Counter
 from dataclasses import dataclass
@@ -24,20 +23,32 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from townsquare.behavior.llm import prompts
-from townsquare.behavior.llm.assemble import Memories, StepAnswers, join_memories, merge
 from townsquare.behavior.llm.body import BodyTemplate, encode_value
-from townsquare.behavior.llm.client import CallTag, ChatRequest, ChatResult, structured_request
+from townsquare.behavior.llm.client import (
+    CallTag,
+    ChatRequest,
+    ChatResult,
+    derive_seed,
+    structured_request,
+)
 from townsquare.behavior.llm.config import LLMConfig, ModelEndpoint, model_for_agents
 from townsquare.behavior.llm.embeddings import HashingEmbedder
-from townsquare.behavior.llm.experience import action_memories, observation_memories
 from townsquare.behavior.llm.faults import REPAIR_HINTS, Fault, LLMFault
 from townsquare.behavior.llm.http import HttpTransport
 from townsquare.behavior.llm.interview import ainterview
 from townsquare.behavior.llm.loop import rare_collections
 from townsquare.behavior.llm.memory import MemoryKind, MemoryStore
+from townsquare.behavior.llm.messages import messages, repair_messages
 from townsquare.behavior.llm.records import CallRecord, call_columns, record_order, step_stats
-from townsquare.behavior.llm.schema import (
+from townsquare.behavior.llm.session import LLMSession
+from townsquare.behavior.llm.wrappers import Accounting
+from townsquare.behavior.merge import merge
+from townsquare.core.actions import ActionBatch
+from townsquare.core.behavior import Behavior, Decision, Observation
+from townsquare.environments.social.llm import prompts
+from townsquare.environments.social.llm.assemble import Memories, StepAnswers, join_memories
+from townsquare.environments.social.llm.experience import action_memories, observation_memories
+from townsquare.environments.social.llm.schema import (
     INSIGHTS_SCHEMA,
     Insight,
     ParsedAnswer,
@@ -46,10 +57,6 @@ from townsquare.behavior.llm.schema import (
     parse_answer,
     parse_insights,
 )
-from townsquare.behavior.llm.session import LLMSession
-from townsquare.behavior.llm.wrappers import Accounting
-from townsquare.core.actions import ActionBatch
-from townsquare.core.behavior import Behavior, Decision, Observation
 from townsquare.population.model import Population
 
 _log = logging.getLogger(__name__)
@@ -99,19 +106,15 @@ class _Arrivals:
 
 
 @dataclass(slots=True)
-class _Outcome:
+class Outcome:
+    """One agent's answer to a step's request, or the fault that left it without one."""
+
     answer: ParsedAnswer | None
     fault: Fault | None
     record: CallRecord | None
     text: str = ""  # the unusable answer, shown back to the model in a repair re-ask
     transport: bool = False  # failed in transport (already retried), not in content
     detail: str = ""  # what went wrong, in the server's or the parser's words
-
-
-def derive_seed(run_seed: int, step: int, agent: int, purpose: str = "decide") -> int:
-    """A request seed that depends only on (run seed, step, agent, purpose)."""
-    digest = hashlib.sha256(f"{run_seed}:{step}:{agent}:{purpose}".encode()).digest()
-    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
 
 
 class LLMBehavior:
@@ -212,6 +215,36 @@ class LLMBehavior:
         self._remember_meanwhile(obs, did)
         return decision
 
+    # -- a step in two halves (one shard of distributed agents) ------------------------
+
+    def ask(self, obs: Observation) -> tuple[list[Outcome], int]:
+        """Every agent's outcome of ``obs`` and the reflections made, without a decision.
+
+        The caller assembles the decision (a driver, from every shard's answers)
+        and then calls :meth:`remember` with the actions taken.
+        """
+        self._step = int(obs.step)
+        if not len(obs.feed.agents):
+            return [], 0
+        outcomes = self._ask_step(obs)
+        self._answers = None
+        return outcomes
+
+    def remember(self, obs: Observation, actions: ActionBatch) -> None:
+        """Store what the agents of ``obs`` saw and, as ``actions`` says, did."""
+        self._loop.run(self._remember(obs, actions))
+
+    def hand_over_calls(self) -> list[CallRecord]:
+        """The model calls since the last drain, handed over (not kept for the records)."""
+        records = self._drain_calls()
+        self._pending.clear()
+        return records
+
+    def take_embedding_faults(self) -> int:
+        """Failed embedding calls since the last take."""
+        faults, self._embedding_faults = self._embedding_faults, 0
+        return faults
+
     # -- accounting and records ---------------------------------------------------------
 
     @property
@@ -279,13 +312,13 @@ class LLMBehavior:
 
     # -- the async part (runs on the behaviour's loop) ------------------------------------
 
-    def _ask_step(self, obs: Observation) -> tuple[list[_Outcome], int]:
+    def _ask_step(self, obs: Observation) -> tuple[list[Outcome], int]:
         """Every agent's outcome (:meth:`_ask_all`), the garbage collector running rarely
         meanwhile: the step's many short-lived objects are collected later."""
         with rare_collections():
             return self._loop.run(self._ask_all(obs))
 
-    async def _ask_all(self, obs: Observation) -> tuple[list[_Outcome], int]:
+    async def _ask_all(self, obs: Observation) -> tuple[list[Outcome], int]:
         """Every agent's outcome, requests built just in time.
 
         At most the models' concurrency plus one chunk of requests wait for a
@@ -300,7 +333,7 @@ class LLMBehavior:
         blocks: dict[int, str] = {}  # each post's prompt block, rendered when first needed
         which = model_for_agents(self.config, self.population, agents).tolist()
         ahead = asyncio.Semaphore(sum(m.concurrency for m in self.config.models) + LAUNCH_BATCH)
-        tasks: list[asyncio.Future[_Outcome]] = []
+        tasks: list[asyncio.Future[Outcome]] = []
         arrivals = _Arrivals()
         self._described = {}
         self._answers = StepAnswers(obs, self.topics, self.news_ids, self._main_topic)
@@ -378,7 +411,7 @@ class LLMBehavior:
                       tag: CallTag = _TEMPLATE_TAG) -> ChatRequest:
         """A decision request from what varies per agent (see :class:`BodyTemplate`)."""
         return structured_request(
-            self.config.models[model], prompts.messages(system, user), "social_media_decision",
+            self.config.models[model], messages(system, user), "social_media_decision",
             answer_schema(self.topics, self._profile.max_actions, posts,
                           self._profile.text_chars, self._profile.reason_chars, self.news_ids,
                           coarse=self._profile.compact),
@@ -404,7 +437,7 @@ class LLMBehavior:
 
     async def _ask_one(
         self, model: Accounting, request: ChatRequest, feed: set[int], agent: int
-    ) -> _Outcome:
+    ) -> Outcome:
         outcome = await self._attempt(model, request, feed, agent)
         if outcome.answer is not None or outcome.transport or not self.config.repair:
             return outcome
@@ -412,7 +445,7 @@ class LLMBehavior:
             raise RuntimeError("LLMBehavior: an unusable answer without a fault")
         repair = dataclasses.replace(
             request,
-            messages=prompts.repair_messages(request.messages, outcome.text,
+            messages=repair_messages(request.messages, outcome.text,
                                              REPAIR_HINTS[outcome.fault]),
             seed=derive_seed(self.run_seed, request.tag.step, agent, "repair"),
             tag=CallTag(request.tag.step, agent, "repair"),
@@ -421,17 +454,17 @@ class LLMBehavior:
 
     async def _attempt(
         self, model: Accounting, request: ChatRequest, feed: set[int], agent: int
-    ) -> _Outcome:
+    ) -> Outcome:
         try:
             result = await model.complete(request)
         except LLMFault as fault:
-            return _Outcome(None, fault.kind, fault.record, transport=True, detail=str(fault))
+            return Outcome(None, fault.kind, fault.record, transport=True, detail=str(fault))
         parsed = self._parse(result, feed, agent)
         if isinstance(parsed, ParsedAnswer):
-            return _Outcome(parsed, None, result.record)
+            return Outcome(parsed, None, result.record)
         if result.record is not None:
             result.record.fault = parsed.fault.value
-        return _Outcome(None, parsed.fault, result.record, result.text, detail=parsed.message)
+        return Outcome(None, parsed.fault, result.record, result.text, detail=parsed.message)
 
     def _parse(self, result: ChatResult, feed: set[int], agent: int) -> ParsedAnswer | ParseFailure:
         parsed = parse_answer(
@@ -523,7 +556,7 @@ class LLMBehavior:
         return parsed
 
     async def _describe(
-        self, obs: Observation, tasks: list[asyncio.Future[_Outcome]], arrivals: _Arrivals
+        self, obs: Observation, tasks: list[asyncio.Future[Outcome]], arrivals: _Arrivals
     ) -> None:
         """Assemble the answers that are in, and embed their action memories ahead of storing.
 

@@ -25,11 +25,18 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from townsquare.behavior.llm.faults import Fault
-from townsquare.behavior.llm.repair import as_float, as_int, as_text, clip, extract_object, first
+from townsquare.behavior.llm.repair import (
+    REASON_LIMIT,
+    as_float,
+    as_int,
+    as_text,
+    clip,
+    extract_object,
+    first,
+)
 from townsquare.core.actions import Action
 
 TEXT_LIMIT = 1000
-REASON_LIMIT = 300
 
 
 class ActionType(StrEnum):
