@@ -326,15 +326,5 @@ class SqliteRunWriter(WriterLifecycle):
 
     # -- errors
 
-    def _failure(self) -> BaseException:
-        """The writer thread's error; SQLite errors become a StoreError naming the step."""
-        error = self._worker.error
-        assert error is not None
-        if isinstance(error, sqlite3.Error):
-            failure = StoreError(
-                f"{self.db_path}: writing {self._worker.failed_task} failed "
-                f"({type(error).__name__}: {error}); nothing of it was stored"
-            )
-            failure.__cause__ = error
-            return failure
-        return error
+    def _store_errors(self) -> tuple[type[BaseException], ...]:
+        return (sqlite3.Error,)

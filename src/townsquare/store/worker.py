@@ -64,7 +64,7 @@ class WriterLifecycle:
     """Context-manager and error-reporting behaviour common to run writers.
 
     Subclasses set ``_worker``, ``_closed``, ``_reported`` and ``where`` and
-    implement ``close(status)`` and ``_failure()``.
+    implement ``close(status)`` and ``_store_errors()``.
     """
 
     _worker: WriterThread
@@ -75,8 +75,27 @@ class WriterLifecycle:
     def close(self, status: str = "completed", summary: Any = None) -> None:
         raise NotImplementedError
 
-    def _failure(self) -> BaseException:
+    def _store_errors(self) -> tuple[type[BaseException], ...]:
+        """The exception types of this backend's database and encoding layers."""
         raise NotImplementedError
+
+    def _describe(self, error: BaseException) -> str:
+        """An error's text as it may be shown (backends scrub secrets here)."""
+        return str(error)
+
+    def _failure(self) -> BaseException:
+        """The writer thread's error; the store's own errors become a StoreError naming
+        the task that failed, anything else is passed on as it is."""
+        error = self._worker.error
+        assert error is not None
+        if isinstance(error, self._store_errors()):
+            failure = StoreError(
+                f"{self.where}: writing {self._worker.failed_task} failed "
+                f"({type(error).__name__}: {self._describe(error)}); nothing of it was stored"
+            )
+            failure.__cause__ = error
+            return failure
+        return error
 
     def __enter__(self) -> Any:
         return self

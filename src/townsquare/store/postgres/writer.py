@@ -248,21 +248,13 @@ class PostgresRunWriter(WriterLifecycle):
 
     # -- errors
 
-    def _failure(self) -> BaseException:
-        """The thread's error; database and encoding errors become a StoreError naming the step."""
+    def _store_errors(self) -> tuple[type[BaseException], ...]:
         import psycopg
 
-        error = self._worker.error
-        assert error is not None
-        if isinstance(error, psycopg.Error | EncodeError):
-            failure = StoreError(
-                f"{self.where}: writing {self._worker.failed_task} failed "
-                f"({type(error).__name__}: {scrub(str(error), self._secret_url)}); "
-                "nothing of it was stored"
-            )
-            failure.__cause__ = error
-            return failure
-        return error
+        return (psycopg.Error, EncodeError)
+
+    def _describe(self, error: BaseException) -> str:
+        return scrub(str(error), self._secret_url)
 
 
 # ------------------------------------------------------------------------ helpers
