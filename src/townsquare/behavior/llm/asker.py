@@ -224,6 +224,15 @@ class AskerDelegate(BaseBehavior):
 
     asker: LLMAsker
 
+    def __init__(
+        self, config: LLMConfig, population: Population, is_llm: np.ndarray, run_seed: int, *,
+        transport: HttpTransport | None = None, check: bool = True,
+    ) -> None:
+        """The model's agents and the asker every environment's LLM decider starts with."""
+        self.is_llm = np.asarray(is_llm, bool)
+        self.population = population
+        self.asker = LLMAsker(config, population, run_seed, transport=transport, check=check)
+
     def before_step(self, step: int) -> None:
         self.asker.before_step(step)
 

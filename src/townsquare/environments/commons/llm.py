@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from townsquare.behavior.llm.asker import AskerDelegate, LLMAsker, Prompt, Question
+from townsquare.behavior.llm.asker import AskerDelegate, Prompt, Question
 from townsquare.behavior.llm.config import LLMConfig
 from townsquare.behavior.llm.http import HttpTransport
 from townsquare.behavior.llm.messages import sanitize
@@ -79,11 +79,9 @@ class LLMHarvesters(AskerDelegate):
         is_llm: np.ndarray, heuristic: HeuristicHarvesters, run_seed: int, *,
         transport: HttpTransport | None = None, check: bool = True,
     ) -> None:
-        self.is_llm = np.asarray(is_llm, bool)
+        super().__init__(config, population, is_llm, run_seed, transport=transport, check=check)
         self.commons = commons
         self.heuristic = heuristic
-        self.population = population
-        self.asker = LLMAsker(config, population, run_seed, transport=transport, check=check)
         self.question = Question(SCHEMA_NAME, harvest_schema(), parse_harvest, "harvest")
         self._system = INSTRUCTIONS.format(collapse=commons.collapse_level * commons.capacity)
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from townsquare.behavior.llm.asker import AskerDelegate, LLMAsker, Prompt, Question
+from townsquare.behavior.llm.asker import AskerDelegate, Prompt, Question
 from townsquare.behavior.llm.config import LLMConfig
 from townsquare.behavior.llm.http import HttpTransport
 from townsquare.behavior.llm.messages import sanitize
@@ -73,12 +73,10 @@ class LLMVoters(AskerDelegate):
         is_llm: np.ndarray, heuristic: HeuristicVoters, run_seed: int, *,
         transport: HttpTransport | None = None, check: bool = True,
     ) -> None:
-        self.is_llm = np.asarray(is_llm, bool)
+        super().__init__(config, population, is_llm, run_seed, transport=transport, check=check)
         self.election = election
         self.heuristic = heuristic
-        self.population = population
         self.parties = [p.name for p in election.parties]
-        self.asker = LLMAsker(config, population, run_seed, transport=transport, check=check)
         self.question = Question(SCHEMA_NAME, vote_schema(self.parties),
                                  lambda data: parse_vote(data, self.parties), "vote")
         listing = "\n".join(f"- {p.name}: position {p.position:+.1f} on {election.topic} "

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from townsquare.behavior.llm.asker import AskerDelegate, LLMAsker, Prompt, Question
+from townsquare.behavior.llm.asker import AskerDelegate, Prompt, Question
 from townsquare.behavior.llm.config import LLMConfig
 from townsquare.behavior.llm.http import HttpTransport
 from townsquare.behavior.llm.messages import sanitize
@@ -135,11 +135,9 @@ class LLMTraders(AskerDelegate):
         is_llm: np.ndarray, heuristic: HeuristicTraders, run_seed: int, *,
         transport: HttpTransport | None = None, check: bool = True,
     ) -> None:
-        self.is_llm = np.asarray(is_llm, bool)
+        super().__init__(config, population, is_llm, run_seed, transport=transport, check=check)
         self.heuristic = heuristic
-        self.population = population
         self.assets = [a.name for a in market.assets]
-        self.asker = LLMAsker(config, population, run_seed, transport=transport, check=check)
         self.question = Question(SCHEMA_NAME, trade_schema(self.assets),
                                  lambda data: parse_trade(data, self.assets), "trade")
         self._systems: dict[int, str] = {}
